@@ -1,0 +1,41 @@
+//! JSON of the elementary CRN (docs/formats.md): species and parameters by
+//! index, reactions naming their species, origins as `file:line:col`.
+
+use serde_json::{Value, json};
+
+use crate::crn::{Crn, SpeciesId};
+
+pub fn write(crn: &Crn) -> String {
+    let side = |c: &[(SpeciesId, u32)]| -> Vec<Value> {
+        c.iter().map(|&(s, n)| json!({ "species": crn.species(s).name, "coefficient": n })).collect()
+    };
+    let reactions: Vec<Value> = crn
+        .reactions
+        .iter()
+        .map(|r| {
+            json!({
+                "label": r.label,
+                "reactants": side(&r.reactants),
+                "products": side(&r.products),
+                "rate": r.rate,
+                "parameter": r.rate_param.map(|p| &crn.parameters[p].name),
+                "partner": r.partner,
+                "origin": r.origin,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "format": "crnc-crn",
+        "version": 1,
+        "name": crn.name,
+        "rate_law": crn.rate_law,
+        "volume": crn.volume,
+        "species": crn.species,
+        "parameters": crn.parameters,
+        "reactions": reactions,
+        "metadata": crn.metadata,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("CRN values always serialise");
+    text.push('\n');
+    text
+}

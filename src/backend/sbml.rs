@@ -1,0 +1,825 @@
+//! SBML Level 3 Version 2 core export.
+//!
+//! The document is meant to pass libSBML's consistency checks with unit
+//! checking on, so every quantity carries units: species in mole (or mole per
+//! litre), rate constants in `(mole/litre)^(1-m)/second` for order m, and every
+//! MathML number an explicit `sbml:units`. SBML has no implicit rate-law
+//! convention, so the combinatoric `1/α!` factors are written out in each
+//! kinetic law and the convention is recorded in the model notes.
+//!
+//! Kinetic laws are in extent per time (mole/second), i.e. the crnc flux
+//! (concentration per time) times the compartment volume.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+use quick_xml::escape::escape;
+
+use crate::crn::{Crn, Partner, Reaction, factorial};
+use crate::ir::{Quantity, RateLaw};
+
+const SBML_NS: &str = "http://www.sbml.org/sbml/level3/version2/core";
+const MATHML_NS: &str = "http://www.w3.org/1998/Math/MathML";
+const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// One SBML reaction: a reversible pair of the CRN becomes one reversible SBML reaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SbmlReaction {
+    pub id: String,
+    /// Index of the (forward) CRN reaction.
+    pub forward: usize,
+    /// Index of the reverse half when this is a merged reversible pair.
+    pub reverse: Option<usize>,
+}
+
+/// The SBML ids of a CRN's elements, indexed like the CRN (`species[i]` is the
+/// id of `crn.species[i]`, `parameters[p]` of `crn.parameters[p]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SbmlIds {
+    pub compartment: String,
+    pub species: Vec<String>,
+    pub parameters: Vec<String>,
+    /// In CRN order of the forward halves.
+    pub reactions: Vec<SbmlReaction>,
+}
+
+/// Assigns SBML ids deterministically. User names are kept where they are
+/// valid SIds, because other tools show ids rather than names.
+pub fn ids(crn: &Crn) -> SbmlIds {
+    let mut ns = Namespace::default();
+    let names: Vec<&str> = crn
+        .species
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(crn.parameters.iter().map(|p| p.name.as_str()))
+        .collect();
+    let mut species = ns.assign(&names);
+    let parameters = species.split_off(crn.species.len());
+    let compartment = ns.fresh("c");
+    let halves = sbml_reactions(crn);
+    let wanted: Vec<Option<&str>> = halves.iter().map(|&(f, _)| crn.reactions[f].label.as_deref()).collect();
+    let mut claimed: Vec<Option<String>> = wanted.iter().map(|l| l.and_then(|l| ns.claim(l))).collect();
+    for (k, slot) in claimed.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = Some(match wanted[k] {
+                Some(label) => ns.fresh(label),
+                None => ns.fresh(&format!("R{}", k + 1)),
+            });
+        }
+    }
+    let reactions = halves
+        .into_iter()
+        .zip(claimed)
+        .map(|((forward, reverse), id)| SbmlReaction { id: id.expect("every slot filled"), forward, reverse })
+        .collect();
+    SbmlIds { compartment, species, parameters, reactions }
+}
+
+/// The whole SBML document.
+pub fn write(crn: &Crn) -> String {
+    let ids = ids(crn);
+    let mut ns = Namespace::default();
+    for id in ids.species.iter().chain(&ids.parameters).chain([&ids.compartment]) {
+        ns.taken.insert(id.clone());
+    }
+    for r in &ids.reactions {
+        ns.taken.insert(r.id.clone());
+    }
+    let model_id = ns.fresh(&crn.name);
+    let plan = RatePlan::new(crn, &ids);
+    let unit_ids: BTreeMap<u32, String> =
+        plan.orders.iter().map(|&m| (m, ns.fresh(&rate_unit_name(m)))).collect();
+    // Local parameter ids are reserved globally too: a local that shadows a
+    // global id is legal SBML but libSBML warns about it.
+    let local = LocalIds {
+        k: plan.needs_local_single.then(|| ns.fresh("k")),
+        kf: plan.needs_local_forward.then(|| ns.fresh("kf")),
+        kr: plan.needs_local_reverse.then(|| ns.fresh("kr")),
+    };
+
+    let mut out = String::new();
+    let o = &mut out;
+    line(o, 0, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    line(o, 0, &format!(r#"<sbml xmlns="{SBML_NS}" level="3" version="2">"#));
+    line(
+        o,
+        1,
+        &format!(
+            r#"<model id="{}" name="{}" substanceUnits="mole" timeUnits="second" volumeUnits="litre" extentUnits="mole">"#,
+            model_id,
+            text(&crn.name)
+        ),
+    );
+    write_notes(o, crn);
+    write_unit_definitions(o, &unit_ids);
+    line(o, 2, "<listOfCompartments>");
+    line(
+        o,
+        3,
+        &format!(
+            r#"<compartment id="{}" spatialDimensions="3" size="{}" units="litre" constant="true"/>"#,
+            ids.compartment,
+            number(crn.volume)
+        ),
+    );
+    line(o, 2, "</listOfCompartments>");
+    write_species(o, crn, &ids);
+    write_parameters(o, crn, &ids, &plan, &unit_ids);
+    if !ids.reactions.is_empty() {
+        line(o, 2, "<listOfReactions>");
+        for r in &ids.reactions {
+            write_reaction(o, crn, &ids, r, &plan, &unit_ids, &local);
+        }
+        line(o, 2, "</listOfReactions>");
+    }
+    line(o, 1, "</model>");
+    line(o, 0, "</sbml>");
+    out
+}
+
+/// (forward, reverse) CRN indices of each SBML reaction, in CRN order. Only
+/// mutual partner links are merged, so a broken link cannot drop a reaction.
+fn sbml_reactions(crn: &Crn) -> Vec<(usize, Option<usize>)> {
+    let rs = &crn.reactions;
+    let mutual = |i: usize, j: usize| {
+        rs.get(i).is_some_and(|r| r.partner == Some(Partner::Reverse(j)))
+            && rs.get(j).is_some_and(|r| r.partner == Some(Partner::Forward(i)))
+    };
+    rs.iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r.partner {
+            Some(Partner::Reverse(j)) if mutual(i, j) => Some((i, Some(j))),
+            Some(Partner::Forward(j)) if mutual(j, i) => None,
+            _ => Some((i, None)),
+        })
+        .collect()
+}
+
+/// The set of SIds in use, shared by every kind of element.
+#[derive(Default)]
+struct Namespace {
+    taken: HashSet<String>,
+}
+
+impl Namespace {
+    /// `name` itself, if it is a valid SId nobody has taken.
+    fn claim(&mut self, name: &str) -> Option<String> {
+        (is_sid(name) && self.taken.insert(name.to_string())).then(|| name.to_string())
+    }
+
+    /// A new id derived from `name`.
+    fn fresh(&mut self, name: &str) -> String {
+        let base = sanitize(name);
+        if self.taken.insert(base.clone()) {
+            return base;
+        }
+        (1..)
+            .map(|n| format!("{base}_{n}"))
+            .find(|id| self.taken.insert(id.clone()))
+            .expect("the suffixes are unbounded")
+    }
+
+    /// Ids for `names` in order; valid names are claimed before any sanitised
+    /// name is derived, so `a.b` cannot take the id of a later `a_b`.
+    fn assign(&mut self, names: &[&str]) -> Vec<String> {
+        let mut ids: Vec<Option<String>> = names.iter().map(|n| self.claim(n)).collect();
+        for (slot, name) in ids.iter_mut().zip(names) {
+            if slot.is_none() {
+                *slot = Some(self.fresh(name));
+            }
+        }
+        ids.into_iter().map(|id| id.expect("every slot filled")).collect()
+    }
+}
+
+fn is_sid(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn sanitize(name: &str) -> String {
+    let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert(0, '_');
+    }
+    id
+}
+
+/// How each reaction half gets its rate constant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RateSource {
+    /// The global parameter at this index of `crn.parameters`.
+    Global(usize),
+    Local,
+}
+
+struct RatePlan {
+    /// Per CRN reaction.
+    sources: Vec<RateSource>,
+    /// Per CRN parameter: the reaction order its units are those of, or None
+    /// when no reaction uses it (then it is not written: it would have no units).
+    param_orders: Vec<Option<u32>>,
+    /// Every order that needs a unit definition.
+    orders: Vec<u32>,
+    needs_local_single: bool,
+    needs_local_forward: bool,
+    needs_local_reverse: bool,
+}
+
+impl RatePlan {
+    fn new(crn: &Crn, ids: &SbmlIds) -> RatePlan {
+        let mut param_orders: Vec<Option<u32>> = vec![None; crn.parameters.len()];
+        let mut sources = Vec::with_capacity(crn.reactions.len());
+        for r in &crn.reactions {
+            let source = match r.rate_param {
+                Some(p) if p < crn.parameters.len() => {
+                    // A parameter has one unit, so it can serve only reactions of
+                    // the order that first used it; the rate is authoritative, so
+                    // a pass that changed a rate without renaming it still exports
+                    // the value it simulates.
+                    let order = *param_orders[p].get_or_insert(r.order());
+                    if order == r.order() && r.rate == crn.parameters[p].value {
+                        RateSource::Global(p)
+                    } else {
+                        RateSource::Local
+                    }
+                }
+                _ => RateSource::Local,
+            };
+            sources.push(source);
+        }
+        // A parameter whose only users fell back to locals has no reaction
+        // left to give it units.
+        for (p, order) in param_orders.iter_mut().enumerate() {
+            if !sources.contains(&RateSource::Global(p)) {
+                *order = None;
+            }
+        }
+        let mut orders: Vec<u32> = param_orders.iter().flatten().copied().collect();
+        let mut plan = RatePlan {
+            sources,
+            param_orders: Vec::new(),
+            orders: Vec::new(),
+            needs_local_single: false,
+            needs_local_forward: false,
+            needs_local_reverse: false,
+        };
+        for r in &ids.reactions {
+            let f = &crn.reactions[r.forward];
+            if plan.sources[r.forward] == RateSource::Local {
+                orders.push(f.order());
+                match r.reverse {
+                    None => plan.needs_local_single = true,
+                    Some(_) => plan.needs_local_forward = true,
+                }
+            }
+            if let Some(j) = r.reverse
+                && plan.sources[j] == RateSource::Local
+            {
+                orders.push(crn.reactions[j].order());
+                plan.needs_local_reverse = true;
+            }
+        }
+        orders.sort_unstable();
+        orders.dedup();
+        plan.param_orders = param_orders;
+        plan.orders = orders;
+        plan
+    }
+}
+
+struct LocalIds {
+    k: Option<String>,
+    kf: Option<String>,
+    kr: Option<String>,
+}
+
+/// (kind, exponent) of the units of a rate constant of order `m`, zero
+/// exponents left out.
+fn rate_units(m: u32) -> Vec<(&'static str, i64)> {
+    let e = 1 - i64::from(m);
+    let mut units = Vec::new();
+    if e != 0 {
+        units.push(("mole", e));
+        units.push(("litre", -e));
+    }
+    units.push(("second", -1));
+    units
+}
+
+fn rate_unit_name(m: u32) -> String {
+    let power = |kind: &str, e: i64| if e == 1 { kind.to_string() } else { format!("{kind}{e}") };
+    match m {
+        0 => "mole_per_litre_per_second".to_string(),
+        1 => "per_second".to_string(),
+        _ => {
+            let e = i64::from(m) - 1;
+            format!("{}_per_{}_per_second", power("litre", e), power("mole", e))
+        }
+    }
+}
+
+fn write_notes(o: &mut String, crn: &Crn) {
+    let convention = match crn.rate_law {
+        RateLaw::MassAction => "mass-action (v = k * prod x^a)",
+        RateLaw::Combinatoric => "combinatoric (v = k * prod x^a / a!)",
+    };
+    line(o, 2, "<notes>");
+    line(o, 3, &format!(r#"<body xmlns="{XHTML_NS}">"#));
+    for p in [
+        format!("Generated by {} from {}.", crn.metadata.generator, crn.metadata.source),
+        format!("Rate-law convention: {convention}; the factors are written out in each kinetic law."),
+        "Kinetic laws are in extent per time: the compartment size times the concentration rate.".to_string(),
+    ] {
+        line(o, 4, &format!("<p>{}</p>", text(&p)));
+    }
+    line(o, 3, "</body>");
+    line(o, 2, "</notes>");
+}
+
+fn write_unit_definitions(o: &mut String, unit_ids: &BTreeMap<u32, String>) {
+    if unit_ids.is_empty() {
+        return;
+    }
+    line(o, 2, "<listOfUnitDefinitions>");
+    for (&m, id) in unit_ids {
+        line(o, 3, &format!(r#"<unitDefinition id="{id}" name="rate constant of order {m}">"#));
+        line(o, 4, "<listOfUnits>");
+        for (kind, e) in rate_units(m) {
+            line(o, 5, &format!(r#"<unit kind="{kind}" exponent="{e}" scale="0" multiplier="1"/>"#));
+        }
+        line(o, 4, "</listOfUnits>");
+        line(o, 3, "</unitDefinition>");
+    }
+    line(o, 2, "</listOfUnitDefinitions>");
+}
+
+fn write_species(o: &mut String, crn: &Crn, ids: &SbmlIds) {
+    if crn.species.is_empty() {
+        return;
+    }
+    line(o, 2, "<listOfSpecies>");
+    for (s, id) in crn.species.iter().zip(&ids.species) {
+        let (initial, only_substance) = match s.quantity {
+            Quantity::Concentration => ("initialConcentration", false),
+            Quantity::Amount => ("initialAmount", true),
+        };
+        line(
+            o,
+            3,
+            &format!(
+                r#"<species id="{id}" name="{}" compartment="{}" {initial}="{}" substanceUnits="mole" hasOnlySubstanceUnits="{only_substance}" boundaryCondition="false" constant="false"/>"#,
+                text(&s.name),
+                ids.compartment,
+                number(s.initial)
+            ),
+        );
+    }
+    line(o, 2, "</listOfSpecies>");
+}
+
+fn write_parameters(
+    o: &mut String,
+    crn: &Crn,
+    ids: &SbmlIds,
+    plan: &RatePlan,
+    units: &BTreeMap<u32, String>,
+) {
+    let used: Vec<(usize, u32)> =
+        plan.param_orders.iter().enumerate().filter_map(|(p, m)| m.map(|m| (p, m))).collect();
+    if used.is_empty() {
+        return;
+    }
+    line(o, 2, "<listOfParameters>");
+    for (p, m) in used {
+        let param = &crn.parameters[p];
+        line(
+            o,
+            3,
+            &format!(
+                r#"<parameter id="{}" name="{}" value="{}" units="{}" constant="true"/>"#,
+                ids.parameters[p],
+                text(&param.name),
+                number(param.value),
+                units[&m]
+            ),
+        );
+    }
+    line(o, 2, "</listOfParameters>");
+}
+
+fn write_reaction(
+    o: &mut String,
+    crn: &Crn,
+    ids: &SbmlIds,
+    r: &SbmlReaction,
+    plan: &RatePlan,
+    units: &BTreeMap<u32, String>,
+    local: &LocalIds,
+) {
+    let forward = &crn.reactions[r.forward];
+    let name = forward.label.as_deref().map(|l| format!(r#" name="{}""#, text(l))).unwrap_or_default();
+    line(o, 3, &format!(r#"<reaction id="{}"{name} reversible="{}">"#, r.id, r.reverse.is_some()));
+    for (list, side) in [("listOfReactants", &forward.reactants), ("listOfProducts", &forward.products)] {
+        if side.is_empty() {
+            continue;
+        }
+        line(o, 4, &format!("<{list}>"));
+        for &(s, n) in side {
+            line(
+                o,
+                5,
+                &format!(
+                    r#"<speciesReference species="{}" stoichiometry="{n}" constant="true"/>"#,
+                    ids.species[s.index()]
+                ),
+            );
+        }
+        line(o, 4, &format!("</{list}>"));
+    }
+
+    // (local id, CRN reaction) of each half that needs a local parameter.
+    let mut locals: Vec<(String, usize)> = Vec::new();
+    let mut constant = |half: usize, local_id: &Option<String>| -> Math {
+        match plan.sources[half] {
+            RateSource::Global(p) => Math::Ci(ids.parameters[p].clone()),
+            RateSource::Local => {
+                let id = local_id.as_deref().expect("the plan reserved this local id");
+                locals.push((id.to_string(), half));
+                Math::Ci(id.to_string())
+            }
+        }
+    };
+    let compartment = Math::Ci(ids.compartment.clone());
+    let law = match r.reverse {
+        None => {
+            let k = constant(r.forward, &local.k);
+            match rate_term(crn, ids, forward, k) {
+                Math::Apply("times", args) => {
+                    Math::Apply("times", std::iter::once(compartment).chain(args).collect())
+                }
+                term => Math::Apply("times", vec![compartment, term]),
+            }
+        }
+        Some(j) => {
+            let kf = constant(r.forward, &local.kf);
+            let kr = constant(j, &local.kr);
+            let difference = Math::Apply(
+                "minus",
+                vec![rate_term(crn, ids, forward, kf), rate_term(crn, ids, &crn.reactions[j], kr)],
+            );
+            Math::Apply("times", vec![compartment, difference])
+        }
+    };
+
+    line(o, 4, "<kineticLaw>");
+    let sbml_prefix = if law.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
+    line(o, 5, &format!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
+    law.render(o, 6);
+    line(o, 5, "</math>");
+    if !locals.is_empty() {
+        line(o, 5, "<listOfLocalParameters>");
+        for (id, half) in locals {
+            let reaction = &crn.reactions[half];
+            let name = reaction
+                .rate_param
+                .and_then(|p| crn.parameters.get(p))
+                .map(|p| format!(r#" name="{}""#, text(&p.name)))
+                .unwrap_or_default();
+            line(
+                o,
+                6,
+                &format!(
+                    r#"<localParameter id="{id}"{name} value="{}" units="{}"/>"#,
+                    number(reaction.rate),
+                    units[&reaction.order()]
+                ),
+            );
+        }
+        line(o, 5, "</listOfLocalParameters>");
+    }
+    line(o, 4, "</kineticLaw>");
+    line(o, 3, "</reaction>");
+}
+
+/// `k * prod(conc^coef)` in concentration per time, divided by `prod(coef!)`
+/// under the combinatoric convention.
+fn rate_term(crn: &Crn, ids: &SbmlIds, r: &Reaction, k: Math) -> Math {
+    let mut factors = vec![k];
+    for &(s, n) in &r.reactants {
+        let symbol = Math::Ci(ids.species[s.index()].clone());
+        let conc = match crn.species(s).quantity {
+            Quantity::Concentration => symbol,
+            // An amount species' symbol is in mole; mass action needs mole/litre.
+            Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
+        };
+        factors.push(if n == 1 { conc } else { Math::Apply("power", vec![conc, Math::integer(n)]) });
+    }
+    let product =
+        if factors.len() == 1 { factors.pop().expect("one factor") } else { Math::Apply("times", factors) };
+    let repeated: Vec<u32> = r.reactants.iter().map(|&(_, n)| n).filter(|&n| n >= 2).collect();
+    if crn.rate_law == RateLaw::MassAction || repeated.is_empty() {
+        return product;
+    }
+    let divisor: f64 = repeated.iter().map(|&n| factorial(n)).product();
+    let divisor = if divisor.is_finite() {
+        Math::dimensionless(divisor)
+    } else {
+        // Beyond f64 (coefficients above 170): let the reader evaluate n!.
+        let factorials = repeated.iter().map(|&n| Math::Apply("factorial", vec![Math::integer(n)])).collect();
+        Math::Apply("times", factorials)
+    };
+    Math::Apply("divide", vec![product, divisor])
+}
+
+/// The MathML subset kinetic laws need.
+enum Math {
+    Ci(String),
+    /// A dimensionless number: the text and the MathML `type` when not real.
+    Cn(String, Option<&'static str>),
+    Apply(&'static str, Vec<Math>),
+}
+
+impl Math {
+    fn integer(n: u32) -> Math {
+        Math::Cn(n.to_string(), Some("integer"))
+    }
+
+    fn dimensionless(x: f64) -> Math {
+        // libSBML reads MathML integers into a C `long`, 32 bits on some platforms.
+        if x.fract() == 0.0 && x.abs() <= f64::from(i32::MAX) {
+            return Math::Cn(format!("{x}"), Some("integer"));
+        }
+        let text = number(x);
+        match text.split_once('e') {
+            Some((mantissa, exponent)) => Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation")),
+            None => Math::Cn(text, None),
+        }
+    }
+
+    fn has_number(&self) -> bool {
+        match self {
+            Math::Ci(_) => false,
+            Math::Cn(..) => true,
+            Math::Apply(_, args) => args.iter().any(Math::has_number),
+        }
+    }
+
+    fn render(&self, o: &mut String, depth: usize) {
+        match self {
+            Math::Ci(id) => line(o, depth, &format!("<ci>{id}</ci>")),
+            Math::Cn(value, kind) => {
+                let kind = kind.map(|k| format!(r#" type="{k}""#)).unwrap_or_default();
+                line(o, depth, &format!(r#"<cn sbml:units="dimensionless"{kind}>{value}</cn>"#));
+            }
+            Math::Apply(op, args) => {
+                line(o, depth, "<apply>");
+                line(o, depth + 1, &format!("<{op}/>"));
+                for a in args {
+                    a.render(o, depth + 1);
+                }
+                line(o, depth, "</apply>");
+            }
+        }
+    }
+}
+
+fn line(o: &mut String, depth: usize, s: &str) {
+    for _ in 0..depth {
+        o.push_str("  ");
+    }
+    o.push_str(s);
+    o.push('\n');
+}
+
+/// A double as SBML writes it: shortest round-trip digits, in scientific
+/// notation when positional notation would be long (Rust's `{}` never uses an
+/// exponent, so 1e-300 would otherwise take 300 digits), and SBML's spellings
+/// of the non-finite values.
+fn number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "INF" } else { "-INF" }.to_string();
+    }
+    let plain = format!("{x}");
+    if plain.len() <= 21 { plain } else { format!("{x:e}") }
+}
+
+/// Escaped text for attributes and character data; characters XML 1.0 cannot
+/// carry even escaped become U+FFFD.
+fn text(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { '\u{fffd}' } else { c })
+        .collect();
+    let mut out = String::with_capacity(clean.len());
+    let _ = write!(out, "{}", escape(clean.as_str()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crn::{Metadata, Origin, Parameter, Role, Species, SpeciesId};
+
+    fn species(name: &str, initial: f64, quantity: Quantity) -> Species {
+        Species { name: name.into(), role: Role::Plain, initial, quantity, origin: Origin::default() }
+    }
+
+    fn reaction(reactants: &[(u32, u32)], products: &[(u32, u32)], rate: f64) -> Reaction {
+        let complex = |c: &[(u32, u32)]| c.iter().map(|&(s, n)| (SpeciesId(s), n)).collect();
+        Reaction {
+            reactants: complex(reactants),
+            products: complex(products),
+            rate,
+            rate_param: None,
+            partner: None,
+            label: None,
+            origin: Origin::default(),
+        }
+    }
+
+    fn crn(names: &[&str], reactions: Vec<Reaction>) -> Crn {
+        Crn {
+            name: "net".into(),
+            rate_law: RateLaw::MassAction,
+            volume: 1.0,
+            species: names.iter().map(|n| species(n, 1.0, Quantity::Concentration)).collect(),
+            parameters: vec![],
+            reactions,
+            metadata: Metadata { source: "net.crnl".into(), generator: "crnc test".into() },
+        }
+    }
+
+    fn param(name: &str, value: f64) -> Parameter {
+        Parameter { name: name.into(), value, origin: Origin::default() }
+    }
+
+    /// The document without indentation, for matching MathML fragments.
+    fn squash(doc: &str) -> String {
+        doc.lines().map(str::trim).collect()
+    }
+
+    /// Makes reactions `i` and `i + 1` a reversible pair.
+    fn pair(mut c: Crn, i: usize) -> Crn {
+        c.reactions[i].partner = Some(Partner::Reverse(i + 1));
+        c.reactions[i + 1].partner = Some(Partner::Forward(i));
+        c
+    }
+
+    #[test]
+    fn ids_are_sanitised_and_unique() {
+        let mut c = crn(&["a.b", "c", "1x", "a_b", "R1", "k"], vec![reaction(&[(0, 1)], &[(1, 1)], 1.0)]);
+        c.parameters = vec![param("a b", 2.0)];
+        c.reactions.push(reaction(&[(1, 1)], &[], 2.0));
+        c.reactions[1].rate_param = Some(0);
+        c.reactions.push(reaction(&[(2, 1)], &[], 2.0));
+        c.reactions[2].label = Some("c".into());
+        let ids = ids(&c);
+        assert_eq!(ids.species, ["a_b_1", "c", "_1x", "a_b", "R1", "k"]);
+        assert_eq!(ids.parameters, ["a_b_2"]);
+        assert_eq!(ids.compartment, "c_1");
+        let reactions: Vec<&str> = ids.reactions.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(reactions, ["R1_1", "R2", "c_2"]);
+
+        let doc = write(&c);
+        assert!(doc.contains(r#"<species id="a_b_1" name="a.b""#));
+        assert!(doc.contains(r#"<parameter id="a_b_2" name="a b""#));
+        // The local parameters must not shadow the species `k`.
+        assert!(doc.contains(r#"<localParameter id="k_1""#));
+        let mut all: Vec<String> = doc
+            .split(" id=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].to_string())
+            .filter(|id| id != "k_1")
+            .collect();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "duplicate ids in {doc}");
+        assert!(all.iter().all(|id| is_sid(id)));
+    }
+
+    #[test]
+    fn combinatoric_factor_is_written_out() {
+        let mut c = crn(&["A", "B"], vec![reaction(&[(0, 2), (1, 3)], &[], 0.5)]);
+        c.rate_law = RateLaw::Combinatoric;
+        let doc = write(&c);
+        assert!(doc.contains("<divide/>"));
+        assert!(doc.contains(r#"<cn sbml:units="dimensionless" type="integer">12</cn>"#));
+        assert!(doc.contains("combinatoric"));
+        c.rate_law = RateLaw::MassAction;
+        assert!(!write(&c).contains("<divide/>"));
+    }
+
+    #[test]
+    fn huge_combinatoric_factors_stay_valid() {
+        let mut c = crn(&["A", "B"], vec![reaction(&[(0, 25)], &[], 1.0), reaction(&[(1, 200)], &[], 1.0)]);
+        c.rate_law = RateLaw::Combinatoric;
+        let doc = write(&c);
+        assert!(doc.contains(r#"type="e-notation">1.5511210043330986<sep/>25</cn>"#), "{doc}");
+        assert!(doc.contains("<factorial/>"));
+    }
+
+    #[test]
+    fn reversible_pair_becomes_one_reaction() {
+        let mut c = pair(
+            crn(
+                &["A", "B", "E"],
+                vec![
+                    reaction(&[(0, 1), (2, 1)], &[(1, 1), (2, 1)], 2.0),
+                    reaction(&[(1, 1), (2, 1)], &[(0, 1), (2, 1)], 0.5),
+                ],
+            ),
+            0,
+        );
+        c.reactions[0].label = Some("bind".into());
+        c.reactions[1].label = Some("bind_reverse".into());
+        let ids = ids(&c);
+        assert_eq!(ids.reactions, [SbmlReaction { id: "bind".into(), forward: 0, reverse: Some(1) }]);
+        let doc = write(&c);
+        assert_eq!(doc.matches("<reaction ").count(), 1);
+        assert!(doc.contains(r#"reversible="true""#));
+        assert!(doc.contains("<minus/>"));
+        assert!(doc.contains(r#"<localParameter id="kf" value="2""#));
+        assert!(doc.contains(r#"<localParameter id="kr" value="0.5""#));
+    }
+
+    #[test]
+    fn amount_species_are_divided_by_the_compartment() {
+        let mut c = crn(&["A"], vec![reaction(&[(0, 2)], &[], 1.0)]);
+        c.species[0].quantity = Quantity::Amount;
+        c.volume = 2.5;
+        let doc = write(&c);
+        assert!(doc.contains(r#"initialAmount="1""#));
+        assert!(doc.contains(r#"hasOnlySubstanceUnits="true""#));
+        assert!(squash(&doc).contains("<power/><apply><divide/><ci>A</ci><ci>c</ci></apply><cn"), "{doc}");
+        assert!(doc.contains(r#"size="2.5""#));
+    }
+
+    #[test]
+    fn parameter_used_at_two_orders_falls_back_to_locals() {
+        let mut c = crn(
+            &["A", "B"],
+            vec![reaction(&[(0, 1)], &[(1, 1)], 3.0), reaction(&[(0, 1), (1, 1)], &[], 3.0)],
+        );
+        c.parameters = vec![param("k", 3.0)];
+        c.reactions[0].rate_param = Some(0);
+        c.reactions[1].rate_param = Some(0);
+        let doc = write(&c);
+        assert!(doc.contains(r#"<parameter id="k" name="k" value="3" units="per_second" constant="true"/>"#));
+        assert!(
+            doc.contains(
+                r#"<localParameter id="k_1" name="k" value="3" units="litre_per_mole_per_second"/>"#
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_round_trip_and_stay_valid() {
+        for x in [1e-7, 0.1, 1e300, 1e-300, 123456.789, 5e-324, f64::MAX] {
+            let s = number(x);
+            assert_eq!(s.parse::<f64>().unwrap(), x, "{s}");
+            assert!(s.len() <= 24, "{s}");
+        }
+        assert_eq!(number(1e-7), "0.0000001");
+        assert_eq!(number(f64::INFINITY), "INF");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let mut c = crn(&["A"], vec![]);
+        c.name = "a<b & \"c\"".into();
+        c.metadata.source = "x<y>.crnl".into();
+        let doc = write(&c);
+        assert!(doc.contains(r#"name="a&lt;b &amp; &quot;c&quot;""#));
+        assert!(doc.contains("x&lt;y&gt;.crnl"));
+        assert!(doc.contains(r#"<model id="a_b____c_""#));
+    }
+
+    #[test]
+    fn snapshot_of_a_small_network() {
+        let mut c = pair(
+            crn(
+                &["A", "B", "C"],
+                vec![
+                    reaction(&[], &[(0, 1)], 0.25),
+                    reaction(&[(0, 2), (1, 1)], &[(2, 1), (1, 1)], 1.5),
+                    reaction(&[(2, 1), (1, 1)], &[(0, 2), (1, 1)], 0.125),
+                    reaction(&[(1, 1)], &[], 1e-7),
+                ],
+            ),
+            1,
+        );
+        c.rate_law = RateLaw::Combinatoric;
+        c.volume = 2.0;
+        c.species[2].quantity = Quantity::Amount;
+        c.parameters = vec![param("kf", 1.5)];
+        c.reactions[1].rate_param = Some(0);
+        c.reactions[3].label = Some("decay".into());
+        insta::assert_snapshot!(write(&c));
+    }
+}

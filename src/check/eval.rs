@@ -1,0 +1,226 @@
+//! Compile-time evaluation of constant expressions over parameters.
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{BinOp, Expr, Ident};
+
+use super::Checker;
+use super::scope::{Def, NetRef, ParamRef};
+
+/// Where an expression's names are looked up.
+#[derive(Clone, Copy)]
+pub enum Env {
+    /// Top level of a file: its own and imported parameters.
+    File(FileId),
+    /// Inside a network: its parameters, then the file's.
+    Network(NetRef),
+}
+
+impl Env {
+    fn file(self) -> FileId {
+        match self {
+            Env::File(f) => f,
+            Env::Network(n) => n.file,
+        }
+    }
+}
+
+/// Functions callable in expressions, with their arity.
+const FUNCTIONS: &[(&str, usize)] =
+    &[("exp", 1), ("ln", 1), ("log10", 1), ("sqrt", 1), ("abs", 1), ("min", 2), ("max", 2)];
+
+impl Checker<'_> {
+    /// The value of a parameter, evaluating it (once) if needed.
+    pub(super) fn param(&mut self, r: ParamRef) -> Option<f64> {
+        if let Some(&v) = self.values.get(&r) {
+            return v;
+        }
+        let (id, expr) = self.param_ast(r);
+        if let Some(pos) = self.evaluating.iter().position(|&p| p == r) {
+            let mut names: Vec<String> =
+                self.evaluating[pos..].iter().map(|&p| self.param_ast(p).0.name.clone()).collect();
+            names.push(id.name.clone());
+            self.diags.push(
+                Diagnostic::error("E0206", format!("parameter `{}` is defined in terms of itself", id.name))
+                    .with_primary(id.span, "this definition is circular")
+                    .with_note(format!("cycle: {}", names.join(" -> ")))
+                    .with_hint("give one of these parameters a value that does not depend on the others"),
+            );
+            // Poison every member so the cycle is reported once.
+            for &p in &self.evaluating[pos..] {
+                self.values.insert(p, None);
+            }
+            return None;
+        }
+        let env = match r {
+            ParamRef::Global { file, .. } => Env::File(file),
+            ParamRef::Local { net, .. } => Env::Network(net),
+        };
+        self.evaluating.push(r);
+        let value = self.eval(expr, env);
+        self.evaluating.pop();
+        if self.values.get(&r) == Some(&None) {
+            return None; // poisoned by a cycle found below us
+        }
+        let value = value.and_then(|v| {
+            if v.is_finite() {
+                Some(v)
+            } else {
+                self.diags.push(not_finite(&format!("parameter `{}`", id.name), expr.span(), v));
+                None
+            }
+        });
+        self.values.insert(r, value);
+        value
+    }
+
+    /// Looks a name up as a parameter.
+    pub(super) fn resolve_param(&mut self, id: &Ident, env: Env) -> Option<ParamRef> {
+        if let Env::Network(net) = env
+            && let Some(&(r, _)) = self.locals[&net].get(&id.name)
+        {
+            return Some(r);
+        }
+        match self.scopes[&env.file()].get(&id.name) {
+            Some(&Def::Param(r, _)) => return Some(r),
+            Some(&Def::Network(_, def)) => {
+                self.diags.push(
+                    Diagnostic::error("E0207", format!("`{}` is a network, not a number", id.name))
+                        .with_primary(id.span, "used as a value here")
+                        .with_secondary(def, "the network is defined here"),
+                );
+                return None;
+            }
+            None => {}
+        }
+        if let Env::Network(net) = env
+            && self.declares_species(net, &id.name)
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0207",
+                    format!("species `{}` cannot be used in a constant expression", id.name),
+                )
+                .with_primary(id.span, "a species, not a parameter")
+                .with_hint(
+                    "rates and initial values are numbers fixed at compile time; to make a rate depend on \
+                         a species, add it as a catalyst on both sides of the reaction",
+                ),
+            );
+            return None;
+        }
+        let mut d = Diagnostic::error("E0200", format!("undefined name `{}`", id.name))
+            .with_primary(id.span, "not a parameter in scope");
+        let candidates = self.visible_params(env);
+        d = d.with_hint(
+            did_you_mean(&id.name, candidates.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("define it first: `param {} = ...;`", id.name)),
+        );
+        self.diags.push(d);
+        None
+    }
+
+    fn visible_params(&self, env: Env) -> Vec<String> {
+        let mut names: Vec<String> = self.scopes[&env.file()]
+            .iter()
+            .filter(|(_, d)| matches!(d, Def::Param(..)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if let Env::Network(net) = env {
+            names.extend(self.locals[&net].keys().cloned());
+        }
+        names
+    }
+
+    /// Evaluates an expression; `None` after reporting an error.
+    pub(super) fn eval(&mut self, expr: &Expr, env: Env) -> Option<f64> {
+        match expr {
+            Expr::Number { text, span } => self.number(text, *span),
+            Expr::Name(id) => {
+                let r = self.resolve_param(id, env)?;
+                self.used.insert(r);
+                self.param(r)
+            }
+            Expr::Neg { operand, .. } => self.eval(operand, env).map(|v| -v),
+            Expr::Binary { op, lhs, rhs, .. } => {
+                let (a, b) = (self.eval(lhs, env), self.eval(rhs, env));
+                let (a, b) = (a?, b?);
+                Some(match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Pow => a.powf(b),
+                })
+            }
+            Expr::Call { function, args, span } => {
+                let values: Vec<Option<f64>> = args.iter().map(|a| self.eval(a, env)).collect();
+                let Some(&(_, arity)) = FUNCTIONS.iter().find(|(n, _)| *n == function.name) else {
+                    let names = FUNCTIONS.iter().map(|(n, _)| *n);
+                    self.diags.push(
+                        Diagnostic::error("E0208", format!("unknown function `{}`", function.name))
+                            .with_primary(function.span, "not a built-in function")
+                            .with_hint(did_you_mean(&function.name, names).unwrap_or_else(|| {
+                                format!(
+                                    "the functions are {}",
+                                    FUNCTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                                )
+                            })),
+                    );
+                    return None;
+                };
+                if values.len() != arity {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0208",
+                            format!(
+                                "`{}` takes {arity} argument{}, not {}",
+                                function.name,
+                                plural(arity),
+                                values.len()
+                            ),
+                        )
+                        .with_primary(*span, "wrong number of arguments"),
+                    );
+                    return None;
+                }
+                let v: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
+                Some(match function.name.as_str() {
+                    "exp" => v[0].exp(),
+                    "ln" => v[0].ln(),
+                    "log10" => v[0].log10(),
+                    "sqrt" => v[0].sqrt(),
+                    "abs" => v[0].abs(),
+                    "min" => v[0].min(v[1]),
+                    "max" => v[0].max(v[1]),
+                    other => unreachable!("{other} is in FUNCTIONS"),
+                })
+            }
+        }
+    }
+
+    fn number(&mut self, text: &str, span: Span) -> Option<f64> {
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error("E0302", format!("the number `{text}` is too large"))
+                        .with_primary(span, "overflows a 64-bit float")
+                        .with_hint("numbers must be below about 1.8e308"),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// E0302 for a value that is infinite or NaN.
+pub fn not_finite(what: &str, span: Span, value: f64) -> Diagnostic {
+    Diagnostic::error("E0302", format!("{what} is not a finite number"))
+        .with_primary(span, format!("this evaluates to {value}"))
+        .with_hint("look for a division by zero, or a logarithm or square root of a negative number")
+}

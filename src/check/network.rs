@@ -1,0 +1,522 @@
+//! Checking one network: settings, species, includes, reactions.
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::ir::{self, MAX_COEFFICIENT, RateLaw};
+use crate::source::Span;
+use crate::syntax::ast::{self, Complex, Direction, Expr, Statement};
+
+use super::eval::{Env, not_finite};
+use super::scope::{Def, NetRef, ParamRef, duplicate};
+use super::{Checker, unused_param};
+
+const SETTINGS: &[&str] = &["rate_law", "volume"];
+
+/// Where a species of the network came from.
+#[derive(Clone, Copy, PartialEq)]
+enum Origin {
+    Declared,
+    Included(Span),
+}
+
+struct Builder {
+    rate_law: RateLaw,
+    volume: f64,
+    species: IndexMap<String, (ir::Species, Origin)>,
+    params: IndexMap<String, ir::Param>,
+    reactions: Vec<ir::Reaction>,
+}
+
+impl Checker<'_> {
+    pub(super) fn declares_species(&self, net: NetRef, name: &str) -> bool {
+        self.network_ast(net).statements.iter().any(|s| match s {
+            Statement::Species(d) => d.entries.iter().any(|e| e.name.name == name),
+            _ => false,
+        })
+    }
+
+    /// The checked network, or `None` if it has errors (already reported).
+    pub(super) fn network(&mut self, net: NetRef) -> Option<ir::Network> {
+        if let Some(done) = self.networks.get(&net) {
+            return done.clone();
+        }
+        self.networks.insert(net, None); // in progress: an include of it now is a cycle
+        let errors_before = self.error_count();
+        let ast = self.network_ast(net);
+        let env = Env::Network(net);
+        let (rate_law, volume) = self.settings(ast, env);
+        let mut b = Builder {
+            rate_law,
+            volume,
+            species: IndexMap::new(),
+            params: IndexMap::new(),
+            reactions: Vec::new(),
+        };
+
+        // Species and includes first, so reactions may name species declared below them.
+        let mut included: Vec<(usize, Vec<ir::Reaction>)> = Vec::new();
+        for (i, statement) in ast.statements.iter().enumerate() {
+            match statement {
+                Statement::Species(decl) => self.declare_species(&mut b, decl, env),
+                Statement::Include(id) => {
+                    if let Some(reactions) = self.include(&mut b, net, id) {
+                        included.push((i, reactions));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut included = included.into_iter().peekable();
+        for (i, statement) in ast.statements.iter().enumerate() {
+            if let Statement::Reaction(r) = statement
+                && let Some(reaction) = self.reaction(&mut b, r, env)
+            {
+                b.reactions.push(reaction);
+            }
+            if let Some((_, reactions)) = included.next_if(|(at, _)| *at == i) {
+                b.reactions.extend(reactions);
+            }
+        }
+
+        if self.is_root(net.file) {
+            self.warn_unused_in_network(&b, net);
+        }
+        let network = (self.error_count() == errors_before).then(|| ir::Network {
+            name: ast.name.name.clone(),
+            span: ast.name.span,
+            rate_law: b.rate_law,
+            volume: b.volume,
+            species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+            params: b.params,
+            reactions: b.reactions,
+        });
+        self.networks.insert(net, network.clone());
+        network
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64) {
+        let mut seen: IndexMap<String, Span> = IndexMap::new();
+        let (mut rate_law, mut volume) = (RateLaw::MassAction, 1.0);
+        for statement in &ast.statements {
+            let Statement::Setting { name, value } = statement else { continue };
+            if let Some(&first) = seen.get(&name.name) {
+                self.diags.push(duplicate(&name.name, name.span, first));
+                continue;
+            }
+            seen.insert(name.name.clone(), name.span);
+            match name.name.as_str() {
+                "rate_law" => match value.as_name().and_then(|v| RateLaw::from_name(&v.name)) {
+                    Some(law) => rate_law = law,
+                    None => self.diags.push(
+                        Diagnostic::error("E0205", "unknown rate law")
+                            .with_primary(value.span(), "expected `mass_action` or `combinatoric`")
+                            .with_hint(
+                                "`mass_action` is v = k·∏x^α; `combinatoric` divides by ∏α! as Catalyst.jl does",
+                            ),
+                    ),
+                },
+                "volume" => {
+                    if let Some(v) = self.eval(value, env) {
+                        if v.is_finite() && v > 0.0 {
+                            volume = v;
+                        } else {
+                            self.diags.push(
+                                Diagnostic::error("E0205", "the volume must be a positive finite number")
+                                    .with_primary(value.span(), format!("this evaluates to {v}")),
+                            );
+                        }
+                    }
+                }
+                other => {
+                    let hint = did_you_mean(other, SETTINGS.iter().copied())
+                        .unwrap_or_else(|| format!("the settings are {}", SETTINGS.join(", ")));
+                    self.diags.push(
+                        Diagnostic::error("E0205", format!("unknown setting `{other}`"))
+                            .with_primary(name.span, "not a network setting")
+                            .with_hint(hint),
+                    );
+                }
+            }
+        }
+        (rate_law, volume)
+    }
+
+    fn declare_species(&mut self, b: &mut Builder, decl: &ast::SpeciesDecl, env: Env) {
+        for entry in &decl.entries {
+            let initial = match &entry.initial {
+                None => Some(0.0),
+                Some(expr) => self.initial_value(&entry.name.name, expr, env),
+            };
+            let species = ir::Species {
+                name: entry.name.name.clone(),
+                initial: initial.unwrap_or(0.0),
+                quantity: decl.quantity,
+                span: entry.name.span,
+            };
+            match b.species.get_mut(&entry.name.name) {
+                None => {
+                    b.species.insert(entry.name.name.clone(), (species, Origin::Declared));
+                }
+                // Declaring an included species sets its initial value here.
+                Some(slot @ (_, Origin::Included(_))) => *slot = (species, Origin::Declared),
+                Some((first, Origin::Declared)) => {
+                    let first = first.span;
+                    self.diags.push(duplicate(&entry.name.name, entry.name.span, first));
+                }
+            }
+        }
+    }
+
+    fn initial_value(&mut self, name: &str, expr: &Expr, env: Env) -> Option<f64> {
+        let v = self.eval(expr, env)?;
+        if !v.is_finite() {
+            self.diags.push(not_finite(&format!("the initial value of `{name}`"), expr.span(), v));
+            return None;
+        }
+        if v < 0.0 {
+            self.diags.push(
+                Diagnostic::error("E0304", format!("negative initial value for `{name}`"))
+                    .with_primary(expr.span(), format!("this evaluates to {v}"))
+                    .with_hint(
+                        "concentrations and amounts are never negative; a signed quantity needs two species",
+                    ),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// Merges an included network's species and parameters; returns its reactions.
+    fn include(&mut self, b: &mut Builder, net: NetRef, id: &ast::Ident) -> Option<Vec<ir::Reaction>> {
+        let target = match self.scopes[&net.file].get(&id.name) {
+            Some(&Def::Network(target, _)) => target,
+            Some(&Def::Param(_, def)) => {
+                self.diags.push(
+                    Diagnostic::error("E0207", format!("`{}` is a parameter, not a network", id.name))
+                        .with_primary(id.span, "included here")
+                        .with_secondary(def, "the parameter is defined here"),
+                );
+                return None;
+            }
+            None => {
+                let networks: Vec<String> = self.scopes[&net.file]
+                    .iter()
+                    .filter(|(_, d)| matches!(d, Def::Network(..)))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                let hint = did_you_mean(&id.name, networks.iter().map(String::as_str))
+                    .unwrap_or_else(|| "networks from other files need an `import` first".to_string());
+                self.diags.push(
+                    Diagnostic::error("E0200", format!("no network named `{}`", id.name))
+                        .with_primary(id.span, "not a network in scope")
+                        .with_hint(hint),
+                );
+                return None;
+            }
+        };
+        if self.networks.get(&target) == Some(&None) && !self.networks_done(target) {
+            self.diags.push(
+                Diagnostic::error("E0203", format!("network `{}` includes itself", id.name))
+                    .with_primary(id.span, "this include closes a cycle")
+                    .with_hint("a network cannot contain itself, directly or through other includes"),
+            );
+            return None;
+        }
+        let inner = self.network(target)?;
+        if inner.rate_law != b.rate_law || inner.volume != b.volume {
+            self.diags.push(
+                Diagnostic::error("E0209", format!("network `{}` has different settings", id.name))
+                    .with_primary(id.span, "included here")
+                    .with_secondary(
+                        inner.span,
+                        format!("it uses rate_law = {}, volume = {}", inner.rate_law.name(), inner.volume),
+                    )
+                    .with_note(format!(
+                        "this network uses rate_law = {}, volume = {}",
+                        b.rate_law.name(),
+                        b.volume
+                    ))
+                    .with_hint("set the same `rate_law` and `volume` in both networks"),
+            );
+            return None;
+        }
+        for (name, s) in inner.species {
+            match b.species.get(&name) {
+                None => {
+                    b.species.insert(name, (s, Origin::Included(id.span)));
+                }
+                Some((_, Origin::Declared)) => {}
+                Some((prev, Origin::Included(prev_at))) => {
+                    if prev.initial != s.initial || prev.quantity != s.quantity {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0209",
+                                format!("included networks disagree on species `{name}`"),
+                            )
+                            .with_primary(id.span, format!("starts `{name}` at {}", s.initial))
+                            .with_secondary(*prev_at, format!("starts `{name}` at {}", prev.initial))
+                            .with_hint(format!(
+                                "declare `species {name} = ...;` here to choose its initial value"
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+        let mut reactions = inner.reactions;
+        for (name, p) in inner.params {
+            let fresh = match b.params.get(&name) {
+                None => name.clone(),
+                Some(existing) if existing.value == p.value => continue,
+                Some(_) => unique_name(&format!("{}_{name}", id.name), |n| b.params.contains_key(n)),
+            };
+            if fresh != name {
+                for r in &mut reactions {
+                    for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
+                        if rate.param.as_deref() == Some(&name) {
+                            rate.param = Some(fresh.clone());
+                        }
+                    }
+                }
+            }
+            b.params.insert(fresh.clone(), ir::Param { name: fresh, ..p });
+        }
+        Some(reactions)
+    }
+
+    fn networks_done(&self, net: NetRef) -> bool {
+        matches!(self.networks.get(&net), Some(Some(_)))
+    }
+
+    fn reaction(&mut self, b: &mut Builder, r: &ast::Reaction, env: Env) -> Option<ir::Reaction> {
+        let reactants = self.complex(b, &r.reactants);
+        let products = self.complex(b, &r.products);
+        let rates = self.rates(b, r, env);
+        let (reactants, products, (forward, reverse)) = (reactants?, products?, rates?);
+        if same_multiset(&reactants, &products) {
+            self.diags.push(
+                Diagnostic::warning("W0003", "this reaction has no net effect")
+                    .with_primary(r.span, "every species is consumed and produced in equal numbers")
+                    .with_hint("it changes nothing; remove it, or check the coefficients"),
+            );
+        }
+        Some(ir::Reaction {
+            label: r.label.as_ref().map(|l| l.name.clone()),
+            reactants,
+            products,
+            forward,
+            reverse,
+            span: r.span,
+        })
+    }
+
+    fn complex(&mut self, b: &Builder, c: &Complex) -> Option<Vec<(String, u32)>> {
+        match c {
+            Complex::Empty { .. } => Some(Vec::new()),
+            Complex::Number { text, .. } if text.parse::<f64>() == Ok(0.0) => Some(Vec::new()),
+            Complex::Number { text, span } => {
+                self.diags.push(
+                    Diagnostic::error("E0303", format!("`{text}` is not a complex"))
+                        .with_primary(*span, "a number alone cannot be a reactant or product")
+                        .with_hint(
+                            "write `0` or `∅` for nothing, or put the coefficient before a species: `2 X`",
+                        ),
+                );
+                None
+            }
+            Complex::Terms(terms) => {
+                let mut out: Vec<(String, u32)> = Vec::new();
+                let mut ok = true;
+                for t in terms {
+                    let n = match &t.coefficient {
+                        None => Some(1),
+                        Some((text, span)) => self.coefficient(text, *span),
+                    };
+                    let known = b.species.contains_key(&t.species.name);
+                    if !known {
+                        self.undefined_species(b, &t.species);
+                    }
+                    match n {
+                        Some(n) if known => match out.iter_mut().find(|(s, _)| *s == t.species.name) {
+                            Some((_, m)) => *m = m.saturating_add(n).min(MAX_COEFFICIENT + 1),
+                            None => out.push((t.species.name.clone(), n)),
+                        },
+                        _ => ok = false,
+                    }
+                }
+                if let Some((name, n)) = out.iter().find(|(_, n)| *n > MAX_COEFFICIENT) {
+                    let span = terms.first().map(|t| t.span).expect("a non-empty complex");
+                    self.diags.push(absurd_coefficient(
+                        span.to(terms[terms.len() - 1].span),
+                        &format!("{n} {name}"),
+                    ));
+                    ok = false;
+                }
+                ok.then_some(out)
+            }
+        }
+    }
+
+    fn coefficient(&mut self, text: &str, span: Span) -> Option<u32> {
+        let value: f64 = text.parse().unwrap_or(f64::INFINITY);
+        if value.fract() != 0.0 {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0303",
+                    format!("stoichiometric coefficient `{text}` is not a whole number"),
+                )
+                .with_primary(span, "molecules come in whole numbers")
+                .with_hint("to scale a rate, change the rate constant after `@` instead"),
+            );
+            return None;
+        }
+        if value < 1.0 {
+            self.diags.push(
+                Diagnostic::error("E0303", "a stoichiometric coefficient of 0")
+                    .with_primary(span, "this term takes part zero times")
+                    .with_hint("remove the term from the complex"),
+            );
+            return None;
+        }
+        if value > f64::from(MAX_COEFFICIENT) {
+            self.diags.push(absurd_coefficient(span, text));
+            return None;
+        }
+        Some(value as u32)
+    }
+
+    fn undefined_species(&mut self, b: &Builder, id: &ast::Ident) {
+        let mut d = Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
+            .with_primary(id.span, "not declared in this network");
+        let names = b.species.keys().map(String::as_str);
+        d = d.with_hint(
+            did_you_mean(&id.name, names).unwrap_or_else(|| format!("declare it: `species {};`", id.name)),
+        );
+        self.diags.push(d);
+    }
+
+    fn rates(
+        &mut self,
+        b: &mut Builder,
+        r: &ast::Reaction,
+        env: Env,
+    ) -> Option<(ir::Rate, Option<ir::Rate>)> {
+        let wanted = match r.direction {
+            Direction::Forward => 1,
+            Direction::Reversible => 2,
+        };
+        if !r.rates.is_empty() && r.rates.len() != wanted {
+            let (message, hint) = match r.direction {
+                Direction::Forward => (
+                    format!("a `->` reaction takes one rate constant, not {}", r.rates.len()),
+                    "for a reversible reaction with forward and reverse rates, write `<->`",
+                ),
+                Direction::Reversible => (
+                    format!("a `<->` reaction takes two rate constants, not {}", r.rates.len()),
+                    "write `@ forward, reverse`, e.g. `A <-> B @ 2.0, 0.5;`",
+                ),
+            };
+            let span = r.rates[0].span().to(r.rates[r.rates.len() - 1].span());
+            self.diags.push(
+                Diagnostic::error("E0301", message).with_primary(span, "rates given here").with_hint(hint),
+            );
+            return None;
+        }
+        let mut rates = Vec::new();
+        for expr in &r.rates {
+            rates.push(self.rate(b, expr, env));
+        }
+        let mut rates = rates.into_iter();
+        let one = || ir::Rate { value: 1.0, param: None };
+        let forward = rates.next().unwrap_or_else(|| Some(one()));
+        let reverse = match r.direction {
+            Direction::Forward => None,
+            Direction::Reversible => Some(rates.next().unwrap_or_else(|| Some(one()))?),
+        };
+        Some((forward?, reverse))
+    }
+
+    fn rate(&mut self, b: &mut Builder, expr: &Expr, env: Env) -> Option<ir::Rate> {
+        let value = self.eval(expr, env)?;
+        if !value.is_finite() {
+            self.diags.push(not_finite("the rate constant", expr.span(), value));
+            return None;
+        }
+        if value < 0.0 {
+            self.diags.push(
+                Diagnostic::error("E0300", "negative rate constant")
+                    .with_primary(expr.span(), format!("this evaluates to {value}"))
+                    .with_hint(
+                        "rate constants are non-negative; to run a reaction backwards, swap its sides",
+                    ),
+            );
+            return None;
+        }
+        if value == 0.0 {
+            self.diags.push(
+                Diagnostic::error("E0300", "zero rate constant")
+                    .with_primary(expr.span(), "a reaction with rate 0 never happens")
+                    .with_hint("remove the reaction (or, for `<->`, write it as `->` with one rate)"),
+            );
+            return None;
+        }
+        // A rate written as one parameter's name keeps that name for export,
+        // unless an included network already took the name for another value.
+        let param = expr.as_name().and_then(|id| {
+            let r = self.resolve_param(id, env)?;
+            let span = self.param_ast(r).0.span;
+            match b.params.get(&id.name) {
+                Some(p) if p.value != value => None,
+                Some(_) => Some(id.name.clone()),
+                None => {
+                    b.params.insert(id.name.clone(), ir::Param { name: id.name.clone(), value, span });
+                    Some(id.name.clone())
+                }
+            }
+        });
+        Some(ir::Rate { value, param })
+    }
+
+    fn warn_unused_in_network(&mut self, b: &Builder, net: NetRef) {
+        for (name, (s, origin)) in &b.species {
+            let used =
+                b.reactions.iter().any(|r| r.reactants.iter().chain(&r.products).any(|(n, _)| n == name));
+            if *origin == Origin::Declared && !used {
+                self.diags.push(
+                    Diagnostic::warning("W0001", format!("species `{name}` takes part in no reaction"))
+                        .with_primary(s.span, "declared here")
+                        .with_hint("remove it, or add the reactions that use it"),
+                );
+            }
+        }
+        let locals: Vec<(ParamRef, ast::Ident)> =
+            self.locals[&net].values().map(|&(r, _)| (r, self.param_ast(r).0.clone())).collect();
+        for (r, id) in locals {
+            if !self.used.contains(&r) {
+                self.diags.push(unused_param(&id));
+            }
+        }
+    }
+}
+
+fn absurd_coefficient(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error("E0303", format!("stoichiometric coefficient in `{what}` is too large"))
+        .with_primary(span, format!("at most {MAX_COEFFICIENT} molecules of one species per complex"))
+        .with_hint("elementary reactions involve a few molecules; rescale the species instead")
+}
+
+fn same_multiset(a: &[(String, u32)], b: &[(String, u32)]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+fn unique_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..).map(|i| format!("{base}_{i}")).find(|n| !taken(n)).expect("some suffix is free")
+}

@@ -1,0 +1,260 @@
+//! Command-line interface: parses flags, runs the driver, writes files and
+//! prints diagnostics. Exit codes: 0 ok, 1 user error, 2 internal error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crnc::backend;
+use crnc::crn::{self, Crn};
+use crnc::diagnostic::{self, Color, Diagnostic};
+use crnc::driver::{self, FrontEnd};
+use crnc::source::{RealFs, SourceDb};
+
+const EXAMPLES: &str = "\
+Examples:
+  crnc compile examples/brusselator.crnl -o brusselator.sbml
+  crnc compile model.crnl --network Toggle -o toggle.crn
+  crnc compile model.crnl --emit crn
+  crnc check model.crnl --max-order 2 --diagnostics json";
+
+#[derive(Parser)]
+#[command(name = "crnc", version, about = "A compiler for chemical learning circuits", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a model to elementary reactions and write them in a format.
+    #[command(after_help = "Formats by extension: .sbml/.xml (SBML L3V2), .crn/.txt (reaction list), .json")]
+    Compile(CompileArgs),
+    /// Check a model and print its diagnostics; writes nothing.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct Common {
+    /// Input file: crnl source (.crnl) or a text reaction list (.crn)
+    file: PathBuf,
+    /// Which network of the file (needed when it defines several)
+    #[arg(long, value_name = "NAME")]
+    network: Option<String>,
+    /// Every reaction must have at most this many reactant molecules
+    #[arg(long, value_name = "N")]
+    max_order: Option<u32>,
+    /// How to print diagnostics (always on standard error)
+    #[arg(long, value_enum, default_value = "human")]
+    diagnostics: DiagnosticsFormat,
+    /// Colour in human diagnostics
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output file; the format follows its extension unless --format is given.
+    /// Without it, the output goes to standard output.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Print a compiler stage to standard output instead of writing output
+    #[arg(long, value_enum, value_name = "STAGE")]
+    emit: Option<Stage>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiagnosticsFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// SBML Level 3 Version 2
+    Sbml,
+    /// Text reaction list (crnsimulator format)
+    Crn,
+    /// JSON of the elementary CRN
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Stage {
+    /// The syntax tree of the root file, as JSON
+    Ast,
+    /// The checked IR, printed as crnl
+    Ir,
+    /// The elementary CRN with origins
+    Crn,
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(code) => code,
+        Err(_) => {
+            eprintln!(
+                "error: internal compiler error (a bug in crnc, not in your model); please report it with the input"
+            );
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check(args) => {
+            let (front, reporter) = start(&args.common);
+            let result = crn_of(&front, &args.common);
+            finish(&reporter, &front.db, front.diagnostics, result.err())
+        }
+        Command::Compile(args) => compile(&args),
+    }
+}
+
+fn compile(args: &CompileArgs) -> i32 {
+    let (front, reporter) = start(&args.common);
+    if args.emit == Some(Stage::Ast)
+        && let Some(ast) = &front.ast
+    {
+        println!("{}", serde_json::to_string_pretty(ast).expect("the AST serialises"));
+    }
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => Ok(f),
+        (None, Some(out)) => format_of(out),
+        (None, None) => Ok(Format::Crn),
+    };
+    let format = match format {
+        Ok(f) => f,
+        Err(d) => return finish(&reporter, &front.db, front.diagnostics, Some(vec![d])),
+    };
+    let crn = match crn_of(&front, &args.common) {
+        Ok(crn) => crn,
+        Err(errors) => return finish(&reporter, &front.db, front.diagnostics, Some(errors)),
+    };
+    let text = match args.emit {
+        Some(Stage::Ast) => None,
+        Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
+        Some(Stage::Crn) => Some(crn::dump(&crn)),
+        None => Some(render(&crn, format)),
+    };
+    let written = match (&text, &args.output, args.emit) {
+        (Some(text), Some(out), None) => write_atomically(out, text),
+        (Some(text), _, _) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .map_err(|e| Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
+        }
+        (None, _, _) => Ok(()),
+    };
+    finish(&reporter, &front.db, front.diagnostics, written.err().map(|d| vec![d]))
+}
+
+fn render(crn: &Crn, format: Format) -> String {
+    match format {
+        Format::Sbml => backend::sbml::write(crn),
+        Format::Crn => backend::text::write(crn),
+        Format::Json => backend::json::write(crn),
+    }
+}
+
+fn format_of(path: &Path) -> Result<Format, Diagnostic> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("sbml" | "xml") => Ok(Format::Sbml),
+        Some("crn" | "txt") => Ok(Format::Crn),
+        Some("json") => Ok(Format::Json),
+        _ => {
+            Err(Diagnostic::error("E0601", format!("cannot tell the output format of `{}`", path.display()))
+                .with_hint(
+                    "use an extension .sbml, .xml, .crn, .txt or .json, or pass --format sbml|crn|json",
+                ))
+        }
+    }
+}
+
+/// The chosen network, lowered; front-end errors stop here.
+fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagnostic>> {
+    if front.has_errors() {
+        return Err(Vec::new());
+    }
+    let network = driver::select(&front.program, common.network.as_deref()).map_err(|d| vec![d])?;
+    driver::lower(network, &front.db, common.max_order)
+}
+
+/// Writes through a temporary file in the same directory and renames it, so a
+/// failed or interrupted run never leaves a partial output file.
+fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))
+            .with_hint("check that the directory exists and is writable")
+    })
+}
+
+struct Reporter {
+    format: DiagnosticsFormat,
+    color: Color,
+}
+
+fn start(common: &Common) -> (FrontEnd, Reporter) {
+    let color = match common.color {
+        ColorChoice::Always => Color::Always,
+        ColorChoice::Never => Color::Never,
+        ColorChoice::Auto if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+            Color::Always
+        }
+        ColorChoice::Auto => Color::Never,
+    };
+    let front = driver::front_end(&RealFs, &common.file);
+    (front, Reporter { format: common.diagnostics, color })
+}
+
+/// Prints all diagnostics, sorted, and returns the exit code.
+fn finish(
+    reporter: &Reporter,
+    db: &SourceDb,
+    mut diagnostics: Vec<Diagnostic>,
+    more: Option<Vec<Diagnostic>>,
+) -> i32 {
+    diagnostics.extend(more.unwrap_or_default());
+    let mut all = diagnostic::Diagnostics::default();
+    all.extend(diagnostics);
+    let failed = all.has_errors();
+    let sorted = all.into_sorted();
+    let mut stderr = std::io::stderr().lock();
+    let _ = match reporter.format {
+        DiagnosticsFormat::Json => writeln!(stderr, "{}", diagnostic::render_json(db, &sorted)),
+        DiagnosticsFormat::Human => {
+            let text = diagnostic::render_human(db, &sorted, reporter.color);
+            let summary = diagnostic::summary(&sorted).map(|s| format!("{s}\n")).unwrap_or_default();
+            write!(stderr, "{text}{summary}")
+        }
+    };
+    if failed { 1 } else { 0 }
+}

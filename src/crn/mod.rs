@@ -1,0 +1,241 @@
+//! The elementary CRN: the contract between the compiler and every backend.
+//!
+//! Species are indexed by [`SpeciesId`] and reactions by position. Every
+//! reaction is irreversible mass action; a reversible source reaction becomes
+//! two reactions linked through [`Reaction::partner`], so that backends that
+//! can say "reversible" (text, SBML) may write them as one.
+//!
+//! Architecture invariant (checked by [`validate`] after every pass in debug
+//! builds): species ids are in range, each species occurs at most once per
+//! complex with a coefficient >= 1, rates and initial values are finite and
+//! non-negative, partner links are mutual and mirror each other's complexes.
+//!
+//! Open for the learning constructions: [`Role`] will gain parameter, input,
+//! output and rail roles, and a protocol (phases, events) will sit beside the
+//! reactions; [`Origin`] already records where each element came from.
+
+mod dump;
+mod lower;
+mod validate;
+
+pub use dump::dump;
+pub use lower::lower;
+pub use validate::{Violation, max_order_violations, validate};
+
+use crate::ir::{Quantity, RateLaw};
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct SpeciesId(pub u32);
+
+impl SpeciesId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What a species is for. Only plain chemical species exist so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Plain,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Plain => "plain",
+        }
+    }
+}
+
+/// Where an element of the CRN came from.
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct Origin {
+    /// The source span, for diagnostics (absent for inputs without spans).
+    #[serde(skip)]
+    pub span: Option<Span>,
+    /// `file:line:col` of the span, for backends that print origins.
+    pub location: Option<String>,
+    /// The pass that created the element (`source` for what the user wrote).
+    pub pass: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Species {
+    pub name: String,
+    pub role: Role,
+    /// In the species' declared quantity: concentration or amount.
+    pub initial: f64,
+    pub quantity: Quantity,
+    pub origin: Origin,
+}
+
+/// A named rate constant, kept so exports can show it by name.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Parameter {
+    pub name: String,
+    pub value: f64,
+    pub origin: Origin,
+}
+
+/// The other half of a reversible pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Partner {
+    /// This is the forward half; the reverse is the reaction at this index.
+    Reverse(usize),
+    /// This is the reverse half of the reaction at this index.
+    Forward(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Reaction {
+    /// (species, coefficient), each species at most once, in source order.
+    pub reactants: Vec<(SpeciesId, u32)>,
+    pub products: Vec<(SpeciesId, u32)>,
+    pub rate: f64,
+    /// Index into [`Crn::parameters`] when the rate is a named parameter.
+    pub rate_param: Option<usize>,
+    pub partner: Option<Partner>,
+    pub label: Option<String>,
+    pub origin: Origin,
+}
+
+impl Reaction {
+    /// Number of reactant molecules (molecularity).
+    pub fn order(&self) -> u32 {
+        self.reactants.iter().map(|&(_, n)| n).sum()
+    }
+
+    /// Net change of each species in one event.
+    pub fn net_change(&self) -> impl Iterator<Item = (SpeciesId, i64)> + '_ {
+        let mut changes: Vec<(SpeciesId, i64)> = Vec::new();
+        let mut add = |s: SpeciesId, d: i64| match changes.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += d,
+            None => changes.push((s, d)),
+        };
+        for &(s, n) in &self.reactants {
+            add(s, -i64::from(n));
+        }
+        for &(s, n) in &self.products {
+            add(s, i64::from(n));
+        }
+        changes.into_iter().filter(|&(_, d)| d != 0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Metadata {
+    /// The file the network was compiled from.
+    pub source: String,
+    pub generator: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Crn {
+    pub name: String,
+    pub rate_law: RateLaw,
+    /// Volume of the one compartment; concentration = amount / volume.
+    pub volume: f64,
+    pub species: Vec<Species>,
+    pub parameters: Vec<Parameter>,
+    pub reactions: Vec<Reaction>,
+    pub metadata: Metadata,
+}
+
+impl Crn {
+    pub fn species(&self, id: SpeciesId) -> &Species {
+        &self.species[id.index()]
+    }
+
+    /// Initial concentrations (amount species divided by the volume).
+    pub fn initial_concentrations(&self) -> Vec<f64> {
+        self.species
+            .iter()
+            .map(|s| match s.quantity {
+                Quantity::Concentration => s.initial,
+                Quantity::Amount => s.initial / self.volume,
+            })
+            .collect()
+    }
+
+    /// Reaction rate (flux, concentration per time) of reaction `r` at
+    /// concentrations `x`, under the network's rate-law convention.
+    pub fn flux(&self, r: &Reaction, x: &[f64]) -> f64 {
+        let mut v = r.rate;
+        for &(s, n) in &r.reactants {
+            v *= x[s.index()].powi(n as i32);
+            if self.rate_law == RateLaw::Combinatoric {
+                v /= factorial(n);
+            }
+        }
+        v
+    }
+
+    /// The stoichiometry matrix S (species x reactions), S_ir = net change of
+    /// species i in one event of reaction r.
+    pub fn stoichiometry(&self) -> nalgebra::DMatrix<f64> {
+        let mut s = nalgebra::DMatrix::zeros(self.species.len(), self.reactions.len());
+        for (r, reaction) in self.reactions.iter().enumerate() {
+            for (sp, d) in reaction.net_change() {
+                s[(sp.index(), r)] = d as f64;
+            }
+        }
+        s
+    }
+}
+
+pub fn factorial(n: u32) -> f64 {
+    (2..=n).map(f64::from).product()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crn(rate_law: RateLaw) -> Crn {
+        let origin = Origin::default();
+        let species = |name: &str| Species {
+            name: name.into(),
+            role: Role::Plain,
+            initial: 2.0,
+            quantity: Quantity::Concentration,
+            origin: origin.clone(),
+        };
+        Crn {
+            name: "t".into(),
+            rate_law,
+            volume: 1.0,
+            species: vec![species("A"), species("B")],
+            parameters: vec![],
+            reactions: vec![Reaction {
+                reactants: vec![(SpeciesId(0), 2), (SpeciesId(1), 1)],
+                products: vec![(SpeciesId(0), 3)],
+                rate: 0.5,
+                rate_param: None,
+                partner: None,
+                label: None,
+                origin,
+            }],
+            metadata: Metadata { source: "t".into(), generator: "test".into() },
+        }
+    }
+
+    #[test]
+    fn flux_follows_the_rate_law_convention() {
+        let x = [3.0, 2.0];
+        let plain = crn(RateLaw::MassAction);
+        assert_eq!(plain.flux(&plain.reactions[0], &x), 0.5 * 9.0 * 2.0);
+        let comb = crn(RateLaw::Combinatoric);
+        assert_eq!(comb.flux(&comb.reactions[0], &x), 0.5 * 9.0 * 2.0 / 2.0);
+    }
+
+    #[test]
+    fn stoichiometry_is_net_change() {
+        let s = crn(RateLaw::MassAction).stoichiometry();
+        assert_eq!(s[(0, 0)], 1.0);
+        assert_eq!(s[(1, 0)], -1.0);
+        assert_eq!(crn(RateLaw::MassAction).reactions[0].order(), 3);
+    }
+}

@@ -1,0 +1,62 @@
+//! The elementary-CRN invariants, checked after every pass in debug builds.
+
+use super::{Crn, Partner, Reaction};
+
+/// A broken invariant: a compiler bug, never a user error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation(pub String);
+
+/// Checks every invariant listed in the module docs of [`crate::crn`].
+pub fn validate(crn: &Crn) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut fail = |msg: String| out.push(Violation(msg));
+    if !(crn.volume.is_finite() && crn.volume > 0.0) {
+        fail(format!("volume {} is not positive and finite", crn.volume));
+    }
+    for s in &crn.species {
+        if !(s.initial.is_finite() && s.initial >= 0.0) {
+            fail(format!("species {}: initial value {} is not finite and non-negative", s.name, s.initial));
+        }
+    }
+    for (i, r) in crn.reactions.iter().enumerate() {
+        if !(r.rate.is_finite() && r.rate >= 0.0) {
+            fail(format!("reaction {i}: rate {} is not finite and non-negative", r.rate));
+        }
+        if r.rate_param.is_some_and(|p| p >= crn.parameters.len()) {
+            fail(format!("reaction {i}: parameter index out of range"));
+        }
+        for side in [&r.reactants, &r.products] {
+            for (k, &(s, n)) in side.iter().enumerate() {
+                if s.index() >= crn.species.len() {
+                    fail(format!("reaction {i}: species id {} is undeclared", s.0));
+                }
+                if n == 0 {
+                    fail(format!("reaction {i}: coefficient 0"));
+                }
+                if side[..k].iter().any(|&(t, _)| t == s) {
+                    fail(format!("reaction {i}: species id {} twice in one complex", s.0));
+                }
+            }
+        }
+        if let Some(p) = r.partner {
+            let (other, expected) = match p {
+                Partner::Reverse(j) => (j, Partner::Forward(i)),
+                Partner::Forward(j) => (j, Partner::Reverse(i)),
+            };
+            match crn.reactions.get(other) {
+                Some(o) if o.partner == Some(expected) && mirrors(r, o) => {}
+                _ => fail(format!("reaction {i}: partner link to {other} is not mutual")),
+            }
+        }
+    }
+    out
+}
+
+fn mirrors(a: &Reaction, b: &Reaction) -> bool {
+    a.reactants == b.products && a.products == b.reactants
+}
+
+/// Reactions whose order exceeds `max_order`.
+pub fn max_order_violations(crn: &Crn, max_order: u32) -> impl Iterator<Item = (usize, &Reaction)> {
+    crn.reactions.iter().enumerate().filter(move |(_, r)| r.order() > max_order)
+}

@@ -1,0 +1,143 @@
+//! Runs the stages in order: load and parse, check, lower, verify. No I/O but
+//! through [`FileSystem`]; the CLI decides where output goes.
+
+use std::path::Path;
+
+use crate::backend::text::complex_text;
+use crate::crn::{self, Crn};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::import::crn_text;
+use crate::ir;
+use crate::load;
+use crate::source::{FileSystem, SourceDb};
+use crate::syntax::ast::SourceFileAst;
+
+/// What kind of file an input path is, from its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Crnl,
+    /// The text reaction list (`.crn`, `.txt`).
+    ReactionList,
+}
+
+impl InputKind {
+    pub fn of(path: &Path) -> InputKind {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("crn" | "txt") => InputKind::ReactionList,
+            _ => InputKind::Crnl,
+        }
+    }
+}
+
+/// Everything the front end produced for one input file.
+pub struct FrontEnd {
+    pub db: SourceDb,
+    /// The root file's syntax tree (crnl inputs only).
+    pub ast: Option<SourceFileAst>,
+    /// The checked networks; empty when there were errors.
+    pub program: ir::Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FrontEnd {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads, parses and checks `path` and everything it imports.
+pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
+    let mut db = SourceDb::default();
+    let text = match fs.read(path) {
+        Ok(text) => text,
+        Err(e) => {
+            let d = Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display()))
+                .with_hint("check the path; crnc reads .crnl sources and .crn reaction lists");
+            return FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] };
+        }
+    };
+    match InputKind::of(path) {
+        InputKind::ReactionList => {
+            let file = db.add(path.display().to_string(), text);
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
+            let (network, diagnostics) = crn_text::read(file, &db.get(file).text, stem);
+            let mut program = empty_program();
+            if let Some(n) = network {
+                program.networks.insert(n.name.clone(), n);
+            }
+            FrontEnd { db, ast: None, program, diagnostics }
+        }
+        InputKind::Crnl => {
+            let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
+            let (program, check_diags) = crate::check::check(&workspace);
+            diagnostics.extend(check_diags);
+            let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+            let ast = workspace.files.into_iter().find(|f| Some(f.id) == workspace.root).map(|f| f.ast);
+            let program = if has_errors { empty_program() } else { program };
+            FrontEnd { db, ast, program, diagnostics }
+        }
+    }
+}
+
+fn empty_program() -> ir::Program {
+    ir::Program { networks: Default::default() }
+}
+
+/// The network to compile: the one named, or the only one.
+pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir::Network, Diagnostic> {
+    let names = || program.networks.keys().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(name) => program.networks.get(name).ok_or_else(|| {
+            let d = Diagnostic::error("E0501", format!("no network named `{name}` in this file"));
+            let hint = did_you_mean(name, program.networks.keys().map(String::as_str))
+                .unwrap_or_else(|| format!("the file defines {}", names()));
+            d.with_hint(hint)
+        }),
+        None => match program.networks.len() {
+            1 => Ok(&program.networks[0]),
+            0 => Err(Diagnostic::error("E0500", "the file defines no network")
+                .with_hint("add `network Name { ... }`, or import the file from one that does")),
+            _ => Err(Diagnostic::error("E0501", "the file defines several networks; choose one")
+                .with_note(format!("the networks are {}", names()))
+                .with_hint("pass `--network NAME`")),
+        },
+    }
+}
+
+/// Lowers a checked network to the elementary CRN and enforces `max_order`.
+pub fn lower(network: &ir::Network, db: &SourceDb, max_order: Option<u32>) -> Result<Crn, Vec<Diagnostic>> {
+    let crn = crn::lower(network, db);
+    debug_assert_valid("lower", &crn);
+    let Some(max) = max_order else { return Ok(crn) };
+    let errors: Vec<Diagnostic> = crn::max_order_violations(&crn, max)
+        .map(|(_, r)| {
+            let text = format!("{} -> {}", complex_text(&crn, &r.reactants), complex_text(&crn, &r.products));
+            let mut d = Diagnostic::error(
+                "E0400",
+                format!(
+                    "reaction `{text}` has {} reactant molecules, more than --max-order {max}",
+                    r.order()
+                ),
+            )
+            .with_hint(
+                "split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`",
+            );
+            if let Some(span) = r.origin.span {
+                d = d.with_primary(span, format!("order {} reaction", r.order()));
+            }
+            if let Some(at) = &r.origin.location {
+                d = d.with_note(format!("it comes from {at} ({})", r.origin.pass));
+            }
+            d
+        })
+        .collect();
+    if errors.is_empty() { Ok(crn) } else { Err(errors) }
+}
+
+/// After every pass in debug builds: a broken invariant is a compiler bug.
+fn debug_assert_valid(pass: &str, crn: &Crn) {
+    if cfg!(debug_assertions) {
+        let violations = crn::validate(crn);
+        assert!(violations.is_empty(), "invariants broken after pass `{pass}`: {violations:?}");
+    }
+}

@@ -1,0 +1,172 @@
+//! The checked IR: networks whose names are resolved and whose expressions are
+//! evaluated to numbers, still shaped like the source (reversible reactions are
+//! one reaction, species keep their declaration order).
+//!
+//! Architecture invariant: every name in a reaction is a key of the network's
+//! `species`; every value is finite; rates are positive; initial values are
+//! non-negative; coefficients are in 1..=MAX_COEFFICIENT.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+
+use crate::source::Span;
+pub use crate::syntax::ast::Quantity;
+
+/// Largest stoichiometric coefficient accepted in source.
+pub const MAX_COEFFICIENT: u32 = 1000;
+
+/// How a reaction's rate depends on the reactant concentrations (domain.md §1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateLaw {
+    /// v = k · ∏ x_i^α_i
+    MassAction,
+    /// v = k · ∏ x_i^α_i / α_i!  (Catalyst.jl's default)
+    Combinatoric,
+}
+
+impl RateLaw {
+    pub fn name(self) -> &'static str {
+        match self {
+            RateLaw::MassAction => "mass-action",
+            RateLaw::Combinatoric => "combinatoric",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RateLaw> {
+        match name {
+            "mass-action" | "mass_action" => Some(RateLaw::MassAction),
+            "combinatoric" => Some(RateLaw::Combinatoric),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The networks defined in the root file, in source order.
+    pub networks: IndexMap<String, Network>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    pub name: String,
+    pub span: Span,
+    pub rate_law: RateLaw,
+    /// Volume of the single compartment (litres in SBML export).
+    pub volume: f64,
+    pub species: IndexMap<String, Species>,
+    /// Named parameters that some reaction uses directly as its rate constant,
+    /// kept so that exports can name them.
+    pub params: IndexMap<String, Param>,
+    pub reactions: Vec<Reaction>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Species {
+    pub name: String,
+    pub initial: f64,
+    pub quantity: Quantity,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub value: f64,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rate {
+    pub value: f64,
+    /// The parameter when the rate was written as just its name.
+    pub param: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reaction {
+    pub label: Option<String>,
+    /// (species name, coefficient), each species at most once, in source order.
+    pub reactants: Vec<(String, u32)>,
+    pub products: Vec<(String, u32)>,
+    pub forward: Rate,
+    pub reverse: Option<Rate>,
+    pub span: Span,
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.networks.values().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The IR printed back as crnl source (what `--emit ir` shows).
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "network {} {{", self.name)?;
+        writeln!(f, "  rate_law = {};", self.rate_law.name().replace('-', "_"))?;
+        writeln!(f, "  volume = {};", self.volume)?;
+        for s in self.species.values() {
+            let kind = match s.quantity {
+                Quantity::Concentration => "species",
+                Quantity::Amount => "species amount",
+            };
+            writeln!(f, "  {kind} {} = {};", s.name, s.initial)?;
+        }
+        for p in self.params.values() {
+            writeln!(f, "  param {} = {};", p.name, p.value)?;
+        }
+        for r in &self.reactions {
+            write!(f, "  ")?;
+            if let Some(label) = &r.label {
+                write!(f, "{label}: ")?;
+            }
+            let arrow = if r.reverse.is_some() { "<->" } else { "->" };
+            write!(f, "{} {arrow} {} @ {}", Side(&r.reactants), Side(&r.products), RateText(&r.forward))?;
+            if let Some(rev) = &r.reverse {
+                write!(f, ", {}", RateText(rev))?;
+            }
+            writeln!(f, ";")?;
+        }
+        writeln!(f, "}}")
+    }
+}
+
+struct Side<'a>(&'a [(String, u32)]);
+
+impl fmt::Display for Side<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "0");
+        }
+        for (i, (name, n)) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, " + ")?;
+            }
+            if *n != 1 {
+                write!(f, "{n} ")?;
+            }
+            write!(f, "{name}")?;
+        }
+        Ok(())
+    }
+}
+
+struct RateText<'a>(&'a Rate);
+
+impl fmt::Display for RateText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.param {
+            Some(p) => write!(f, "{p}"),
+            None => write!(f, "{}", self.0.value),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Source files and spans.
+//!
+//! The compiler core never touches the file system directly: it reads through
+//! [`FileSystem`], which has a real implementation for the CLI and an in-memory
+//! one for tests. Every loaded text lives in a [`SourceDb`] and is referred to by
+//! a [`FileId`]; a [`Span`] is a byte range in one of them.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceDb`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FileId(pub u32);
+
+/// A byte range `start..end` in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start: clamp_u32(start), end: clamp_u32(end) }
+    }
+
+    /// The smallest span covering both (which must be in the same file).
+    pub fn to(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One loaded text: the name shown in diagnostics and its contents.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(name: String, text: String) -> SourceFile {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        SourceFile { name, text, line_starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+}
+
+/// All texts the compiler has read in one run.
+#[derive(Debug, Default)]
+pub struct SourceDb {
+    files: Vec<SourceFile>,
+}
+
+impl SourceDb {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let id = FileId(clamp_u32(self.files.len()));
+        self.files.push(SourceFile::new(name.into(), text.into()));
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// `name:line:col` of the start of a span, the prefix users paste into editors.
+    pub fn location(&self, span: Span) -> String {
+        let file = self.get(span.file);
+        let (line, col) = file.line_col(span.start as usize);
+        format!("{}:{line}:{col}", file.name)
+    }
+}
+
+/// Where the compiler reads source files from.
+pub trait FileSystem {
+    fn read(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The real file system.
+pub struct RealFs;
+
+impl FileSystem for RealFs {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// An in-memory file system for tests and tools.
+#[derive(Default)]
+pub struct MemoryFs {
+    files: HashMap<PathBuf, String>,
+}
+
+impl MemoryFs {
+    pub fn new() -> MemoryFs {
+        MemoryFs::default()
+    }
+
+    pub fn with(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> MemoryFs {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+impl FileSystem for MemoryFs {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+}
+
+/// The standard library, embedded at build time from `stdlib/`.
+pub mod stdlib {
+    const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/stdlib_files.rs"));
+
+    /// Source of the module `std::name` (given as `"std::name"`).
+    pub fn source(module: &str) -> Option<&'static str> {
+        FILES.iter().find(|(name, _)| *name == module).map(|(_, text)| *text)
+    }
+
+    /// Every module path, sorted.
+    pub fn modules() -> impl Iterator<Item = &'static str> {
+        FILES.iter().map(|(name, _)| *name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one_and_in_characters() {
+        let mut db = SourceDb::default();
+        let id = db.add("a.crnl", "ab\n∅x\n");
+        let f = db.get(id);
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(3 + '∅'.len_utf8()), (2, 2));
+        assert_eq!(db.location(Span::new(id, 1, 2)), "a.crnl:1:2");
+    }
+
+    #[test]
+    fn stdlib_modules_are_embedded() {
+        assert!(stdlib::modules().any(|m| m == "std::constants"));
+        assert!(stdlib::source("std::constants").is_some());
+        assert!(stdlib::source("std::nope").is_none());
+    }
+}

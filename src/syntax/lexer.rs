@@ -1,0 +1,233 @@
+//! Tokens of the crnl language, produced by a logos lexer.
+//!
+//! Lexing never stops at a bad character: [`lex`] returns every good token and
+//! a diagnostic for every bad one, so the parser still sees the rest of the file.
+
+use logos::Logos;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq)]
+#[logos(skip r"[ \t\r\n\f]+")]
+#[logos(skip(r"//[^\n]*", allow_greedy = true))]
+#[logos(skip r"/\*([^*]|\*+[^*/])*\*+/")]
+pub enum Tok<'s> {
+    #[token("network")]
+    Network,
+    #[token("species")]
+    Species,
+    #[token("amount")]
+    Amount,
+    #[token("param")]
+    Param,
+    #[token("import")]
+    Import,
+    #[token("include")]
+    Include,
+
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    Ident(&'s str),
+    #[regex(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?")]
+    #[regex(r"\.[0-9]+([eE][+-]?[0-9]+)?")]
+    Number(&'s str),
+    #[regex(r#""[^"\n]*""#)]
+    Str(&'s str),
+
+    #[token("->")]
+    Arrow,
+    #[token("<->")]
+    #[token("<=>")]
+    BiArrow,
+    #[token("∅")]
+    EmptySet,
+    #[token("::")]
+    PathSep,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token(",")]
+    Comma,
+    #[token(";")]
+    Semi,
+    #[token(":")]
+    Colon,
+    #[token("=")]
+    Eq,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("^")]
+    Caret,
+    #[token("@")]
+    At,
+
+    // Never reach the parser: `lex` turns them into diagnostics.
+    #[regex(r"/\*([^*]|\*+[^*/])*\**")]
+    UnterminatedComment,
+    #[regex(r#""[^"\n]*"#)]
+    UnterminatedString,
+}
+
+impl Tok<'_> {
+    /// How the token is spelled in diagnostics ("expected one of ...").
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("identifier `{s}`"),
+            Tok::Number(s) => format!("number `{s}`"),
+            Tok::Str(s) => format!("string {s}"),
+            other => format!("`{}`", other.spelling()),
+        }
+    }
+
+    fn spelling(&self) -> &'static str {
+        match self {
+            Tok::Network => "network",
+            Tok::Species => "species",
+            Tok::Amount => "amount",
+            Tok::Param => "param",
+            Tok::Import => "import",
+            Tok::Include => "include",
+            Tok::Ident(_) => "identifier",
+            Tok::Number(_) => "number",
+            Tok::Str(_) => "string",
+            Tok::Arrow => "->",
+            Tok::BiArrow => "<->",
+            Tok::EmptySet => "∅",
+            Tok::PathSep => "::",
+            Tok::LBrace => "{",
+            Tok::RBrace => "}",
+            Tok::LParen => "(",
+            Tok::RParen => ")",
+            Tok::Comma => ",",
+            Tok::Semi => ";",
+            Tok::Colon => ":",
+            Tok::Eq => "=",
+            Tok::Plus => "+",
+            Tok::Minus => "-",
+            Tok::Star => "*",
+            Tok::Slash => "/",
+            Tok::Caret => "^",
+            Tok::At => "@",
+            Tok::UnterminatedComment => "/*",
+            Tok::UnterminatedString => "\"",
+        }
+    }
+}
+
+/// A token with its byte range.
+pub type Spanned<'s> = (usize, Tok<'s>, usize);
+
+/// Splits `text` into tokens; bad characters become diagnostics and are skipped.
+pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
+    let mut tokens = Vec::new();
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut lexer = Tok::lexer(text);
+    while let Some(result) = lexer.next() {
+        let range = lexer.span();
+        match result {
+            Ok(Tok::UnterminatedComment) => errors.push(
+                Diagnostic::error("E0002", "unterminated block comment")
+                    .with_primary(
+                        Span::new(file, range.start, range.start + 2),
+                        "this comment is never closed",
+                    )
+                    .with_hint("close the comment with `*/`"),
+            ),
+            Ok(Tok::UnterminatedString) => errors.push(
+                Diagnostic::error("E0002", "unterminated string")
+                    .with_primary(Span::new(file, range.start, range.end), "this string is never closed")
+                    .with_hint("strings end with `\"` on the same line"),
+            ),
+            Ok(tok) => tokens.push((range.start, tok, range.end)),
+            Err(()) => {
+                let span = Span::new(file, range.start, range.end);
+                let bad = &text[range.clone()];
+                // One diagnostic per run of adjacent bad characters, not one per byte.
+                if let Some(prev) = errors
+                    .last_mut()
+                    .filter(|d| d.code == "E0001" && d.primary_span().is_some_and(|s| s.end == span.start))
+                {
+                    let first = prev.primary_span().expect("E0001 has a span");
+                    prev.labels[0].span = first.to(span);
+                    continue;
+                }
+                errors.push(unexpected_character(span, bad));
+            }
+        }
+    }
+    (tokens, errors)
+}
+
+fn unexpected_character(span: Span, bad: &str) -> Diagnostic {
+    let c = bad.chars().next().unwrap_or('?');
+    let hint = match c {
+        '#' => "comments start with `//` (or are wrapped in `/* */`)".to_string(),
+        '→' => "write the arrow as `->`".to_string(),
+        '⇌' | '↔' => "write a reversible arrow as `<->`".to_string(),
+        _ => format!("`{}` (U+{:04X}) is not part of the crnl language", c.escape_debug(), c as u32),
+    };
+    Diagnostic::error("E0001", "unexpected character").with_primary(span, "not valid here").with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<Tok<'_>> {
+        let (toks, errs) = lex(FileId(0), text);
+        assert!(errs.is_empty(), "{errs:?}");
+        toks.into_iter().map(|(_, t, _)| t).collect()
+    }
+
+    #[test]
+    fn reactions_lex_with_coefficients_and_arrows() {
+        assert_eq!(
+            kinds("2X + Y -> 3X @ k1; // c\nC <=> D /* x */ @ 1e-3, .5"),
+            vec![
+                Tok::Number("2"),
+                Tok::Ident("X"),
+                Tok::Plus,
+                Tok::Ident("Y"),
+                Tok::Arrow,
+                Tok::Number("3"),
+                Tok::Ident("X"),
+                Tok::At,
+                Tok::Ident("k1"),
+                Tok::Semi,
+                Tok::Ident("C"),
+                Tok::BiArrow,
+                Tok::Ident("D"),
+                Tok::At,
+                Tok::Number("1e-3"),
+                Tok::Comma,
+                Tok::Number(".5"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_characters_are_reported_once_per_run_and_skipped() {
+        let (toks, errs) = lex(FileId(0), "A ## -> B $");
+        assert_eq!(toks.len(), 3);
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].primary_span().unwrap().range(), 2..4);
+    }
+
+    #[test]
+    fn unterminated_comment_is_an_error() {
+        let (_, errs) = lex(FileId(0), "A /* never closed");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].message, "unterminated block comment");
+    }
+}

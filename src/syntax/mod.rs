@@ -1,0 +1,202 @@
+//! Source text to syntax tree: the logos lexer, the LALRPOP parser, and the
+//! conversion of parse errors into diagnostics.
+//!
+//! Parsing never fails: [`parse`] returns a tree (possibly missing the broken
+//! statements) and a diagnostic for every lexical and syntax error.
+
+pub mod ast;
+pub mod lexer;
+
+use lalrpop_util::{ErrorRecovery, ParseError};
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+use ast::SourceFileAst;
+use lexer::{Spanned, Tok};
+
+#[allow(clippy::all, unused_parens, dead_code)]
+mod generated {
+    lalrpop_util::lalrpop_mod!(pub crnl, "/crnl.rs");
+}
+
+/// Parses one file's text.
+pub fn parse(file: FileId, text: &str) -> (SourceFileAst, Vec<Diagnostic>) {
+    let (tokens, mut diagnostics) = lex_all(file, text);
+    let mut recovered = Vec::new();
+    let stream = tokens.iter().map(|&t| Ok::<_, ()>(t));
+    let result = generated::crnl::FileParser::new().parse(file, &mut recovered, stream);
+    let context = Context { file, tokens: &tokens, text_len: text.len() };
+    for e in recovered {
+        diagnostics.push(context.describe(e.error));
+    }
+    let ast = match result {
+        Ok(ast) => ast,
+        Err(e) => {
+            diagnostics.push(context.describe(e));
+            SourceFileAst { items: Vec::new() }
+        }
+    };
+    (ast, diagnostics)
+}
+
+/// Tokens only; exposed for the property tests over token streams.
+pub fn lex_all(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
+    lexer::lex(file, text)
+}
+
+struct Context<'a, 's> {
+    file: FileId,
+    tokens: &'a [Spanned<'s>],
+    text_len: usize,
+}
+
+impl Context<'_, '_> {
+    fn describe(&self, error: ParseError<usize, Tok<'_>, ()>) -> Diagnostic {
+        match error {
+            ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+                self.unexpected(Span::new(self.file, l, r), &tok.describe(), &expected, l)
+            }
+            ParseError::ExtraToken { token: (l, tok, r) } => {
+                Diagnostic::error("E0100", format!("unexpected {}", tok.describe()))
+                    .with_primary(Span::new(self.file, l, r), "nothing more was expected here")
+            }
+            ParseError::UnrecognizedEof { location, expected } => {
+                let end = self.text_len;
+                let start = self.tokens.last().map_or(location.min(end), |t| t.0);
+                let mut d = Diagnostic::error("E0101", "unexpected end of file")
+                    .with_primary(Span::new(self.file, start, end), "the file ends here");
+                if let Some(list) = expected_list(&expected) {
+                    d = d.with_note(format!("expected {list}"));
+                }
+                let hint = if expected.iter().any(|e| e == "\"}\"") {
+                    "a `}` is missing: every `network {` needs a closing brace"
+                } else {
+                    "the last statement is incomplete"
+                };
+                d.with_hint(hint)
+            }
+            ParseError::InvalidToken { location } => Diagnostic::error("E0100", "invalid token")
+                .with_primary(Span::new(self.file, location, location), "here"),
+            ParseError::User { error: () } => Diagnostic::error("E0100", "syntax error"),
+        }
+    }
+
+    fn unexpected(&self, span: Span, found: &str, expected: &[String], at: usize) -> Diagnostic {
+        let mut d = Diagnostic::error("E0100", format!("unexpected {found}"));
+        let list = expected_list(expected);
+        let label = match &list {
+            Some(list) => format!("expected {list}"),
+            None => "not expected here".to_string(),
+        };
+        d = d.with_primary(span, label);
+        let wants = |t: &str| expected.iter().any(|e| e == t);
+        let previous = self.tokens.iter().rev().find(|t| t.2 <= at);
+        if wants("\";\"") {
+            if let Some(&(pl, _, pr)) = previous {
+                d = d.with_secondary(Span::new(self.file, pl, pr), "a `;` may be missing after this");
+            }
+            d = d.with_hint("every statement ends with `;`");
+        } else if wants("\"->\"") || wants("\"<->\"") {
+            d = d.with_hint("a reaction is `reactants -> products @ rate;` (or `<->` with two rates)");
+        } else if found.starts_with("identifier") && wants("\"(\"") {
+            d = d.with_hint("names in an expression are joined by operators such as `*` or `+`");
+        }
+        d
+    }
+}
+
+/// "one of `;`, `+`, or identifier", in the grammar's order, at most eight entries.
+fn expected_list(expected: &[String]) -> Option<String> {
+    let names: Vec<String> = expected.iter().map(|e| friendly(e)).collect();
+    match names.len() {
+        0 => None,
+        1 => Some(names[0].clone()),
+        n if n <= 8 => Some(format!("one of {}", names.join(", "))),
+        _ => Some(format!("one of {}, ...", names[..8].join(", "))),
+    }
+}
+
+fn friendly(terminal: &str) -> String {
+    match terminal {
+        "Ident" => "identifier".to_string(),
+        "Num" => "number".to_string(),
+        "Str" => "string".to_string(),
+        quoted => format!("`{}`", quoted.trim_matches('"')),
+    }
+}
+
+/// Parser errors recovered inside the grammar.
+pub type Recovery<'s> = ErrorRecovery<usize, Tok<'s>, ()>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ast::*;
+
+    fn parse_ok(text: &str) -> SourceFileAst {
+        let (ast, diags) = parse(FileId(0), text);
+        assert!(diags.is_empty(), "{diags:#?}");
+        ast
+    }
+
+    #[test]
+    fn parses_a_network_with_every_statement_kind() {
+        let ast = parse_ok(
+            r#"import "other.crnl";
+               import std::constants;
+               param g = 2;
+               network N {
+                 rate_law = combinatoric;
+                 species A = 1.0, B;
+                 species amount C = 10;
+                 param k = 2 * g ^ 2;
+                 include M;
+                 r1: 2A + B -> 3C @ k;
+                 -> A @ 0.1;
+                 C <-> ∅ @ 1, exp(-1);
+                 A -> 0;
+               }"#,
+        );
+        assert_eq!(ast.items.len(), 4);
+        let Item::Network(n) = &ast.items[3] else { panic!("network expected") };
+        assert_eq!(n.statements.len(), 9);
+        let Statement::Reaction(r) = &n.statements[5] else { panic!("reaction expected") };
+        assert_eq!(r.label.as_ref().unwrap().name, "r1");
+        let Complex::Terms(terms) = &r.reactants else { panic!() };
+        assert_eq!(terms[0].coefficient.as_ref().unwrap().0, "2");
+        let Statement::Reaction(r) = &n.statements[8] else { panic!() };
+        assert!(matches!(&r.products, Complex::Number { text, .. } if text == "0"));
+    }
+
+    #[test]
+    fn power_is_right_associative_and_tighter_than_minus() {
+        let ast = parse_ok("param a = -2^3^2;");
+        let Item::Param(p) = &ast.items[0] else { panic!() };
+        let Expr::Neg { operand, .. } = &p.entries[0].1 else { panic!("neg outside") };
+        let Expr::Binary { op: BinOp::Pow, rhs, .. } = operand.as_ref() else { panic!() };
+        assert!(matches!(rhs.as_ref(), Expr::Binary { op: BinOp::Pow, .. }));
+    }
+
+    #[test]
+    fn several_syntax_errors_are_reported_in_one_run() {
+        let (ast, diags) =
+            parse(FileId(0), "network N {\n species A, B;\n A -> -> B;\n A + -> B;\n B -> A @ 1;\n}\n");
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        let Item::Network(n) = &ast.items[0] else { panic!() };
+        assert_eq!(n.statements.len(), 2, "the good statements survive");
+    }
+
+    #[test]
+    fn missing_semicolon_points_at_previous_token() {
+        let (_, diags) = parse(FileId(0), "network N {\n species A\n A -> 0;\n}");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(diags[0].hint.as_deref().unwrap().contains(";"));
+    }
+
+    #[test]
+    fn unexpected_eof_says_a_brace_is_missing() {
+        let (_, diags) = parse(FileId(0), "network N {\n species A;\n");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].code, "E0101");
+    }
+}

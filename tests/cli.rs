@@ -1,0 +1,181 @@
+//! The command-line surface (design.md §4.1) as users' scripts call it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn crnc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn compile_picks_the_format_from_the_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/enzyme.crnl");
+    for (ext, marker) in [
+        ("sbml", "<sbml"),
+        ("xml", "<sbml"),
+        ("crn", "[k = "),
+        ("txt", "[k = "),
+        ("json", "\"format\": \"crnc-crn\""),
+    ] {
+        let out = dir.path().join(format!("net.{ext}"));
+        let o = crnc(&["compile", example.to_str().unwrap(), "-o", out.to_str().unwrap()], dir.path());
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains(marker), "{ext}: {text}");
+    }
+    let out = dir.path().join("net.out");
+    let o = crnc(
+        &["compile", example.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "json"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with('{'));
+}
+
+#[test]
+fn unknown_output_extension_is_a_user_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/enzyme.crnl");
+    let o = crnc(&["compile", example.to_str().unwrap(), "-o", "net.weird"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    assert!(!dir.path().join("net.weird").exists());
+}
+
+#[test]
+fn emit_dumps_each_stage_to_stdout() {
+    let root = common::root();
+    let ast = crnc(&["compile", "examples/brusselator.crnl", "--emit", "ast"], &root);
+    assert!(ast.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ast)).expect("AST is JSON");
+    assert!(v["items"].is_array());
+    let ir = crnc(&["compile", "examples/brusselator.crnl", "--emit", "ir"], &root);
+    assert!(stdout(&ir).starts_with("network Brusselator {"), "{}", stdout(&ir));
+    let crn = crnc(&["compile", "examples/brusselator.crnl", "--emit", "crn"], &root);
+    assert!(stdout(&crn).contains("reactions (4):"), "{}", stdout(&crn));
+    let text = crnc(&["compile", "examples/brusselator.crnl"], &root);
+    assert!(stdout(&text).contains("2 X + Y -> 3 X [k = 1]"), "{}", stdout(&text));
+}
+
+#[test]
+fn errors_exit_1_and_leave_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.crnl");
+    std::fs::write(&bad, "network N {\n  species A;\n  A -> B @ -1;\n  A -> 0 @ kk;\n}\n").unwrap();
+    let o = crnc(&["compile", "bad.crnl", "-o", "out.sbml"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("bad.crnl:3:"), "{err}");
+    assert!(err.contains("undefined species `B`"), "{err}");
+    assert!(err.contains("undefined name `kk`"), "{err}");
+    assert!(err.contains("aborting: 3 errors"), "{err}");
+    assert!(!dir.path().join("out.sbml").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+}
+
+#[test]
+fn an_earlier_output_survives_a_failed_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("out.crn"), "old").unwrap();
+    std::fs::write(dir.path().join("bad.crnl"), "network N { A -> 0; }").unwrap();
+    let o = crnc(&["compile", "bad.crnl", "-o", "out.crn"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.path().join("out.crn")).unwrap(), "old");
+}
+
+#[test]
+fn json_diagnostics_are_machine_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.crnl"), "network N {\n  species A, Bb;\n  A -> B;\n}\n").unwrap();
+    let o = crnc(&["check", "m.crnl", "--diagnostics", "json"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stderr(&o)).expect("diagnostics are JSON");
+    let d = v.as_array().unwrap().iter().find(|d| d["severity"] == "error").expect("one error");
+    assert_eq!(d["code"], "E0200");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["labels"][0]["file"], "m.crnl");
+    assert_eq!(d["labels"][0]["line"], 3);
+    assert_eq!(d["labels"][0]["column"], 8);
+    assert_eq!(d["hint"], "did you mean `Bb`?");
+}
+
+#[test]
+fn several_networks_need_a_choice() {
+    let root = common::root();
+    let o = crnc(&["compile", "examples/lotka_volterra.crnl"], &root);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`Classic`, `Logistic`"), "{}", stderr(&o));
+    let o = crnc(&["compile", "examples/lotka_volterra.crnl", "--network", "Logistic"], &root);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("# network: Logistic"));
+    let o = crnc(&["compile", "examples/lotka_volterra.crnl", "--network", "logistic"], &root);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("did you mean `Logistic`?"), "{}", stderr(&o));
+}
+
+#[test]
+fn max_order_is_enforced_with_the_origin_named() {
+    let root = common::root();
+    let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", "2"], &root);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("error[E0400]"), "{err}");
+    assert!(err.contains("A + 2 X -> 3 X"), "{err}");
+    assert!(err.contains("<std::classic>") || err.contains("std::classic"), "{err}");
+    let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", "3"], &root);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crnc(
+        &["compile", "examples/brusselator.crnl", "--max-order", "2", "-o", "/dev/null", "--format", "crn"],
+        &root,
+    );
+    assert_eq!(o.status.code(), Some(1), "2X + Y -> 3X is trimolecular");
+}
+
+#[test]
+fn check_passes_with_warnings_and_reads_reaction_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("w.crnl"), "network N {\n  species A = 1, Unused;\n  A -> 0;\n}\n")
+        .unwrap();
+    let o = crnc(&["check", "w.crnl", "--color", "never"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning[W0001]"), "{}", stderr(&o));
+    std::fs::write(dir.path().join("l.crn"), "A @initial 2\nA + B -> 2 C [k = 0.2]\n").unwrap();
+    let o = crnc(&["compile", "l.crn", "--format", "sbml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("<sbml"));
+}
+
+#[test]
+fn missing_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crnc(&["check", "nope.crnl"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read `nope.crnl`"), "{}", stderr(&o));
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("b.crnl"), "network N { A -> 0; }").unwrap();
+    let plain = crnc(&["check", "b.crnl"], dir.path());
+    assert!(!stderr(&plain).contains('\u{1b}'), "piped output has no escape codes");
+    let coloured = crnc(&["check", "b.crnl", "--color", "always"], dir.path());
+    assert!(stderr(&coloured).contains('\u{1b}'));
+}
+
+#[test]
+fn help_shows_examples() {
+    let o = crnc(&["--help"], &common::root());
+    assert!(stdout(&o).contains("crnc compile examples/brusselator.crnl -o brusselator.sbml"));
+}

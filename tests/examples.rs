@@ -1,0 +1,81 @@
+//! Every example compiles; its elementary CRN (`--emit crn`), text reaction
+//! list and JSON are snapshot-tested; the text output reads back to the same CRN.
+
+mod common;
+
+use crnc::backend::{json, text};
+use crnc::crn::{self, Crn};
+use crnc::driver;
+use crnc::source::{MemoryFs, SourceDb};
+
+#[test]
+fn examples_exist() {
+    assert!(common::examples().len() >= 6, "examples/ should hold the bundled examples");
+}
+
+#[test]
+fn every_example_compiles_and_matches_its_snapshots() {
+    for (stem, crns) in common::compiled_examples() {
+        for crn in &crns {
+            let name = format!("{stem}__{}", crn.name);
+            insta::assert_snapshot!(format!("{name}.crn_dump"), crn::dump(crn));
+            insta::assert_snapshot!(format!("{name}.text"), text::write(crn));
+            insta::assert_snapshot!(format!("{name}.json"), json::write(crn));
+        }
+    }
+}
+
+/// What the text format keeps: everything but origins, parameter names and labels.
+fn comparable(crn: &Crn) -> String {
+    let mut c = crn.clone();
+    c.parameters.clear();
+    c.metadata.source.clear();
+    for s in &mut c.species {
+        s.origin = Default::default();
+    }
+    for r in &mut c.reactions {
+        r.origin = Default::default();
+        r.rate_param = None;
+        r.label = None;
+    }
+    format!("{c:#?}")
+}
+
+#[test]
+fn text_output_reads_back_to_the_same_crn() {
+    for (stem, crns) in common::compiled_examples() {
+        for crn in &crns {
+            let written = text::write(crn);
+            let path = format!("{stem}.crn");
+            let fs = MemoryFs::new().with(&path, written.clone());
+            let front = driver::front_end(&fs, path.as_ref());
+            assert!(!front.has_errors(), "{stem}: {:?}\n{written}", front.diagnostics);
+            let network = driver::select(&front.program, None).expect("one network");
+            let back = driver::lower(network, &front.db, None).expect("no order limit");
+            assert_eq!(comparable(&back), comparable(crn), "{stem}: round trip changed the CRN");
+            assert_eq!(
+                text::write(&back).lines().skip(3).collect::<Vec<_>>(),
+                written.lines().skip(3).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ir_printout_is_valid_crnl_that_compiles_to_the_same_crn() {
+    for (stem, crns) in common::compiled_examples() {
+        for crn in &crns {
+            let fs_path = format!("{stem}.crnl");
+            let front = driver::front_end(&crnc::source::RealFs, format!("examples/{fs_path}").as_ref());
+            let ir = front.program.networks[&crn.name].to_string();
+            let fs = MemoryFs::new().with(&fs_path, ir.clone());
+            let again = common::compile_all(&fs, fs_path.as_ref());
+            assert_eq!(
+                comparable(&again[0]),
+                comparable(crn),
+                "{stem}: --emit ir does not compile back\n{ir}"
+            );
+        }
+    }
+    let _ = SourceDb::default();
+}
