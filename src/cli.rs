@@ -100,7 +100,7 @@ enum Format {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Stage {
-    /// The syntax tree of the root file, as JSON
+    /// The syntax tree of the root file, as one line of JSON
     Ast,
     /// The checked IR, printed as crnl
     Ir,
@@ -108,11 +108,17 @@ enum Stage {
     Crn,
 }
 
+/// Stack for the compiler thread: generous, because serialising or walking
+/// a pathological syntax tree may recurse deeply.
+const STACK_BYTES: usize = 256 << 20;
+
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| run(cli)) {
-        Ok(code) => code,
-        Err(_) => {
+    // A panic ends the thread, not the process, and becomes exit code 2.
+    let worker = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
             eprintln!(
                 "error: internal compiler error (a bug in crnc, not in your model); please report it with the input"
             );
@@ -137,7 +143,8 @@ fn compile(args: &CompileArgs) -> i32 {
     if args.emit == Some(Stage::Ast)
         && let Some(ast) = &front.ast
     {
-        println!("{}", serde_json::to_string_pretty(ast).expect("the AST serialises"));
+        // Compact: pretty-printing indents by depth, quadratic in the nesting of an expression.
+        println!("{}", serde_json::to_string(ast).expect("the AST serialises"));
     }
     let format = match (args.format, &args.output) {
         (Some(f), _) => Ok(f),
@@ -162,10 +169,13 @@ fn compile(args: &CompileArgs) -> i32 {
         (Some(text), Some(out), None) => write_atomically(out, text),
         (Some(text), _, _) => {
             let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|e| Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
+            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                // A reader that stops early (`| head`) is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
+                }
+                _ => Ok(()),
+            }
         }
         (None, _, _) => Ok(()),
     };

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::backend::text::complex_text;
 use crate::crn::{self, Crn};
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::import::crn_text;
+use crate::import::{bionetgen, crn_text};
 use crate::ir;
 use crate::load;
 use crate::source::{FileSystem, SourceDb};
@@ -18,12 +18,15 @@ pub enum InputKind {
     Crnl,
     /// The text reaction list (`.crn`, `.txt`).
     ReactionList,
+    /// A BioNetGen network (`.net`), translated to crnl.
+    BioNetGen,
 }
 
 impl InputKind {
     pub fn of(path: &Path) -> InputKind {
         match path.extension().and_then(|e| e.to_str()) {
             Some("crn" | "txt") => InputKind::ReactionList,
+            Some("net") => InputKind::BioNetGen,
             _ => InputKind::Crnl,
         }
     }
@@ -67,16 +70,29 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             }
             FrontEnd { db, ast: None, program, diagnostics }
         }
-        InputKind::Crnl => {
-            let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
-            let (program, check_diags) = crate::check::check(&workspace);
-            diagnostics.extend(check_diags);
-            let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-            let ast = workspace.files.into_iter().find(|f| Some(f.id) == workspace.root).map(|f| f.ast);
-            let program = if has_errors { empty_program() } else { program };
-            FrontEnd { db, ast, program, diagnostics }
+        InputKind::BioNetGen => {
+            let file = db.add(path.display().to_string(), text);
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
+            match bionetgen::to_crnl(file, &db.get(file).text, stem) {
+                // Diagnostics in the translation point into it, under this name.
+                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
+                Err(diagnostics) => FrontEnd { db, ast: None, program: empty_program(), diagnostics },
+            }
         }
+        InputKind::Crnl => crnl_front_end(db, fs, path, text),
     }
+}
+
+fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: String) -> FrontEnd {
+    let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
+    let incomplete =
+        diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).map(|s| s.file);
+    let (program, check_diags) = crate::check::check(&workspace, incomplete.collect());
+    diagnostics.extend(check_diags);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    let ast = workspace.files.into_iter().find(|f| Some(f.id) == workspace.root).map(|f| f.ast);
+    let program = if has_errors { empty_program() } else { program };
+    FrontEnd { db, ast, program, diagnostics }
 }
 
 fn empty_program() -> ir::Program {
@@ -97,9 +113,12 @@ pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir
             1 => Ok(&program.networks[0]),
             0 => Err(Diagnostic::error("E0500", "the file defines no network")
                 .with_hint("add `network Name { ... }`, or import the file from one that does")),
-            _ => Err(Diagnostic::error("E0501", "the file defines several networks; choose one")
-                .with_note(format!("the networks are {}", names()))
-                .with_hint("pass `--network NAME`")),
+            _ => {
+                let d = Diagnostic::error("E0501", "the file defines several networks; choose one")
+                    .with_note(format!("the networks are {}", names()))
+                    .with_hint("pass `--network NAME`");
+                Err(program.networks.values().fold(d, |d, n| d.with_secondary(n.span, "a network")))
+            }
         },
     }
 }

@@ -13,5 +13,6 @@ pub mod driver;
 pub mod import;
 pub mod ir;
 pub mod load;
+pub mod sim;
 pub mod source;
 pub mod syntax;

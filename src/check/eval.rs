@@ -1,5 +1,6 @@
 //! Compile-time evaluation of constant expressions over parameters.
 
+use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{BinOp, Expr, Ident};
@@ -24,6 +25,9 @@ impl Env {
         }
     }
 }
+
+/// Deepest expression nesting accepted.
+const MAX_DEPTH: usize = 256;
 
 /// Functions callable in expressions, with their arity.
 const FUNCTIONS: &[(&str, usize)] =
@@ -109,6 +113,9 @@ impl Checker<'_> {
             );
             return None;
         }
+        if self.incomplete_files.contains(&id.span.file) {
+            return None; // a failed import or declaration was already reported
+        }
         let mut d = Diagnostic::error("E0200", format!("undefined name `{}`", id.name))
             .with_primary(id.span, "not a parameter in scope");
         let candidates = self.visible_params(env);
@@ -134,6 +141,19 @@ impl Checker<'_> {
 
     /// Evaluates an expression; `None` after reporting an error.
     pub(super) fn eval(&mut self, expr: &Expr, env: Env) -> Option<f64> {
+        // Evaluation recurses; bound the depth so no input can exhaust the stack.
+        if expr.depth() > MAX_DEPTH {
+            self.diags.push(
+                Diagnostic::error("E0302", "expression nested too deeply")
+                    .with_primary(expr.span(), format!("more than {MAX_DEPTH} levels of operators"))
+                    .with_hint("split it into several parameters"),
+            );
+            return None;
+        }
+        self.eval_within(expr, env)
+    }
+
+    fn eval_within(&mut self, expr: &Expr, env: Env) -> Option<f64> {
         match expr {
             Expr::Number { text, span } => self.number(text, *span),
             Expr::Name(id) => {
@@ -141,9 +161,9 @@ impl Checker<'_> {
                 self.used.insert(r);
                 self.param(r)
             }
-            Expr::Neg { operand, .. } => self.eval(operand, env).map(|v| -v),
+            Expr::Neg { operand, .. } => self.eval_within(operand, env).map(|v| -v),
             Expr::Binary { op, lhs, rhs, .. } => {
-                let (a, b) = (self.eval(lhs, env), self.eval(rhs, env));
+                let (a, b) = (self.eval_within(lhs, env), self.eval_within(rhs, env));
                 let (a, b) = (a?, b?);
                 Some(match op {
                     BinOp::Add => a + b,
@@ -154,7 +174,7 @@ impl Checker<'_> {
                 })
             }
             Expr::Call { function, args, span } => {
-                let values: Vec<Option<f64>> = args.iter().map(|a| self.eval(a, env)).collect();
+                let values: Vec<Option<f64>> = args.iter().map(|a| self.eval_within(a, env)).collect();
                 let Some(&(_, arity)) = FUNCTIONS.iter().find(|(n, _)| *n == function.name) else {
                     let names = FUNCTIONS.iter().map(|(n, _)| *n);
                     self.diags.push(
@@ -221,6 +241,6 @@ fn plural(n: usize) -> &'static str {
 /// E0302 for a value that is infinite or NaN.
 pub fn not_finite(what: &str, span: Span, value: f64) -> Diagnostic {
     Diagnostic::error("E0302", format!("{what} is not a finite number"))
-        .with_primary(span, format!("this evaluates to {value}"))
+        .with_primary(span, format!("this evaluates to {}", number(value)))
         .with_hint("look for a division by zero, or a logarithm or square root of a negative number")
 }

@@ -18,10 +18,13 @@ use crate::ir;
 use crate::load::Workspace;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Item};
+use network::NetState;
 use scope::{Def, NetRef, ParamRef};
 
 /// Checks every network of every loaded file; returns the root file's networks.
-pub fn check(ws: &Workspace) -> (ir::Program, Vec<Diagnostic>) {
+/// `incomplete_files` are files with syntax or import errors: names missing
+/// from them are not reported again as undefined.
+pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let scopes = scope::file_scopes(ws, &mut diags);
     let mut locals = HashMap::new();
@@ -41,18 +44,14 @@ pub fn check(ws: &Workspace) -> (ir::Program, Vec<Diagnostic>) {
         evaluating: Vec::new(),
         used: HashSet::new(),
         networks: HashMap::new(),
+        incomplete_files,
         diags,
     };
     let mut program = ir::Program { networks: IndexMap::new() };
     for f in &ws.files {
         for (item, it) in f.ast.items.iter().enumerate() {
-            if let Item::Network(n) = it {
-                let checked = checker.network(NetRef { file: f.id, item });
-                if Some(f.id) == ws.root
-                    && let Some(network) = checked
-                {
-                    program.networks.insert(n.name.name.clone(), network);
-                }
+            if let Item::Network(_) = it {
+                checker.ensure_network(NetRef { file: f.id, item });
             }
         }
         // Top-level parameters are evaluated even when nothing uses them, so
@@ -66,6 +65,13 @@ pub fn check(ws: &Workspace) -> (ir::Program, Vec<Diagnostic>) {
         }
     }
     checker.warn_unused_globals();
+    if let Some(root) = ws.root {
+        for item in 0..ws.file(root).ast.items.len() {
+            if let Some(NetState::Done(network)) = checker.networks.remove(&NetRef { file: root, item }) {
+                program.networks.insert(network.name.clone(), *network);
+            }
+        }
+    }
     (program, checker.diags)
 }
 
@@ -78,8 +84,8 @@ struct Checker<'w> {
     /// Parameters being evaluated, innermost last, to detect cycles.
     evaluating: Vec<ParamRef>,
     used: HashSet<ParamRef>,
-    /// Checked networks; `None` while in progress (include cycle) or failed.
-    networks: HashMap<NetRef, Option<ir::Network>>,
+    networks: HashMap<NetRef, NetState>,
+    incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,
 }
 

@@ -1,7 +1,10 @@
 //! Checking one network: settings, species, includes, reactions.
 
+use std::collections::{HashMap, HashSet};
+
 use indexmap::IndexMap;
 
+use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{self, MAX_COEFFICIENT, RateLaw};
 use crate::source::Span;
@@ -20,7 +23,17 @@ enum Origin {
     Included(Span),
 }
 
+/// Progress of checking one network.
+pub(super) enum NetState {
+    /// Being checked: meeting it again means an include cycle.
+    InProgress,
+    Failed,
+    Done(Box<ir::Network>),
+}
+
 struct Builder {
+    /// An include failed, so species may be missing for reasons already reported.
+    incomplete: bool,
     rate_law: RateLaw,
     volume: f64,
     species: IndexMap<String, (ir::Species, Origin)>,
@@ -36,17 +49,18 @@ impl Checker<'_> {
         })
     }
 
-    /// The checked network, or `None` if it has errors (already reported).
-    pub(super) fn network(&mut self, net: NetRef) -> Option<ir::Network> {
-        if let Some(done) = self.networks.get(&net) {
-            return done.clone();
+    /// Checks a network once; false if it has errors (already reported).
+    pub(super) fn ensure_network(&mut self, net: NetRef) -> bool {
+        if let Some(state) = self.networks.get(&net) {
+            return matches!(state, NetState::Done(_));
         }
-        self.networks.insert(net, None); // in progress: an include of it now is a cycle
+        self.networks.insert(net, NetState::InProgress);
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
         let (rate_law, volume) = self.settings(ast, env);
         let mut b = Builder {
+            incomplete: false,
             rate_law,
             volume,
             species: IndexMap::new(),
@@ -59,11 +73,10 @@ impl Checker<'_> {
         for (i, statement) in ast.statements.iter().enumerate() {
             match statement {
                 Statement::Species(decl) => self.declare_species(&mut b, decl, env),
-                Statement::Include(id) => {
-                    if let Some(reactions) = self.include(&mut b, net, id) {
-                        included.push((i, reactions));
-                    }
-                }
+                Statement::Include(id) => match self.include(&mut b, net, id) {
+                    Some(reactions) => included.push((i, reactions)),
+                    None => b.incomplete = true,
+                },
                 _ => {}
             }
         }
@@ -79,20 +92,27 @@ impl Checker<'_> {
             }
         }
 
-        if self.is_root(net.file) {
+        // After an error some reactions are missing, so "unused" would be noise.
+        let clean = self.error_count() == errors_before && !b.incomplete;
+        if self.is_root(net.file) && clean {
             self.warn_unused_in_network(&b, net);
         }
-        let network = (self.error_count() == errors_before).then(|| ir::Network {
-            name: ast.name.name.clone(),
-            span: ast.name.span,
-            rate_law: b.rate_law,
-            volume: b.volume,
-            species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
-            params: b.params,
-            reactions: b.reactions,
-        });
-        self.networks.insert(net, network.clone());
-        network
+        let state = if clean {
+            NetState::Done(Box::new(ir::Network {
+                name: ast.name.name.clone(),
+                span: ast.name.span,
+                rate_law: b.rate_law,
+                volume: b.volume,
+                species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+                params: b.params,
+                reactions: b.reactions,
+            }))
+        } else {
+            NetState::Failed
+        };
+        let ok = matches!(state, NetState::Done(_));
+        self.networks.insert(net, state);
+        ok
     }
 
     fn error_count(&self) -> usize {
@@ -127,7 +147,7 @@ impl Checker<'_> {
                         } else {
                             self.diags.push(
                                 Diagnostic::error("E0205", "the volume must be a positive finite number")
-                                    .with_primary(value.span(), format!("this evaluates to {v}")),
+                                    .with_primary(value.span(), format!("this evaluates to {}", number(v))),
                             );
                         }
                     }
@@ -181,7 +201,7 @@ impl Checker<'_> {
         if v < 0.0 {
             self.diags.push(
                 Diagnostic::error("E0304", format!("negative initial value for `{name}`"))
-                    .with_primary(expr.span(), format!("this evaluates to {v}"))
+                    .with_primary(expr.span(), format!("this evaluates to {}", number(v)))
                     .with_hint(
                         "concentrations and amounts are never negative; a signed quantity needs two species",
                     ),
@@ -219,7 +239,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if self.networks.get(&target) == Some(&None) && !self.networks_done(target) {
+        if matches!(self.networks.get(&target), Some(NetState::InProgress)) {
             self.diags.push(
                 Diagnostic::error("E0203", format!("network `{}` includes itself", id.name))
                     .with_primary(id.span, "this include closes a cycle")
@@ -227,7 +247,11 @@ impl Checker<'_> {
             );
             return None;
         }
-        let inner = self.network(target)?;
+        if !self.ensure_network(target) {
+            return None;
+        }
+        let NetState::Done(inner) = &self.networks[&target] else { unreachable!("ensured above") };
+        let inner = inner.as_ref().clone();
         if inner.rate_law != b.rate_law || inner.volume != b.volume {
             self.diags.push(
                 Diagnostic::error("E0209", format!("network `{}` has different settings", id.name))
@@ -268,29 +292,31 @@ impl Checker<'_> {
                 }
             }
         }
-        let mut reactions = inner.reactions;
-        for (name, p) in inner.params {
-            let fresh = match b.params.get(&name) {
+        // Rename clashing parameters all at once, so a new name never collides
+        // with, or is rewritten again by, another rename.
+        let mut renames: HashMap<String, String> = HashMap::new();
+        for (name, p) in &inner.params {
+            let fresh = match b.params.get(name) {
                 None => name.clone(),
                 Some(existing) if existing.value == p.value => continue,
-                Some(_) => unique_name(&format!("{}_{name}", id.name), |n| b.params.contains_key(n)),
+                Some(_) => unique_name(&format!("{}_{name}", id.name), |n| {
+                    b.params.contains_key(n) || inner.params.contains_key(n)
+                }),
             };
-            if fresh != name {
-                for r in &mut reactions {
-                    for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
-                        if rate.param.as_deref() == Some(&name) {
-                            rate.param = Some(fresh.clone());
-                        }
-                    }
+            if fresh != *name {
+                renames.insert(name.clone(), fresh.clone());
+            }
+            b.params.insert(fresh.clone(), ir::Param { name: fresh, ..p.clone() });
+        }
+        let mut reactions = inner.reactions;
+        for r in &mut reactions {
+            for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
+                if let Some(fresh) = rate.param.as_ref().and_then(|p| renames.get(p)) {
+                    rate.param = Some(fresh.clone());
                 }
             }
-            b.params.insert(fresh.clone(), ir::Param { name: fresh, ..p });
         }
         Some(reactions)
-    }
-
-    fn networks_done(&self, net: NetRef) -> bool {
-        matches!(self.networks.get(&net), Some(Some(_)))
     }
 
     fn reaction(&mut self, b: &mut Builder, r: &ast::Reaction, env: Env) -> Option<ir::Reaction> {
@@ -343,7 +369,7 @@ impl Checker<'_> {
                     }
                     match n {
                         Some(n) if known => match out.iter_mut().find(|(s, _)| *s == t.species.name) {
-                            Some((_, m)) => *m = m.saturating_add(n).min(MAX_COEFFICIENT + 1),
+                            Some((_, m)) => *m = m.saturating_add(n),
                             None => out.push((t.species.name.clone(), n)),
                         },
                         _ => ok = false,
@@ -353,7 +379,7 @@ impl Checker<'_> {
                     let span = terms.first().map(|t| t.span).expect("a non-empty complex");
                     self.diags.push(absurd_coefficient(
                         span.to(terms[terms.len() - 1].span),
-                        &format!("{n} {name}"),
+                        &format!("{n} molecules of `{name}` in one complex"),
                     ));
                     ok = false;
                 }
@@ -364,6 +390,10 @@ impl Checker<'_> {
 
     fn coefficient(&mut self, text: &str, span: Span) -> Option<u32> {
         let value: f64 = text.parse().unwrap_or(f64::INFINITY);
+        if value > f64::from(MAX_COEFFICIENT) {
+            self.diags.push(absurd_coefficient(span, &format!("the coefficient `{text}` is too large")));
+            return None;
+        }
         if value.fract() != 0.0 {
             self.diags.push(
                 Diagnostic::error(
@@ -383,14 +413,15 @@ impl Checker<'_> {
             );
             return None;
         }
-        if value > f64::from(MAX_COEFFICIENT) {
-            self.diags.push(absurd_coefficient(span, text));
-            return None;
-        }
         Some(value as u32)
     }
 
     fn undefined_species(&mut self, b: &Builder, id: &ast::Ident) {
+        // A failed include, import or declaration was already reported; what
+        // it would have declared is not "undefined" a second time.
+        if b.incomplete || self.incomplete_files.contains(&id.span.file) {
+            return;
+        }
         let mut d = Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
             .with_primary(id.span, "not declared in this network");
         let names = b.species.keys().map(String::as_str);
@@ -450,10 +481,8 @@ impl Checker<'_> {
         if value < 0.0 {
             self.diags.push(
                 Diagnostic::error("E0300", "negative rate constant")
-                    .with_primary(expr.span(), format!("this evaluates to {value}"))
-                    .with_hint(
-                        "rate constants are non-negative; to run a reaction backwards, swap its sides",
-                    ),
+                    .with_primary(expr.span(), format!("this evaluates to {}", number(value)))
+                    .with_hint("rate constants are positive; to run a reaction backwards, swap its sides"),
             );
             return None;
         }
@@ -483,10 +512,14 @@ impl Checker<'_> {
     }
 
     fn warn_unused_in_network(&mut self, b: &Builder, net: NetRef) {
+        let used: HashSet<&str> = b
+            .reactions
+            .iter()
+            .flat_map(|r| r.reactants.iter().chain(&r.products))
+            .map(|(n, _)| n.as_str())
+            .collect();
         for (name, (s, origin)) in &b.species {
-            let used =
-                b.reactions.iter().any(|r| r.reactants.iter().chain(&r.products).any(|(n, _)| n == name));
-            if *origin == Origin::Declared && !used {
+            if *origin == Origin::Declared && !used.contains(name.as_str()) {
                 self.diags.push(
                     Diagnostic::warning("W0001", format!("species `{name}` takes part in no reaction"))
                         .with_primary(s.span, "declared here")
@@ -504,8 +537,8 @@ impl Checker<'_> {
     }
 }
 
-fn absurd_coefficient(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::error("E0303", format!("stoichiometric coefficient in `{what}` is too large"))
+fn absurd_coefficient(span: Span, message: &str) -> Diagnostic {
+    Diagnostic::error("E0303", message.to_string())
         .with_primary(span, format!("at most {MAX_COEFFICIENT} molecules of one species per complex"))
         .with_hint("elementary reactions involve a few molecules; rescale the species instead")
 }

@@ -22,8 +22,13 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
         if !(r.rate.is_finite() && r.rate >= 0.0) {
             fail(format!("reaction {i}: rate {} is not finite and non-negative", r.rate));
         }
-        if r.rate_param.is_some_and(|p| p >= crn.parameters.len()) {
-            fail(format!("reaction {i}: parameter index out of range"));
+        match r.rate_param.map(|p| crn.parameters.get(p)) {
+            Some(None) => fail(format!("reaction {i}: parameter index out of range")),
+            Some(Some(p)) if p.value != r.rate => fail(format!(
+                "reaction {i}: rate {} differs from its parameter {} = {}",
+                r.rate, p.name, p.value
+            )),
+            _ => {}
         }
         for side in [&r.reactants, &r.products] {
             for (k, &(s, n)) in side.iter().enumerate() {

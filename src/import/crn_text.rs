@@ -206,6 +206,18 @@ impl Reader {
                     None => out.push((name, n)),
                 }
             }
+            if let Some((name, n)) = out.iter().find(|(_, n)| *n > ir::MAX_COEFFICIENT) {
+                self.diags.push(
+                    Diagnostic::error("E0303", format!("{n} molecules of `{name}` in one complex"))
+                        .with_primary(
+                            span,
+                            format!("at most {} of one species per complex", ir::MAX_COEFFICIENT),
+                        )
+                        .with_hint(
+                            "elementary reactions involve a few molecules; rescale the species instead",
+                        ),
+                );
+            }
             out
         };
         let (reactants, products) = (side(reactants), side(products));
@@ -338,6 +350,13 @@ impl<'s> Parser<'_, 's> {
 
     fn complex(&mut self) -> ParseResult<Vec<(String, u32, Span)>> {
         let mut out = Vec::new();
+        // crnsimulator writes the empty side as nothing; crnl's `0` is accepted too.
+        if let Some((_, T::Num("0"), _)) = self.peek()
+            && !matches!(self.tokens.get(self.at + 1), Some((_, T::Name(_), _)))
+        {
+            self.at += 1;
+            return Ok(out);
+        }
         loop {
             let (start, coefficient) = match self.peek() {
                 Some((s, T::Num(text), e)) => {

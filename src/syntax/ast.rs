@@ -163,3 +163,53 @@ impl Expr {
 pub fn bin(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
     Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), span }
 }
+
+impl Expr {
+    /// Nesting depth, computed without recursion so that any input is safe.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1)];
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match e {
+                Expr::Number { .. } | Expr::Name(_) => {}
+                Expr::Neg { operand, .. } => stack.push((operand, d + 1)),
+                Expr::Binary { lhs, rhs, .. } => {
+                    stack.push((lhs, d + 1));
+                    stack.push((rhs, d + 1));
+                }
+                Expr::Call { args, .. } => stack.extend(args.iter().map(|a| (a, d + 1))),
+            }
+        }
+        deepest
+    }
+}
+
+/// Dropping a deeply nested expression must not recurse once per level (a
+/// file of 100,000 unary minuses would overflow the stack): children are
+/// moved onto a heap-allocated stack and dropped one at a time.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        take_children(self, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            take_children(&mut e, &mut stack);
+        }
+    }
+}
+
+fn take_children(e: &mut Expr, stack: &mut Vec<Expr>) {
+    let leaf = || Expr::Number {
+        text: String::new(),
+        span: Span { file: crate::source::FileId(0), start: 0, end: 0 },
+    };
+    match e {
+        Expr::Number { .. } | Expr::Name(_) => {}
+        Expr::Neg { operand, .. } => stack.push(std::mem::replace(operand.as_mut(), leaf())),
+        Expr::Binary { lhs, rhs, .. } => {
+            stack.push(std::mem::replace(lhs.as_mut(), leaf()));
+            stack.push(std::mem::replace(rhs.as_mut(), leaf()));
+        }
+        Expr::Call { args, .. } => stack.append(args),
+    }
+}

@@ -125,6 +125,8 @@ impl Tok<'_> {
     }
 }
 
+pub const UNTERMINATED_COMMENT: &str = "unterminated block comment";
+
 /// A token with its byte range.
 pub type Spanned<'s> = (usize, Tok<'s>, usize);
 
@@ -137,18 +139,32 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
         let range = lexer.span();
         match result {
             Ok(Tok::UnterminatedComment) => errors.push(
-                Diagnostic::error("E0002", "unterminated block comment")
+                Diagnostic::error("E0002", UNTERMINATED_COMMENT)
                     .with_primary(
                         Span::new(file, range.start, range.start + 2),
                         "this comment is never closed",
                     )
                     .with_hint("close the comment with `*/`"),
             ),
-            Ok(Tok::UnterminatedString) => errors.push(
-                Diagnostic::error("E0002", "unterminated string")
-                    .with_primary(Span::new(file, range.start, range.end), "this string is never closed")
-                    .with_hint("strings end with `\"` on the same line"),
-            ),
+            Ok(Tok::UnterminatedString) => {
+                errors.push(
+                    Diagnostic::error("E0002", "unterminated string")
+                        .with_primary(Span::new(file, range.start, range.end), "this string is never closed")
+                        .with_hint("strings end with `\"` on the same line"),
+                );
+                // Recover as if the quote closed before a trailing `;`, so the
+                // statement still parses and nothing else is reported for it.
+                let slice = lexer.slice();
+                let body = slice.trim_end();
+                match body.strip_suffix(';') {
+                    Some(inner) => {
+                        let semi = range.start + inner.len();
+                        tokens.push((range.start, Tok::Str(inner), semi));
+                        tokens.push((semi, Tok::Semi, semi + 1));
+                    }
+                    None => tokens.push((range.start, Tok::Str(body), range.start + body.len())),
+                }
+            }
             Ok(tok) => tokens.push((range.start, tok, range.end)),
             Err(()) => {
                 let span = Span::new(file, range.start, range.end);

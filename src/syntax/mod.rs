@@ -25,14 +25,22 @@ pub fn parse(file: FileId, text: &str) -> (SourceFileAst, Vec<Diagnostic>) {
     let mut recovered = Vec::new();
     let stream = tokens.iter().map(|&t| Ok::<_, ()>(t));
     let result = generated::crnl::FileParser::new().parse(file, &mut recovered, stream);
-    let context = Context { file, tokens: &tokens, text_len: text.len() };
+    let context = Context { file, tokens: &tokens, text };
+    // A block comment left open hides the rest of the file, so the "unexpected
+    // end of file" it causes says nothing new.
+    let open_comment = diagnostics.iter().any(|d| d.message == lexer::UNTERMINATED_COMMENT);
+    let report = |e: ParseError<usize, Tok<'_>, ()>, diagnostics: &mut Vec<Diagnostic>| {
+        if !(open_comment && matches!(e, ParseError::UnrecognizedEof { .. })) {
+            diagnostics.push(context.describe(e));
+        }
+    };
     for e in recovered {
-        diagnostics.push(context.describe(e.error));
+        report(e.error, &mut diagnostics);
     }
     let ast = match result {
         Ok(ast) => ast,
         Err(e) => {
-            diagnostics.push(context.describe(e));
+            report(e, &mut diagnostics);
             SourceFileAst { items: Vec::new() }
         }
     };
@@ -47,7 +55,7 @@ pub fn lex_all(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) 
 struct Context<'a, 's> {
     file: FileId,
     tokens: &'a [Spanned<'s>],
-    text_len: usize,
+    text: &'s str,
 }
 
 impl Context<'_, '_> {
@@ -61,7 +69,7 @@ impl Context<'_, '_> {
                     .with_primary(Span::new(self.file, l, r), "nothing more was expected here")
             }
             ParseError::UnrecognizedEof { location, expected } => {
-                let end = self.text_len;
+                let end = self.text.len();
                 let start = self.tokens.last().map_or(location.min(end), |t| t.0);
                 let mut d = Diagnostic::error("E0101", "unexpected end of file")
                     .with_primary(Span::new(self.file, start, end), "the file ends here");
@@ -91,28 +99,39 @@ impl Context<'_, '_> {
         d = d.with_primary(span, label);
         let wants = |t: &str| expected.iter().any(|e| e == t);
         let previous = self.tokens.iter().rev().find(|t| t.2 <= at);
-        if wants("\";\"") {
+        // A statement cut off at the end of a line is the classic missing `;`.
+        let after_line_break = previous.is_some_and(|&(_, _, end)| self.text[end..at].contains('\n'));
+        let is_value = found.starts_with("number") || found.starts_with("identifier");
+        if wants("\"@\"") && is_value && !after_line_break {
+            d = d.with_hint("a rate constant comes after `@`: `A -> B @ 0.5;`");
+        } else if wants("\";\"") && after_line_break {
             if let Some(&(pl, _, pr)) = previous {
                 d = d.with_secondary(Span::new(self.file, pl, pr), "a `;` may be missing after this");
             }
+            d = d.with_hint("every statement ends with `;`");
+        } else if wants("\",\"") && is_value {
+            d = d.with_hint("separate the entries of a list with `,`");
+        } else if wants("\";\"") {
             d = d.with_hint("every statement ends with `;`");
         } else if wants("\"->\"") || wants("\"<->\"") {
             d = d.with_hint("a reaction is `reactants -> products @ rate;` (or `<->` with two rates)");
         } else if found.starts_with("identifier") && wants("\"(\"") {
             d = d.with_hint("names in an expression are joined by operators such as `*` or `+`");
+        } else if wants("\"network\"") {
+            d = d.with_hint("at the top level of a file come `import`, `param` and `network { ... }`");
         }
         d
     }
 }
 
-/// "one of `;`, `+`, or identifier", in the grammar's order, at most eight entries.
+/// "one of `;`, `+`, identifier", in the grammar's order, at most twelve entries.
 fn expected_list(expected: &[String]) -> Option<String> {
     let names: Vec<String> = expected.iter().map(|e| friendly(e)).collect();
     match names.len() {
         0 => None,
         1 => Some(names[0].clone()),
-        n if n <= 8 => Some(format!("one of {}", names.join(", "))),
-        _ => Some(format!("one of {}, ...", names[..8].join(", "))),
+        n if n <= 12 => Some(format!("one of {}", names.join(", "))),
+        _ => Some(format!("one of {}, ...", names[..12].join(", "))),
     }
 }
 

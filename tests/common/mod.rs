@@ -53,3 +53,4 @@ pub fn compiled_examples() -> Vec<(String, Vec<Crn>)> {
         })
         .collect()
 }
+pub mod sbml_external;

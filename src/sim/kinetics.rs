@@ -1,0 +1,125 @@
+//! The elementary CRN flattened for simulation: reactants, net changes and
+//! rate constants in contiguous arrays, with no names or maps left, so the
+//! simulators' inner loops are plain index arithmetic.
+
+use crate::crn::{Crn, factorial};
+use crate::ir::RateLaw;
+
+/// Mass-action kinetics of a CRN.
+///
+/// The flux of reaction r at concentrations x is `k[r] · ∏ x_i^α_ri`, where
+/// `k` already includes the combinatoric 1/∏α! when the network uses that
+/// convention. The SSA propensity at counts n in volume Ω is
+/// `k[r] · Ω^(1-m_r) · ∏ ff(n_i, α_ri)` (domain.md §1.3).
+#[derive(Clone, Debug)]
+pub struct Kinetics {
+    pub species: usize,
+    /// `reactants[reactant_start[r]..reactant_start[r + 1]]`: (species, α).
+    pub reactant_start: Vec<usize>,
+    pub reactants: Vec<(u32, u32)>,
+    /// `changes[change_start[r]..change_start[r + 1]]`: (species, net change), nonzero only.
+    pub change_start: Vec<usize>,
+    pub changes: Vec<(u32, i32)>,
+    pub k: Vec<f64>,
+    /// Molecularity m_r.
+    pub order: Vec<u32>,
+}
+
+impl Kinetics {
+    pub fn new(crn: &Crn) -> Kinetics {
+        let mut kin = Kinetics {
+            species: crn.species.len(),
+            reactant_start: vec![0],
+            reactants: Vec::new(),
+            change_start: vec![0],
+            changes: Vec::new(),
+            k: Vec::with_capacity(crn.reactions.len()),
+            order: Vec::with_capacity(crn.reactions.len()),
+        };
+        for r in &crn.reactions {
+            let mut k = r.rate;
+            for &(s, a) in &r.reactants {
+                kin.reactants.push((s.0, a));
+                if crn.rate_law == RateLaw::Combinatoric {
+                    k /= factorial(a);
+                }
+            }
+            kin.reactant_start.push(kin.reactants.len());
+            kin.changes.extend(r.net_change().map(|(s, d)| (s.0, d as i32)));
+            kin.change_start.push(kin.changes.len());
+            kin.k.push(k);
+            kin.order.push(r.order());
+        }
+        kin
+    }
+
+    pub fn reactions(&self) -> usize {
+        self.k.len()
+    }
+
+    pub fn reactants(&self, r: usize) -> &[(u32, u32)] {
+        &self.reactants[self.reactant_start[r]..self.reactant_start[r + 1]]
+    }
+
+    pub fn changes(&self, r: usize) -> &[(u32, i32)] {
+        &self.changes[self.change_start[r]..self.change_start[r + 1]]
+    }
+
+    /// Flux of reaction r at concentrations x.
+    #[inline]
+    pub fn flux(&self, r: usize, x: &[f64]) -> f64 {
+        let mut v = self.k[r];
+        for &(s, a) in self.reactants(r) {
+            let xs = x[s as usize];
+            v *= match a {
+                1 => xs,
+                2 => xs * xs,
+                _ => xs.powi(a as i32),
+            };
+        }
+        v
+    }
+
+    /// dx/dt = S · v(x).
+    pub fn rhs(&self, x: &[f64], dxdt: &mut [f64]) {
+        dxdt.fill(0.0);
+        for r in 0..self.reactions() {
+            let v = self.flux(r, x);
+            if v != 0.0 {
+                for &(s, d) in self.changes(r) {
+                    dxdt[s as usize] += f64::from(d) * v;
+                }
+            }
+        }
+    }
+
+    /// For each reaction, the reactions whose propensity changes when it
+    /// fires (those with a reactant whose count it changes), itself included.
+    pub fn dependency_graph(&self) -> (Vec<usize>, Vec<u32>) {
+        let mut consumers: Vec<Vec<u32>> = vec![Vec::new(); self.species];
+        for r in 0..self.reactions() {
+            for &(s, _) in self.reactants(r) {
+                consumers[s as usize].push(r as u32);
+            }
+        }
+        let mut start = vec![0];
+        let mut deps: Vec<u32> = Vec::new();
+        let mut mark = vec![usize::MAX; self.reactions()];
+        for r in 0..self.reactions() {
+            let mut push = |j: u32, deps: &mut Vec<u32>| {
+                if mark[j as usize] != r {
+                    mark[j as usize] = r;
+                    deps.push(j);
+                }
+            };
+            push(r as u32, &mut deps);
+            for &(s, _) in self.changes(r) {
+                for &j in &consumers[s as usize] {
+                    push(j, &mut deps);
+                }
+            }
+            start.push(deps.len());
+        }
+        (start, deps)
+    }
+}

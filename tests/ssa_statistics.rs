@@ -1,0 +1,175 @@
+//! The stochastic simulator against exact results: birth-death (Poisson at
+//! all times from 0) and dimerisation (the CME solved exactly by a matrix
+//! exponential), with the SBML stochastic test suite's statistics:
+//! Z = (mean - μ)/(σ/√n) within ±3 and Y = √(n/2)·(s²/σ² - 1) within ±5.
+
+use std::path::Path;
+
+use crnc::crn::Crn;
+use crnc::driver;
+use crnc::sim::kinetics::Kinetics;
+use crnc::sim::ssa::{self, Ssa, SsaMethod};
+use crnc::source::MemoryFs;
+use nalgebra::{DMatrix, DVector};
+
+const N: usize = 10_000;
+
+fn compile(src: &str) -> Crn {
+    let fs = MemoryFs::new().with("m.crnl", src);
+    let front = driver::front_end(&fs, Path::new("m.crnl"));
+    assert!(!front.has_errors(), "{:?}", front.diagnostics);
+    driver::lower(&front.program.networks[0], &front.db, None).unwrap()
+}
+
+fn times(t_end: f64, points: usize) -> Vec<f64> {
+    (0..=points).map(|i| t_end * i as f64 / points as f64).collect()
+}
+
+/// Asserts Z and Y for species 0 at every sample time after t = 0.
+fn assert_moments(runs: &[ssa::Trajectory], species: usize, exact: &[(f64, f64)], what: &str) {
+    let stats = ssa::statistics(runs);
+    let n = runs.len() as f64;
+    for (t, &(mu, var)) in exact.iter().enumerate().skip(1) {
+        let k = t * species;
+        let z = (stats.mean[k] - mu) / (var / n).sqrt();
+        let y = (n / 2.0).sqrt() * (stats.sd[k].powi(2) / var - 1.0);
+        assert!(z.abs() <= 3.0, "{what}: Z = {z} at sample {t} (mean {} vs {mu})", stats.mean[k]);
+        assert!(y.abs() <= 5.0, "{what}: Y = {y} at sample {t} (var {} vs {var})", stats.sd[k].powi(2));
+    }
+}
+
+const BIRTH_DEATH: &str = "network BD { volume = 2; species amount X = 0; 0 -> X @ 5; X -> 0 @ 0.1; }";
+
+fn birth_death_exact(t: &[f64]) -> Vec<(f64, f64)> {
+    // From X = 0 the count is Poisson with mean (k_b Ω / k_d)(1 - e^{-k_d t}).
+    t.iter()
+        .map(|&t| (5.0 * 2.0 / 0.1 * (1.0 - (-0.1 * t).exp()), 5.0 * 2.0 / 0.1 * (1.0 - (-0.1 * t).exp())))
+        .collect()
+}
+
+#[test]
+fn birth_death_matches_its_exact_moments_with_both_methods() {
+    let crn = compile(BIRTH_DEATH);
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    let t = times(40.0, 8);
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction] {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        let runs = ssa::ensemble(&sim, &n0, &t, 7, N);
+        assert_moments(&runs, 1, &birth_death_exact(&t), &format!("birth-death {method:?}"));
+    }
+}
+
+#[test]
+fn birth_death_stationary_histogram_is_poisson() {
+    let crn = compile(BIRTH_DEATH);
+    let kin = Kinetics::new(&crn);
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::NextReaction);
+    let lambda: f64 = 100.0;
+    // Start at the mean and sample well after the relaxation time 1/k_d = 10.
+    let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N);
+    let mut counts = std::collections::BTreeMap::new();
+    for r in &runs {
+        *counts.entry(r.samples[1]).or_insert(0usize) += 1;
+    }
+    // Chi-square over bins of expected count >= 5, tails pooled.
+    let pmf = |k: i64| ((k as f64) * lambda.ln() - lambda - ln_factorial(k)).exp();
+    let (lo, hi) = (70, 130);
+    let mut chi2 = 0.0;
+    let mut bins = 0;
+    let mut tail_observed = N;
+    let mut tail_expected = 1.0;
+    for k in lo..=hi {
+        let expected = pmf(k) * N as f64;
+        let observed = *counts.get(&k).unwrap_or(&0);
+        chi2 += (observed as f64 - expected).powi(2) / expected;
+        bins += 1;
+        tail_observed -= observed;
+        tail_expected -= pmf(k);
+    }
+    let tail_expected = tail_expected * N as f64;
+    chi2 += (tail_observed as f64 - tail_expected).powi(2) / tail_expected;
+    bins += 1;
+    // 99.9% quantile of chi-square with 61 degrees of freedom is about 100.9.
+    assert_eq!(bins - 1, 61);
+    assert!(chi2 < 100.9, "chi-square {chi2} with 61 degrees of freedom");
+}
+
+fn ln_factorial(k: i64) -> f64 {
+    (2..=k).map(|i| (i as f64).ln()).sum()
+}
+
+const DIMERISATION: &str =
+    "network Dim { rate_law = combinatoric; species amount P = 40, D = 0; 2 P <-> D @ 0.01, 0.1; }";
+
+/// Exact mean and variance of P from the CME over the 21 states D = 0..20.
+fn dimerisation_exact(t: &[f64]) -> Vec<(f64, f64)> {
+    let states = 21;
+    let mut q = DMatrix::<f64>::zeros(states, states);
+    for d in 0..states {
+        let p = 40.0 - 2.0 * d as f64;
+        let bind = 0.01 * p * (p - 1.0) / 2.0;
+        let unbind = 0.1 * d as f64;
+        if d + 1 < states {
+            q[(d + 1, d)] += bind;
+            q[(d, d)] -= bind;
+        }
+        if d > 0 {
+            q[(d - 1, d)] += unbind;
+            q[(d, d)] -= unbind;
+        }
+    }
+    let mut p0 = DVector::<f64>::zeros(states);
+    p0[0] = 1.0;
+    t.iter()
+        .map(|&t| {
+            let p = (&q * t).exp() * &p0;
+            let value = |d: usize| 40.0 - 2.0 * d as f64;
+            let mean: f64 = (0..states).map(|d| p[d] * value(d)).sum();
+            let var: f64 = (0..states).map(|d| p[d] * (value(d) - mean).powi(2)).sum();
+            (mean, var)
+        })
+        .collect()
+}
+
+#[test]
+fn dimerisation_matches_the_exact_master_equation() {
+    let crn = compile(DIMERISATION);
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    let t = times(20.0, 10);
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction] {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        let runs = ssa::ensemble(&sim, &n0, &t, 3, N);
+        assert_moments(&runs, 2, &dimerisation_exact(&t), &format!("dimerisation {method:?}"));
+    }
+}
+
+#[test]
+fn one_seed_gives_identical_runs_on_one_and_two_threads() {
+    let crn = compile(DIMERISATION);
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    let t = times(5.0, 5);
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
+    let run_on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| ssa::ensemble(&sim, &n0, &t, 42, 64))
+    };
+    let (one, two) = (run_on(1), run_on(2));
+    assert_eq!(one, two);
+    // Compared as text: NaN kurtosis (zero variance at t = 0) is not equal to itself.
+    assert_eq!(format!("{:?}", ssa::statistics(&one)), format!("{:?}", ssa::statistics(&two)));
+    assert_ne!(one[0], one[1], "different trajectories use different streams");
+    let other_seed = ssa::ensemble(&sim, &n0, &t, 43, 1);
+    assert_eq!(other_seed[0], one[1], "trajectory i is seeded from seed + i");
+}
+
+#[test]
+fn a_fractional_initial_count_is_an_error_not_a_rounding() {
+    let crn = compile("network F { volume = 3; species X = 0.5; X -> 0; }");
+    let err = ssa::initial_counts(&crn).unwrap_err();
+    assert!(err.to_string().contains("1.5"), "{err}");
+    let crn = compile("network G { volume = 30; species X = 0.1; X -> 0; }");
+    assert_eq!(ssa::initial_counts(&crn).unwrap(), vec![3]);
+}
