@@ -28,8 +28,9 @@ fn embed_stdlib(root: &Path, out: &Path) {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file.strip_prefix(root).expect("collected under root");
         let module = rel.with_extension("").to_string_lossy().replace(['/', '\\'], "::");
-        let abs = std::fs::canonicalize(file).expect("stdlib file exists");
-        writeln!(table, "    ({module:?}, include_str!({:?})),", abs.display().to_string())
+        // Relative to the manifest, so the generated code names no absolute path.
+        let path = format!("/{}", file.display()).replace('\\', "/");
+        writeln!(table, "    ({module:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {path:?}))),")
             .expect("writing to a String cannot fail");
     }
     table.push(']');

@@ -154,6 +154,35 @@ pub fn render_human(db: &SourceDb, diagnostics: &[Diagnostic], color: Color) -> 
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// At most `limit` warnings of each code (errors are all kept), and how many
+/// of each code were left out.
+pub fn limit_warnings(
+    diagnostics: &[Diagnostic],
+    limit: usize,
+) -> (Vec<Diagnostic>, Vec<(&'static str, usize)>) {
+    let mut seen: Vec<(&'static str, usize)> = Vec::new();
+    let mut shown = Vec::new();
+    for d in diagnostics {
+        if d.is_error() {
+            shown.push(d.clone());
+            continue;
+        }
+        let count = match seen.iter_mut().find(|(c, _)| *c == d.code) {
+            Some((_, n)) => n,
+            None => {
+                seen.push((d.code, 0));
+                &mut seen.last_mut().expect("just pushed").1
+            }
+        };
+        *count += 1;
+        if *count <= limit {
+            shown.push(d.clone());
+        }
+    }
+    let hidden = seen.into_iter().filter(|&(_, n)| n > limit).map(|(c, n)| (c, n - limit)).collect();
+    (shown, hidden)
+}
+
 /// The summary line printed after the diagnostics.
 pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -314,6 +343,16 @@ mod tests {
         assert_eq!(did_you_mean("ab", ["AB"]).as_deref(), Some("did you mean `AB`?"));
         assert_eq!(did_you_mean("B", ["A", "Bb"]).as_deref(), Some("did you mean `Bb`?"));
         assert_eq!(did_you_mean("X", ["Y"]), None);
+    }
+
+    #[test]
+    fn warnings_are_limited_per_code_and_errors_never() {
+        let w = |code| Diagnostic::warning(code, "w");
+        let e = Diagnostic::error("E0001", "e");
+        let all = vec![w("W1"), e.clone(), w("W1"), w("W1"), w("W2"), e.clone()];
+        let (shown, hidden) = limit_warnings(&all, 2);
+        assert_eq!(shown.len(), 5);
+        assert_eq!(hidden, vec![("W1", 1)]);
     }
 
     #[test]

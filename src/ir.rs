@@ -61,6 +61,40 @@ pub struct Network {
     /// kept so that exports can name them.
     pub params: IndexMap<String, Param>,
     pub reactions: Vec<Reaction>,
+    /// The network's `simulate` block: how `crnc run` simulates it.
+    pub simulate: SimSpec,
+}
+
+/// Simulation settings from a `simulate` block; unset ones take the
+/// command line's value or its default.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SimSpec {
+    pub method: Option<Method>,
+    pub t_end: Option<f64>,
+    pub points: Option<usize>,
+    pub rtol: Option<f64>,
+    pub atol: Option<f64>,
+    pub seed: Option<u64>,
+    pub trajectories: Option<usize>,
+    /// Species to plot, in order.
+    pub plot: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Deterministic mass-action ODE.
+    Ode,
+    /// Exact stochastic simulation.
+    Ssa,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Ode => "ode",
+            Method::Ssa => "ssa",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +128,26 @@ pub struct Reaction {
     pub forward: Rate,
     pub reverse: Option<Rate>,
     pub span: Span,
+}
+
+impl Reaction {
+    /// The reaction with its zero-rate directions removed: a reversible one
+    /// with one zero rate becomes irreversible (turned around if the forward
+    /// rate is the zero one); `None` when no direction is left.
+    pub fn without_zero_rates(self) -> Option<Reaction> {
+        let forward_on = self.forward.value != 0.0;
+        match self.reverse {
+            Some(reverse) if reverse.value == 0.0 => forward_on.then_some(Reaction { reverse: None, ..self }),
+            Some(reverse) if !forward_on => Some(Reaction {
+                reactants: self.products,
+                products: self.reactants,
+                forward: reverse,
+                reverse: None,
+                ..self
+            }),
+            reverse => forward_on.then_some(Reaction { reverse, ..self }),
+        }
+    }
 }
 
 impl fmt::Display for Program {
@@ -136,7 +190,39 @@ impl fmt::Display for Network {
             }
             writeln!(f, ";")?;
         }
+        write!(f, "{}", self.simulate)?;
         writeln!(f, "}}")
+    }
+}
+
+impl fmt::Display for SimSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == SimSpec::default() {
+            return Ok(());
+        }
+        writeln!(f, "  simulate {{")?;
+        if let Some(m) = self.method {
+            writeln!(f, "    method = {};", m.name())?;
+        }
+        let numbers = [("t_end", self.t_end), ("rtol", self.rtol), ("atol", self.atol)];
+        for (name, value) in numbers {
+            if let Some(v) = value {
+                writeln!(f, "    {name} = {v};")?;
+            }
+        }
+        let counts = [("points", self.points), ("trajectories", self.trajectories)];
+        for (name, value) in counts {
+            if let Some(v) = value {
+                writeln!(f, "    {name} = {v};")?;
+            }
+        }
+        if let Some(seed) = self.seed {
+            writeln!(f, "    seed = {seed};")?;
+        }
+        if !self.plot.is_empty() {
+            writeln!(f, "    plot = [{}];", self.plot.join(", "))?;
+        }
+        writeln!(f, "  }}")
     }
 }
 

@@ -8,6 +8,9 @@
 mod eval;
 mod network;
 mod scope;
+mod simulate;
+
+pub use network::zero_rate;
 
 use std::collections::{HashMap, HashSet};
 

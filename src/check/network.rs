@@ -92,6 +92,12 @@ impl Checker<'_> {
             }
         }
 
+        let simulate = self.simulate_spec(
+            ast,
+            env,
+            |name| b.species.contains_key(name),
+            || b.species.keys().cloned().collect(),
+        );
         // After an error some reactions are missing, so "unused" would be noise.
         let clean = self.error_count() == errors_before && !b.incomplete;
         if self.is_root(net.file) && clean {
@@ -106,6 +112,7 @@ impl Checker<'_> {
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
                 reactions: b.reactions,
+                simulate,
             }))
         } else {
             NetState::Failed
@@ -324,21 +331,23 @@ impl Checker<'_> {
         let products = self.complex(b, &r.products);
         let rates = self.rates(b, r, env);
         let (reactants, products, (forward, reverse)) = (reactants?, products?, rates?);
-        if same_multiset(&reactants, &products) {
-            self.diags.push(
-                Diagnostic::warning("W0003", "this reaction has no net effect")
-                    .with_primary(r.span, "every species is consumed and produced in equal numbers")
-                    .with_hint("it changes nothing; remove it, or check the coefficients"),
-            );
-        }
-        Some(ir::Reaction {
+        let reaction = ir::Reaction {
             label: r.label.as_ref().map(|l| l.name.clone()),
             reactants,
             products,
             forward,
             reverse,
             span: r.span,
-        })
+        }
+        .without_zero_rates()?;
+        if same_multiset(&reaction.reactants, &reaction.products) {
+            self.diags.push(
+                Diagnostic::warning("W0003", "this reaction has no net effect")
+                    .with_primary(r.span, "every species is consumed and produced in equal numbers")
+                    .with_hint("it changes nothing; remove it, or check the coefficients"),
+            );
+        }
+        Some(reaction)
     }
 
     fn complex(&mut self, b: &Builder, c: &Complex) -> Option<Vec<(String, u32)>> {
@@ -487,12 +496,8 @@ impl Checker<'_> {
             return None;
         }
         if value == 0.0 {
-            self.diags.push(
-                Diagnostic::error("E0300", "zero rate constant")
-                    .with_primary(expr.span(), "a reaction with rate 0 never happens")
-                    .with_hint("remove the reaction (or, for `<->`, write it as `->` with one rate)"),
-            );
-            return None;
+            self.diags.push(zero_rate(expr.span()));
+            return Some(ir::Rate { value, param: None });
         }
         // A rate written as one parameter's name keeps that name for export,
         // unless an included network already took the name for another value.
@@ -535,6 +540,14 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// W0004: a zero rate switches its direction off (common in generated models
+/// and parameter sweeps), so it is a warning, and the direction is left out.
+pub fn zero_rate(span: Span) -> Diagnostic {
+    Diagnostic::warning("W0004", "zero rate constant")
+        .with_primary(span, "this direction never happens and is left out")
+        .with_hint("remove it, or give it a positive rate")
 }
 
 fn absurd_coefficient(span: Span, message: &str) -> Diagnostic {

@@ -25,6 +25,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             species: IndexMap::new(),
             params: IndexMap::new(),
             reactions: Vec::new(),
+            simulate: Default::default(),
         },
         amounts: Vec::new(),
     };
@@ -221,32 +222,17 @@ impl Reader {
             out
         };
         let (reactants, products) = (side(reactants), side(products));
-        let mut rate = |i: usize| -> Option<ir::Rate> {
-            let Some(&(value, span)) = rates.get(i) else {
-                return Some(ir::Rate { value: 1.0, param: None });
-            };
+        let mut rate = |i: usize| -> ir::Rate {
+            let Some(&(value, span)) = rates.get(i) else { return ir::Rate { value: 1.0, param: None } };
             if value == 0.0 {
-                self.diags.push(
-                    Diagnostic::error("E0300", "zero rate constant")
-                        .with_primary(span, "a reaction with rate 0 never happens")
-                        .with_hint("remove the reaction"),
-                );
-                return None;
+                self.diags.push(crate::check::zero_rate(span));
             }
-            Some(ir::Rate { value, param: None })
+            ir::Rate { value, param: None }
         };
         let forward = rate(0);
-        let reverse = if reversible { rate(1).map(Some) } else { Some(None) };
-        if let (Some(forward), Some(reverse)) = (forward, reverse) {
-            self.network.reactions.push(ir::Reaction {
-                label: None,
-                reactants,
-                products,
-                forward,
-                reverse,
-                span,
-            });
-        }
+        let reverse = reversible.then(|| rate(1));
+        let reaction = ir::Reaction { label: None, reactants, products, forward, reverse, span };
+        self.network.reactions.extend(reaction.without_zero_rates());
     }
 
     fn tokens<'s>(&mut self, offset: usize, text: &'s str) -> Option<Vec<(usize, T<'s>, usize)>> {

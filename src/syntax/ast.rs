@@ -54,6 +54,24 @@ pub enum Statement {
         name: Ident,
         value: Expr,
     },
+    /// `simulate { t_end = 100; plot = [X, Y]; }`: how `crnc run` simulates.
+    Simulate {
+        settings: Vec<SimSetting>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SimSetting {
+    pub name: Ident,
+    pub value: SimValue,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum SimValue {
+    Expr(Expr),
+    /// `[A, B]`, with the span of the brackets.
+    List(Vec<Ident>, Span),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

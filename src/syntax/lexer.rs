@@ -25,6 +25,8 @@ pub enum Tok<'s> {
     Import,
     #[token("include")]
     Include,
+    #[token("simulate")]
+    Simulate,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -47,6 +49,10 @@ pub enum Tok<'s> {
     LBrace,
     #[token("}")]
     RBrace,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
     #[token("(")]
     LParen,
     #[token(")")]
@@ -98,6 +104,9 @@ impl Tok<'_> {
             Tok::Param => "param",
             Tok::Import => "import",
             Tok::Include => "include",
+            Tok::Simulate => "simulate",
+            Tok::LBracket => "[",
+            Tok::RBracket => "]",
             Tok::Ident(_) => "identifier",
             Tok::Number(_) => "number",
             Tok::Str(_) => "string",

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 const SETUP: &str = "set CRNC_PYTHON to a python with python-libsbml and libroadrunner, \
     or run scripts/test (it creates .venv with both)";
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("CRNC_PYTHON").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }

@@ -1,6 +1,8 @@
 //! Command-line interface: parses flags, runs the driver, writes files and
 //! prints diagnostics. Exit codes: 0 ok, 1 user error, 2 internal error.
 
+mod run;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -33,10 +35,13 @@ enum Command {
     Compile(CompileArgs),
     /// Check a model and print its diagnostics; writes nothing.
     Check(CheckArgs),
+    /// Simulate a model (deterministic ODE or exact SSA) and write its trajectories as CSV.
+    #[command(after_help = "Settings come from the network's `simulate { ... }` block; flags override them.")]
+    Run(run::RunArgs),
 }
 
 #[derive(Args)]
-struct Common {
+pub(crate) struct Common {
     /// Input file: crnl source (.crnl) or a text reaction list (.crn)
     file: PathBuf,
     /// Which network of the file (needed when it defines several)
@@ -113,7 +118,14 @@ enum Stage {
 const STACK_BYTES: usize = 256 << 20;
 
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // A bad flag is a user error (exit 1); --help and --version succeed.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
     // A panic ends the thread, not the process, and becomes exit code 2.
     let worker = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(move || run(cli));
     match worker.map(|w| w.join()) {
@@ -135,6 +147,7 @@ fn run(cli: Cli) -> i32 {
             finish(&reporter, &front.db, front.diagnostics, result.err())
         }
         Command::Compile(args) => compile(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
 
@@ -205,7 +218,7 @@ fn format_of(path: &Path) -> Result<Format, Diagnostic> {
 }
 
 /// The chosen network, lowered; front-end errors stop here.
-fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagnostic>> {
+pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagnostic>> {
     if front.has_errors() {
         return Err(Vec::new());
     }
@@ -215,7 +228,7 @@ fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagnostic>> {
 
 /// Writes through a temporary file in the same directory and renames it, so a
 /// failed or interrupted run never leaves a partial output file.
-fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
@@ -227,12 +240,15 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
     })
 }
 
-struct Reporter {
+/// Generated models (BioNetGen files) can repeat one warning thousands of times.
+const WARNINGS_PER_CODE: usize = 10;
+
+pub(crate) struct Reporter {
     format: DiagnosticsFormat,
     color: Color,
 }
 
-fn start(common: &Common) -> (FrontEnd, Reporter) {
+pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
     let color = match common.color {
         ColorChoice::Always => Color::Always,
         ColorChoice::Never => Color::Never,
@@ -246,7 +262,7 @@ fn start(common: &Common) -> (FrontEnd, Reporter) {
 }
 
 /// Prints all diagnostics, sorted, and returns the exit code.
-fn finish(
+pub(crate) fn finish(
     reporter: &Reporter,
     db: &SourceDb,
     mut diagnostics: Vec<Diagnostic>,
@@ -261,9 +277,13 @@ fn finish(
     let _ = match reporter.format {
         DiagnosticsFormat::Json => writeln!(stderr, "{}", diagnostic::render_json(db, &sorted)),
         DiagnosticsFormat::Human => {
-            let text = diagnostic::render_human(db, &sorted, reporter.color);
+            let (shown, hidden) = diagnostic::limit_warnings(&sorted, WARNINGS_PER_CODE);
+            let text = diagnostic::render_human(db, &shown, reporter.color);
             let summary = diagnostic::summary(&sorted).map(|s| format!("{s}\n")).unwrap_or_default();
-            write!(stderr, "{text}{summary}")
+            let hidden = hidden
+                .iter()
+                .map(|(code, n)| format!("... and {n} more {code} warnings (all with --diagnostics json)\n"));
+            write!(stderr, "{text}{}{summary}", hidden.collect::<String>())
         }
     };
     if failed { 1 } else { 0 }

@@ -1,0 +1,165 @@
+//! Simulation benchmark on the five networks of ../shared/bench, crnc and
+//! libRoadRunner side by side in one run: load time, ODE time per simulation
+//! at t = 10, 100, 1000 (atol 1e-9, rtol 1e-6, output at the end time only),
+//! their ratios, and SSA events per second (libRoadRunner's gillespie on
+//! multistate as the peer).
+//!
+//! `CRNC_PYTHON=.venv/bin/python cargo bench --bench simulate`
+//! `CRNC_BENCH_NETWORKS=multistate,egfr_net` picks networks (default: all five);
+//! `CRNC_BENCH_ROADRUNNER=multistate,multisite2,egfr_net` picks where libRoadRunner
+//! runs too (default: those three: its load takes minutes on BCR and more on fceri_gamma2).
+//! crnc reads the BioNetGen `.net` file, libRoadRunner the SBML `.xml` of the same network.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crnc::crn::Crn;
+use crnc::driver;
+use crnc::sim::kinetics::Kinetics;
+use crnc::sim::ode::{self, OdeOptions};
+use crnc::sim::ssa::{self, Ssa, SsaMethod};
+use crnc::source::MemoryFs;
+
+const END_TIMES: [f64; 3] = [10.0, 100.0, 1000.0];
+const ALL: [&str; 5] = ["multistate", "multisite2", "egfr_net", "BCR", "fceri_gamma2"];
+
+fn bench_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/networks")
+}
+
+/// A file's text, gunzipping `.gz`.
+fn read(path: &Path) -> Option<String> {
+    if path.exists() {
+        return std::fs::read_to_string(path).ok();
+    }
+    let gz = PathBuf::from(format!("{}.gz", path.display()));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(gz).ok()?).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+fn load(name: &str, text: &str) -> Crn {
+    let path = format!("{name}.net");
+    let fs = MemoryFs::new().with(&path, text);
+    let front = driver::front_end(&fs, Path::new(&path));
+    assert!(!front.has_errors(), "{name}: {:?}", front.diagnostics.first());
+    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit")
+}
+
+fn list(var: &str, default: &[&str]) -> Vec<String> {
+    match std::env::var(var) {
+        Ok(v) => v.split(',').map(str::to_string).collect(),
+        Err(_) => default.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn best_of<T>(repeats: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        last = Some(f());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, last.expect("at least one repeat"))
+}
+
+/// Events per second of our SSA, run until it has taken about half a second.
+fn ssa_rate(crn: &Crn) -> Option<(f64, &'static str)> {
+    let kin = Kinetics::new(crn);
+    let n0 = ssa::initial_counts(crn).ok()?;
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
+    let method = if sim.method() == SsaMethod::Direct { "direct" } else { "next-reaction" };
+    let mut t_end = 1e-3;
+    loop {
+        let start = Instant::now();
+        let run = sim.run(&n0, &[0.0, t_end], 1);
+        let seconds = start.elapsed().as_secs_f64();
+        if seconds > 0.5 || t_end > 1e6 {
+            return Some((run.events as f64 / seconds, method));
+        }
+        t_end *= 4.0;
+    }
+}
+
+fn roadrunner(python: &str, name: &str, repeats: usize, gillespie: bool) -> Option<serde_json::Value> {
+    let xml = bench_dir().join(format!("{name}.xml"));
+    let text = read(&xml)?;
+    let dir = std::env::temp_dir().join(format!("crnc-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = dir.join(format!("{name}.xml"));
+    std::fs::write(&file, text).ok()?;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/roadrunner_bench.py");
+    let ends = END_TIMES.map(|t| t.to_string()).join(",");
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(script).arg(&file).args(["1e-6", "1e-9", &ends, &repeats.to_string()]);
+    if gillespie {
+        cmd.arg("100");
+    }
+    let out = cmd.output().ok()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn main() {
+    let networks = list("CRNC_BENCH_NETWORKS", &ALL);
+    let with_rr = list("CRNC_BENCH_ROADRUNNER", &["multistate", "multisite2", "egfr_net"]);
+    let python = std::env::var("CRNC_PYTHON").ok();
+    println!(
+        "| network | species | reactions | crnc load (s) | libRoadRunner load (s) | t | crnc sim (s) | libRoadRunner sim (s) | sim ratio rr/crnc | end-to-end ratio rr/crnc |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut ssa_rows = Vec::new();
+    for name in &networks {
+        let Some(text) = read(&bench_dir().join(format!("{name}.net"))) else {
+            println!("| {name} | (missing) |");
+            continue;
+        };
+        let (load_s, crn) = best_of(1, || load(name, &text));
+        let kin = Kinetics::new(&crn);
+        let x0 = crn.initial_concentrations();
+        let repeats = if crn.reactions.len() > 10_000 { 1 } else { 3 };
+        let rr = match &python {
+            Some(py) if with_rr.contains(name) => roadrunner(py, name, repeats, name == "multistate"),
+            _ => None,
+        };
+        let rr_load = rr.as_ref().and_then(|v| v["load"].as_f64());
+        for t_end in END_TIMES {
+            let opts = OdeOptions::default();
+            let (sim_s, result) = best_of(repeats, || ode::solve(&kin, &x0, &[0.0, t_end], &opts));
+            let sim = match result {
+                Ok(_) => format!("{sim_s:.4}"),
+                Err(e) => format!("failed: {e}"),
+            };
+            let rr_sim = rr.as_ref().and_then(|v| v["simulate"][format!("{t_end}")].as_f64());
+            let fmt = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.4}"));
+            let ratio = rr_sim.map_or("-".to_string(), |r| format!("{:.1}x", r / sim_s));
+            let e2e = match (rr_load, rr_sim) {
+                (Some(l), Some(s)) => format!("{:.1}x", (l + s) / (load_s + sim_s)),
+                _ => "-".to_string(),
+            };
+            println!(
+                "| {name} | {} | {} | {load_s:.3} | {} | {t_end} | {sim} | {} | {ratio} | {e2e} |",
+                crn.species.len(),
+                crn.reactions.len(),
+                fmt(rr_load),
+                fmt(rr_sim)
+            );
+        }
+        let peer = rr.as_ref().and_then(|v| v["gillespie_events_per_second"].as_f64());
+        ssa_rows.push((name.clone(), ssa_rate(&crn), peer));
+    }
+    println!();
+    println!("| network | crnc SSA method | crnc events/s | libRoadRunner gillespie events/s | ratio |");
+    println!("|---|---|---|---|---|");
+    for (name, ours, peer) in ssa_rows {
+        let (rate, method) = ours.map_or(("-".to_string(), "-"), |(r, m)| (format!("{:.2e}", r), m));
+        let peer_s = peer.map_or("-".to_string(), |p| format!("{p:.2e}"));
+        let ratio = match (ours, peer) {
+            (Some((r, _)), Some(p)) => format!("{:.1}x", r / p),
+            _ => "-".to_string(),
+        };
+        println!("| {name} | {method} | {rate} | {peer_s} | {ratio} |");
+    }
+}

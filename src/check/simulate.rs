@@ -1,0 +1,137 @@
+//! Checking a network's `simulate { ... }` block.
+
+use crate::backend::number;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::ir::{Method, SimSpec};
+use crate::source::Span;
+use crate::syntax::ast::{self, SimValue, Statement};
+
+use super::Checker;
+use super::eval::Env;
+use super::scope::duplicate;
+
+const KEYS: &[&str] = &["method", "t_end", "points", "rtol", "atol", "seed", "trajectories", "plot"];
+
+impl Checker<'_> {
+    /// The settings of the network's `simulate` block (at most one).
+    pub(super) fn simulate_spec(
+        &mut self,
+        network: &ast::Network,
+        env: Env,
+        is_species: impl Fn(&str) -> bool,
+        species: impl Fn() -> Vec<String>,
+    ) -> SimSpec {
+        let mut spec = SimSpec::default();
+        let mut first_block: Option<Span> = None;
+        for statement in &network.statements {
+            let Statement::Simulate { settings, span } = statement else { continue };
+            if let Some(first) = first_block {
+                self.diags.push(duplicate("simulate", *span, first));
+                continue;
+            }
+            first_block = Some(*span);
+            let mut seen: Vec<(&str, Span)> = Vec::new();
+            for setting in settings {
+                let key = setting.name.name.as_str();
+                if let Some(&(_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                    self.diags.push(duplicate(key, setting.name.span, first));
+                    continue;
+                }
+                seen.push((key, setting.name.span));
+                self.sim_setting(&mut spec, setting, env, &is_species, &species);
+            }
+        }
+        spec
+    }
+
+    fn sim_setting(
+        &mut self,
+        spec: &mut SimSpec,
+        setting: &ast::SimSetting,
+        env: Env,
+        is_species: &impl Fn(&str) -> bool,
+        species: &impl Fn() -> Vec<String>,
+    ) {
+        let name = &setting.name;
+        let expr = match (&setting.value, name.name.as_str()) {
+            (SimValue::List(names, _), "plot") => {
+                for id in names {
+                    if is_species(&id.name) {
+                        spec.plot.push(id.name.clone());
+                    } else {
+                        let all = species();
+                        let hint = did_you_mean(&id.name, all.iter().map(String::as_str))
+                            .unwrap_or_else(|| "plot lists species of this network".to_string());
+                        self.diags.push(
+                            Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
+                                .with_primary(id.span, "not a species of this network")
+                                .with_hint(hint),
+                        );
+                    }
+                }
+                return;
+            }
+            (SimValue::List(_, span), _) => {
+                return self.bad_value(*span, &name.name, "a list is only for `plot`");
+            }
+            (SimValue::Expr(e), "plot") => {
+                return self.bad_value(e.span(), "plot", "write the species in brackets: `plot = [X, Y];`");
+            }
+            (SimValue::Expr(e), _) => e,
+        };
+        match name.name.as_str() {
+            "method" => match expr.as_name().map(|n| n.name.as_str()) {
+                Some("ode") => spec.method = Some(Method::Ode),
+                Some("ssa") => spec.method = Some(Method::Ssa),
+                _ => self.bad_value(expr.span(), "method", "`ode` (deterministic) or `ssa` (stochastic)"),
+            },
+            "t_end" => spec.t_end = self.positive(expr, env, "t_end"),
+            "rtol" => spec.rtol = self.positive(expr, env, "rtol"),
+            "atol" => spec.atol = self.positive(expr, env, "atol"),
+            "points" => spec.points = self.whole(expr, env, "points", 1).map(|v| v as usize),
+            "trajectories" => {
+                spec.trajectories = self.whole(expr, env, "trajectories", 1).map(|v| v as usize)
+            }
+            "seed" => spec.seed = self.whole(expr, env, "seed", 0),
+            other => {
+                let hint = did_you_mean(other, KEYS.iter().copied())
+                    .unwrap_or_else(|| format!("the simulate settings are {}", KEYS.join(", ")));
+                self.diags.push(
+                    Diagnostic::error("E0205", format!("unknown simulate setting `{other}`"))
+                        .with_primary(name.span, "not a simulate setting")
+                        .with_hint(hint),
+                );
+            }
+        }
+    }
+
+    fn bad_value(&mut self, span: Span, key: &str, expected: &str) {
+        self.diags.push(
+            Diagnostic::error("E0205", format!("bad value for `{key}`"))
+                .with_primary(span, "not accepted here")
+                .with_hint(format!("`{key}` takes {expected}")),
+        );
+    }
+
+    fn positive(&mut self, expr: &ast::Expr, env: Env, key: &str) -> Option<f64> {
+        let v = self.eval(expr, env)?;
+        if v.is_finite() && v > 0.0 {
+            return Some(v);
+        }
+        self.bad_value(expr.span(), key, &format!("a positive number (this is {})", number(v)));
+        None
+    }
+
+    fn whole(&mut self, expr: &ast::Expr, env: Env, key: &str, min: u64) -> Option<u64> {
+        let v = self.eval(expr, env)?;
+        if v.fract() == 0.0 && v >= min as f64 && v <= 2f64.powi(53) {
+            return Some(v as u64);
+        }
+        self.bad_value(
+            expr.span(),
+            key,
+            &format!("a whole number of at least {min} (this is {})", number(v)),
+        );
+        None
+    }
+}

@@ -1,0 +1,188 @@
+//! `crnc run`: simulate, write CSV and an optional plot, print a summary.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::{Common, crn_of, finish, start, write_atomically};
+use crnc::diagnostic::Diagnostic;
+use crnc::driver;
+use crnc::ir::{Method, SimSpec};
+use crnc::sim::plot;
+use crnc::sim::run::{self, RunSettings, Table};
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Simulation method
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
+    /// End time (default 10)
+    #[arg(long, value_name = "T", value_parser = positive)]
+    t_end: Option<f64>,
+    /// Number of output intervals: rows at t = 0, T/N, ..., T (default 100)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    points: Option<u64>,
+    /// Relative tolerance of the ODE solver (default 1e-6)
+    #[arg(long, value_name = "R", value_parser = positive)]
+    rtol: Option<f64>,
+    /// Absolute tolerance of the ODE solver (default 1e-9)
+    #[arg(long, value_name = "A", value_parser = positive)]
+    atol: Option<f64>,
+    /// Random seed; trajectory i uses seed + i (default 0)
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    trajectories: Option<u64>,
+    /// CSV output file (default: standard output)
+    #[arg(short, long, value_name = "OUT.csv")]
+    output: Option<PathBuf>,
+    /// Plot the `simulate` block's `plot` species (or the first few) to an SVG file
+    #[arg(long, value_name = "OUT.svg")]
+    plot: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MethodArg {
+    /// Deterministic mass-action ODE (stiff BDF solver)
+    Ode,
+    /// Exact stochastic simulation (Gillespie)
+    Ssa,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
+}
+
+pub fn run(args: &RunArgs) -> i32 {
+    let (front, reporter) = start(&args.common);
+    let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
+        finish(&reporter, &front.db, front.diagnostics, Some(errors))
+    };
+    if let Some(plot) = &args.plot
+        && plot.extension().is_none_or(|e| e != "svg")
+    {
+        let d = Diagnostic::error("E0601", format!("cannot plot to `{}`", plot.display()))
+            .with_hint("plots are written as SVG: use a file name ending in .svg");
+        return fail(front, vec![d]);
+    }
+    let crn = match crn_of(&front, &args.common) {
+        Ok(crn) => crn,
+        Err(errors) => return fail(front, errors),
+    };
+    let network = driver::select(&front.program, args.common.network.as_deref()).expect("selected in crn_of");
+    let overrides = SimSpec {
+        method: args.method.map(|m| match m {
+            MethodArg::Ode => Method::Ode,
+            MethodArg::Ssa => Method::Ssa,
+        }),
+        t_end: args.t_end,
+        points: args.points.map(|n| n as usize),
+        rtol: args.rtol,
+        atol: args.atol,
+        seed: args.seed,
+        trajectories: args.trajectories.map(|n| n as usize),
+        plot: Vec::new(),
+    };
+    let settings = RunSettings::resolve(&network.simulate, &overrides);
+    let table = match with_progress(&settings, || run::simulate(&crn, &settings)) {
+        Ok(table) => table,
+        Err(e) => {
+            let d = Diagnostic::error("E0700", format!("the simulation of `{}` failed", crn.name))
+                .with_note(e.to_string());
+            return fail(front, vec![d]);
+        }
+    };
+    let mut written = Vec::new();
+    let csv = run::csv(&table);
+    let mut errors = Vec::new();
+    match &args.output {
+        Some(path) => match write_atomically(path, &csv) {
+            Ok(()) => written.push(path.display().to_string()),
+            Err(d) => errors.push(d),
+        },
+        None => print!("{csv}"),
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("{}: {}", crn.name, table.summary.method);
+        match plot::svg(&table, &title, &network.simulate.plot)
+            .map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))
+        {
+            Ok(svg) => match write_atomically(path, &svg) {
+                Ok(()) => written.push(path.display().to_string()),
+                Err(d) => errors.push(d),
+            },
+            Err(d) => errors.push(d),
+        }
+    }
+    eprint!("{}", summary(&crn.name, &settings, &table, &network.simulate.plot, &written));
+    finish(&reporter, &front.db, front.diagnostics, Some(errors))
+}
+
+/// Runs `work`, showing a spinner on a terminal once it has taken a second.
+fn with_progress<T: Send>(settings: &RunSettings, work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let (done, finished) = mpsc::channel::<()>();
+        let spinner = scope.spawn(move || {
+            if finished.recv_timeout(Duration::from_secs(1)).is_ok() {
+                return;
+            }
+            let bar = indicatif::ProgressBar::new_spinner().with_message(format!(
+                "simulating to t = {} ({})",
+                settings.t_end,
+                settings.method.name()
+            ));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            let _ = finished.recv();
+            bar.finish_and_clear();
+        });
+        let result = work();
+        let _ = done.send(());
+        let _ = spinner.join();
+        result
+    })
+}
+
+fn summary(name: &str, s: &RunSettings, table: &Table, plot: &[String], written: &[String]) -> String {
+    let sum = &table.summary;
+    let mut text = format!(
+        "{name}: {}, t = 0..{}, {} points, {} {} in {:.3} s",
+        sum.method,
+        s.t_end,
+        table.times.len(),
+        sum.work,
+        sum.work_unit,
+        sum.seconds
+    );
+    if s.method == Method::Ssa && s.trajectories > 1 {
+        text.push_str(&format!(", {} trajectories (seed {})", s.trajectories, s.seed));
+    }
+    text.push('\n');
+    let shown: Vec<&String> = if plot.is_empty() {
+        table.columns.iter().take(plot::DEFAULT_SERIES).collect()
+    } else {
+        plot.iter().collect()
+    };
+    let last = table.times.len() - 1;
+    let finals: Vec<String> = shown
+        .iter()
+        .filter_map(|name| {
+            let column = table.column(name).or_else(|| table.column(&format!("{name}-mean")))?;
+            column.last().map(|v| format!("{name} = {}", crnc::backend::number(v)))
+        })
+        .collect();
+    if !finals.is_empty() {
+        text.push_str(&format!("  at t = {}: {}\n", table.times[last], finals.join(", ")));
+    }
+    if !written.is_empty() {
+        text.push_str(&format!("  wrote {}\n", written.join(", ")));
+    }
+    text
+}

@@ -1,0 +1,142 @@
+//! `crnc run` as users' scripts call it (design.md §4.1): CSV layout, flags
+//! over the `simulate` block, SSA ensembles, seeds, plots and failures.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn crnc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
+}
+
+fn csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header").split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| l.split(',').map(|v| v.parse().expect("a number")).collect()).collect();
+    (header, rows)
+}
+
+const DECAY: &str = "network Decay {\n  species A = 2, B;\n  A -> B @ 0.5;\n  simulate { t_end = 4; points = 8; plot = [A]; }\n}\n";
+
+#[test]
+fn ode_csv_has_the_documented_layout_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    let o = crnc(&["run", "d.crnl", "-o", "out.csv"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (header, rows) = csv(&std::fs::read_to_string(dir.path().join("out.csv")).unwrap());
+    assert_eq!(header, ["time", "A", "B"]);
+    assert_eq!(rows.len(), 9, "points + 1 rows");
+    for (i, row) in rows.iter().enumerate() {
+        let t = 4.0 * i as f64 / 8.0;
+        assert_eq!(row[0], t);
+        let exact = 2.0 * (-0.5 * t).exp();
+        assert!((row[1] - exact).abs() <= 1e-5 * exact + 1e-8, "A({t}) = {} vs {exact}", row[1]);
+        assert!((row[1] + row[2] - 2.0).abs() < 1e-6, "mass is conserved");
+    }
+    let summary = String::from_utf8_lossy(&o.stderr);
+    assert!(summary.contains("Decay: ode"), "{summary}");
+}
+
+#[test]
+fn flags_override_the_simulate_block() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    let o = crnc(&["run", "d.crnl", "--t-end", "1", "--points", "4"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, rows) = csv(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[4][0], 1.0);
+}
+
+#[test]
+fn amount_species_are_reported_as_amounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "network V { volume = 2; species amount N = 10; N -> 0 @ 1; }";
+    std::fs::write(dir.path().join("v.crnl"), src).unwrap();
+    let o = crnc(&["run", "v.crnl", "--t-end", "1", "--points", "1"], dir.path());
+    let (_, rows) = csv(&String::from_utf8_lossy(&o.stdout));
+    assert!((rows[0][1] - 10.0).abs() < 1e-12);
+    assert!((rows[1][1] - 10.0 * (-1.0f64).exp()).abs() < 1e-5);
+}
+
+#[test]
+fn ssa_ensembles_write_mean_sd_and_kurtosis_and_one_seed_gives_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::root();
+    let example = root.join("examples/birth_death.crnl");
+    let args = |out: &str| {
+        vec![
+            "run".to_string(),
+            example.display().to_string(),
+            "--trajectories".into(),
+            "200".into(),
+            "--seed".into(),
+            "5".into(),
+            "-o".into(),
+            out.to_string(),
+        ]
+    };
+    let run = |out: &str| {
+        let a = args(out);
+        let o = crnc(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(dir.path().join(out)).unwrap()
+    };
+    let (first, second) = (run("a.csv"), run("b.csv"));
+    assert_eq!(first, second, "same seed, same file");
+    let (header, rows) = csv(&first);
+    assert_eq!(header, ["time", "X-mean", "X-sd", "X-kurt"]);
+    assert_eq!(rows.len(), 51);
+    assert!(rows[0][3].is_nan(), "no spread at t = 0");
+    let last = rows.last().unwrap();
+    // Stationary mean k_birth * volume / k_death = 100 molecules (Poisson).
+    assert!((last[1] - 100.0).abs() < 5.0, "mean {}", last[1]);
+    assert!((last[2] - 10.0).abs() < 2.5, "sd {}", last[2]);
+}
+
+#[test]
+fn one_ssa_trajectory_writes_whole_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/birth_death.crnl");
+    let o = crnc(&["run", example.to_str().unwrap(), "--points", "10"], dir.path());
+    assert!(o.status.success());
+    let (header, rows) = csv(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(header, ["time", "X"]);
+    assert!(rows.iter().all(|r| r[1].fract() == 0.0));
+}
+
+#[test]
+fn a_plot_is_written_as_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    let o = crnc(&["run", "d.crnl", "-o", "d.csv", "--plot", "d.svg"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(dir.path().join("d.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && (svg.contains("<polyline") || svg.contains("<path")), "{svg}");
+    let o = crnc(&["run", "d.crnl", "--plot", "d.png"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.path().join("d.png").exists());
+}
+
+#[test]
+fn a_fractional_ssa_count_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.crnl"), "network F { species X = 0.5; X -> 0; }").unwrap();
+    let o = crnc(&["run", "f.crnl", "--method", "ssa", "-o", "f.csv"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a whole number"), "{err}");
+    assert!(!dir.path().join("f.csv").exists());
+}
+
+#[test]
+fn bad_flag_values_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    for bad in [["--t-end", "-1"], ["--points", "0"], ["--rtol", "nan"], ["--trajectories", "0"]] {
+        let o = crnc(&["run", "d.crnl", bad[0], bad[1]], dir.path());
+        assert_eq!(o.status.code(), Some(1), "a bad flag is a user error: {bad:?}");
+    }
+}
