@@ -129,11 +129,12 @@ fn main() {
             let opts = OdeOptions::default();
             let (sim_s, result) = best_of(repeats, || ode::solve(&kin, &x0, &[0.0, t_end], &opts));
             let sim = match result {
-                Ok(_) => format!("{sim_s:.4}"),
+                Ok(_) => format!("{:.3}", sim_s * 1e3),
                 Err(e) => format!("failed: {e}"),
             };
             let rr_sim = rr.as_ref().and_then(|v| v["simulate"][format!("{t_end}")].as_f64());
-            let fmt = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.4}"));
+            let seconds = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
+            let millis = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.3}", x * 1e3));
             let ratio = rr_sim.map_or("-".to_string(), |r| format!("{:.1}x", r / sim_s));
             let e2e = match (rr_load, rr_sim) {
                 (Some(l), Some(s)) => format!("{:.1}x", (l + s) / (load_s + sim_s)),
@@ -143,8 +144,8 @@ fn main() {
                 "| {name} | {} | {} | {load_s:.3} | {} | {t_end} | {sim} | {} | {ratio} | {e2e} |",
                 crn.species.len(),
                 crn.reactions.len(),
-                fmt(rr_load),
-                fmt(rr_sim)
+                seconds(rr_load),
+                millis(rr_sim)
             );
         }
         let peer = rr.as_ref().and_then(|v| v["gillespie_events_per_second"].as_f64());

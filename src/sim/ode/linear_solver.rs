@@ -1,6 +1,7 @@
-//! The linear solver for BDF's Newton iterations: exact sparse LU below
-//! [`ITERATIVE_MIN_SPECIES`] species, ILU(0)-preconditioned GMRES from there
-//! on, and exact LU again whenever the iterative path fails.
+//! The linear solver for BDF's Newton iterations: dense LU up to
+//! [`DENSE_MAX_SPECIES`] species, exact sparse LU below
+//! [`ITERATIVE_MIN_SPECIES`], ILU(0)-preconditioned GMRES from there on, and
+//! exact LU again whenever the iterative path fails.
 
 use std::cell::{Cell, RefCell};
 
@@ -22,6 +23,11 @@ use super::ilu_gmres::{Csc, Gmres, Ilu0};
 /// free and never needs a fallback.
 pub(super) const ITERATIVE_MIN_SPECIES: usize = 64;
 
+/// Networks with at most this many species factor a dense copy of the
+/// matrix: at this size a sparse LU's symbolic bookkeeping costs more than the
+/// arithmetic it saves.
+pub(super) const DENSE_MAX_SPECIES: usize = 24;
+
 /// After this many consecutive linearisations that all needed the exact LU,
 /// the ILU is evidently no use for this problem and is no longer tried.
 const FALLBACKS_BEFORE_GIVING_UP_ON_ILU: usize = 3;
@@ -36,8 +42,42 @@ pub(super) struct NewtonSolver {
 }
 
 enum State {
+    Dense(Box<Dense>),
     Direct(Box<FaerSparseLU<f64>>),
     Iterative(Box<Iterative>),
+}
+
+/// Dense LU with partial pivoting of a small system.
+struct Dense {
+    sparse: M,
+    lu: Option<nalgebra::LU<f64, nalgebra::Dyn, nalgebra::Dyn>>,
+}
+
+impl Dense {
+    fn set_linearisation<C: LinearOp<T = f64, V = V, M = M, C = FaerContext>>(&mut self, op: &C) {
+        op.matrix_inplace(&mut self.sparse);
+        let n = op.nrows();
+        let mut dense = nalgebra::DMatrix::<f64>::zeros(n, n);
+        let csc = &self.sparse.inner()[0];
+        let (col_ptr, row_idx, values) = (csc.symbolic().col_ptr(), csc.symbolic().row_idx(), csc.val());
+        for j in 0..n {
+            for k in col_ptr[j]..col_ptr[j + 1] {
+                dense[(row_idx[k], j)] += values[k];
+            }
+        }
+        self.lu = Some(dense.lu());
+    }
+
+    fn solve_in_place(&self, b: &mut V) -> Result<(), LaError> {
+        let lu =
+            self.lu.as_ref().ok_or_else(|| LaError::Other("the dense LU was never factored".to_string()))?;
+        let mut ok = true;
+        b.for_each_batch_host([], |b, [], _| {
+            let mut rhs = nalgebra::DVectorViewMut::from_slice(b, b.len());
+            ok &= lu.solve_mut(&mut rhs);
+        });
+        if ok { Ok(()) } else { Err(LaError::Other("the Newton matrix is singular".to_string())) }
+    }
 }
 
 struct Iterative {
@@ -154,6 +194,12 @@ impl Iterative {
 
 impl LinearSolver<M> for NewtonSolver {
     fn set_sparsity<C: LinearOp<T = f64, V = V, M = M, C = FaerContext>>(&mut self, op: &C) {
+        if let Some(sparsity) = op.sparsity().filter(|_| op.nrows() <= DENSE_MAX_SPECIES) {
+            let n = op.nrows();
+            let sparse = M::new_from_sparsity(n, n, Some(sparsity), *op.context());
+            self.state = Some(State::Dense(Box::new(Dense { sparse, lu: None })));
+            return;
+        }
         let iterative = match op.sparsity() {
             Some(sparsity) if op.nrows() >= ITERATIVE_MIN_SPECIES => Iterative::new(sparsity, *op.context()),
             _ => None,
@@ -170,6 +216,7 @@ impl LinearSolver<M> for NewtonSolver {
 
     fn set_linearisation<C: LinearOp<T = f64, V = V, M = M, C = FaerContext>>(&mut self, op: &C) {
         match &mut self.state {
+            Some(State::Dense(dense)) => dense.set_linearisation(op),
             Some(State::Direct(lu)) => lu.set_linearisation(op),
             Some(State::Iterative(iterative)) => iterative.set_linearisation(op),
             None => {}
@@ -178,6 +225,7 @@ impl LinearSolver<M> for NewtonSolver {
 
     fn solve_in_place(&self, b: &mut V) -> Result<(), LaError> {
         match &self.state {
+            Some(State::Dense(dense)) => dense.solve_in_place(b),
             Some(State::Direct(lu)) => lu.solve_in_place(b),
             Some(State::Iterative(iterative)) => iterative.solve_in_place(b),
             None => Err(LaError::Other("the linear solver has no matrix yet".to_string())),
@@ -229,14 +277,30 @@ mod tests {
     }
 
     #[test]
-    fn small_systems_use_the_exact_lu() {
-        let (sparsity, matrix) = blocks(4, 0.0);
+    fn tiny_systems_use_the_dense_lu_and_small_ones_the_sparse_lu() {
+        for (n, dense) in [(4, true), (DENSE_MAX_SPECIES + 2, false)] {
+            let (sparsity, matrix) = blocks(n, 0.0);
+            let mut solver = NewtonSolver::default();
+            let op = Assembled { sparsity: &sparsity, matrix: &matrix };
+            solver.set_sparsity(&op);
+            assert_eq!(matches!(solver.state, Some(State::Dense(_))), dense, "n = {n}");
+            assert_eq!(matches!(solver.state, Some(State::Direct(_))), !dense, "n = {n}");
+            solver.set_linearisation(&op);
+            let rhs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let swapped: Vec<f64> = (0..n).map(|i| rhs[i ^ 1]).collect();
+            assert_eq!(solve(&solver, &rhs), swapped);
+        }
+    }
+
+    #[test]
+    fn a_singular_dense_system_is_an_error_not_a_panic() {
+        let (sparsity, matrix) = blocks(2, 1.0); // [[1, 1], [1, 1]]
         let mut solver = NewtonSolver::default();
         let op = Assembled { sparsity: &sparsity, matrix: &matrix };
         solver.set_sparsity(&op);
-        assert!(matches!(solver.state, Some(State::Direct(_))));
         solver.set_linearisation(&op);
-        assert_eq!(solve(&solver, &[1.0, 2.0, 3.0, 4.0]), [2.0, 1.0, 4.0, 3.0]);
+        let mut b = V::from_slice(&[1.0, 2.0], FaerContext::default());
+        assert!(solver.solve_in_place(&mut b).is_err());
     }
 
     #[test]
