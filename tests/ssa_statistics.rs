@@ -53,7 +53,7 @@ fn birth_death_matches_its_exact_moments_with_both_methods() {
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(40.0, 8);
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction] {
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
         let sim = Ssa::new(&kin, crn.volume, method);
         let runs = ssa::ensemble(&sim, &n0, &t, 7, N);
         assert_moments(&runs, 1, &birth_death_exact(&t), &format!("birth-death {method:?}"));
@@ -64,7 +64,7 @@ fn birth_death_matches_its_exact_moments_with_both_methods() {
 fn birth_death_stationary_histogram_is_poisson() {
     let crn = compile(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
-    let sim = Ssa::new(&kin, crn.volume, SsaMethod::NextReaction);
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Rejection);
     let lambda: f64 = 100.0;
     // Start at the mean and sample well after the relaxation time 1/k_d = 10.
     let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N);
@@ -138,7 +138,7 @@ fn dimerisation_matches_the_exact_master_equation() {
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(20.0, 10);
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction] {
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
         let sim = Ssa::new(&kin, crn.volume, method);
         let runs = ssa::ensemble(&sim, &n0, &t, 3, N);
         assert_moments(&runs, 2, &dimerisation_exact(&t), &format!("dimerisation {method:?}"));

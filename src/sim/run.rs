@@ -131,8 +131,9 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
             let n0 = ssa::initial_counts(crn).map_err(RunError::Ssa)?;
             let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
             let method = match sim.method() {
-                SsaMethod::Direct => "ssa (direct method)",
-                _ => "ssa (next-reaction method)",
+                SsaMethod::Direct | SsaMethod::Auto => "ssa (direct method)",
+                SsaMethod::NextReaction => "ssa (next-reaction method)",
+                SsaMethod::Rejection => "ssa (rejection-based method)",
             };
             let runs = ssa::ensemble(&sim, &n0, &times, settings.seed, settings.trajectories);
             let events = runs.iter().map(|r| r.events).sum();

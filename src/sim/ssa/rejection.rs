@@ -1,0 +1,169 @@
+//! Rejection-based SSA (RSSA; Thanh, Priami & Zunino 2014), exact.
+//!
+//! Each species has a fluctuation interval around its count, and each
+//! reaction an upper and a lower propensity bound over those intervals
+//! (mass-action propensities grow with every reactant count). A candidate is
+//! drawn in proportion to its upper bound and accepted with probability
+//! a/ā, where the lower bound usually decides without computing a at all.
+//! Bounds are recomputed only for reactions of a species that leaves its
+//! interval, which is rare: the cost per event hardly grows with how many
+//! reactions a species takes part in, unlike the direct and next-reaction
+//! methods, which update every dependent propensity at every event.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{Sampler, Ssa, Trajectory, exponential, propensity, uniform};
+
+/// Half-width of a species' fluctuation interval, relative to its count.
+const DELTA: f64 = 0.1;
+
+/// The interval of a count. An absent species gets [0, 0]: a wider one would
+/// give every reaction needing it a positive upper bound, and networks with
+/// thousands of such reactions (fceri_gamma2) would reject nearly every
+/// candidate.
+fn interval(n: i64) -> (i64, i64) {
+    if n == 0 {
+        return (0, 0);
+    }
+    let half = ((n as f64 * DELTA) as i64).max(1);
+    ((n - half).max(0), n + half)
+}
+
+impl Ssa<'_> {
+    pub(super) fn rejection(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Trajectory {
+        let kin = self.kin;
+        let m = kin.reactions();
+        let mut n = n0.to_vec();
+        let mut out = Sampler::new(times, n.len());
+        let (mut lo, mut hi): (Vec<i64>, Vec<i64>) = n.iter().map(|&x| interval(x)).unzip();
+        let mut upper = SumTree::new(m);
+        for r in 0..m {
+            upper.set(r, propensity(kin, &self.c, r, &hi));
+        }
+        let mut lower: Vec<f64> = (0..m).map(|r| propensity(kin, &self.c, r, &lo)).collect();
+        let mut stale: Vec<u32> = Vec::new();
+        let mut is_stale = vec![false; m];
+        let mut t = 0.0;
+        let mut events = 0;
+        loop {
+            let total = upper.total();
+            if total <= 0.0 {
+                break;
+            }
+            // Every trial, accepted or not, advances time by Exp(1)/ā0.
+            let chosen = loop {
+                let j = upper.find(uniform(rng) * total);
+                let bound = upper.get(j);
+                if bound <= 0.0 {
+                    continue; // only reachable through rounding at a boundary
+                }
+                t += exponential(rng) / total;
+                let r = uniform(rng) * bound;
+                if r <= lower[j] || r <= propensity(kin, &self.c, j, &n) {
+                    break j;
+                }
+            };
+            if !out.advance(t, &n) {
+                break;
+            }
+            self.fire(chosen, &mut n);
+            events += 1;
+            for &(s, _) in kin.changes(chosen) {
+                let s = s as usize;
+                if n[s] < lo[s] || n[s] > hi[s] {
+                    (lo[s], hi[s]) = interval(n[s]);
+                    for &j in self.consumers_of(s) {
+                        if !is_stale[j as usize] {
+                            is_stale[j as usize] = true;
+                            stale.push(j);
+                        }
+                    }
+                }
+            }
+            for j in stale.drain(..) {
+                let j = j as usize;
+                is_stale[j] = false;
+                upper.set(j, propensity(kin, &self.c, j, &hi));
+                lower[j] = propensity(kin, &self.c, j, &lo);
+            }
+        }
+        out.finish(&n, events)
+    }
+}
+
+/// A complete binary tree of partial sums over the upper bounds: drawing a
+/// reaction and changing a bound are O(log M), and every sum is recomputed
+/// from its children, so no rounding drift accumulates.
+struct SumTree {
+    leaves: usize,
+    sums: Vec<f64>,
+}
+
+impl SumTree {
+    fn new(len: usize) -> SumTree {
+        let leaves = len.next_power_of_two().max(1);
+        SumTree { leaves, sums: vec![0.0; 2 * leaves] }
+    }
+
+    fn total(&self) -> f64 {
+        self.sums[1]
+    }
+
+    fn get(&self, i: usize) -> f64 {
+        self.sums[self.leaves + i]
+    }
+
+    fn set(&mut self, i: usize, value: f64) {
+        let mut node = self.leaves + i;
+        self.sums[node] = value;
+        while node > 1 {
+            node /= 2;
+            self.sums[node] = self.sums[2 * node] + self.sums[2 * node + 1];
+        }
+    }
+
+    /// The leaf whose cumulative range contains `x` (0 <= x < total).
+    fn find(&self, mut x: f64) -> usize {
+        let mut node = 1;
+        while node < self.leaves {
+            let left = self.sums[2 * node];
+            if x < left {
+                node *= 2;
+            } else {
+                x -= left;
+                node = 2 * node + 1;
+            }
+        }
+        node - self.leaves
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_tree_finds_leaves_by_cumulative_weight() {
+        let mut tree = SumTree::new(5);
+        for (i, w) in [1.0, 0.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
+            tree.set(i, w);
+        }
+        assert_eq!(tree.total(), 10.0);
+        assert_eq!(tree.find(0.5), 0);
+        assert_eq!(tree.find(1.0), 2, "zero-weight leaves are skipped");
+        assert_eq!(tree.find(2.9), 2);
+        assert_eq!(tree.find(3.0), 3);
+        assert_eq!(tree.find(9.9), 4);
+        tree.set(4, 0.0);
+        assert_eq!(tree.total(), 6.0);
+    }
+
+    #[test]
+    fn intervals_contain_the_count_and_never_go_negative() {
+        for n in [0, 1, 3, 10, 100, 12345] {
+            let (lo, hi) = interval(n);
+            assert!(lo <= n && n <= hi && lo >= 0, "{n}: [{lo}, {hi}]");
+            assert_eq!(hi > n, n > 0, "only an absent species has no room to grow");
+        }
+    }
+}
