@@ -20,6 +20,8 @@ pub enum InputKind {
     ReactionList,
     /// A BioNetGen network (`.net`), translated to crnl.
     BioNetGen,
+    /// SBML (`.xml`, `.sbml`), which crnc writes but cannot read yet.
+    Sbml,
 }
 
 impl InputKind {
@@ -27,6 +29,7 @@ impl InputKind {
         match path.extension().and_then(|e| e.to_str()) {
             Some("crn" | "txt") => InputKind::ReactionList,
             Some("net") => InputKind::BioNetGen,
+            Some("xml" | "sbml") => InputKind::Sbml,
             _ => InputKind::Crnl,
         }
     }
@@ -78,6 +81,16 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
                 Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
                 Err(diagnostics) => FrontEnd { db, ast: None, program: empty_program(), diagnostics },
             }
+        }
+        InputKind::Sbml => {
+            let d = Diagnostic::error(
+                "E0213",
+                format!("cannot read `{}`: SBML input is not supported yet", path.display()),
+            )
+            .with_hint(
+                "crnc reads .crnl sources, .crn reaction lists and BioNetGen .net files; it writes SBML",
+            );
+            FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] }
         }
         InputKind::Crnl => crnl_front_end(db, fs, path, text),
     }

@@ -179,3 +179,12 @@ fn help_shows_examples() {
     let o = crnc(&["--help"], &common::root());
     assert!(stdout(&o).contains("crnc compile examples/brusselator.crnl -o brusselator.sbml"));
 }
+
+#[test]
+fn sbml_input_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.xml"), "<sbml/>").unwrap();
+    let o = crnc(&["check", "m.xml"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[E0213]"), "{}", stderr(&o));
+}
