@@ -111,7 +111,7 @@ fn main() {
     let with_rr = list("CRNC_BENCH_ROADRUNNER", &["multistate", "multisite2", "egfr_net"]);
     let python = std::env::var("CRNC_PYTHON").ok();
     println!(
-        "| network | species | reactions | crnc load (s) | libRoadRunner load (s) | t | crnc sim (s) | libRoadRunner sim (s) | sim ratio rr/crnc | end-to-end ratio rr/crnc |"
+        "| network | species | reactions | crnc load (s) | libRoadRunner load (s) | t | crnc sim (ms) | libRoadRunner sim (ms) | sim ratio rr/crnc | end-to-end ratio rr/crnc |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut ssa_rows = Vec::new();
