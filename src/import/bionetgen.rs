@@ -178,14 +178,14 @@ impl Translator {
         let (tokens, _) = lex(self.file, &text);
         let mut out = String::new();
         let mut last = 0;
-        for (start, tok, end) in tokens {
+        for (start, _, end) in tokens {
             out.push_str(&text[last..start]);
-            match tok {
-                Tok::Ident(name) => out.push_str(&identifier(name)),
-                Tok::Network | Tok::Species | Tok::Amount | Tok::Param | Tok::Import | Tok::Include => {
-                    out.push_str(&identifier(&text[start..end]))
-                }
-                _ => out.push_str(&text[start..end]),
+            // Names, keywords among them, are mapped the same way everywhere.
+            let word = &text[start..end];
+            if word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                out.push_str(&identifier(word));
+            } else {
+                out.push_str(word);
             }
             last = end;
         }
@@ -207,8 +207,9 @@ pub fn identifier(name: &str) -> String {
     if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
         id.insert(0, '_');
     }
-    if matches!(id.as_str(), "network" | "species" | "amount" | "param" | "import" | "include") {
-        id.push('_');
+    let (tokens, _) = lex(FileId(0), &id);
+    if !matches!(tokens.as_slice(), [(_, Tok::Ident(_), _)]) {
+        id.push('_'); // a crnl keyword
     }
     id
 }
@@ -226,6 +227,8 @@ mod tests {
         let crnl = to_crnl(FileId(0), net, "my-net").unwrap();
         assert!(crnl.contains("network my_net {"), "{crnl}");
         assert!(crnl.contains("param species_ = 2*kon;"), "{crnl}");
+        assert_eq!(identifier("simulate"), "simulate_");
+        assert_eq!(identifier("k.1"), "k_1");
         assert!(crnl.contains("species S1 = 100; // A(b)"), "{crnl}");
         assert!(crnl.contains("S1 + S1 -> S2 @ 0.5*species_; // _R1"), "{crnl}");
         assert!(crnl.contains("S2 -> 0 @ kon;"), "{crnl}");
