@@ -108,16 +108,20 @@ fn one_ssa_trajectory_writes_whole_counts() {
 }
 
 #[test]
-fn a_plot_is_written_as_svg() {
+fn plots_are_written_as_svg_or_png() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
     let o = crnc(&["run", "d.crnl", "-o", "d.csv", "--plot", "d.svg"], dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let svg = std::fs::read_to_string(dir.path().join("d.svg")).unwrap();
     assert!(svg.starts_with("<svg") && (svg.contains("<polyline") || svg.contains("<path")), "{svg}");
-    let o = crnc(&["run", "d.crnl", "--plot", "d.png"], dir.path());
+    let o = crnc(&["run", "d.crnl", "-o", "d.csv", "--plot", "d.png"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(dir.path().join("d.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
+    let o = crnc(&["run", "d.crnl", "--plot", "d.jpg"], dir.path());
     assert_eq!(o.status.code(), Some(1));
-    assert!(!dir.path().join("d.png").exists());
+    assert!(!dir.path().join("d.jpg").exists());
 }
 
 #[test]

@@ -179,7 +179,7 @@ fn compile(args: &CompileArgs) -> i32 {
         None => Some(render(&crn, format)),
     };
     let written = match (&text, &args.output, args.emit) {
-        (Some(text), Some(out), None) => write_atomically(out, text),
+        (Some(text), Some(out), None) => write_atomically(out, text.as_bytes()),
         (Some(text), _, _) => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
@@ -228,11 +228,11 @@ pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagn
 
 /// Writes through a temporary file in the same directory and renames it, so a
 /// failed or interrupted run never leaves a partial output file.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))

@@ -41,8 +41,8 @@ pub struct RunArgs {
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
     output: Option<PathBuf>,
-    /// Plot the `simulate` block's `plot` species (or the first few) to an SVG file
-    #[arg(long, value_name = "OUT.svg")]
+    /// Plot the `simulate` block's `plot` species (or the first few) to an SVG or PNG file
+    #[arg(long, value_name = "OUT.svg|OUT.png")]
     plot: Option<PathBuf>,
 }
 
@@ -66,11 +66,14 @@ pub fn run(args: &RunArgs) -> i32 {
     let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
         finish(&reporter, &front.db, front.diagnostics, Some(errors))
     };
-    if let Some(plot) = &args.plot
-        && plot.extension().is_none_or(|e| e != "svg")
+    let plot_format = args.plot.as_ref().map(|p| p.extension().and_then(|e| e.to_str()).unwrap_or(""));
+    if let Some(ext) = plot_format
+        && ext != "svg"
+        && ext != "png"
     {
+        let plot = args.plot.as_ref().expect("a plot format implies a plot path");
         let d = Diagnostic::error("E0601", format!("cannot plot to `{}`", plot.display()))
-            .with_hint("plots are written as SVG: use a file name ending in .svg");
+            .with_hint("plots are written as SVG or PNG: use a file name ending in .svg or .png");
         return fail(front, vec![d]);
     }
     let crn = match crn_of(&front, &args.common) {
@@ -104,7 +107,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let csv = run::csv(&table);
     let mut errors = Vec::new();
     match &args.output {
-        Some(path) => match write_atomically(path, &csv) {
+        Some(path) => match write_atomically(path, csv.as_bytes()) {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),
         },
@@ -112,13 +115,16 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     if let Some(path) = &args.plot {
         let title = format!("{}: {}", crn.name, table.summary.method);
-        match plot::svg(&table, &title, &network.simulate.plot)
+        let columns = &network.simulate.plot;
+        let drawn = match plot_format {
+            Some("png") => plot::png(&table, &title, columns),
+            _ => plot::svg(&table, &title, columns).map(String::into_bytes),
+        };
+        let written_plot = drawn
             .map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))
-        {
-            Ok(svg) => match write_atomically(path, &svg) {
-                Ok(()) => written.push(path.display().to_string()),
-                Err(d) => errors.push(d),
-            },
+            .and_then(|bytes| write_atomically(path, &bytes));
+        match written_plot {
+            Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),
         }
     }

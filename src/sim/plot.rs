@@ -1,4 +1,4 @@
-//! Plots of a run's table (SVG, through plotters).
+//! Plots of a run's table: SVG through plotters, PNG rendered from it by resvg.
 
 use plotters::prelude::*;
 
@@ -53,4 +53,22 @@ pub fn svg(table: &Table, title: &str, columns: &[String]) -> Result<String, Str
         draw().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// The same plot rendered to PNG, with DejaVu Sans embedded so that labels
+/// render on machines without system fonts.
+pub fn png(table: &Table, title: &str, columns: &[String]) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let svg = svg(table, title, columns)?;
+    let mut options = usvg::Options::default();
+    let fonts = std::sync::Arc::make_mut(&mut options.fontdb);
+    fonts.load_font_data(dejavu::sans::regular().to_vec());
+    fonts.set_sans_serif_family("DejaVu Sans");
+    options.font_family = "DejaVu Sans".to_string();
+    let tree = usvg::Tree::from_str(&svg, &options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the plot has no area".to_string())?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| e.to_string())
 }
