@@ -6,7 +6,7 @@ mod common;
 use crnc::backend::{json, text};
 use crnc::crn::{self, Crn};
 use crnc::driver;
-use crnc::source::{MemoryFs, SourceDb};
+use crnc::source::MemoryFs;
 
 #[test]
 fn examples_exist() {
@@ -77,5 +77,4 @@ fn the_ir_printout_is_valid_crnl_that_compiles_to_the_same_crn() {
             );
         }
     }
-    let _ = SourceDb::default();
 }
