@@ -159,15 +159,7 @@ impl Checker<'_> {
                         }
                     }
                 }
-                other => {
-                    let hint = did_you_mean(other, SETTINGS.iter().copied())
-                        .unwrap_or_else(|| format!("the settings are {}", SETTINGS.join(", ")));
-                    self.diags.push(
-                        Diagnostic::error("E0205", format!("unknown setting `{other}`"))
-                            .with_primary(name.span, "not a network setting")
-                            .with_hint(hint),
-                    );
-                }
+                _ => self.diags.push(unknown_setting("network", name, SETTINGS)),
             }
         }
         (rate_law, volume)
@@ -540,6 +532,15 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// E0205 for a setting name that is not one of `known`.
+pub(super) fn unknown_setting(kind: &str, name: &ast::Ident, known: &[&str]) -> Diagnostic {
+    let hint = did_you_mean(&name.name, known.iter().copied())
+        .unwrap_or_else(|| format!("the {kind} settings are {}", known.join(", ")));
+    Diagnostic::error("E0205", format!("unknown {kind} setting `{}`", name.name))
+        .with_primary(name.span, format!("not a {kind} setting"))
+        .with_hint(hint)
 }
 
 /// W0004: a zero rate switches its direction off (common in generated models

@@ -8,6 +8,7 @@ use crate::syntax::ast::{self, SimValue, Statement};
 
 use super::Checker;
 use super::eval::Env;
+use super::network::unknown_setting;
 use super::scope::duplicate;
 
 const KEYS: &[&str] = &["method", "t_end", "points", "rtol", "atol", "seed", "trajectories", "plot"];
@@ -93,15 +94,7 @@ impl Checker<'_> {
                 spec.trajectories = self.whole(expr, env, "trajectories", 1).map(|v| v as usize)
             }
             "seed" => spec.seed = self.whole(expr, env, "seed", 0),
-            other => {
-                let hint = did_you_mean(other, KEYS.iter().copied())
-                    .unwrap_or_else(|| format!("the simulate settings are {}", KEYS.join(", ")));
-                self.diags.push(
-                    Diagnostic::error("E0205", format!("unknown simulate setting `{other}`"))
-                        .with_primary(name.span, "not a simulate setting")
-                        .with_hint(hint),
-                );
-            }
+            _ => self.diags.push(unknown_setting("simulate", name, KEYS)),
         }
     }
 
