@@ -6,10 +6,10 @@ use std::path::Path;
 use crate::backend::text::complex_text;
 use crate::crn::{self, Crn};
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::import::{bionetgen, crn_text};
+use crate::import::{bionetgen, crn_text, sbml};
 use crate::ir;
 use crate::load;
-use crate::source::{FileSystem, SourceDb};
+use crate::source::{FileId, FileSystem, SourceDb};
 use crate::syntax::ast::SourceFileAst;
 
 /// What kind of file an input path is, from its extension.
@@ -20,7 +20,7 @@ pub enum InputKind {
     ReactionList,
     /// A BioNetGen network (`.net`), translated to crnl.
     BioNetGen,
-    /// SBML (`.xml`, `.sbml`), which crnc writes but cannot read yet.
+    /// SBML (`.xml`, `.sbml`), translated to crnl.
     Sbml,
 }
 
@@ -43,6 +43,8 @@ pub struct FrontEnd {
     /// The checked networks; empty when there were errors.
     pub program: ir::Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// The crnl text a BioNetGen or SBML input was translated to.
+    pub translation: Option<FileId>,
 }
 
 impl FrontEnd {
@@ -58,8 +60,14 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
         Ok(text) => text,
         Err(e) => {
             let d = Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display()))
-                .with_hint("check the path; crnc reads .crnl sources and .crn reaction lists");
-            return FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] };
+                .with_hint("check the path; crnc reads .crnl, .crn reaction lists, SBML (.xml, .sbml) and BioNetGen .net");
+            return FrontEnd {
+                db,
+                ast: None,
+                program: empty_program(),
+                diagnostics: vec![d],
+                translation: None,
+            };
         }
     };
     match InputKind::of(path) {
@@ -71,41 +79,55 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             if let Some(n) = network {
                 program.networks.insert(n.name.clone(), n);
             }
-            FrontEnd { db, ast: None, program, diagnostics }
+            FrontEnd { db, ast: None, program, diagnostics, translation: None }
         }
         InputKind::BioNetGen => {
             let file = db.add(path.display().to_string(), text);
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
             match bionetgen::to_crnl(file, &db.get(file).text, stem) {
                 // Diagnostics in the translation point into it, under this name.
-                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
-                Err(diagnostics) => FrontEnd { db, ast: None, program: empty_program(), diagnostics },
+                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl, true),
+                Err(diagnostics) => {
+                    FrontEnd { db, ast: None, program: empty_program(), diagnostics, translation: None }
+                }
             }
         }
         InputKind::Sbml => {
-            let d = Diagnostic::error(
-                "E0213",
-                format!("cannot read `{}`: SBML input is not supported yet", path.display()),
-            )
-            .with_hint(
-                "crnc reads .crnl sources, .crn reaction lists and BioNetGen .net files; it writes SBML",
-            );
-            FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] }
+            let file = db.add(path.display().to_string(), text);
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
+            match sbml::to_crnl(file, &db.get(file).text, stem) {
+                (Some(crnl), warnings) => {
+                    let mut front = crnl_front_end(db, fs, &path.with_extension("xml.crnl"), crnl, true);
+                    front.diagnostics.splice(0..0, warnings);
+                    front
+                }
+                (None, diagnostics) => {
+                    FrontEnd { db, ast: None, program: empty_program(), diagnostics, translation: None }
+                }
+            }
         }
-        InputKind::Crnl => crnl_front_end(db, fs, path, text),
+        InputKind::Crnl => crnl_front_end(db, fs, path, text, false),
     }
 }
 
-fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: String) -> FrontEnd {
+/// The front end of crnl `text`; `translated` when the text was made from another format.
+fn crnl_front_end(
+    mut db: SourceDb,
+    fs: &dyn FileSystem,
+    path: &Path,
+    text: String,
+    translated: bool,
+) -> FrontEnd {
     let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
     let incomplete =
         diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).map(|s| s.file);
     let (program, check_diags) = crate::check::check(&workspace, incomplete.collect());
     diagnostics.extend(check_diags);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    let ast = workspace.files.into_iter().find(|f| Some(f.id) == workspace.root).map(|f| f.ast);
+    let root = workspace.root;
+    let ast = workspace.files.into_iter().find(|f| Some(f.id) == root).map(|f| f.ast);
     let program = if has_errors { empty_program() } else { program };
-    FrontEnd { db, ast, program, diagnostics }
+    FrontEnd { db, ast, program, diagnostics, translation: root.filter(|_| translated) }
 }
 
 fn empty_program() -> ir::Program {

@@ -181,10 +181,29 @@ fn help_shows_examples() {
 }
 
 #[test]
-fn sbml_input_is_refused_clearly() {
+fn sbml_is_imported_to_crnl_and_run_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/enzyme.crnl");
+    let o = crnc(&["compile", example.to_str().unwrap(), "-o", "m.xml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crnc(&["import", "m.xml", "-o", "m.crnl"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let crnl = std::fs::read_to_string(dir.path().join("m.crnl")).unwrap();
+    assert!(crnl.starts_with("// Translated by crnc from SBML Level 3 Version 2"), "{crnl}");
+    let o = crnc(&["check", "m.crnl"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crnc(&["run", "m.xml", "--t-end", "2", "--points", "4", "-o", "m.csv"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("m.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6, "{csv}");
+}
+
+#[test]
+fn bad_sbml_is_a_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("m.xml"), "<sbml/>").unwrap();
-    let o = crnc(&["check", "m.xml"], dir.path());
+    let o = crnc(&["import", "m.xml", "-o", "m.crnl"], dir.path());
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error[E0213]"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E0800]"), "{}", stderr(&o));
+    assert!(!dir.path().join("m.crnl").exists());
 }

@@ -1,9 +1,9 @@
-//! The corpus of bad inputs: every `tests/corpus/*.crnl` and `*.crn` file is a
-//! small model with a mistake a newcomer makes. Its header names the
-//! diagnostic codes the compiler must report, in order of position:
+//! The corpus of bad inputs: every `tests/corpus/*.crnl`, `*.crn` and `*.xml`
+//! (SBML) file is a small model with a mistake a newcomer makes. Its header
+//! names the diagnostic codes the compiler must report, in order of position:
 //!
 //! ```text
-//! // expect: E0200 W0001        (`# expect: ...` in .crn files)
+//! // expect: E0200 W0001        (`# expect: ...` in .crn, `<!-- expect: ... -->` in .xml)
 //! // max-order: 2               (optional: compile as with `--max-order 2`)
 //! // network: Name              (optional: compile as with `--network Name`)
 //! ```
@@ -35,7 +35,10 @@ fn header(path: &Path, text: &str) -> Header {
     let mut h = Header::default();
     let mut saw_expect = false;
     for line in text.lines() {
-        let Some(body) = line.strip_prefix("//").or_else(|| line.strip_prefix('#')) else { break };
+        let xml_comment = line.strip_prefix("<!--").map(|b| b.trim_end().trim_end_matches("-->"));
+        let Some(body) = line.strip_prefix("//").or_else(|| line.strip_prefix('#')).or(xml_comment) else {
+            break;
+        };
         let Some((key, value)) = body.split_once(':') else { continue };
         let value = value.trim();
         match key.trim() {
@@ -66,7 +69,10 @@ fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(CORPUS)
         .expect("tests/corpus exists")
         .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "crnl" || e == "crn"))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|e| ["crnl", "crn", "xml"].contains(&e.to_str().unwrap_or("")))
+        })
         .collect();
     cases.sort();
     cases
@@ -131,7 +137,7 @@ fn every_corpus_case_reports_its_expected_diagnostics() {
     for path in cases() {
         let text = std::fs::read_to_string(&path).expect("case is readable");
         assert!(
-            text.starts_with("// expect:") || text.starts_with("# expect:"),
+            ["// expect:", "# expect:", "<!-- expect:"].iter().any(|h| text.starts_with(h)),
             "{}: the first line must name the expected codes",
             path.display()
         );

@@ -19,7 +19,9 @@ Examples:
   crnc compile examples/brusselator.crnl -o brusselator.sbml
   crnc compile model.crnl --network Toggle -o toggle.crn
   crnc compile model.crnl --emit crn
-  crnc check model.crnl --max-order 2 --diagnostics json";
+  crnc check model.crnl --max-order 2 --diagnostics json
+  crnc import model.xml -o model.crnl
+  crnc run model.xml --t-end 100 -o trajectories.csv";
 
 #[derive(Parser)]
 #[command(name = "crnc", version, about = "A compiler for chemical learning circuits", after_help = EXAMPLES)]
@@ -38,11 +40,23 @@ enum Command {
     /// Simulate a model (deterministic ODE or exact SSA) and write its trajectories as CSV.
     #[command(after_help = "Settings come from the network's `simulate { ... }` block; flags override them.")]
     Run(run::RunArgs),
+    /// Translate an SBML model, a BioNetGen network or a reaction list into crnl source.
+    #[command(after_help = "The crnl is checked before it is written: what it says compiles.")]
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output file (.crnl); without it, the crnl goes to standard output
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
 pub(crate) struct Common {
-    /// Input file: crnl source (.crnl) or a text reaction list (.crn)
+    /// Input file: crnl source (.crnl), a reaction list (.crn), SBML (.xml, .sbml) or BioNetGen (.net)
     file: PathBuf,
     /// Which network of the file (needed when it defines several)
     #[arg(long, value_name = "NAME")]
@@ -148,6 +162,34 @@ fn run(cli: Cli) -> i32 {
         }
         Command::Compile(args) => compile(&args),
         Command::Run(args) => run::run(&args),
+        Command::Import(args) => import(&args),
+    }
+}
+
+/// The translation of a non-crnl input (or the IR printout of a reaction
+/// list), written only when the whole front end accepted it.
+fn import(args: &ImportArgs) -> i32 {
+    let (front, reporter) = start(&args.common);
+    let crnl = match (front.translation, crn_of(&front, &args.common)) {
+        (_, Err(errors)) => return finish(&reporter, &front.db, front.diagnostics, Some(errors)),
+        (Some(file), Ok(_)) => front.db.get(file).text.clone(),
+        (None, Ok(crn)) => front.program.networks[&crn.name].to_string(),
+    };
+    let written = match &args.output {
+        Some(out) => write_atomically(out, crnl.as_bytes()),
+        None => write_stdout(&crnl),
+    };
+    finish(&reporter, &front.db, front.diagnostics, written.err().map(|d| vec![d]))
+}
+
+fn write_stdout(text: &str) -> Result<(), Diagnostic> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -180,16 +222,7 @@ fn compile(args: &CompileArgs) -> i32 {
     };
     let written = match (&text, &args.output, args.emit) {
         (Some(text), Some(out), None) => write_atomically(out, text.as_bytes()),
-        (Some(text), _, _) => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-                // A reader that stops early (`| head`) is not an error.
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
-                }
-                _ => Ok(()),
-            }
-        }
+        (Some(text), _, _) => write_stdout(text),
         (None, _, _) => Ok(()),
     };
     finish(&reporter, &front.db, front.diagnostics, written.err().map(|d| vec![d]))

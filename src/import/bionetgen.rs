@@ -10,8 +10,9 @@
 use std::fmt::Write as _;
 
 use crate::diagnostic::Diagnostic;
+use crate::import::identifier;
 use crate::source::{FileId, Span};
-use crate::syntax::lexer::{Tok, lex};
+use crate::syntax::lexer::lex;
 
 /// The crnl text for `text`, or the diagnostics that stopped the translation.
 pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<String, Vec<Diagnostic>> {
@@ -197,21 +198,6 @@ impl Translator {
 /// Whitespace-separated words with their byte offsets.
 fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
     line.split_whitespace().map(move |w| (w.as_ptr() as usize - line.as_ptr() as usize, w))
-}
-
-/// A crnl identifier for a BioNetGen name: keywords get a `_` suffix, other
-/// characters become `_`.
-pub fn identifier(name: &str) -> String {
-    let mut id: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
-        id.insert(0, '_');
-    }
-    let (tokens, _) = lex(FileId(0), &id);
-    if !matches!(tokens.as_slice(), [(_, Tok::Ident(_), _)]) {
-        id.push('_'); // a crnl keyword
-    }
-    id
 }
 
 #[cfg(test)]

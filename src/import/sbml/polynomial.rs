@@ -1,0 +1,201 @@
+//! Polynomials in the species with constant coefficients: what an SBML
+//! kinetic law must reduce to for crnc to write it as mass action.
+//!
+//! A coefficient keeps, beside its value, the product of global parameters it
+//! was built from (`2 * k1 / k2`), so that the translation can write `@ k1`
+//! instead of a bare number; sums of unlike products lose that form and keep
+//! only the value.
+
+use std::collections::BTreeMap;
+
+/// Species indices with their exponents (>= 1), sorted by species.
+pub type Monomial = Vec<(usize, u32)>;
+
+/// A coefficient: its value and, while it is one, a product `number * ∏ p^e`
+/// of global parameters (by index, sorted, non-zero exponents).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coefficient {
+    pub value: f64,
+    pub product: Option<(f64, Vec<(usize, i32)>)>,
+}
+
+impl Coefficient {
+    pub fn number(x: f64) -> Coefficient {
+        Coefficient { value: x, product: Some((x, Vec::new())) }
+    }
+
+    pub fn parameter(index: usize, value: f64) -> Coefficient {
+        Coefficient { value, product: Some((1.0, vec![(index, 1)])) }
+    }
+
+    pub fn times(&self, other: &Coefficient) -> Coefficient {
+        let product = match (&self.product, &other.product) {
+            (Some((a, pa)), Some((b, pb))) => Some((a * b, merge_exponents(pa, pb))),
+            _ => None,
+        };
+        Coefficient { value: self.value * other.value, product }
+    }
+
+    pub fn reciprocal(&self) -> Coefficient {
+        let product =
+            self.product.as_ref().map(|(n, ps)| (1.0 / n, ps.iter().map(|&(p, e)| (p, -e)).collect()));
+        Coefficient { value: 1.0 / self.value, product }
+    }
+
+    fn plus(&self, other: &Coefficient) -> Coefficient {
+        let product = match (&self.product, &other.product) {
+            (Some((a, pa)), Some((b, pb))) if pa == pb => Some((a + b, pa.clone())),
+            _ => None,
+        };
+        Coefficient { value: self.value + other.value, product }
+    }
+
+    pub fn negated(&self) -> Coefficient {
+        Coefficient { value: -self.value, product: self.product.as_ref().map(|(n, ps)| (-n, ps.clone())) }
+    }
+}
+
+/// The product of two power products: exponents of a shared key add, and zero exponents drop out.
+fn merge_exponents<K: Ord + Copy, E>(a: &[(K, E)], b: &[(K, E)]) -> Vec<(K, E)>
+where
+    E: Copy + std::ops::Add<Output = E> + PartialEq + Default,
+{
+    let mut merged: BTreeMap<K, E> = a.iter().copied().collect();
+    for &(k, e) in b {
+        let entry = merged.entry(k).or_default();
+        *entry = *entry + e;
+    }
+    merged.into_iter().filter(|&(_, e)| e != E::default()).collect()
+}
+
+/// A sum of monomials with non-zero coefficients.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Polynomial {
+    pub terms: BTreeMap<Monomial, Coefficient>,
+}
+
+/// Above this many terms a product is refused: real kinetic laws have a
+/// handful, and `(a + b)^1000` should fail fast rather than fill memory.
+pub const MAX_TERMS: usize = 10_000;
+
+#[derive(Debug, PartialEq)]
+pub struct TooManyTerms;
+
+impl Polynomial {
+    pub fn constant(c: Coefficient) -> Polynomial {
+        let mut p = Polynomial::default();
+        p.add_term(Vec::new(), c);
+        p
+    }
+
+    pub fn species(index: usize) -> Polynomial {
+        let mut p = Polynomial::default();
+        p.add_term(vec![(index, 1)], Coefficient::number(1.0));
+        p
+    }
+
+    /// The value when no species occurs, else `None`.
+    pub fn as_constant(&self) -> Option<&Coefficient> {
+        match self.terms.iter().next() {
+            None => None,
+            Some((m, c)) if m.is_empty() && self.terms.len() == 1 => Some(c),
+            Some(_) => None,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    fn add_term(&mut self, monomial: Monomial, c: Coefficient) {
+        let sum = match self.terms.remove(&monomial) {
+            Some(old) => old.plus(&c),
+            None => c,
+        };
+        if sum.value != 0.0 {
+            self.terms.insert(monomial, sum);
+        }
+    }
+
+    pub fn plus(mut self, other: Polynomial) -> Polynomial {
+        for (m, c) in other.terms {
+            self.add_term(m, c);
+        }
+        self
+    }
+
+    pub fn negated(self) -> Polynomial {
+        Polynomial { terms: self.terms.into_iter().map(|(m, c)| (m, c.negated())).collect() }
+    }
+
+    pub fn times(&self, other: &Polynomial) -> Result<Polynomial, TooManyTerms> {
+        if self.terms.len().saturating_mul(other.terms.len()) > MAX_TERMS {
+            return Err(TooManyTerms);
+        }
+        let mut product = Polynomial::default();
+        for (ma, ca) in &self.terms {
+            for (mb, cb) in &other.terms {
+                product.add_term(merge_exponents(ma, mb), ca.times(cb));
+            }
+        }
+        Ok(product)
+    }
+
+    pub fn scaled(self, c: &Coefficient) -> Polynomial {
+        Polynomial { terms: self.terms.into_iter().map(|(m, k)| (m, k.times(c))).collect() }
+    }
+
+    pub fn power(&self, exponent: u32) -> Result<Polynomial, TooManyTerms> {
+        let mut result = Polynomial::constant(Coefficient::number(1.0));
+        for _ in 0..exponent {
+            result = result.times(self)?;
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(i: usize, v: f64) -> Polynomial {
+        Polynomial::constant(Coefficient::parameter(i, v))
+    }
+
+    #[test]
+    fn products_keep_their_parameters_and_like_terms_add() {
+        // k0 * (S0 + S1) - k0 * S1 = k0 * S0
+        let s = Polynomial::species(0).plus(Polynomial::species(1));
+        let law =
+            k(0, 2.0).times(&s).unwrap().plus(k(0, 2.0).times(&Polynomial::species(1)).unwrap().negated());
+        assert_eq!(law.terms.len(), 1);
+        let c = &law.terms[&vec![(0, 1)]];
+        assert_eq!(c.value, 2.0);
+        assert_eq!(c.product, Some((1.0, vec![(0, 1)])));
+    }
+
+    #[test]
+    fn division_by_a_parameter_cancels_it() {
+        let c = Coefficient::parameter(3, 4.0).times(&Coefficient::parameter(3, 4.0).reciprocal());
+        assert_eq!(c.value, 1.0);
+        assert_eq!(c.product, Some((1.0, vec![])));
+    }
+
+    #[test]
+    fn unlike_products_keep_only_the_value() {
+        let sum = k(0, 1.5).plus(k(1, 2.0));
+        let c = sum.as_constant().unwrap();
+        assert_eq!(c.value, 3.5);
+        assert_eq!(c.product, None);
+    }
+
+    #[test]
+    fn powers_expand_and_blow_ups_are_refused() {
+        let s = Polynomial::species(0).plus(Polynomial::species(1));
+        let square = s.power(2).unwrap();
+        assert_eq!(square.terms[&vec![(0, 1), (1, 1)]].value, 2.0);
+        assert_eq!(square.terms[&vec![(0, 2)]].value, 1.0);
+        let wide = (0..200).map(Polynomial::species).fold(Polynomial::default(), Polynomial::plus);
+        assert_eq!(wide.power(3), Err(TooManyTerms));
+    }
+}

@@ -1,0 +1,448 @@
+//! An SBML model as crnl: each kinetic law is expanded into monomials, and
+//! each monomial becomes one mass-action reaction whose reactants are its
+//! factors (see the module documentation of [`super`] for the derivation).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use super::document::{Initial, Model, ReactionDef};
+use super::mathml::{Converter, Symbol, Unresolved, infix};
+use super::polynomial::{Coefficient, Monomial};
+use crate::backend::number;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::import::identifier;
+use crate::source::{FileId, Span};
+
+/// One crnl reaction: reactants, products and its rate constant.
+struct Elementary {
+    reactants: Monomial,
+    products: Monomial,
+    rate: Coefficient,
+}
+
+pub fn translate(file: FileId, model: &Model, fallback_name: &str) -> (Option<String>, Vec<Diagnostic>) {
+    let mut t = Translator::new(file, model);
+    let mut reactions = Vec::new();
+    for r in &model.reactions {
+        if let Some(elementary) = t.reaction(r) {
+            reactions.push((r, pair_reversible(elementary)));
+        }
+    }
+    if t.diags.iter().any(Diagnostic::is_error) {
+        return (None, t.diags);
+    }
+    let crnl = t.write(fallback_name, &reactions);
+    (Some(crnl), t.diags)
+}
+
+struct Translator<'m, 'a, 'i> {
+    file: FileId,
+    model: &'m Model<'a, 'i>,
+    /// crnl names of the species and global parameters, unique and not keywords.
+    species_names: Vec<String>,
+    parameter_names: Vec<String>,
+    /// The network's one volume: the size shared by every compartment that
+    /// holds a species, or 1 when they differ.
+    volume: f64,
+    /// Whether concentrations are reported faithfully (sizes agree); otherwise
+    /// every species is declared in amounts.
+    uniform: bool,
+    /// Symbol value per unit of crnc's state: s_k = factor_k * x_k.
+    factors: Vec<f64>,
+    used_parameters: HashSet<usize>,
+    /// A comment for each SBML reaction split into several with the same reactants.
+    split_notes: HashMap<String, String>,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
+    fn new(file: FileId, model: &'m Model<'a, 'i>) -> Self {
+        let mut taken = HashSet::new();
+        let mut unique = |id: &str| {
+            let base = identifier(id);
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.clone()) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            name
+        };
+        let species_names = model.species.iter().map(|s| unique(s.id)).collect();
+        let parameter_names = model.parameters.iter().map(|p| unique(p.id)).collect();
+        let size = |c: usize| model.compartments[c].size.unwrap_or(1.0);
+        // Amount species count too, so that every species' concentration is x·V/V_c with V_c = V.
+        let mut sizes = model
+            .species
+            .iter()
+            .filter(|s| model.compartments[s.compartment].dimensions != 0.0)
+            .map(|s| size(s.compartment));
+        let first = sizes.next();
+        let uniform = sizes.all(|v| Some(v) == first);
+        let volume = if uniform { first.unwrap_or(1.0) } else { 1.0 };
+        let factors = model
+            .species
+            .iter()
+            .map(|s| if s.only_substance { volume } else { volume / size(s.compartment) })
+            .collect();
+        let mut diags = Vec::new();
+        if !uniform {
+            let sizes: Vec<String> =
+                model.compartments.iter().filter_map(|c| Some(format!("{} = {}", c.id, c.size?))).collect();
+            let mut d = Diagnostic::warning(
+                "W0005",
+                "compartments of different sizes: every species is simulated and reported in amounts",
+            )
+            .with_note(format!("the sizes are {}", sizes.join(", ")))
+            .with_note("a crnc network has one volume, so only amounts are meaningful across compartments")
+            .with_hint("divide an amount by its compartment's size to get the concentration");
+            if let Some(span) = model.compartments_span {
+                d = d.with_primary(span, "compartments of different sizes");
+            }
+            diags.push(d);
+        }
+        Translator {
+            file,
+            model,
+            species_names,
+            parameter_names,
+            volume,
+            uniform,
+            factors,
+            used_parameters: HashSet::new(),
+            split_notes: HashMap::new(),
+            diags,
+        }
+    }
+
+    fn resolve(&self, r: &ReactionDef, name: &str) -> Result<Symbol, Unresolved> {
+        let m = self.model;
+        if let Some(&value) = r.local_parameters.get(name) {
+            return Ok(Symbol::Number(value));
+        }
+        if let Some(s) = m.species.iter().position(|s| s.id == name) {
+            return Ok(Symbol::Species(s));
+        }
+        if let Some(p) = m.parameters.iter().position(|p| p.id == name) {
+            return Ok(Symbol::Parameter(p, m.parameters[p].value));
+        }
+        if let Some(c) = m.compartments.iter().find(|c| c.id == name) {
+            return c
+                .size
+                .map(Symbol::Number)
+                .ok_or_else(|| ("E0804", format!("compartment `{name}` has no size")));
+        }
+        if m.reactions.iter().any(|r| r.id == name) {
+            return Err((
+                "E0802",
+                format!("the law uses the rate of reaction `{name}`, so it is not mass action"),
+            ));
+        }
+        let known = m.species.iter().map(|s| s.id).chain(m.parameters.iter().map(|p| p.id));
+        let known =
+            known.chain(r.local_parameters.keys().copied()).chain(m.compartments.iter().map(|c| c.id));
+        let hint = did_you_mean(name, known).map(|h| format!("; {h}")).unwrap_or_default();
+        Err(("E0804", format!("`{name}` is not a species, parameter or compartment of this model{hint}")))
+    }
+
+    /// The mass-action reactions of one SBML reaction, or `None` after reporting why not.
+    fn reaction(&mut self, r: &ReactionDef) -> Option<Vec<Elementary>> {
+        let math = r.math?;
+        let resolve = |name: &str| self.resolve(r, name);
+        let law = match (Converter { resolve: &resolve }).math(math) {
+            Ok(law) => law,
+            Err(e) => {
+                let (headline, hint) = match e.code {
+                    "E0804" => (
+                        "refers to a name the model does not define",
+                        "define it as a parameter of the model, or correct the name",
+                    ),
+                    "E0801" => (
+                        "uses MathML that crnc does not read",
+                        "rewrite the law with + - * / and whole powers",
+                    ),
+                    _ => (
+                        "is not a polynomial in the species",
+                        "crnc simulates mass action: write the law as a sum of rate constants times species, \
+                         e.g. `c * k * A * B`, or expand the mechanism (Michaelis-Menten into binding, \
+                         unbinding and catalysis)",
+                    ),
+                };
+                let d =
+                    Diagnostic::error(e.code, format!("the kinetic law of reaction `{}` {headline}", r.id))
+                        .with_primary(Span::new(self.file, e.range.start, e.range.end), e.message)
+                        .with_secondary(r.span, "in this reaction")
+                        .with_note(format!("the law is `{}`", infix(math)))
+                        .with_hint(hint);
+                self.diags.push(d);
+                return None;
+            }
+        };
+        let net = self.net_change(r);
+        let mut out = Vec::new();
+        // Terms the law adds come first, so a reversible reaction reads in the direction written.
+        let mut terms: Vec<_> = law.terms.iter().collect();
+        terms.sort_by_key(|(_, c)| c.value < 0.0);
+        for (monomial, coefficient) in terms {
+            let scale =
+                monomial.iter().map(|&(s, e)| self.factors[s].powi(e as i32)).product::<f64>() / self.volume;
+            let forward = coefficient.value > 0.0;
+            let rate = coefficient.times(&Coefficient::number(if forward { scale } else { -scale }));
+            let sign = if forward { 1 } else { -1 };
+            let products = self.products(r, monomial, &net, sign, &rate, math)?;
+            if let Some((_, ps)) = &rate.product {
+                self.used_parameters.extend(ps.iter().map(|&(p, _)| p));
+            }
+            for products in products {
+                out.push(Elementary { reactants: monomial.clone(), products, rate: rate.clone() });
+            }
+        }
+        Some(out)
+    }
+
+    /// Products minus reactants, over the species reactions may change.
+    fn net_change(&self, r: &ReactionDef) -> Vec<(usize, i64)> {
+        let mut net: Vec<(usize, i64)> = Vec::new();
+        let sides = r.reactants.iter().map(|&(s, n)| (s, -i64::from(n)));
+        for (s, d) in sides.chain(r.products.iter().map(|&(s, n)| (s, i64::from(n)))) {
+            if self.model.species[s].fixed {
+                continue;
+            }
+            match net.iter_mut().find(|(t, _)| *t == s) {
+                Some((_, n)) => *n += d,
+                None => net.push((s, d)),
+            }
+        }
+        net
+    }
+
+    /// The products of the reactions that carry one term of the law: the
+    /// monomial plus `sign` times the net change when the term has every
+    /// consumed molecule among its factors; otherwise the change is split over several reactions with the
+    /// same reactants and rate (`S -> 2 P + ...` at `k*S` consuming 2 S becomes
+    /// two reactions consuming one S each), which gives the same ODE. A term
+    /// that consumes a species it does not depend on is an error: mass action
+    /// cannot write it, and it would drive that species below zero.
+    fn products(
+        &mut self,
+        r: &ReactionDef,
+        monomial: &Monomial,
+        net: &[(usize, i64)],
+        sign: i64,
+        rate: &Coefficient,
+        math: roxmltree::Node,
+    ) -> Option<Vec<Monomial>> {
+        let exponent = |s: usize| monomial.iter().find(|m| m.0 == s).map_or(0, |m| i64::from(m.1));
+        let change = net.iter().map(|&(s, d)| (s, sign * d));
+        if let Some((s, _)) = change.clone().find(|&(s, d)| d < 0 && exponent(s) == 0) {
+            self.cannot_consume(r, monomial, rate, sign, s, math);
+            return None;
+        }
+        let chunks = change
+            .clone()
+            .filter(|&(_, d)| d < 0)
+            .map(|(s, d)| (-d).unsigned_abs().div_ceil(exponent(s).unsigned_abs()))
+            .max();
+        let mut counts: Vec<Vec<(usize, i64)>> =
+            vec![
+                monomial.iter().map(|&(s, e)| (s, i64::from(e))).collect();
+                chunks.unwrap_or(1).max(1) as usize
+            ];
+        for (s, d) in change {
+            let mut left = d;
+            for chunk in &mut counts {
+                // Production all goes to the first reaction; consumption at most `exponent` per reaction.
+                let step = if d > 0 { left } else { left.max(-exponent(s)) };
+                match chunk.iter_mut().find(|(t, _)| *t == s) {
+                    Some((_, n)) => *n += step,
+                    None => chunk.push((s, step)),
+                }
+                left -= step;
+            }
+        }
+        if counts.len() > 1 {
+            let note = format!(
+                "// {}: a term consumes more molecules than its factors; split into {} reactions with the same ODE",
+                identifier(r.id),
+                counts.len()
+            );
+            self.split_notes.insert(r.id.to_string(), note);
+        }
+        let whole = |mut c: Vec<(usize, i64)>| -> Monomial {
+            c.sort_unstable();
+            c.into_iter().filter(|&(_, n)| n > 0).map(|(s, n)| (s, n as u32)).collect()
+        };
+        Some(counts.into_iter().map(whole).collect())
+    }
+
+    fn cannot_consume(
+        &mut self,
+        r: &ReactionDef,
+        monomial: &Monomial,
+        rate: &Coefficient,
+        sign: i64,
+        s: usize,
+        math: roxmltree::Node,
+    ) {
+        let term = self.monomial_text(monomial, rate);
+        let species = self.model.species[s].id;
+        let direction = if sign > 0 { "forwards" } else { "backwards" };
+        self.diags.push(
+            Diagnostic::error(
+                "E0803",
+                format!(
+                    "reaction `{}` cannot be written as mass action: its term `{term}` consumes `{species}` without depending on it",
+                    r.id
+                ),
+            )
+            .with_primary(r.span, format!("the term `{term}` runs this reaction {direction}"))
+            .with_note(format!("the law is `{}`", infix(math)))
+            .with_note(format!(
+                "a mass-action term consumes only its own factors; this one would drive `{species}` below zero"
+            ))
+            .with_hint(format!("make `{species}` a factor of that term, or mark `{species}` as a boundary species")),
+        );
+    }
+
+    fn monomial_text(&self, monomial: &Monomial, rate: &Coefficient) -> String {
+        let mut factors = vec![self.rate_text(rate)];
+        for &(s, e) in monomial {
+            let id = self.model.species[s].id;
+            factors.push(if e == 1 { id.to_string() } else { format!("{id}^{e}") });
+        }
+        factors.join(" * ")
+    }
+
+    /// A rate constant as crnl: the parameters it is a product of, by name.
+    fn rate_text(&self, rate: &Coefficient) -> String {
+        let Some((n, params)) = rate.product.as_ref().filter(|(_, ps)| !ps.is_empty()) else {
+            return number(rate.value);
+        };
+        let power = |p: usize, e: i32| {
+            let name = &self.parameter_names[p];
+            if e.abs() == 1 { name.clone() } else { format!("{name}^{}", e.abs()) }
+        };
+        let numerator: Vec<String> =
+            params.iter().filter(|&&(_, e)| e > 0).map(|&(p, e)| power(p, e)).collect();
+        let denominator: Vec<String> =
+            params.iter().filter(|&&(_, e)| e < 0).map(|&(p, e)| power(p, e)).collect();
+        // Within rounding of 1, the factor is the 1 it was meant to be.
+        let unit = (n - 1.0).abs() <= 4.0 * f64::EPSILON;
+        let mut text = match (unit, numerator.is_empty()) {
+            (true, false) => numerator.join(" * "),
+            (true, true) => "1".to_string(),
+            (false, true) => number(*n),
+            (false, false) => format!("{} * {}", number(*n), numerator.join(" * ")),
+        };
+        for d in denominator {
+            text = format!("{text} / {d}");
+        }
+        text
+    }
+
+    fn complex_text(&self, complex: &Monomial) -> String {
+        if complex.is_empty() {
+            return "0".into();
+        }
+        let term = |&(s, n): &(usize, u32)| {
+            let name = &self.species_names[s];
+            if n == 1 { name.clone() } else { format!("{n} {name}") }
+        };
+        complex.iter().map(term).collect::<Vec<_>>().join(" + ")
+    }
+
+    fn write(&self, fallback_name: &str, reactions: &[(&ReactionDef, Vec<Reversible>)]) -> String {
+        let m = self.model;
+        let mut o = String::new();
+        let what = m.id.map(|id| format!(" model `{id}`")).unwrap_or_default();
+        let _ = writeln!(o, "// Translated by crnc from SBML Level {} Version {}{what}.", m.level, m.version);
+        let _ = writeln!(
+            o,
+            "// Each monomial of a kinetic law is one mass-action reaction whose reactants are its"
+        );
+        let _ = writeln!(o, "// factors; rates are per unit of concentration in the network's volume.");
+        if !self.uniform {
+            let _ = writeln!(o, "// Compartments differ in size, so every species is in amounts (volume 1).");
+        }
+        let _ = writeln!(o, "network {} {{", identifier(m.id.unwrap_or(fallback_name)));
+        let _ = writeln!(o, "  volume = {};", number(self.volume));
+        for (p, def) in m.parameters.iter().enumerate().filter(|(p, _)| self.used_parameters.contains(p)) {
+            let _ = writeln!(o, "  param {} = {};", self.parameter_names[p], number(def.value));
+        }
+        for (s, def) in m.species.iter().enumerate() {
+            self.write_species(&mut o, s, def);
+        }
+        for (r, elementary) in reactions {
+            self.write_reaction(&mut o, r, elementary);
+        }
+        o.push_str("}\n");
+        o
+    }
+
+    fn write_species(&self, o: &mut String, s: usize, def: &super::document::SpeciesDef) {
+        let size = self.model.compartments[def.compartment].size.unwrap_or(1.0);
+        let amount = match def.initial {
+            Initial::Amount(a) => a,
+            Initial::Concentration(c) => c * size,
+        };
+        let in_amounts = def.only_substance || !self.uniform;
+        let (keyword, initial) =
+            if in_amounts { ("species amount", amount) } else { ("species", amount / size) };
+        let mut notes = vec![format!("in `{}`", self.model.compartments[def.compartment].id)];
+        if def.fixed {
+            notes.push("boundary or constant: reactions do not change it".into());
+        }
+        if let Some(name) = def.name.filter(|n| *n != def.id) {
+            notes.push(format!("name: {name}"));
+        }
+        let _ = writeln!(
+            o,
+            "  {keyword} {} = {}; // {}",
+            self.species_names[s],
+            number(initial),
+            notes.join("; ")
+        );
+    }
+
+    fn write_reaction(&self, o: &mut String, r: &ReactionDef, elementary: &[Reversible]) {
+        let label = identifier(r.id);
+        if elementary.is_empty() {
+            let _ = writeln!(o, "  // {label}: its kinetic law is zero");
+        }
+        if let Some(note) = self.split_notes.get(r.id) {
+            let _ = writeln!(o, "  {note}");
+        }
+        for (i, e) in elementary.iter().enumerate() {
+            let label = if elementary.len() == 1 { label.clone() } else { format!("{label}_{}", i + 1) };
+            let lhs = self.complex_text(&e.forward.reactants);
+            let rhs = self.complex_text(&e.forward.products);
+            let rates = match &e.reverse {
+                Some(back) => {
+                    format!("<-> {rhs} @ {}, {}", self.rate_text(&e.forward.rate), self.rate_text(&back.rate))
+                }
+                None => format!("-> {rhs} @ {}", self.rate_text(&e.forward.rate)),
+            };
+            let name =
+                r.name.filter(|n| *n != r.id && i == 0).map(|n| format!(" // {n}")).unwrap_or_default();
+            let _ = writeln!(o, "  {label}: {lhs} {rates};{name}");
+        }
+    }
+}
+
+struct Reversible {
+    forward: Elementary,
+    reverse: Option<Elementary>,
+}
+
+/// Pairs each reaction with its mirror image, so that `kf*A - kr*B` reads as `A <-> B`.
+fn pair_reversible(mut reactions: Vec<Elementary>) -> Vec<Reversible> {
+    let mut out = Vec::new();
+    while !reactions.is_empty() {
+        let forward = reactions.remove(0);
+        let mirror =
+            reactions.iter().position(|r| r.reactants == forward.products && r.products == forward.reactants);
+        let reverse = mirror.map(|i| reactions.remove(i));
+        out.push(Reversible { forward, reverse });
+    }
+    out
+}
