@@ -141,29 +141,41 @@ pub fn lower(network: &ir::Network, db: &SourceDb, max_order: Option<u32>) -> Re
     let crn = crn::lower(network, db);
     debug_assert_valid("lower", &crn);
     let Some(max) = max_order else { return Ok(crn) };
-    let errors: Vec<Diagnostic> = crn::max_order_violations(&crn, max)
-        .map(|(_, r)| {
-            let text = format!("{} -> {}", complex_text(&crn, &r.reactants), complex_text(&crn, &r.products));
-            let mut d = Diagnostic::error(
-                "E0400",
-                format!(
-                    "reaction `{text}` has {} reactant molecules, more than --max-order {max}",
-                    r.order()
-                ),
-            )
-            .with_hint(
-                "split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`",
-            );
-            if let Some(span) = r.origin.span {
-                d = d.with_primary(span, format!("order {} reaction", r.order()));
-            }
-            if let Some(at) = &r.origin.location {
-                d = d.with_note(format!("it comes from {at} ({})", r.origin.pass));
-            }
-            d
-        })
-        .collect();
+    let errors: Vec<Diagnostic> =
+        crn::max_order_violations(&crn, max).map(|(_, r)| too_high_order(&crn, r, max)).collect();
     if errors.is_empty() { Ok(crn) } else { Err(errors) }
+}
+
+/// E0400 for a reaction above `--max-order`.
+fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
+    let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
+    let order = r.order();
+    let d = Diagnostic::error(
+        "E0400",
+        format!("reaction `{text}` has {order} reactant molecules, more than --max-order {max}"),
+    )
+    .with_hint("split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`");
+    let d = with_origin_labels(d, &r.origin, order);
+    match &r.origin.location {
+        Some(at) => d.with_note(format!("it comes from {at} ({})", r.origin.pass)),
+        None => d,
+    }
+}
+
+/// Points at where a reaction is written and, for an included one, at the
+/// includes that brought it in: the outermost include is the primary label,
+/// since it is the one in the network being compiled.
+fn with_origin_labels(d: Diagnostic, origin: &crn::Origin, order: u32) -> Diagnostic {
+    let Some(span) = origin.span else { return d };
+    let written = format!("order {order} reaction");
+    let Some((outermost, inner)) = origin.included_at.split_first() else {
+        return d.with_primary(span, written);
+    };
+    let d = d.with_primary(*outermost, format!("this include brings in an {written}"));
+    inner
+        .iter()
+        .fold(d, |d, &at| d.with_secondary(at, "the reaction comes in through this include"))
+        .with_secondary(span, format!("{written}, written here"))
 }
 
 /// After every pass in debug builds: a broken invariant is a compiler bug.

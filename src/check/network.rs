@@ -309,6 +309,8 @@ impl Checker<'_> {
         }
         let mut reactions = inner.reactions;
         for r in &mut reactions {
+            // Includes recorded inside `inner` are nested within this one.
+            r.included_at.insert(0, id.span);
             for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
                 if let Some(fresh) = rate.param.as_ref().and_then(|p| renames.get(p)) {
                     rate.param = Some(fresh.clone());
@@ -330,6 +332,7 @@ impl Checker<'_> {
             forward,
             reverse,
             span: r.span,
+            included_at: Vec::new(),
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {
