@@ -25,7 +25,8 @@ enum Origin {
 
 /// Progress of checking one network.
 pub(super) enum NetState {
-    /// Being checked: meeting it again means an include cycle.
+    /// Being checked: it is on `Checker::including`, and meeting it again
+    /// means an include cycle.
     InProgress,
     Failed,
     Done(Box<ir::Network>),
@@ -55,6 +56,7 @@ impl Checker<'_> {
             return matches!(state, NetState::Done(_));
         }
         self.networks.insert(net, NetState::InProgress);
+        self.including.push(net);
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
@@ -119,6 +121,7 @@ impl Checker<'_> {
         };
         let ok = matches!(state, NetState::Done(_));
         self.networks.insert(net, state);
+        self.including.pop();
         ok
     }
 
@@ -238,10 +241,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if matches!(self.networks.get(&target), Some(NetState::InProgress)) {
+        if let Some(start) = self.including.iter().position(|&n| n == target) {
+            let mut names: Vec<&str> =
+                self.including[start..].iter().map(|&n| self.network_ast(n).name.name.as_str()).collect();
+            names.push(&id.name);
             self.diags.push(
                 Diagnostic::error("E0203", format!("network `{}` includes itself", id.name))
                     .with_primary(id.span, "this include closes a cycle")
+                    .with_note(format!("cycle: {}", names.join(" -> ")))
                     .with_hint("a network cannot contain itself, directly or through other includes"),
             );
             return None;
