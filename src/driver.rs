@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::{bionetgen, crn_text};
 use crate::ir;
 use crate::load;
-use crate::source::{FileSystem, SourceDb};
+use crate::source::{FileId, FileSystem, SourceDb, Span};
 use crate::syntax::ast::SourceFileAst;
 
 /// What kind of file an input path is, from its extension.
@@ -38,6 +38,9 @@ impl InputKind {
 /// Everything the front end produced for one input file.
 pub struct FrontEnd {
     pub db: SourceDb,
+    /// The input file (for a BioNetGen file, its crnl translation); `None`
+    /// when it could not be read or is not in a format crnc reads.
+    pub root: Option<FileId>,
     /// The root file's syntax tree (crnl inputs only).
     pub ast: Option<SourceFileAst>,
     /// The checked networks; empty when there were errors.
@@ -59,7 +62,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
         Err(e) => {
             let d = Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display()))
                 .with_hint("check the path; crnc reads .crnl sources and .crn reaction lists");
-            return FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] };
+            return FrontEnd { db, root: None, ast: None, program: empty_program(), diagnostics: vec![d] };
         }
     };
     match InputKind::of(path) {
@@ -71,7 +74,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             if let Some(n) = network {
                 program.networks.insert(n.name.clone(), n);
             }
-            FrontEnd { db, ast: None, program, diagnostics }
+            FrontEnd { db, root: Some(file), ast: None, program, diagnostics }
         }
         InputKind::BioNetGen => {
             let file = db.add(path.display().to_string(), text);
@@ -79,7 +82,9 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             match bionetgen::to_crnl(file, &db.get(file).text, stem) {
                 // Diagnostics in the translation point into it, under this name.
                 Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
-                Err(diagnostics) => FrontEnd { db, ast: None, program: empty_program(), diagnostics },
+                Err(diagnostics) => {
+                    FrontEnd { db, root: Some(file), ast: None, program: empty_program(), diagnostics }
+                }
             }
         }
         InputKind::Sbml => {
@@ -90,7 +95,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             .with_hint(
                 "crnc reads .crnl sources, .crn reaction lists and BioNetGen .net files; it writes SBML",
             );
-            FrontEnd { db, ast: None, program: empty_program(), diagnostics: vec![d] }
+            FrontEnd { db, root: None, ast: None, program: empty_program(), diagnostics: vec![d] }
         }
         InputKind::Crnl => crnl_front_end(db, fs, path, text),
     }
@@ -105,15 +110,16 @@ fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: Stri
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let ast = workspace.files.into_iter().find(|f| Some(f.id) == workspace.root).map(|f| f.ast);
     let program = if has_errors { empty_program() } else { program };
-    FrontEnd { db, ast, program, diagnostics }
+    FrontEnd { db, root: workspace.root, ast, program, diagnostics }
 }
 
 fn empty_program() -> ir::Program {
     ir::Program { networks: Default::default() }
 }
 
-/// The network to compile: the one named, or the only one.
-pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir::Network, Diagnostic> {
+/// The network to compile from a front end without errors: the one named, or the only one.
+pub fn select<'f>(front: &'f FrontEnd, name: Option<&str>) -> Result<&'f ir::Network, Diagnostic> {
+    let program = &front.program;
     let names = || program.networks.keys().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     match name {
         Some(name) => program.networks.get(name).ok_or_else(|| {
@@ -124,8 +130,7 @@ pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir
         }),
         None => match program.networks.len() {
             1 => Ok(&program.networks[0]),
-            0 => Err(Diagnostic::error("E0500", "the file defines no network")
-                .with_hint("add `network Name { ... }`, or import the file from one that does")),
+            0 => Err(no_network(front.root)),
             _ => {
                 let d = Diagnostic::error("E0501", "the file defines several networks; choose one")
                     .with_note(format!("the networks are {}", names()))
@@ -133,6 +138,16 @@ pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir
                 Err(program.networks.values().fold(d, |d, n| d.with_secondary(n.span, "a network")))
             }
         },
+    }
+}
+
+/// E0500, at the start of the file: there is no one place a network is missing from.
+fn no_network(root: Option<FileId>) -> Diagnostic {
+    let d = Diagnostic::error("E0500", "the file defines no network")
+        .with_hint("add `network Name { ... }`, or import the file from one that does");
+    match root {
+        Some(file) => d.with_primary(Span::new(file, 0, 0), "this file has no `network` block"),
+        None => d,
     }
 }
 

@@ -222,7 +222,7 @@ pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagn
     if front.has_errors() {
         return Err(Vec::new());
     }
-    let network = driver::select(&front.program, common.network.as_deref()).map_err(|d| vec![d])?;
+    let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
     driver::lower(network, &front.db, common.max_order)
 }
 
