@@ -221,7 +221,11 @@ impl Checker<'_> {
                 self.diags.push(
                     Diagnostic::error("E0207", format!("`{}` is a parameter, not a network", id.name))
                         .with_primary(id.span, "included here")
-                        .with_secondary(def, "the parameter is defined here"),
+                        .with_secondary(def, "the parameter is defined here")
+                        .with_hint(
+                            "`include` copies a network's species and reactions; a parameter is used \
+                             by writing its name in a rate or an initial value",
+                        ),
                 );
                 return None;
             }
