@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::{bionetgen, crn_text, sbml};
 use crate::ir;
 use crate::load;
-use crate::source::{FileId, FileSystem, SourceDb};
+use crate::source::{FileId, FileSystem, SourceDb, Span};
 use crate::syntax::ast::SourceFileAst;
 
 /// What kind of file an input path is, from its extension.
@@ -38,13 +38,14 @@ impl InputKind {
 /// Everything the front end produced for one input file.
 pub struct FrontEnd {
     pub db: SourceDb,
+    /// The input file (for a BioNetGen or SBML file, its crnl translation
+    /// once it is made); `None` when it could not be read.
+    pub root: Option<FileId>,
     /// The root file's syntax tree (crnl inputs only).
     pub ast: Option<SourceFileAst>,
     /// The checked networks; empty when there were errors.
     pub program: ir::Program,
     pub diagnostics: Vec<Diagnostic>,
-    /// The crnl text a BioNetGen or SBML input was translated to.
-    pub translation: Option<FileId>,
 }
 
 impl FrontEnd {
@@ -61,13 +62,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
         Err(e) => {
             let d = Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display()))
                 .with_hint("check the path; crnc reads .crnl, .crn reaction lists, SBML (.xml, .sbml) and BioNetGen .net");
-            return FrontEnd {
-                db,
-                ast: None,
-                program: empty_program(),
-                diagnostics: vec![d],
-                translation: None,
-            };
+            return FrontEnd { db, root: None, ast: None, program: empty_program(), diagnostics: vec![d] };
         }
     };
     match InputKind::of(path) {
@@ -79,16 +74,16 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             if let Some(n) = network {
                 program.networks.insert(n.name.clone(), n);
             }
-            FrontEnd { db, ast: None, program, diagnostics, translation: None }
+            FrontEnd { db, root: Some(file), ast: None, program, diagnostics }
         }
         InputKind::BioNetGen => {
             let file = db.add(path.display().to_string(), text);
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
             match bionetgen::to_crnl(file, &db.get(file).text, stem) {
                 // Diagnostics in the translation point into it, under this name.
-                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl, true),
+                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
                 Err(diagnostics) => {
-                    FrontEnd { db, ast: None, program: empty_program(), diagnostics, translation: None }
+                    FrontEnd { db, root: Some(file), ast: None, program: empty_program(), diagnostics }
                 }
             }
         }
@@ -97,27 +92,20 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
             match sbml::to_crnl(file, &db.get(file).text, stem) {
                 (Some(crnl), warnings) => {
-                    let mut front = crnl_front_end(db, fs, &path.with_extension("xml.crnl"), crnl, true);
+                    let mut front = crnl_front_end(db, fs, &path.with_extension("xml.crnl"), crnl);
                     front.diagnostics.splice(0..0, warnings);
                     front
                 }
                 (None, diagnostics) => {
-                    FrontEnd { db, ast: None, program: empty_program(), diagnostics, translation: None }
+                    FrontEnd { db, root: Some(file), ast: None, program: empty_program(), diagnostics }
                 }
             }
         }
-        InputKind::Crnl => crnl_front_end(db, fs, path, text, false),
+        InputKind::Crnl => crnl_front_end(db, fs, path, text),
     }
 }
 
-/// The front end of crnl `text`; `translated` when the text was made from another format.
-fn crnl_front_end(
-    mut db: SourceDb,
-    fs: &dyn FileSystem,
-    path: &Path,
-    text: String,
-    translated: bool,
-) -> FrontEnd {
+fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: String) -> FrontEnd {
     let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
     let incomplete =
         diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).map(|s| s.file);
@@ -127,15 +115,16 @@ fn crnl_front_end(
     let root = workspace.root;
     let ast = workspace.files.into_iter().find(|f| Some(f.id) == root).map(|f| f.ast);
     let program = if has_errors { empty_program() } else { program };
-    FrontEnd { db, ast, program, diagnostics, translation: root.filter(|_| translated) }
+    FrontEnd { db, root: workspace.root, ast, program, diagnostics }
 }
 
 fn empty_program() -> ir::Program {
     ir::Program { networks: Default::default() }
 }
 
-/// The network to compile: the one named, or the only one.
-pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir::Network, Diagnostic> {
+/// The network to compile from a front end without errors: the one named, or the only one.
+pub fn select<'f>(front: &'f FrontEnd, name: Option<&str>) -> Result<&'f ir::Network, Diagnostic> {
+    let program = &front.program;
     let names = || program.networks.keys().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     match name {
         Some(name) => program.networks.get(name).ok_or_else(|| {
@@ -146,8 +135,7 @@ pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir
         }),
         None => match program.networks.len() {
             1 => Ok(&program.networks[0]),
-            0 => Err(Diagnostic::error("E0500", "the file defines no network")
-                .with_hint("add `network Name { ... }`, or import the file from one that does")),
+            0 => Err(no_network(front.root)),
             _ => {
                 let d = Diagnostic::error("E0501", "the file defines several networks; choose one")
                     .with_note(format!("the networks are {}", names()))
@@ -158,34 +146,56 @@ pub fn select<'p>(program: &'p ir::Program, name: Option<&str>) -> Result<&'p ir
     }
 }
 
+/// E0500, at the start of the file: there is no one place a network is missing from.
+fn no_network(root: Option<FileId>) -> Diagnostic {
+    let d = Diagnostic::error("E0500", "the file defines no network")
+        .with_hint("add `network Name { ... }`, or import the file from one that does");
+    match root {
+        Some(file) => d.with_primary(Span::new(file, 0, 0), "this file has no `network` block"),
+        None => d,
+    }
+}
+
 /// Lowers a checked network to the elementary CRN and enforces `max_order`.
 pub fn lower(network: &ir::Network, db: &SourceDb, max_order: Option<u32>) -> Result<Crn, Vec<Diagnostic>> {
     let crn = crn::lower(network, db);
     debug_assert_valid("lower", &crn);
     let Some(max) = max_order else { return Ok(crn) };
-    let errors: Vec<Diagnostic> = crn::max_order_violations(&crn, max)
-        .map(|(_, r)| {
-            let text = format!("{} -> {}", complex_text(&crn, &r.reactants), complex_text(&crn, &r.products));
-            let mut d = Diagnostic::error(
-                "E0400",
-                format!(
-                    "reaction `{text}` has {} reactant molecules, more than --max-order {max}",
-                    r.order()
-                ),
-            )
-            .with_hint(
-                "split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`",
-            );
-            if let Some(span) = r.origin.span {
-                d = d.with_primary(span, format!("order {} reaction", r.order()));
-            }
-            if let Some(at) = &r.origin.location {
-                d = d.with_note(format!("it comes from {at} ({})", r.origin.pass));
-            }
-            d
-        })
-        .collect();
+    let errors: Vec<Diagnostic> =
+        crn::max_order_violations(&crn, max).map(|(_, r)| too_high_order(&crn, r, max)).collect();
     if errors.is_empty() { Ok(crn) } else { Err(errors) }
+}
+
+/// E0400 for a reaction above `--max-order`.
+fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
+    let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
+    let order = r.order();
+    let d = Diagnostic::error(
+        "E0400",
+        format!("reaction `{text}` has {order} reactant molecules, more than --max-order {max}"),
+    )
+    .with_hint("split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`");
+    let d = with_origin_labels(d, &r.origin, order);
+    match &r.origin.location {
+        Some(at) => d.with_note(format!("it comes from {at} ({})", r.origin.pass)),
+        None => d,
+    }
+}
+
+/// Points at where a reaction is written and, for an included one, at the
+/// includes that brought it in: the outermost include is the primary label,
+/// since it is the one in the network being compiled.
+fn with_origin_labels(d: Diagnostic, origin: &crn::Origin, order: u32) -> Diagnostic {
+    let Some(span) = origin.span else { return d };
+    let written = format!("order {order} reaction");
+    let Some((outermost, inner)) = origin.included_at.split_first() else {
+        return d.with_primary(span, written);
+    };
+    let d = d.with_primary(*outermost, format!("this include brings in an {written}"));
+    inner
+        .iter()
+        .fold(d, |d, &at| d.with_secondary(at, "the reaction comes in through this include"))
+        .with_secondary(span, format!("{written}, written here"))
 }
 
 /// After every pass in debug builds: a broken invariant is a compiler bug.

@@ -128,6 +128,9 @@ pub struct Reaction {
     pub forward: Rate,
     pub reverse: Option<Rate>,
     pub span: Span,
+    /// The `include` statements that brought the reaction into this network,
+    /// outermost first; empty for a reaction written in the network itself.
+    pub included_at: Vec<Span>,
 }
 
 impl Reaction {

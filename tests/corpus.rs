@@ -91,9 +91,9 @@ fn run(path: &Path, h: &Header) -> Outcome {
     let front = driver::front_end(&RealFs, path);
     let mut all = Diagnostics::default();
     let failed = front.has_errors();
-    all.extend(front.diagnostics);
+    all.extend(front.diagnostics.iter().cloned());
     if !failed {
-        match driver::select(&front.program, h.network.as_deref()) {
+        match driver::select(&front, h.network.as_deref()) {
             Err(d) => all.push(d),
             Ok(network) => {
                 if let Err(ds) = driver::lower(network, &front.db, h.max_order) {

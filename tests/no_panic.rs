@@ -106,7 +106,7 @@ fn check_text_round_trip(crn: &Crn) {
         crn.name,
         diagnostic::render_human(&front.db, &front.diagnostics, Color::Never)
     );
-    let network = driver::select(&front.program, None).expect("a .crn file is one network");
+    let network = driver::select(&front, None).expect("a .crn file is one network");
     let back = driver::lower(network, &front.db, None).expect("no order limit");
     check_crn(&back);
     assert_eq!(back.species.len(), crn.species.len(), "species count changed in\n{written}");
@@ -145,7 +145,7 @@ fn pipeline(fs: &MemoryFs, path: &str) -> Outcome {
         assert!(front.program.networks.is_empty(), "a failed front end returns no networks");
         return Outcome::Errors;
     }
-    match driver::select(&front.program, None) {
+    match driver::select(&front, None) {
         Ok(n) => assert!(front.program.networks.len() == 1 && n.name == front.program.networks[0].name),
         Err(d) => {
             assert!(front.program.networks.len() != 1);
@@ -830,7 +830,7 @@ fn mutations_reach_the_checks() {
 fn compile_one(fs: &MemoryFs, path: &str, network: &str) -> Crn {
     let front = driver::front_end(fs, Path::new(path));
     assert!(!front.has_errors(), "{:?}", front.diagnostics);
-    let n = driver::select(&front.program, Some(network)).expect("network exists");
+    let n = driver::select(&front, Some(network)).expect("network exists");
     driver::lower(n, &front.db, None).expect("no order limit")
 }
 

@@ -29,9 +29,26 @@ impl Env {
 /// Deepest expression nesting accepted.
 const MAX_DEPTH: usize = 256;
 
-/// Functions callable in expressions, with their arity.
-const FUNCTIONS: &[(&str, usize)] =
-    &[("exp", 1), ("ln", 1), ("log10", 1), ("sqrt", 1), ("abs", 1), ("min", 2), ("max", 2)];
+/// A function callable in expressions.
+struct Function {
+    name: &'static str,
+    /// The names of its arguments, for hints.
+    args: &'static [&'static str],
+    /// What it computes, for hints.
+    meaning: &'static str,
+    /// Its value, given exactly `args.len()` arguments.
+    apply: fn(&[f64]) -> f64,
+}
+
+const FUNCTIONS: &[Function] = &[
+    Function { name: "exp", args: &["x"], meaning: "e to the power x", apply: |v| v[0].exp() },
+    Function { name: "ln", args: &["x"], meaning: "the natural logarithm of x", apply: |v| v[0].ln() },
+    Function { name: "log10", args: &["x"], meaning: "the base-10 log of x", apply: |v| v[0].log10() },
+    Function { name: "sqrt", args: &["x"], meaning: "the square root of x", apply: |v| v[0].sqrt() },
+    Function { name: "abs", args: &["x"], meaning: "the absolute value of x", apply: |v| v[0].abs() },
+    Function { name: "min", args: &["a", "b"], meaning: "the smaller of a and b", apply: |v| v[0].min(v[1]) },
+    Function { name: "max", args: &["a", "b"], meaning: "the larger of a and b", apply: |v| v[0].max(v[1]) },
+];
 
 impl Checker<'_> {
     /// The value of a parameter, evaluating it (once) if needed.
@@ -91,7 +108,12 @@ impl Checker<'_> {
                 self.diags.push(
                     Diagnostic::error("E0207", format!("`{}` is a network, not a number", id.name))
                         .with_primary(id.span, "used as a value here")
-                        .with_secondary(def, "the network is defined here"),
+                        .with_secondary(def, "the network is defined here")
+                        .with_hint(format!(
+                            "a network cannot be used in an expression; did you mean a parameter \
+                             (`param k = ...;`), or `include {};` to add the network's reactions?",
+                            id.name
+                        )),
                 );
                 return None;
             }
@@ -175,46 +197,16 @@ impl Checker<'_> {
             }
             Expr::Call { function, args, span } => {
                 let values: Vec<Option<f64>> = args.iter().map(|a| self.eval_within(a, env)).collect();
-                let Some(&(_, arity)) = FUNCTIONS.iter().find(|(n, _)| *n == function.name) else {
-                    let names = FUNCTIONS.iter().map(|(n, _)| *n);
-                    self.diags.push(
-                        Diagnostic::error("E0208", format!("unknown function `{}`", function.name))
-                            .with_primary(function.span, "not a built-in function")
-                            .with_hint(did_you_mean(&function.name, names).unwrap_or_else(|| {
-                                format!(
-                                    "the functions are {}",
-                                    FUNCTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                                )
-                            })),
-                    );
+                let Some(f) = FUNCTIONS.iter().find(|f| f.name == function.name) else {
+                    self.diags.push(unknown_function(function));
                     return None;
                 };
-                if values.len() != arity {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E0208",
-                            format!(
-                                "`{}` takes {arity} argument{}, not {}",
-                                function.name,
-                                plural(arity),
-                                values.len()
-                            ),
-                        )
-                        .with_primary(*span, "wrong number of arguments"),
-                    );
+                if values.len() != f.args.len() {
+                    self.diags.push(wrong_arity(f, values.len(), *span));
                     return None;
                 }
                 let v: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
-                Some(match function.name.as_str() {
-                    "exp" => v[0].exp(),
-                    "ln" => v[0].ln(),
-                    "log10" => v[0].log10(),
-                    "sqrt" => v[0].sqrt(),
-                    "abs" => v[0].abs(),
-                    "min" => v[0].min(v[1]),
-                    "max" => v[0].max(v[1]),
-                    other => unreachable!("{other} is in FUNCTIONS"),
-                })
+                Some((f.apply)(&v))
             }
         }
     }
@@ -236,6 +228,24 @@ impl Checker<'_> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// E0208 for a call of a function that is not built in.
+fn unknown_function(function: &Ident) -> Diagnostic {
+    let names = FUNCTIONS.iter().map(|f| f.name);
+    let hint = did_you_mean(&function.name, names.clone())
+        .unwrap_or_else(|| format!("the functions are {}", names.collect::<Vec<_>>().join(", ")));
+    Diagnostic::error("E0208", format!("unknown function `{}`", function.name))
+        .with_primary(function.span, "not a built-in function")
+        .with_hint(hint)
+}
+
+/// E0208 for a call with the wrong number of arguments; the hint shows the signature.
+fn wrong_arity(f: &Function, given: usize, call: Span) -> Diagnostic {
+    let arity = f.args.len();
+    Diagnostic::error("E0208", format!("`{}` takes {arity} argument{}, not {given}", f.name, plural(arity)))
+        .with_primary(call, "wrong number of arguments")
+        .with_hint(format!("call it as `{}({})`, which is {}", f.name, f.args.join(", "), f.meaning))
 }
 
 /// E0302 for a value that is infinite or NaN.

@@ -47,6 +47,7 @@ pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program,
         evaluating: Vec::new(),
         used: HashSet::new(),
         networks: HashMap::new(),
+        including: Vec::new(),
         incomplete_files,
         diags,
     };
@@ -88,6 +89,8 @@ struct Checker<'w> {
     evaluating: Vec<ParamRef>,
     used: HashSet<ParamRef>,
     networks: HashMap<NetRef, NetState>,
+    /// Networks being checked, outermost first: an include chain, to name a cycle.
+    including: Vec<NetRef>,
     incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,
 }

@@ -25,7 +25,8 @@ enum Origin {
 
 /// Progress of checking one network.
 pub(super) enum NetState {
-    /// Being checked: meeting it again means an include cycle.
+    /// Being checked: it is on `Checker::including`, and meeting it again
+    /// means an include cycle.
     InProgress,
     Failed,
     Done(Box<ir::Network>),
@@ -55,6 +56,7 @@ impl Checker<'_> {
             return matches!(state, NetState::Done(_));
         }
         self.networks.insert(net, NetState::InProgress);
+        self.including.push(net);
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
@@ -119,6 +121,7 @@ impl Checker<'_> {
         };
         let ok = matches!(state, NetState::Done(_));
         self.networks.insert(net, state);
+        self.including.pop();
         ok
     }
 
@@ -218,7 +221,11 @@ impl Checker<'_> {
                 self.diags.push(
                     Diagnostic::error("E0207", format!("`{}` is a parameter, not a network", id.name))
                         .with_primary(id.span, "included here")
-                        .with_secondary(def, "the parameter is defined here"),
+                        .with_secondary(def, "the parameter is defined here")
+                        .with_hint(
+                            "`include` copies a network's species and reactions; a parameter is used \
+                             by writing its name in a rate or an initial value",
+                        ),
                 );
                 return None;
             }
@@ -238,10 +245,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if matches!(self.networks.get(&target), Some(NetState::InProgress)) {
+        if let Some(start) = self.including.iter().position(|&n| n == target) {
+            let mut names: Vec<&str> =
+                self.including[start..].iter().map(|&n| self.network_ast(n).name.name.as_str()).collect();
+            names.push(&id.name);
             self.diags.push(
                 Diagnostic::error("E0203", format!("network `{}` includes itself", id.name))
                     .with_primary(id.span, "this include closes a cycle")
+                    .with_note(format!("cycle: {}", names.join(" -> ")))
                     .with_hint("a network cannot contain itself, directly or through other includes"),
             );
             return None;
@@ -309,6 +320,8 @@ impl Checker<'_> {
         }
         let mut reactions = inner.reactions;
         for r in &mut reactions {
+            // Includes recorded inside `inner` are nested within this one.
+            r.included_at.insert(0, id.span);
             for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
                 if let Some(fresh) = rate.param.as_ref().and_then(|p| renames.get(p)) {
                     rate.param = Some(fresh.clone());
@@ -330,6 +343,7 @@ impl Checker<'_> {
             forward,
             reverse,
             span: r.span,
+            included_at: Vec::new(),
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {

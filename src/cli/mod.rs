@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crnc::backend;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
-use crnc::driver::{self, FrontEnd};
+use crnc::driver::{self, FrontEnd, InputKind};
 use crnc::source::{RealFs, SourceDb};
 
 const EXAMPLES: &str = "\
@@ -170,7 +170,8 @@ fn run(cli: Cli) -> i32 {
 /// list), written only when the whole front end accepted it.
 fn import(args: &ImportArgs) -> i32 {
     let (front, reporter) = start(&args.common);
-    let crnl = match (front.translation, crn_of(&front, &args.common)) {
+    let translated = matches!(InputKind::of(&args.common.file), InputKind::BioNetGen | InputKind::Sbml);
+    let crnl = match (front.root.filter(|_| translated), crn_of(&front, &args.common)) {
         (_, Err(errors)) => return finish(&reporter, &front.db, front.diagnostics, Some(errors)),
         (Some(file), Ok(_)) => front.db.get(file).text.clone(),
         (None, Ok(crn)) => front.program.networks[&crn.name].to_string(),
@@ -255,7 +256,7 @@ pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagn
     if front.has_errors() {
         return Err(Vec::new());
     }
-    let network = driver::select(&front.program, common.network.as_deref()).map_err(|d| vec![d])?;
+    let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
     driver::lower(network, &front.db, common.max_order)
 }
 

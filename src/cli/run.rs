@@ -80,7 +80,7 @@ pub fn run(args: &RunArgs) -> i32 {
         Ok(crn) => crn,
         Err(errors) => return fail(front, errors),
     };
-    let network = driver::select(&front.program, args.common.network.as_deref()).expect("selected in crn_of");
+    let network = driver::select(&front, args.common.network.as_deref()).expect("selected in crn_of");
     let overrides = SimSpec {
         method: args.method.map(|m| match m {
             MethodArg::Ode => Method::Ode,

@@ -9,9 +9,11 @@ use crate::source::{SourceDb, Span};
 pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
     let origin = |span: Span| Origin {
         span: Some(span),
+        included_at: Vec::new(),
         location: Some(db.location(span)),
         pass: "source".to_string(),
     };
+    let reaction_origin = |r: &ir::Reaction| Origin { included_at: r.included_at.clone(), ..origin(r.span) };
     let ids: HashMap<&str, SpeciesId> =
         network.species.keys().enumerate().map(|(i, n)| (n.as_str(), SpeciesId(i as u32))).collect();
     let species = network
@@ -45,7 +47,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
             rate_param: param_index(&r.forward),
             partner: None,
             label: r.label.clone(),
-            origin: origin(r.span),
+            origin: reaction_origin(r),
         };
         match &r.reverse {
             None => reactions.push(forward),
@@ -58,7 +60,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
                     rate_param: param_index(rev),
                     partner: Some(Partner::Forward(at)),
                     label: r.label.as_ref().map(|l| format!("{l}_reverse")),
-                    origin: origin(r.span),
+                    origin: reaction_origin(r),
                 };
                 reactions.push(Reaction { partner: Some(Partner::Reverse(at + 1)), ..forward });
                 reactions.push(reverse);

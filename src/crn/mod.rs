@@ -55,6 +55,10 @@ pub struct Origin {
     /// The source span, for diagnostics (absent for inputs without spans).
     #[serde(skip)]
     pub span: Option<Span>,
+    /// The `include` statements that brought the element into the network,
+    /// outermost first, for diagnostics (reactions only so far).
+    #[serde(skip)]
+    pub included_at: Vec<Span>,
     /// `file:line:col` of the span, for backends that print origins.
     pub location: Option<String>,
     /// The pass that created the element (`source` for what the user wrote).

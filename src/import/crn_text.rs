@@ -231,7 +231,15 @@ impl Reader {
         };
         let forward = rate(0);
         let reverse = reversible.then(|| rate(1));
-        let reaction = ir::Reaction { label: None, reactants, products, forward, reverse, span };
+        let reaction = ir::Reaction {
+            label: None,
+            reactants,
+            products,
+            forward,
+            reverse,
+            span,
+            included_at: Vec::new(),
+        };
         self.network.reactions.extend(reaction.without_zero_rates());
     }
 
