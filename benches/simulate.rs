@@ -8,7 +8,11 @@
 //! `CRNC_BENCH_NETWORKS=multistate,egfr_net` picks networks (default: all five);
 //! `CRNC_BENCH_ROADRUNNER=multistate,multisite2,egfr_net` picks where libRoadRunner
 //! runs too (default: those three: its load takes minutes on BCR and more on fceri_gamma2).
-//! crnc reads the BioNetGen `.net` file, libRoadRunner the SBML `.xml` of the same network.
+//! libRoadRunner scales the absolute tolerance by each species' initial value;
+//! crnc runs twice, at the plain atol and at libRoadRunner's per-species
+//! vector, and the ratios compare the matched runs.
+//! Both read the same SBML file (the network's `.xml`, decompressed into a
+//! temporary directory first), so load times compare like with like.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, OdeOptions};
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
-use crnc::source::MemoryFs;
+use crnc::source::RealFs;
 
 const END_TIMES: [f64; 3] = [10.0, 100.0, 1000.0];
 const ALL: [&str; 5] = ["multistate", "multisite2", "egfr_net", "BCR", "fceri_gamma2"];
@@ -39,11 +43,19 @@ fn read(path: &Path) -> Option<String> {
     Some(text)
 }
 
-fn load(name: &str, text: &str) -> Crn {
-    let path = format!("{name}.net");
-    let fs = MemoryFs::new().with(&path, text);
-    let front = driver::front_end(&fs, Path::new(&path));
-    assert!(!front.has_errors(), "{name}: {:?}", front.diagnostics.first());
+/// The network's SBML, as one plain file both simulators read.
+fn sbml_file(name: &str) -> Option<PathBuf> {
+    let text = read(&bench_dir().join(format!("{name}.xml")))?;
+    let dir = std::env::temp_dir().join(format!("crnc-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = dir.join(format!("{name}.xml"));
+    std::fs::write(&file, text).ok()?;
+    Some(file)
+}
+
+fn load(file: &Path) -> Crn {
+    let front = driver::front_end(&RealFs, file);
+    assert!(!front.has_errors(), "{}: {:?}", file.display(), front.diagnostics.first());
     driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit")
 }
 
@@ -87,22 +99,15 @@ fn ssa_rate(crn: &Crn) -> Option<(f64, &'static str)> {
     }
 }
 
-fn roadrunner(python: &str, name: &str, repeats: usize, gillespie: bool) -> Option<serde_json::Value> {
-    let xml = bench_dir().join(format!("{name}.xml"));
-    let text = read(&xml)?;
-    let dir = std::env::temp_dir().join(format!("crnc-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok()?;
-    let file = dir.join(format!("{name}.xml"));
-    std::fs::write(&file, text).ok()?;
+fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Option<serde_json::Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/roadrunner_bench.py");
     let ends = END_TIMES.map(|t| t.to_string()).join(",");
     let mut cmd = std::process::Command::new(python);
-    cmd.arg(script).arg(&file).args(["1e-6", "1e-9", &ends, &repeats.to_string()]);
+    cmd.arg(script).arg(file).args(["1e-6", "1e-9", &ends, &repeats.to_string()]);
     if gillespie {
         cmd.arg("100");
     }
     let out = cmd.output().ok()?;
-    let _ = std::fs::remove_dir_all(&dir);
     serde_json::from_slice(&out.stdout).ok()
 }
 
@@ -111,29 +116,40 @@ fn main() {
     let with_rr = list("CRNC_BENCH_ROADRUNNER", &["multistate", "multisite2", "egfr_net"]);
     let python = std::env::var("CRNC_PYTHON").ok();
     println!(
-        "| network | species | reactions | crnc load (s) | libRoadRunner load (s) | t | crnc sim (ms) | libRoadRunner sim (ms) | sim ratio rr/crnc | end-to-end ratio rr/crnc |"
+        "| network | species | reactions | crnc load (s) | libRoadRunner load (s) | t | crnc sim (ms) | crnc sim, rr's atol (ms) | libRoadRunner sim (ms) | sim ratio rr/crnc | end-to-end ratio rr/crnc |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut ssa_rows = Vec::new();
     for name in &networks {
-        let Some(text) = read(&bench_dir().join(format!("{name}.net"))) else {
+        let Some(file) = sbml_file(name) else {
             println!("| {name} | (missing) |");
             continue;
         };
-        let (load_s, crn) = best_of(1, || load(name, &text));
+        let (load_s, crn) = best_of(1, || load(&file));
         let kin = Kinetics::new(&crn);
         let x0 = crn.initial_concentrations();
         let repeats = if crn.reactions.len() > 10_000 { 1 } else { 3 };
         let rr = match &python {
-            Some(py) if with_rr.contains(name) => roadrunner(py, name, repeats, name == "multistate"),
+            Some(py) if with_rr.contains(name) => roadrunner(py, &file, repeats, name == "multistate"),
             _ => None,
         };
         let rr_load = rr.as_ref().and_then(|v| v["load"].as_f64());
+        // libRoadRunner's own per-species absolute tolerances, by species name.
+        let matched: Option<Vec<f64>> = rr
+            .as_ref()
+            .and_then(|v| crn.species.iter().map(|s| v["atol"][s.name.as_str()].as_f64()).collect());
         for t_end in END_TIMES {
-            let opts = OdeOptions::default();
-            let (sim_s, result) = best_of(repeats, || ode::solve(&kin, &x0, &[0.0, t_end], &opts));
-            let sim = match result {
-                Ok(_) => format!("{:.3}", sim_s * 1e3),
+            let solve = |species_atol: Option<Vec<f64>>| {
+                let opts = OdeOptions { species_atol, ..OdeOptions::default() };
+                best_of(repeats, || ode::solve(&kin, &x0, &[0.0, t_end], &opts))
+            };
+            let (plain_s, plain) = solve(None);
+            let (sim_s, result) = match &matched {
+                Some(v) => solve(Some(v.clone())),
+                None => (plain_s, plain.clone()),
+            };
+            let ms = |s: f64, r: &Result<_, ode::OdeError>| match r {
+                Ok(_) => format!("{:.3}", s * 1e3),
                 Err(e) => format!("failed: {e}"),
             };
             let rr_sim = rr.as_ref().and_then(|v| v["simulate"][format!("{t_end}")].as_f64());
@@ -144,16 +160,19 @@ fn main() {
                 (Some(l), Some(s)) => format!("{:.1}x", (l + s) / (load_s + sim_s)),
                 _ => "-".to_string(),
             };
+            let matched_ms = if matched.is_some() { ms(sim_s, &result) } else { "-".to_string() };
             println!(
-                "| {name} | {} | {} | {load_s:.3} | {} | {t_end} | {sim} | {} | {ratio} | {e2e} |",
+                "| {name} | {} | {} | {load_s:.3} | {} | {t_end} | {} | {matched_ms} | {} | {ratio} | {e2e} |",
                 crn.species.len(),
                 crn.reactions.len(),
                 seconds(rr_load),
+                ms(plain_s, &plain),
                 millis(rr_sim)
             );
         }
         let peer = rr.as_ref().and_then(|v| v["gillespie_events_per_second"].as_f64());
         ssa_rows.push((name.clone(), ssa_rate(&crn), peer));
+        let _ = std::fs::remove_file(&file);
     }
     println!();
     println!("| network | crnc SSA method | crnc events/s | libRoadRunner gillespie events/s | ratio |");

@@ -122,8 +122,9 @@ fn tighter_rtol_gives_smaller_errors_on_growth_and_decay() {
             let opts = OdeOptions { rtol, atol: 1e-14, ..OdeOptions::default() };
             let x = column(crn, &solve_with(crn, &[0.0, t_end], &opts), "A")[1];
             let relative = (x - exact).abs() / exact;
-            // Local errors of rtol add up to a global error of ~20 rtol over these ten time constants.
-            assert!(relative < 50.0 * rtol, "rtol {rtol}: relative error {relative}");
+            // Local errors of rtol add up over these ten time constants: CVODE (libRoadRunner 2.10)
+            // ends 24-82 rtol away on these two problems at these tolerances.
+            assert!(relative < 100.0 * rtol, "rtol {rtol}: relative error {relative}");
             errors.push(relative);
         }
         assert!(errors[2] < errors[1] && errors[1] < errors[0], "errors do not shrink with rtol: {errors:?}");

