@@ -176,7 +176,7 @@ impl fmt::Display for Network {
                 Quantity::Concentration => "species",
                 Quantity::Amount => "species amount",
             };
-            writeln!(f, "  {kind} {} = {};", s.name, s.initial)?;
+            writeln!(f, "  {kind} {} = {};", crnl_name(&s.name), s.initial)?;
         }
         for p in self.params.values() {
             writeln!(f, "  param {} = {};", p.name, p.value)?;
@@ -223,7 +223,8 @@ impl fmt::Display for SimSpec {
             writeln!(f, "    seed = {seed};")?;
         }
         if !self.plot.is_empty() {
-            writeln!(f, "    plot = [{}];", self.plot.join(", "))?;
+            let plot: Vec<String> = self.plot.iter().map(|p| crnl_name(p).into_owned()).collect();
+            writeln!(f, "    plot = [{}];", plot.join(", "))?;
         }
         writeln!(f, "  }}")
     }
@@ -243,7 +244,7 @@ impl fmt::Display for Side<'_> {
             if *n != 1 {
                 write!(f, "{n} ")?;
             }
-            write!(f, "{name}")?;
+            write!(f, "{}", crnl_name(name))?;
         }
         Ok(())
     }
@@ -257,5 +258,15 @@ impl fmt::Display for RateText<'_> {
             Some(p) => write!(f, "{p}"),
             None => write!(f, "{}", self.0.value),
         }
+    }
+}
+
+/// A name as crnl source: generated names (`x[0]`, `dot1.y`) and keywords
+/// are written in backquotes, which the lexer reads back as one identifier.
+pub fn crnl_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let (tokens, errors) = crate::syntax::lexer::lex(crate::source::FileId(0), name);
+    match tokens.as_slice() {
+        [(_, crate::syntax::lexer::Tok::Ident(id), _)] if errors.is_empty() && *id == name => name.into(),
+        _ => format!("`{name}`").into(),
     }
 }

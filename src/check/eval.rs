@@ -18,7 +18,7 @@ pub enum Env {
 }
 
 impl Env {
-    fn file(self) -> FileId {
+    pub fn file(self) -> FileId {
         match self {
             Env::File(f) => f,
             Env::Network(n) => n.file,
@@ -78,7 +78,11 @@ impl Checker<'_> {
             ParamRef::Local { net, .. } => Env::Network(net),
         };
         self.evaluating.push(r);
+        // A parameter means one number wherever it is used: loop variables and
+        // module arguments in force at the use must not leak into it.
+        let numbers = std::mem::take(&mut self.numbers);
         let value = self.eval(expr, env);
+        self.numbers = numbers;
         self.evaluating.pop();
         if self.values.get(&r) == Some(&None) {
             return None; // poisoned by a cycle found below us
@@ -93,6 +97,12 @@ impl Checker<'_> {
         });
         self.values.insert(r, value);
         value
+    }
+
+    /// A compile-time number bound where the expression is: a loop variable
+    /// or a module parameter of the body being expanded (innermost wins).
+    pub(super) fn number_in_scope(&self, name: &str) -> Option<f64> {
+        self.numbers.last()?.iter().rev().find(|(n, _)| n == name).map(|&(_, v)| v)
     }
 
     /// Looks a name up as a parameter.
@@ -112,6 +122,18 @@ impl Checker<'_> {
                         .with_hint(format!(
                             "a network cannot be used in an expression; did you mean a parameter \
                              (`param k = ...;`), or `include {};` to add the network's reactions?",
+                            id.name
+                        )),
+                );
+                return None;
+            }
+            Some(&Def::Module(_, def)) => {
+                self.diags.push(
+                    Diagnostic::error("E0207", format!("`{}` is a module, not a number", id.name))
+                        .with_primary(id.span, "used as a value here")
+                        .with_secondary(def, "the module is defined here")
+                        .with_hint(format!(
+                            "instantiate it in its own statement: `y = {}(inputs);`",
                             id.name
                         )),
                 );
@@ -179,9 +201,23 @@ impl Checker<'_> {
         match expr {
             Expr::Number { text, span } => self.number(text, *span),
             Expr::Name(id) => {
+                if let Some(v) = self.number_in_scope(&id.name) {
+                    return Some(v);
+                }
                 let r = self.resolve_param(id, env)?;
                 self.used.insert(r);
                 self.param(r)
+            }
+            Expr::Index { name, span, .. } => {
+                self.diags.push(
+                    Diagnostic::error("E0207", format!("`{}[...]` is a species, not a number", name.name))
+                        .with_primary(*span, "an array element used as a value")
+                        .with_hint(
+                            "rates and initial values are numbers fixed at compile time; to make a rate \
+                             depend on a species, add it as a catalyst on both sides of the reaction",
+                        ),
+                );
+                None
             }
             Expr::Neg { operand, .. } => self.eval_within(operand, env).map(|v| -v),
             Expr::Binary { op, lhs, rhs, .. } => {
@@ -195,7 +231,18 @@ impl Checker<'_> {
                     BinOp::Pow => a.powf(b),
                 })
             }
-            Expr::Call { function, args, span } => {
+            Expr::Call { function, params, span, .. } if !params.is_empty() => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0207",
+                        format!("`{}[...](...)` instantiates a module", function.name),
+                    )
+                    .with_primary(*span, "a module instance used as a value")
+                    .with_hint("instantiate modules in their own statement: `y = module[params](inputs);`"),
+                );
+                None
+            }
+            Expr::Call { function, args, span, .. } => {
                 let values: Vec<Option<f64>> = args.iter().map(|a| self.eval_within(a, env)).collect();
                 let Some(f) = FUNCTIONS.iter().find(|f| f.name == function.name) else {
                     self.diags.push(unknown_function(function));

@@ -5,6 +5,7 @@
 //! and reports all problems of all loaded files in one run. Warnings are only
 //! given for the root file: imported libraries are not the user's to tidy.
 
+mod elaborate;
 mod eval;
 mod network;
 mod scope;
@@ -48,6 +49,8 @@ pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program,
         used: HashSet::new(),
         networks: HashMap::new(),
         including: Vec::new(),
+        numbers: Vec::new(),
+        instantiating: Vec::new(),
         incomplete_files,
         diags,
     };
@@ -91,6 +94,11 @@ struct Checker<'w> {
     networks: HashMap<NetRef, NetState>,
     /// Networks being checked, outermost first: an include chain, to name a cycle.
     including: Vec<NetRef>,
+    /// Compile-time numbers of the bodies being expanded (loop variables,
+    /// module parameters), one list per body, innermost body last.
+    numbers: Vec<Vec<(String, f64)>>,
+    /// Modules being instantiated, outermost first, to catch recursion.
+    instantiating: Vec<scope::ModRef>,
     incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,
 }
@@ -104,6 +112,13 @@ impl<'w> Checker<'w> {
         match &self.ws.file(net.file).ast.items[net.item] {
             Item::Network(n) => n,
             _ => unreachable!("a NetRef always points at a network item"),
+        }
+    }
+
+    fn module_ast(&self, m: scope::ModRef) -> &'w ast::Module {
+        match &self.ws.file(m.file).ast.items[m.item] {
+            Item::Module(module) => module,
+            _ => unreachable!("a ModRef always points at a module item"),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::ir::{self, MAX_COEFFICIENT, RateLaw};
 use crate::source::Span;
 use crate::syntax::ast::{self, Complex, Direction, Expr, Statement};
 
+use super::elaborate::Frame;
 use super::eval::{Env, not_finite};
 use super::scope::{Def, NetRef, ParamRef, duplicate};
 use super::{Checker, unused_param};
@@ -18,9 +19,14 @@ const SETTINGS: &[&str] = &["rate_law", "volume"];
 
 /// Where a species of the network came from.
 #[derive(Clone, Copy, PartialEq)]
-enum Origin {
+pub(super) enum SpeciesOrigin {
+    /// Declared by the network itself.
     Declared,
     Included(Span),
+    /// Declared by binding a module instance's output.
+    Output,
+    /// Declared inside a module instance (`dot1.h`).
+    Generated,
 }
 
 /// Progress of checking one network.
@@ -32,17 +38,54 @@ pub(super) enum NetState {
     Done(Box<ir::Network>),
 }
 
-struct Builder {
+pub(super) struct Builder {
     /// An include failed, so species may be missing for reasons already reported.
-    incomplete: bool,
+    pub incomplete: bool,
     rate_law: RateLaw,
     volume: f64,
-    species: IndexMap<String, (ir::Species, Origin)>,
+    pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
     params: IndexMap<String, ir::Param>,
-    reactions: Vec<ir::Reaction>,
+    /// Names of the module instances made so far (`dot1`, `outer.dot1`).
+    instances: HashSet<String>,
+}
+
+impl Builder {
+    /// Adds a species; declaring an included species sets its initial value here.
+    pub fn declare(
+        &mut self,
+        checker: &mut Checker,
+        name: &str,
+        species: ir::Species,
+        origin: SpeciesOrigin,
+    ) {
+        match self.species.get_mut(name) {
+            None => {
+                self.species.insert(name.to_string(), (species, origin));
+            }
+            Some(slot @ (_, SpeciesOrigin::Included(_))) => *slot = (species, origin),
+            Some((first, _)) => {
+                let first = first.span;
+                checker.diags.push(duplicate(name, species.span, first));
+            }
+        }
+    }
+
+    /// A fresh instance name: the module's name and the first free number.
+    pub fn instance_name(&mut self, prefix: &str, module: &str) -> String {
+        let name = (1..)
+            .map(|i| format!("{prefix}{module}{i}"))
+            .find(|n| !self.instances.contains(n))
+            .expect("some number is free");
+        self.instances.insert(name.clone());
+        name
+    }
 }
 
 impl Checker<'_> {
+    pub(super) fn is_module(&self, env: Env, name: &str) -> bool {
+        matches!(self.scopes[&env.file()].get(name), Some(Def::Module(..)))
+    }
+
     pub(super) fn declares_species(&self, net: NetRef, name: &str) -> bool {
         self.network_ast(net).statements.iter().any(|s| match s {
             Statement::Species(d) => d.entries.iter().any(|e| e.name.name == name),
@@ -67,32 +110,23 @@ impl Checker<'_> {
             volume,
             species: IndexMap::new(),
             params: IndexMap::new(),
-            reactions: Vec::new(),
+            instances: HashSet::new(),
         };
 
-        // Species and includes first, so reactions may name species declared below them.
-        let mut included: Vec<(usize, Vec<ir::Reaction>)> = Vec::new();
+        // Includes first, so the network's own declarations may override
+        // their initial values; reactions come out in statement order.
+        let mut groups: Vec<Vec<ir::Reaction>> = vec![Vec::new(); ast.statements.len()];
         for (i, statement) in ast.statements.iter().enumerate() {
-            match statement {
-                Statement::Species(decl) => self.declare_species(&mut b, decl, env),
-                Statement::Include(id) => match self.include(&mut b, net, id) {
-                    Some(reactions) => included.push((i, reactions)),
+            if let Statement::Include(id) = statement {
+                match self.include(&mut b, net, id) {
+                    Some(reactions) => groups[i] = reactions,
                     None => b.incomplete = true,
-                },
-                _ => {}
+                }
             }
         }
-        let mut included = included.into_iter().peekable();
-        for (i, statement) in ast.statements.iter().enumerate() {
-            if let Statement::Reaction(r) = statement
-                && let Some(reaction) = self.reaction(&mut b, r, env)
-            {
-                b.reactions.push(reaction);
-            }
-            if let Some((_, reactions)) = included.next_if(|(at, _)| *at == i) {
-                b.reactions.extend(reactions);
-            }
-        }
+        let mut frame = Frame::network(env);
+        self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
+        let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
 
         let simulate = self.simulate_spec(
             ast,
@@ -103,7 +137,7 @@ impl Checker<'_> {
         // After an error some reactions are missing, so "unused" would be noise.
         let clean = self.error_count() == errors_before && !b.incomplete;
         if self.is_root(net.file) && clean {
-            self.warn_unused_in_network(&b, net);
+            self.warn_unused_in_network(&b, &reactions, net);
         }
         let state = if clean {
             NetState::Done(Box::new(ir::Network {
@@ -113,7 +147,7 @@ impl Checker<'_> {
                 volume: b.volume,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
-                reactions: b.reactions,
+                reactions,
                 simulate,
             }))
         } else {
@@ -133,7 +167,22 @@ impl Checker<'_> {
         let mut seen: IndexMap<String, Span> = IndexMap::new();
         let (mut rate_law, mut volume) = (RateLaw::MassAction, 1.0);
         for statement in &ast.statements {
-            let Statement::Setting { name, value } = statement else { continue };
+            let Statement::Assign { targets, value, span } = statement else { continue };
+            if matches!(value, Expr::Call { function, .. } if self.is_module(env, &function.name)) {
+                continue; // an instance, expanded with the body
+            }
+            let [ast::SpeciesRef { name, indices, .. }] = targets.as_slice() else {
+                self.diags.push(
+                    Diagnostic::error("E0211", "only a module instance can bind several species or none")
+                        .with_primary(*span, "not a setting and not a module instance")
+                        .with_hint("a setting is `name = value;`; an instance is `y = module(inputs);`"),
+                );
+                continue;
+            };
+            if !indices.is_empty() {
+                self.diags.push(unknown_setting("network", name, SETTINGS));
+                continue;
+            }
             if let Some(&first) = seen.get(&name.name) {
                 self.diags.push(duplicate(&name.name, name.span, first));
                 continue;
@@ -168,33 +217,7 @@ impl Checker<'_> {
         (rate_law, volume)
     }
 
-    fn declare_species(&mut self, b: &mut Builder, decl: &ast::SpeciesDecl, env: Env) {
-        for entry in &decl.entries {
-            let initial = match &entry.initial {
-                None => Some(0.0),
-                Some(expr) => self.initial_value(&entry.name.name, expr, env),
-            };
-            let species = ir::Species {
-                name: entry.name.name.clone(),
-                initial: initial.unwrap_or(0.0),
-                quantity: decl.quantity,
-                span: entry.name.span,
-            };
-            match b.species.get_mut(&entry.name.name) {
-                None => {
-                    b.species.insert(entry.name.name.clone(), (species, Origin::Declared));
-                }
-                // Declaring an included species sets its initial value here.
-                Some(slot @ (_, Origin::Included(_))) => *slot = (species, Origin::Declared),
-                Some((first, Origin::Declared)) => {
-                    let first = first.span;
-                    self.diags.push(duplicate(&entry.name.name, entry.name.span, first));
-                }
-            }
-        }
-    }
-
-    fn initial_value(&mut self, name: &str, expr: &Expr, env: Env) -> Option<f64> {
+    pub(super) fn initial_value(&mut self, name: &str, expr: &Expr, env: Env) -> Option<f64> {
         let v = self.eval(expr, env)?;
         if !v.is_finite() {
             self.diags.push(not_finite(&format!("the initial value of `{name}`"), expr.span(), v));
@@ -217,6 +240,18 @@ impl Checker<'_> {
     fn include(&mut self, b: &mut Builder, net: NetRef, id: &ast::Ident) -> Option<Vec<ir::Reaction>> {
         let target = match self.scopes[&net.file].get(&id.name) {
             Some(&Def::Network(target, _)) => target,
+            Some(&Def::Module(_, def)) => {
+                self.diags.push(
+                    Diagnostic::error("E0207", format!("`{}` is a module, not a network", id.name))
+                        .with_primary(id.span, "included here")
+                        .with_secondary(def, "the module is defined here")
+                        .with_hint(format!(
+                            "a module is instantiated, not included: `y = {}(inputs);`",
+                            id.name
+                        )),
+                );
+                return None;
+            }
             Some(&Def::Param(_, def)) => {
                 self.diags.push(
                     Diagnostic::error("E0207", format!("`{}` is a parameter, not a network", id.name))
@@ -282,10 +317,10 @@ impl Checker<'_> {
         for (name, s) in inner.species {
             match b.species.get(&name) {
                 None => {
-                    b.species.insert(name, (s, Origin::Included(id.span)));
+                    b.species.insert(name, (s, SpeciesOrigin::Included(id.span)));
                 }
-                Some((_, Origin::Declared)) => {}
-                Some((prev, Origin::Included(prev_at))) => {
+                Some((_, SpeciesOrigin::Declared | SpeciesOrigin::Output | SpeciesOrigin::Generated)) => {}
+                Some((prev, SpeciesOrigin::Included(prev_at))) => {
                     if prev.initial != s.initial || prev.quantity != s.quantity {
                         self.diags.push(
                             Diagnostic::error(
@@ -331,10 +366,15 @@ impl Checker<'_> {
         Some(reactions)
     }
 
-    fn reaction(&mut self, b: &mut Builder, r: &ast::Reaction, env: Env) -> Option<ir::Reaction> {
-        let reactants = self.complex(b, &r.reactants);
-        let products = self.complex(b, &r.products);
-        let rates = self.rates(b, r, env);
+    pub(super) fn reaction(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        r: &ast::Reaction,
+    ) -> Option<ir::Reaction> {
+        let reactants = self.complex(b, frame, &r.reactants);
+        let products = self.complex(b, frame, &r.products);
+        let rates = self.rates(b, r, frame.env);
         let (reactants, products, (forward, reverse)) = (reactants?, products?, rates?);
         let reaction = ir::Reaction {
             label: r.label.as_ref().map(|l| l.name.clone()),
@@ -356,7 +396,7 @@ impl Checker<'_> {
         Some(reaction)
     }
 
-    fn complex(&mut self, b: &Builder, c: &Complex) -> Option<Vec<(String, u32)>> {
+    fn complex(&mut self, b: &Builder, frame: &Frame, c: &Complex) -> Option<Vec<(String, u32)>> {
         match c {
             Complex::Empty { .. } => Some(Vec::new()),
             Complex::Number { text, .. } if text.parse::<f64>() == Ok(0.0) => Some(Vec::new()),
@@ -378,14 +418,11 @@ impl Checker<'_> {
                         None => Some(1),
                         Some((text, span)) => self.coefficient(text, *span),
                     };
-                    let known = b.species.contains_key(&t.species.name);
-                    if !known {
-                        self.undefined_species(b, &t.species);
-                    }
-                    match n {
-                        Some(n) if known => match out.iter_mut().find(|(s, _)| *s == t.species.name) {
+                    let species = self.species_ref(b, frame, &t.species);
+                    match (n, species) {
+                        (Some(n), Some(name)) => match out.iter_mut().find(|(s, _)| *s == name) {
                             Some((_, m)) => *m = m.saturating_add(n),
-                            None => out.push((t.species.name.clone(), n)),
+                            None => out.push((name, n)),
                         },
                         _ => ok = false,
                     }
@@ -429,21 +466,6 @@ impl Checker<'_> {
             return None;
         }
         Some(value as u32)
-    }
-
-    fn undefined_species(&mut self, b: &Builder, id: &ast::Ident) {
-        // A failed include, import or declaration was already reported; what
-        // it would have declared is not "undefined" a second time.
-        if b.incomplete || self.incomplete_files.contains(&id.span.file) {
-            return;
-        }
-        let mut d = Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
-            .with_primary(id.span, "not declared in this network");
-        let names = b.species.keys().map(String::as_str);
-        d = d.with_hint(
-            did_you_mean(&id.name, names).unwrap_or_else(|| format!("declare it: `species {};`", id.name)),
-        );
-        self.diags.push(d);
     }
 
     fn rates(
@@ -507,7 +529,8 @@ impl Checker<'_> {
         }
         // A rate written as one parameter's name keeps that name for export,
         // unless an included network already took the name for another value.
-        let param = expr.as_name().and_then(|id| {
+        let global = expr.as_name().filter(|id| self.number_in_scope(&id.name).is_none());
+        let param = global.and_then(|id| {
             let r = self.resolve_param(id, env)?;
             let span = self.param_ast(r).0.span;
             match b.params.get(&id.name) {
@@ -522,15 +545,14 @@ impl Checker<'_> {
         Some(ir::Rate { value, param })
     }
 
-    fn warn_unused_in_network(&mut self, b: &Builder, net: NetRef) {
-        let used: HashSet<&str> = b
-            .reactions
+    fn warn_unused_in_network(&mut self, b: &Builder, reactions: &[ir::Reaction], net: NetRef) {
+        let used: HashSet<&str> = reactions
             .iter()
             .flat_map(|r| r.reactants.iter().chain(&r.products))
             .map(|(n, _)| n.as_str())
             .collect();
         for (name, (s, origin)) in &b.species {
-            if *origin == Origin::Declared && !used.contains(name.as_str()) {
+            if *origin == SpeciesOrigin::Declared && !used.contains(name.as_str()) {
                 self.diags.push(
                     Diagnostic::warning("W0001", format!("species `{name}` takes part in no reaction"))
                         .with_primary(s.span, "declared here")

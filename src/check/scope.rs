@@ -14,6 +14,13 @@ pub struct NetRef {
     pub item: usize,
 }
 
+/// A module: the file that defines it and its index among that file's items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModRef {
+    pub file: FileId,
+    pub item: usize,
+}
+
 /// A parameter definition, located by AST indices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ParamRef {
@@ -26,12 +33,13 @@ pub enum ParamRef {
 pub enum Def {
     Param(ParamRef, Span),
     Network(NetRef, Span),
+    Module(ModRef, Span),
 }
 
 impl Def {
     pub fn span(self) -> Span {
         match self {
-            Def::Param(_, s) | Def::Network(_, s) => s,
+            Def::Param(_, s) | Def::Network(_, s) | Def::Module(_, s) => s,
         }
     }
 }
@@ -75,6 +83,9 @@ fn own_definitions(file: FileId, items: &[Item], diags: &mut Vec<Diagnostic>) ->
             Item::Import(_) => continue,
             Item::Network(n) => {
                 vec![(n.name.name.as_str(), Def::Network(NetRef { file, item }, n.name.span))]
+            }
+            Item::Module(m) => {
+                vec![(m.name.name.as_str(), Def::Module(ModRef { file, item }, m.name.span))]
             }
             Item::Param(p) => p
                 .entries

@@ -20,6 +20,7 @@ pub enum Item {
     Import(Import),
     Param(ParamDecl),
     Network(Network),
+    Module(Module),
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -43,16 +44,49 @@ pub struct Network {
     pub span: Span,
 }
 
+/// `module name[params](inputs) -> outputs { statements }`: a reusable
+/// circuit, expanded where it is instantiated.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Module {
+    pub name: Ident,
+    /// Compile-time numbers, with optional defaults: `[n, k = 1]`.
+    pub params: Vec<(Ident, Option<Expr>)>,
+    /// Species the caller passes in.
+    pub inputs: Vec<Port>,
+    /// Species the module makes, bound to names at the call.
+    pub outputs: Vec<Port>,
+    pub statements: Vec<Statement>,
+    pub span: Span,
+}
+
+/// A species port of a module: a scalar, or an array `w[n]`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Port {
+    pub name: Ident,
+    pub size: Option<Expr>,
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub enum Statement {
     Species(SpeciesDecl),
     Param(ParamDecl),
     Reaction(Reaction),
     Include(Ident),
-    /// `name = value;` network setting, e.g. `rate_law = combinatoric;`
-    Setting {
-        name: Ident,
+    /// `name = value;` is a network setting (`rate_law = combinatoric;`);
+    /// `y = module(...);` instantiates a module and binds its outputs to the
+    /// targets.
+    Assign {
+        targets: Vec<SpeciesRef>,
         value: Expr,
+        span: Span,
+    },
+    /// `for i in start..end { body }`, `end` excluded.
+    For {
+        var: Ident,
+        start: Expr,
+        end: Expr,
+        body: Vec<Statement>,
+        span: Span,
     },
     /// `simulate { t_end = 100; plot = [X, Y]; }`: how `crnc run` simulates.
     Simulate {
@@ -90,7 +124,26 @@ pub struct SpeciesDecl {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SpeciesEntry {
     pub name: Ident,
-    pub initial: Option<Expr>,
+    /// `x[n]` declares an array `x[0]` .. `x[n-1]`.
+    pub size: Option<Expr>,
+    pub initial: Option<Initial>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum Initial {
+    /// One value (for every element of an array).
+    Value(Expr),
+    /// One value per element: `= [1, 2, 3]`.
+    List(Vec<Expr>, Span),
+}
+
+/// A species named in a reaction or a call: `x`, `x[i + 1]`, `dot1.y`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SpeciesRef {
+    pub name: Ident,
+    /// At most one, checked later: the parser shares brackets with module calls.
+    pub indices: Vec<Expr>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -135,7 +188,7 @@ pub enum Complex {
 pub struct Term {
     /// The coefficient as written (`2` in `2X`), if any.
     pub coefficient: Option<(String, Span)>,
-    pub species: Ident,
+    pub species: SpeciesRef,
     pub span: Span,
 }
 
@@ -150,11 +203,35 @@ pub enum BinOp {
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub enum Expr {
-    Number { text: String, span: Span },
+    Number {
+        text: String,
+        span: Span,
+    },
     Name(Ident),
-    Neg { operand: Box<Expr>, span: Span },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr>, span: Span },
-    Call { function: Ident, args: Vec<Expr>, span: Span },
+    Neg {
+        operand: Box<Expr>,
+        span: Span,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        span: Span,
+    },
+    /// `f(args)`, or a module instantiation `m[params](args)`.
+    Call {
+        function: Ident,
+        params: Vec<Expr>,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    /// `x[i]`: an array element, where a species is expected (one index;
+    /// the parser accepts a list so that the checker can say what is wrong).
+    Index {
+        name: Ident,
+        indices: Vec<Expr>,
+        span: Span,
+    },
 }
 
 impl Expr {
@@ -163,7 +240,8 @@ impl Expr {
             Expr::Number { span, .. }
             | Expr::Neg { span, .. }
             | Expr::Binary { span, .. }
-            | Expr::Call { span, .. } => *span,
+            | Expr::Call { span, .. }
+            | Expr::Index { span, .. } => *span,
             Expr::Name(id) => id.span,
         }
     }
@@ -196,7 +274,10 @@ impl Expr {
                     stack.push((lhs, d + 1));
                     stack.push((rhs, d + 1));
                 }
-                Expr::Call { args, .. } => stack.extend(args.iter().map(|a| (a, d + 1))),
+                Expr::Call { params, args, .. } => {
+                    stack.extend(params.iter().chain(args).map(|a| (a, d + 1)))
+                }
+                Expr::Index { indices, .. } => stack.extend(indices.iter().map(|a| (a, d + 1))),
             }
         }
         deepest
@@ -228,6 +309,10 @@ fn take_children(e: &mut Expr, stack: &mut Vec<Expr>) {
             stack.push(std::mem::replace(lhs.as_mut(), leaf()));
             stack.push(std::mem::replace(rhs.as_mut(), leaf()));
         }
-        Expr::Call { args, .. } => stack.append(args),
+        Expr::Call { params, args, .. } => {
+            stack.append(params);
+            stack.append(args);
+        }
+        Expr::Index { indices, .. } => stack.append(indices),
     }
 }

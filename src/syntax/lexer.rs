@@ -27,10 +27,21 @@ pub enum Tok<'s> {
     Include,
     #[token("simulate")]
     Simulate,
+    #[token("module")]
+    Module,
+    #[token("for")]
+    For,
+    #[token("in")]
+    In,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
-    #[regex(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?")]
+    /// A name with any characters but backquotes and newlines: `` `dot1.y` ``,
+    /// `` `x[0]` ``; the printed IR uses it for generated names.
+    #[regex(r"`[^`\n]+`", |lex| { let s = lex.slice(); &s[1..s.len() - 1] })]
+    QuotedIdent(&'s str),
+    // No `2.`: the dot would swallow the first dot of a range `0..n`.
+    #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")]
     #[regex(r"\.[0-9]+([eE][+-]?[0-9]+)?")]
     Number(&'s str),
     #[regex(r#""[^"\n]*""#)]
@@ -45,6 +56,10 @@ pub enum Tok<'s> {
     EmptySet,
     #[token("::")]
     PathSep,
+    #[token(".")]
+    Dot,
+    #[token("..")]
+    DotDot,
     #[token("{")]
     LBrace,
     #[token("}")]
@@ -90,6 +105,7 @@ impl Tok<'_> {
     pub fn describe(&self) -> String {
         match self {
             Tok::Ident(s) => format!("identifier `{s}`"),
+            Tok::QuotedIdent(s) => format!("identifier `` `{s}` ``"),
             Tok::Number(s) => format!("number `{s}`"),
             Tok::Str(s) => format!("string {s}"),
             other => format!("`{}`", other.spelling()),
@@ -105,6 +121,12 @@ impl Tok<'_> {
             Tok::Import => "import",
             Tok::Include => "include",
             Tok::Simulate => "simulate",
+            Tok::Module => "module",
+            Tok::For => "for",
+            Tok::In => "in",
+            Tok::Dot => ".",
+            Tok::DotDot => "..",
+            Tok::QuotedIdent(_) => "quoted identifier",
             Tok::LBracket => "[",
             Tok::RBracket => "]",
             Tok::Ident(_) => "identifier",
@@ -237,6 +259,32 @@ mod tests {
                 Tok::Number("1e-3"),
                 Tok::Comma,
                 Tok::Number(".5"),
+            ]
+        );
+    }
+
+    #[test]
+    fn ranges_dotted_and_quoted_names_lex() {
+        assert_eq!(
+            kinds("for i in 0..n { `x[0]` + dot1.y -> 0; } 0.5"),
+            vec![
+                Tok::For,
+                Tok::Ident("i"),
+                Tok::In,
+                Tok::Number("0"),
+                Tok::DotDot,
+                Tok::Ident("n"),
+                Tok::LBrace,
+                Tok::QuotedIdent("x[0]"),
+                Tok::Plus,
+                Tok::Ident("dot1"),
+                Tok::Dot,
+                Tok::Ident("y"),
+                Tok::Arrow,
+                Tok::Number("0"),
+                Tok::Semi,
+                Tok::RBrace,
+                Tok::Number("0.5"),
             ]
         );
     }

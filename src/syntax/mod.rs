@@ -109,16 +109,18 @@ impl Context<'_, '_> {
                 d = d.with_secondary(Span::new(self.file, pl, pr), "a `;` may be missing after this");
             }
             d = d.with_hint("every statement ends with `;`");
+        } else if wants("\"->\"") || wants("\"<->\"") {
+            d = d.with_hint("a reaction is `reactants -> products @ rate;` (or `<->` with two rates)");
         } else if wants("\",\"") && is_value {
             d = d.with_hint("separate the entries of a list with `,`");
         } else if wants("\";\"") {
             d = d.with_hint("every statement ends with `;`");
-        } else if wants("\"->\"") || wants("\"<->\"") {
-            d = d.with_hint("a reaction is `reactants -> products @ rate;` (or `<->` with two rates)");
         } else if found.starts_with("identifier") && wants("\"(\"") {
             d = d.with_hint("names in an expression are joined by operators such as `*` or `+`");
         } else if wants("\"network\"") {
-            d = d.with_hint("at the top level of a file come `import`, `param` and `network { ... }`");
+            d = d.with_hint(
+                "at the top level of a file come `import`, `param`, `network { ... }` and `module`",
+            );
         }
         d
     }
@@ -126,7 +128,12 @@ impl Context<'_, '_> {
 
 /// "one of `;`, `+`, identifier", in the grammar's order, at most twelve entries.
 fn expected_list(expected: &[String]) -> Option<String> {
-    let names: Vec<String> = expected.iter().map(|e| friendly(e)).collect();
+    let mut names: Vec<String> = Vec::new();
+    for name in expected.iter().map(|e| friendly(e)) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     match names.len() {
         0 => None,
         1 => Some(names[0].clone()),
@@ -137,7 +144,7 @@ fn expected_list(expected: &[String]) -> Option<String> {
 
 fn friendly(terminal: &str) -> String {
     match terminal {
-        "Ident" => "identifier".to_string(),
+        "Ident" | "QuotedIdent" => "identifier".to_string(),
         "Num" => "number".to_string(),
         "Str" => "string".to_string(),
         quoted => format!("`{}`", quoted.trim_matches('"')),

@@ -1,0 +1,630 @@
+//! Expansion of a network or module body into flat species and reactions:
+//! arrays become one species per element (`x[0]`, `x[1]`, ...), `for` loops
+//! are unrolled, and each module instantiation copies the module's body with
+//! its species renamed under the instance's name (`dot1.y`).
+//!
+//! A [`Frame`] is the scope of one body: what its species names mean, and the
+//! compile-time numbers (module parameters, loop variables) on
+//! `Checker::numbers`. Bodies are expanded in three passes, so that a statement
+//! may use a species declared or produced further down: declarations, then
+//! instantiations at the top level of the body (which declare their outputs),
+//! then reactions and loops. Reactions come out in statement order.
+
+use std::collections::HashMap;
+
+use crate::backend::number;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::ir;
+use crate::source::Span;
+use crate::syntax::ast::{self, Expr, Initial, SpeciesRef, Statement};
+
+use super::Checker;
+use super::eval::Env;
+use super::network::{Builder, SpeciesOrigin};
+use super::scope::{Def, ModRef};
+
+/// Elements of one array, and unrolled iterations of one loop, at most.
+const MAX_EXTENT: f64 = 1_000_000.0;
+/// Module instances nested deeper than this are refused (runaway recursion).
+const MAX_NESTING: usize = 64;
+
+/// What a species name means in a body: one flat species or an array of them.
+#[derive(Clone, Debug)]
+pub(super) enum Binding {
+    Scalar(String),
+    Array(Vec<String>),
+}
+
+/// The scope of one body being expanded.
+pub(super) struct Frame {
+    /// Prefix of the flat names of species the body declares: empty in a
+    /// network, `dot1.` in an instance.
+    pub prefix: String,
+    pub species: HashMap<String, Binding>,
+    /// Where parameters outside the frame's numbers are looked up.
+    pub env: Env,
+    /// True in a module body, where network statements are not allowed.
+    pub in_module: bool,
+}
+
+impl Frame {
+    pub fn network(env: Env) -> Frame {
+        Frame { prefix: String::new(), species: HashMap::new(), env, in_module: false }
+    }
+}
+
+impl<'w> Checker<'w> {
+    /// Expands `statements` into `groups` (one reaction list per statement).
+    pub(super) fn expand_body(
+        &mut self,
+        b: &mut Builder,
+        frame: &mut Frame,
+        statements: &'w [Statement],
+        groups: &mut [Vec<ir::Reaction>],
+    ) {
+        for statement in statements {
+            if let Statement::Species(decl) = statement {
+                self.declare_species(b, frame, decl);
+            }
+        }
+        for (i, statement) in statements.iter().enumerate() {
+            if let Statement::Assign { targets, value, span } = statement
+                && let Some(module) = self.module_called(frame, value)
+            {
+                groups[i] = self.instantiate(b, frame, module, targets, value, *span).unwrap_or_default();
+            }
+        }
+        for (i, statement) in statements.iter().enumerate() {
+            match statement {
+                Statement::Reaction(r) => groups[i].extend(self.reaction(b, frame, r)),
+                Statement::For { .. } => {
+                    let mut out = Vec::new();
+                    self.expand_nested(b, frame, statement, &mut out);
+                    groups[i] = out;
+                }
+                Statement::Assign { .. } | Statement::Species(_) | Statement::Param(_) => {}
+                Statement::Include(id) if frame.in_module => self.not_in_module(id.span, "`include`"),
+                Statement::Simulate { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `simulate` block")
+                }
+                Statement::Include(_) | Statement::Simulate { .. } => {}
+            }
+        }
+    }
+
+    /// A statement inside a loop: reactions, nested loops and instantiations.
+    fn expand_nested(
+        &mut self,
+        b: &mut Builder,
+        frame: &mut Frame,
+        statement: &'w Statement,
+        out: &mut Vec<ir::Reaction>,
+    ) {
+        match statement {
+            Statement::Reaction(r) => out.extend(self.reaction(b, frame, r)),
+            Statement::For { var, start, end, body, span } => {
+                let Some(range) = self.loop_range(frame, start, end, *span) else { return };
+                for i in range {
+                    self.numbers_mut().push((var.name.clone(), i as f64));
+                    for s in body {
+                        self.expand_nested(b, frame, s, out);
+                    }
+                    self.numbers_mut().pop();
+                }
+            }
+            Statement::Assign { targets, value, span } => match self.module_called(frame, value) {
+                Some(module) => out
+                    .extend(self.instantiate(b, frame, module, targets, value, *span).into_iter().flatten()),
+                None => self.diags.push(
+                    Diagnostic::error("E0210", "only reactions, loops and module instances may be in a loop")
+                        .with_primary(*span, "a setting inside a loop")
+                        .with_hint("move settings out of the loop"),
+                ),
+            },
+            Statement::Species(d) => self.diags.push(
+                Diagnostic::error("E0210", "species cannot be declared inside a loop")
+                    .with_primary(d.span, "declared in a loop")
+                    .with_hint(
+                        "declare an array outside the loop, `species x[n];`, and use `x[i]` inside it",
+                    ),
+            ),
+            Statement::Param(p) => self.diags.push(
+                Diagnostic::error("E0210", "parameters cannot be defined inside a loop")
+                    .with_primary(p.span, "defined in a loop")
+                    .with_hint("use an expression of the loop variable where the value is needed"),
+            ),
+            Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
+            Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
+        }
+    }
+
+    fn numbers_mut(&mut self) -> &mut Vec<(String, f64)> {
+        if self.numbers.is_empty() {
+            self.numbers.push(Vec::new());
+        }
+        self.numbers.last_mut().expect("one list at least")
+    }
+
+    fn not_in_module(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::error("E0211", format!("{what} is not allowed here"))
+                .with_primary(span, "only in the body of a network")
+                .with_hint("modules and loops hold species, parameters, reactions, loops and instances"),
+        );
+    }
+
+    /// `start..end` as whole numbers, `end` excluded.
+    fn loop_range(
+        &mut self,
+        frame: &Frame,
+        start: &Expr,
+        end: &Expr,
+        span: Span,
+    ) -> Option<std::ops::Range<i64>> {
+        let (a, z) = (
+            self.whole_number(frame, start, "a loop bound")?,
+            self.whole_number(frame, end, "a loop bound")?,
+        );
+        if (z - a) as f64 > MAX_EXTENT {
+            self.diags.push(
+                Diagnostic::error("E0210", format!("a loop of {} iterations", z - a))
+                    .with_primary(span, format!("at most {MAX_EXTENT} iterations"))
+                    .with_hint("a network this large is beyond what crnc expands; check the bounds"),
+            );
+            return None;
+        }
+        Some(a..z)
+    }
+
+    /// A compile-time expression that must be a whole number.
+    fn whole_number(&mut self, frame: &Frame, expr: &Expr, what: &str) -> Option<i64> {
+        let v = self.eval(expr, frame.env)?;
+        if v.fract() != 0.0 || !v.is_finite() || v.abs() > 9.0e15 {
+            self.diags.push(
+                Diagnostic::error("E0210", format!("{what} must be a whole number"))
+                    .with_primary(expr.span(), format!("this evaluates to {}", number(v)))
+                    .with_hint("use whole numbers for sizes, indices and loop bounds"),
+            );
+            return None;
+        }
+        Some(v as i64)
+    }
+
+    /// Declares the species of one declaration under the frame's prefix.
+    pub(super) fn declare_species(&mut self, b: &mut Builder, frame: &mut Frame, decl: &ast::SpeciesDecl) {
+        for entry in &decl.entries {
+            let flat = format!("{}{}", frame.prefix, entry.name.name);
+            let size = match &entry.size {
+                None => None,
+                Some(expr) => match self.whole_number(frame, expr, "an array size") {
+                    Some(n) if n >= 1 && n as f64 <= MAX_EXTENT => Some(n as usize),
+                    Some(n) => {
+                        self.diags.push(
+                            Diagnostic::error("E0210", format!("an array of {n} species"))
+                                .with_primary(expr.span(), format!("sizes go from 1 to {MAX_EXTENT}"))
+                                .with_hint("give the array at least one element"),
+                        );
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
+            let initials = self.initial_values(frame, entry, size.unwrap_or(1));
+            let names: Vec<String> = match size {
+                None => vec![flat.clone()],
+                Some(n) => (0..n).map(|i| format!("{flat}[{i}]")).collect(),
+            };
+            let origin =
+                if frame.prefix.is_empty() { SpeciesOrigin::Declared } else { SpeciesOrigin::Generated };
+            for (name, initial) in names.iter().zip(initials) {
+                let species = ir::Species {
+                    name: name.clone(),
+                    initial,
+                    quantity: decl.quantity,
+                    span: entry.name.span,
+                };
+                b.declare(self, name, species, origin);
+            }
+            let binding = match size {
+                None => Binding::Scalar(flat),
+                Some(_) => Binding::Array(names),
+            };
+            frame.species.insert(entry.name.name.clone(), binding);
+        }
+    }
+
+    /// The initial value of each of `n` elements (0 when not given; after an
+    /// error, 0 so that checking goes on).
+    fn initial_values(&mut self, frame: &Frame, entry: &ast::SpeciesEntry, n: usize) -> Vec<f64> {
+        match &entry.initial {
+            None => vec![0.0; n],
+            Some(Initial::Value(expr)) => {
+                vec![self.initial_value(&entry.name.name, expr, frame.env).unwrap_or(0.0); n]
+            }
+            Some(Initial::List(values, span)) => {
+                if values.len() != n {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0210",
+                            format!("{} initial values for {n} species", values.len()),
+                        )
+                        .with_primary(*span, format!("expected {n} values"))
+                        .with_hint("give one value per element, or one value for all: `= 0.5`"),
+                    );
+                    return vec![0.0; n];
+                }
+                values
+                    .iter()
+                    .map(|v| self.initial_value(&entry.name.name, v, frame.env).unwrap_or(0.0))
+                    .collect()
+            }
+        }
+    }
+
+    /// The flat name of a species reference that must be one species.
+    pub(super) fn species_ref(&mut self, b: &Builder, frame: &Frame, r: &SpeciesRef) -> Option<String> {
+        let index = self.one_index(r)?;
+        match self.binding(b, frame, &r.name, index, r.span)? {
+            Binding::Scalar(name) => Some(name),
+            Binding::Array(elements) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0210",
+                        format!("`{}` is an array of {} species", r.name.name, elements.len()),
+                    )
+                    .with_primary(r.span, "one species is needed here")
+                    .with_hint(format!("pick an element: `{}[i]`", r.name.name)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The index of a reference (`None` for none); two or more are an error.
+    fn one_index<'r>(&mut self, r: &'r SpeciesRef) -> Option<Option<&'r Expr>> {
+        match r.indices.as_slice() {
+            [] => Some(None),
+            [i] => Some(Some(i)),
+            [_, second, ..] => {
+                self.diags.push(
+                    Diagnostic::error("E0210", format!("`{}` takes one index", r.name.name))
+                        .with_primary(second.span(), "a second index")
+                        .with_hint("arrays have one dimension; for a table, use `x[i * n + j]`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// What `name` or `name[index]` refers to in the frame.
+    fn binding(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        name: &ast::Ident,
+        index: Option<&Expr>,
+        span: Span,
+    ) -> Option<Binding> {
+        // Names the frame does not bind may still be flat names: an included
+        // species, or a path into an instance (`dot1.y`).
+        let flat = format!("{}{}", frame.prefix, name.name);
+        let bound = frame.species.get(&name.name).cloned().or_else(|| {
+            let elements: Vec<String> =
+                (0..).map(|i| format!("{flat}[{i}]")).take_while(|e| b.species.contains_key(e)).collect();
+            if b.species.contains_key(&flat) {
+                Some(Binding::Scalar(flat.clone()))
+            } else if !elements.is_empty() {
+                Some(Binding::Array(elements))
+            } else {
+                None
+            }
+        });
+        let Some(bound) = bound else {
+            self.undefined_species(b, frame, name);
+            return None;
+        };
+        let Some(index) = index else { return Some(bound) };
+        let i = self.whole_number(frame, index, "an index")?;
+        match bound {
+            Binding::Array(elements) => match usize::try_from(i).ok().and_then(|i| elements.get(i)) {
+                Some(e) => Some(Binding::Scalar(e.clone())),
+                None => {
+                    self.diags.push(
+                        Diagnostic::error("E0210", format!("index {i} is out of range for `{}`", name.name))
+                            .with_primary(
+                                span,
+                                format!("`{}` has elements 0 to {}", name.name, elements.len() - 1),
+                            )
+                            .with_hint("check the index expression and the loop bounds"),
+                    );
+                    None
+                }
+            },
+            Binding::Scalar(_) => {
+                self.diags.push(
+                    Diagnostic::error("E0210", format!("`{}` is one species, not an array", name.name))
+                        .with_primary(span, "indexed here")
+                        .with_hint(format!("declare an array to index it: `species {}[n];`", name.name)),
+                );
+                None
+            }
+        }
+    }
+
+    fn undefined_species(&mut self, b: &Builder, frame: &Frame, id: &ast::Ident) {
+        // A failed include, import or declaration was already reported; what
+        // it would have declared is not "undefined" a second time.
+        if b.incomplete || self.incomplete_files.contains(&id.span.file) {
+            return;
+        }
+        let names: Vec<&str> =
+            frame.species.keys().map(String::as_str).chain(b.species.keys().map(String::as_str)).collect();
+        let hint = did_you_mean(&id.name, names.iter().copied())
+            .unwrap_or_else(|| format!("declare it: `species {};`", id.name));
+        let place =
+            if frame.in_module { "not declared in this module" } else { "not declared in this network" };
+        self.diags.push(
+            Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
+                .with_primary(id.span, place)
+                .with_hint(hint),
+        );
+    }
+
+    /// The module `value` instantiates, if it is a call of one.
+    fn module_called(&self, frame: &Frame, value: &Expr) -> Option<ModRef> {
+        let Expr::Call { function, .. } = value else { return None };
+        match self.scopes[&frame.env.file()].get(&function.name) {
+            Some(&Def::Module(m, _)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Expands one instance of `module`; its reactions, or `None` after errors.
+    fn instantiate(
+        &mut self,
+        b: &mut Builder,
+        caller: &mut Frame,
+        module: ModRef,
+        targets: &[SpeciesRef],
+        call: &Expr,
+        span: Span,
+    ) -> Option<Vec<ir::Reaction>> {
+        let Expr::Call { function, params, args, .. } = call else { return None };
+        let ast = self.module_ast(module);
+        if self.instantiating.contains(&module) || self.instantiating.len() >= MAX_NESTING {
+            self.diags.push(
+                Diagnostic::error("E0203", format!("module `{}` instantiates itself", ast.name.name))
+                    .with_primary(function.span, "this instance closes a cycle")
+                    .with_secondary(ast.name.span, "the module")
+                    .with_hint("a module cannot contain an instance of itself, directly or through others"),
+            );
+            return None;
+        }
+        let numbers = self.module_numbers(caller, ast, params, span)?;
+        let inst = b.instance_name(&caller.prefix, &ast.name.name);
+        let mut frame = Frame {
+            prefix: format!("{inst}."),
+            species: HashMap::new(),
+            env: Env::File(module.file),
+            in_module: true,
+        };
+        self.numbers.push(numbers);
+        self.instantiating.push(module);
+        let errors_before = self.diags.len();
+        let ports = self.bind_ports(b, caller, &mut frame, ast, args, targets, span);
+        let mut groups = vec![Vec::new(); ast.statements.len()];
+        if ports.is_some() {
+            self.module_params(&frame, ast);
+            self.expand_body(b, &mut frame, &ast.statements, &mut groups);
+        }
+        self.instantiating.pop();
+        self.numbers.pop();
+        self.point_at_call(errors_before, &inst, &ast.name.name, span);
+        ports?;
+        let mut reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
+        for r in &mut reactions {
+            r.included_at.insert(0, span);
+        }
+        Some(reactions)
+    }
+
+    /// The module's compile-time parameters: arguments in order, then defaults.
+    fn module_numbers(
+        &mut self,
+        caller: &Frame,
+        ast: &ast::Module,
+        params: &[Expr],
+        span: Span,
+    ) -> Option<Vec<(String, f64)>> {
+        if params.len() > ast.params.len() {
+            self.diags.push(arity(ast, "parameters", ast.params.len(), params.len(), span));
+            return None;
+        }
+        let given: Vec<Option<f64>> = params.iter().map(|p| self.eval(p, caller.env)).collect();
+        let mut numbers: Vec<(String, f64)> = Vec::new();
+        for (i, (name, default)) in ast.params.iter().enumerate() {
+            let value = match (given.get(i), default) {
+                (Some(v), _) => (*v)?,
+                (None, Some(expr)) => {
+                    // Defaults may use the parameters before them.
+                    self.numbers.push(numbers.clone());
+                    let v = self.eval(expr, Env::File(name.span.file));
+                    self.numbers.pop();
+                    v?
+                }
+                (None, None) => {
+                    self.diags.push(arity(ast, "parameters", ast.params.len(), params.len(), span));
+                    return None;
+                }
+            };
+            numbers.push((name.name.clone(), value));
+        }
+        Some(numbers)
+    }
+
+    /// Binds the module's inputs to the caller's species and its outputs to
+    /// the targets, declaring targets the caller does not have yet.
+    #[allow(clippy::too_many_arguments)]
+    fn bind_ports(
+        &mut self,
+        b: &mut Builder,
+        caller: &mut Frame,
+        frame: &mut Frame,
+        ast: &ast::Module,
+        args: &[Expr],
+        targets: &[SpeciesRef],
+        span: Span,
+    ) -> Option<()> {
+        if args.len() != ast.inputs.len() {
+            self.diags.push(arity(ast, "input species", ast.inputs.len(), args.len(), span));
+            return None;
+        }
+        if targets.len() != ast.outputs.len() {
+            self.diags.push(arity(ast, "outputs", ast.outputs.len(), targets.len(), span));
+            return None;
+        }
+        let mut ok = true;
+        for (port, arg) in ast.inputs.iter().zip(args) {
+            let binding = match arg {
+                Expr::Name(id) => self.binding(b, caller, id, None, id.span),
+                Expr::Index { name, indices, span } if indices.len() == 1 => {
+                    self.binding(b, caller, name, indices.first(), *span)
+                }
+                other => {
+                    self.diags.push(
+                        Diagnostic::error("E0211", "a module input must be a species")
+                            .with_primary(other.span(), "not a species name")
+                            .with_hint("pass a species, an array, or an element `x[i]`"),
+                    );
+                    None
+                }
+            };
+            ok &= binding.and_then(|bd| self.fit_port(frame, port, bd, arg.span())).is_some();
+        }
+        for (port, target) in ast.outputs.iter().zip(targets) {
+            let size = self.port_size(frame, port);
+            let binding = self.output_binding(b, caller, target, size);
+            ok &= binding.and_then(|bd| self.fit_port(frame, port, bd, target.span)).is_some();
+        }
+        ok.then_some(())
+    }
+
+    fn port_size(&mut self, frame: &Frame, port: &ast::Port) -> Option<Option<usize>> {
+        match &port.size {
+            None => Some(None),
+            Some(expr) => Some(Some(usize::try_from(self.whole_number(frame, expr, "a port size")?).ok()?)),
+        }
+    }
+
+    /// Checks a binding against a port's shape and binds the port's name.
+    fn fit_port(&mut self, frame: &mut Frame, port: &ast::Port, binding: Binding, at: Span) -> Option<()> {
+        let size = self.port_size(frame, port)?;
+        let fits = match (&binding, size) {
+            (Binding::Scalar(_), None) => true,
+            (Binding::Array(v), Some(n)) => v.len() == n,
+            _ => false,
+        };
+        if !fits {
+            let shape = |b: &Binding| match b {
+                Binding::Scalar(_) => "one species".to_string(),
+                Binding::Array(v) => format!("an array of {}", v.len()),
+            };
+            let wanted = size.map_or("one species".to_string(), |n| format!("an array of {n}"));
+            self.diags.push(
+                Diagnostic::error(
+                    "E0211",
+                    format!("`{}` takes {wanted}, not {}", port.name.name, shape(&binding)),
+                )
+                .with_primary(at, format!("{} given here", shape(&binding)))
+                .with_secondary(port.name.span, "the module's port")
+                .with_hint("pass a species of the shape the module declares"),
+            );
+            return None;
+        }
+        frame.species.insert(port.name.name.clone(), binding);
+        Some(())
+    }
+
+    /// A target of an instance: a species the caller has, or a new one.
+    fn output_binding(
+        &mut self,
+        b: &mut Builder,
+        caller: &mut Frame,
+        target: &SpeciesRef,
+        size: Option<Option<usize>>,
+    ) -> Option<Binding> {
+        let flat = format!("{}{}", caller.prefix, target.name.name);
+        let known = caller.species.contains_key(&target.name.name)
+            || b.species.contains_key(&flat)
+            || b.species.contains_key(&format!("{flat}[0]"));
+        if known || !target.indices.is_empty() {
+            let index = self.one_index(target)?;
+            return self.binding(b, caller, &target.name, index, target.span);
+        }
+        let size = size?;
+        let names: Vec<String> = match size {
+            None => vec![flat.clone()],
+            Some(n) => (0..n).map(|i| format!("{flat}[{i}]")).collect(),
+        };
+        let origin = if caller.prefix.is_empty() { SpeciesOrigin::Output } else { SpeciesOrigin::Generated };
+        for name in &names {
+            let species = ir::Species {
+                name: name.clone(),
+                initial: 0.0,
+                quantity: ast::Quantity::Concentration,
+                span: target.span,
+            };
+            b.declare(self, name, species, origin);
+        }
+        let binding = if size.is_some() { Binding::Array(names) } else { Binding::Scalar(flat) };
+        caller.species.insert(target.name.name.clone(), binding.clone());
+        Some(binding)
+    }
+
+    /// A module's own `param` statements, evaluated in order for this instance.
+    fn module_params(&mut self, frame: &Frame, ast: &ast::Module) {
+        for statement in &ast.statements {
+            let Statement::Param(p) = statement else { continue };
+            for (id, expr) in &p.entries {
+                if let Some(v) = self.eval(expr, frame.env) {
+                    self.numbers_mut().push((id.name.clone(), v));
+                }
+            }
+        }
+    }
+
+    /// Errors found inside an instance also point at the call that made it;
+    /// the same error in several instances is reported once.
+    fn point_at_call(&mut self, from: usize, inst: &str, module: &str, call: Span) {
+        let new: Vec<Diagnostic> = self.diags.drain(from..).collect();
+        for d in new {
+            let seen = self.diags[..from]
+                .iter()
+                .any(|e| e.code == d.code && e.message == d.message && e.primary_span() == d.primary_span());
+            if !seen {
+                let d = d.with_secondary(call, format!("in `{inst}`, an instance of `{module}` made here"));
+                self.diags.push(d);
+            }
+        }
+    }
+}
+
+/// E0211 for a call with the wrong number of parameters, inputs or outputs.
+fn arity(ast: &ast::Module, what: &str, wanted: usize, given: usize, call: Span) -> Diagnostic {
+    let signature = module_signature(ast);
+    Diagnostic::error("E0211", format!("module `{}` takes {wanted} {what}, not {given}", ast.name.name))
+        .with_primary(call, "this instance")
+        .with_secondary(ast.name.span, "the module")
+        .with_hint(format!("instantiate it as `{signature}`"))
+}
+
+fn module_signature(ast: &ast::Module) -> String {
+    let port =
+        |p: &ast::Port| if p.size.is_some() { format!("{}[..]", p.name.name) } else { p.name.name.clone() };
+    let outputs: Vec<String> = ast.outputs.iter().map(port).collect();
+    let inputs: Vec<String> = ast.inputs.iter().map(port).collect();
+    let params: Vec<&str> = ast.params.iter().map(|(p, _)| p.name.as_str()).collect();
+    let params = if params.is_empty() { String::new() } else { format!("[{}]", params.join(", ")) };
+    let lhs = if outputs.is_empty() { String::new() } else { format!("{} = ", outputs.join(", ")) };
+    format!("{lhs}{}{params}({});", ast.name.name, inputs.join(", "))
+}
