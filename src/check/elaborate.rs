@@ -104,6 +104,7 @@ impl<'w> Checker<'w> {
             Statement::Reaction(r) => out.extend(self.reaction(b, frame, r)),
             Statement::For { var, start, end, body, span } => {
                 let Some(range) = self.loop_range(frame, start, end, *span) else { return };
+                let errors_before = self.diags.len();
                 for i in range {
                     self.numbers_mut().push((var.name.clone(), i as f64));
                     for s in body {
@@ -111,6 +112,7 @@ impl<'w> Checker<'w> {
                     }
                     self.numbers_mut().pop();
                 }
+                self.dedupe_since(errors_before);
             }
             Statement::Assign { targets, value, span } => match self.module_called(frame, value) {
                 Some(module) => out
@@ -193,6 +195,10 @@ impl<'w> Checker<'w> {
     /// Declares the species of one declaration under the frame's prefix.
     pub(super) fn declare_species(&mut self, b: &mut Builder, frame: &mut Frame, decl: &ast::SpeciesDecl) {
         for entry in &decl.entries {
+            if frame.in_module && frame.species.contains_key(&entry.name.name) {
+                self.initialise_port(b, frame, decl, entry);
+                continue;
+            }
             let flat = format!("{}{}", frame.prefix, entry.name.name);
             let size = match &entry.size {
                 None => None,
@@ -233,6 +239,42 @@ impl<'w> Checker<'w> {
         }
     }
 
+    /// `species y = v;` in a module, for one of its ports: the initial value
+    /// of the species bound to it, unless the caller declared that species
+    /// (the caller's declaration wins, as a network's does over an include).
+    fn initialise_port(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        decl: &ast::SpeciesDecl,
+        entry: &ast::SpeciesEntry,
+    ) {
+        let names = match &frame.species[&entry.name.name] {
+            Binding::Scalar(name) => vec![name.clone()],
+            Binding::Array(names) => names.clone(),
+        };
+        if entry.size.is_some() != matches!(frame.species[&entry.name.name], Binding::Array(_)) {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0211",
+                    format!("`{}` is declared with another shape than its port", entry.name.name),
+                )
+                .with_primary(entry.name.span, "the shape differs from the port's")
+                .with_hint("declare a port's initial value with the port's own shape"),
+            );
+            return;
+        }
+        let values = self.initial_values(frame, entry, names.len());
+        for (name, value) in names.iter().zip(values) {
+            if let Some((species, origin)) = b.species.get_mut(name)
+                && matches!(origin, SpeciesOrigin::Output | SpeciesOrigin::Generated)
+            {
+                species.initial = value;
+                species.quantity = decl.quantity;
+            }
+        }
+    }
+
     /// The initial value of each of `n` elements (0 when not given; after an
     /// error, 0 so that checking goes on).
     fn initial_values(&mut self, frame: &Frame, entry: &ast::SpeciesEntry, n: usize) -> Vec<f64> {
@@ -258,6 +300,14 @@ impl<'w> Checker<'w> {
                     .map(|v| self.initial_value(&entry.name.name, v, frame.env).unwrap_or(0.0))
                     .collect()
             }
+            Some(Initial::Each { value, var }) => (0..n)
+                .map(|i| {
+                    self.numbers_mut().push((var.name.clone(), i as f64));
+                    let v = self.initial_value(&entry.name.name, value, frame.env);
+                    self.numbers_mut().pop();
+                    v.unwrap_or(0.0)
+                })
+                .collect(),
         }
     }
 
@@ -596,13 +646,25 @@ impl<'w> Checker<'w> {
     /// Errors found inside an instance also point at the call that made it;
     /// the same error in several instances is reported once.
     fn point_at_call(&mut self, from: usize, inst: &str, module: &str, call: Span) {
+        self.dedupe_since(from);
+        for d in &mut self.diags[from..] {
+            if !d.labels.iter().any(|l| l.span == call) {
+                let label = format!("in `{inst}`, an instance of `{module}` made here");
+                *d = std::mem::replace(d, Diagnostic::error("", "")).with_secondary(call, label);
+            }
+        }
+    }
+
+    /// Drops diagnostics after `from` that repeat an earlier one (same code,
+    /// message and place): a loop or a module repeats its statements.
+    fn dedupe_since(&mut self, from: usize) {
         let new: Vec<Diagnostic> = self.diags.drain(from..).collect();
         for d in new {
-            let seen = self.diags[..from]
+            let seen = self
+                .diags
                 .iter()
                 .any(|e| e.code == d.code && e.message == d.message && e.primary_span() == d.primary_span());
             if !seen {
-                let d = d.with_secondary(call, format!("in `{inst}`, an instance of `{module}` made here"));
                 self.diags.push(d);
             }
         }

@@ -135,6 +135,8 @@ pub enum Initial {
     Value(Expr),
     /// One value per element: `= [1, 2, 3]`.
     List(Vec<Expr>, Span),
+    /// A value computed for each element `i`: `= [exp(-i) for i]`.
+    Each { value: Expr, var: Ident },
 }
 
 /// A species named in a reaction or a call: `x`, `x[i + 1]`, `dot1.y`.
