@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Header comments (`# key: value`) record what the format cannot say: the
-//! rate-law convention, the volume and which species are amounts. crnc reads
-//! them back (`crate::import::crn_text`); other tools skip them as comments.
+//! rate-law convention, the volume, which species are amounts, and the real
+//! name of each species whose name is not a plain identifier (`w[0]` is
+//! written `w_0`, with `# name: w_0 = w[0]`). crnc reads them back
+//! (`crate::import::crn_text`); other tools skip them as comments.
 
 use std::fmt::Write as _;
 
@@ -19,39 +21,82 @@ use crate::crn::{Crn, Partner, Reaction, SpeciesId};
 use crate::ir::Quantity;
 
 pub fn write(crn: &Crn) -> String {
+    let names = plain_names(crn);
     let mut out = String::with_capacity(64 + 48 * crn.reactions.len());
     let _ = writeln!(out, "# {}: text reaction list (crnsimulator format)", crn.metadata.generator);
     let _ = writeln!(out, "# network: {}", crn.name);
     let _ = writeln!(out, "# source: {}", crn.metadata.source);
     let _ = writeln!(out, "# rate-law: {}", crn.rate_law.name());
     let _ = writeln!(out, "# volume: {}", number(crn.volume));
-    let amounts: Vec<&str> =
-        crn.species.iter().filter(|s| s.quantity == Quantity::Amount).map(|s| s.name.as_str()).collect();
+    let amounts: Vec<&str> = crn
+        .species
+        .iter()
+        .zip(&names)
+        .filter(|(s, _)| s.quantity == Quantity::Amount)
+        .map(|(_, n)| n.as_str())
+        .collect();
     if !amounts.is_empty() {
         let _ = writeln!(out, "# amounts: {}", amounts.join(" "));
     }
-    for s in &crn.species {
-        let _ = writeln!(out, "{} @initial {}", s.name, number(s.initial));
+    for (s, name) in crn.species.iter().zip(&names) {
+        if *name != s.name {
+            let _ = writeln!(out, "# name: {name} = {}", s.name);
+        }
+    }
+    for (s, name) in crn.species.iter().zip(&names) {
+        let _ = writeln!(out, "{name} @initial {}", number(s.initial));
     }
     for r in &crn.reactions {
         if !matches!(r.partner, Some(Partner::Forward(_))) {
-            out.push_str(&reaction_line(crn, r));
+            out.push_str(&line(crn, &names, r));
             out.push('\n');
         }
     }
     out
 }
 
+/// Species names as the format's identifiers: other characters become `_`,
+/// and a name that is taken gets a numeric suffix.
+fn plain_names(crn: &Crn) -> Vec<String> {
+    let plain = |name: &str| -> String {
+        let mut p: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+        let trimmed = p.trim_end_matches('_').len();
+        p.truncate(trimmed.max(1));
+        if p.starts_with(|c: char| c.is_ascii_digit()) {
+            p.insert(0, '_');
+        }
+        p
+    };
+    let mut taken: std::collections::HashSet<String> =
+        crn.species.iter().filter(|s| plain(&s.name) == s.name).map(|s| s.name.clone()).collect();
+    crn.species
+        .iter()
+        .map(|s| {
+            let base = plain(&s.name);
+            if base == s.name {
+                return base;
+            }
+            let name = (1..)
+                .map(|i| if i == 1 { base.clone() } else { format!("{base}_{i}") })
+                .find(|n| !taken.contains(n))
+                .expect("some suffix is free");
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
 /// One reaction as a line of the format; a forward half carries its reverse.
-pub fn reaction_line(crn: &Crn, r: &Reaction) -> String {
+fn line(crn: &Crn, names: &[String], r: &Reaction) -> String {
     let mut out = String::new();
-    complex(&mut out, crn, &r.reactants);
+    complex(&mut out, names, &r.reactants);
     let reverse = match r.partner {
         Some(Partner::Reverse(j)) => Some(crn.reactions[j].rate),
         _ => None,
     };
     out.push_str(if reverse.is_some() { " <=> " } else { " -> " });
-    complex(&mut out, crn, &r.products);
+    complex(&mut out, names, &r.products);
     let _ = match reverse {
         Some(kr) => write!(out, " [kf = {}, kr = {}]", number(r.rate), number(kr)),
         None => write!(out, " [k = {}]", number(r.rate)),
@@ -64,12 +109,13 @@ pub fn complex_text(crn: &Crn, c: &[(SpeciesId, u32)]) -> String {
     if c.is_empty() {
         return "0".to_string();
     }
+    let names: Vec<String> = crn.species.iter().map(|s| s.name.clone()).collect();
     let mut out = String::new();
-    complex(&mut out, crn, c);
+    complex(&mut out, &names, c);
     out
 }
 
-fn complex(out: &mut String, crn: &Crn, c: &[(SpeciesId, u32)]) {
+fn complex(out: &mut String, names: &[String], c: &[(SpeciesId, u32)]) {
     for (i, &(s, n)) in c.iter().enumerate() {
         if i > 0 {
             out.push_str(" + ");
@@ -77,6 +123,6 @@ fn complex(out: &mut String, crn: &Crn, c: &[(SpeciesId, u32)]) {
         if n != 1 {
             let _ = write!(out, "{n} ");
         }
-        out.push_str(&crn.species(s).name);
+        out.push_str(&names[s.index()]);
     }
 }

@@ -28,6 +28,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             simulate: Default::default(),
         },
         amounts: Vec::new(),
+        names: Vec::new(),
     };
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -43,6 +44,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             ),
         }
     }
+    r.restore_names();
     let ok = !r.diags.iter().any(Diagnostic::is_error);
     (ok.then_some(r.network), r.diags)
 }
@@ -52,6 +54,8 @@ struct Reader {
     diags: Vec<Diagnostic>,
     network: ir::Network,
     amounts: Vec<(String, Span)>,
+    /// `# name: w_0 = w[0]`: the real name of a species written as a plain identifier.
+    names: Vec<(String, String, Span)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -105,6 +109,16 @@ impl Reader {
                         .with_primary(span, "not a positive number"),
                 ),
             },
+            "name" => match value.split_once('=') {
+                Some((plain, real)) if !plain.trim().is_empty() && !real.trim().is_empty() => {
+                    self.names.push((plain.trim().to_string(), real.trim().to_string(), span));
+                }
+                _ => self.diags.push(
+                    Diagnostic::error("E0100", "a `# name:` line is `# name: plain = real`")
+                        .with_primary(span, "expected `plain = real`")
+                        .with_hint("e.g. `# name: w_0 = w[0]`"),
+                ),
+            },
             "amounts" => {
                 let mut pos = value_at;
                 for name in value.split(' ') {
@@ -115,6 +129,37 @@ impl Reader {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Renames species written under plain names back to their real names.
+    fn restore_names(&mut self) {
+        for (plain, real, span) in std::mem::take(&mut self.names) {
+            let Some(index) = self.network.species.get_index_of(&plain) else {
+                self.diags.push(
+                    Diagnostic::error("E0200", format!("`# name:` names `{plain}`, which no line mentions"))
+                        .with_primary(span, "unknown species"),
+                );
+                continue;
+            };
+            if self.network.species.contains_key(&real) {
+                self.diags.push(
+                    Diagnostic::error("E0201", format!("`{real}` is defined twice"))
+                        .with_primary(span, "this name is already a species")
+                        .with_hint("each species has one name"),
+                );
+                continue;
+            }
+            let (_, mut species) = self.network.species.shift_remove_index(index).expect("index is in range");
+            species.name = real.clone();
+            self.network.species.shift_insert(index, real.clone(), species);
+            for r in &mut self.network.reactions {
+                for (name, _) in r.reactants.iter_mut().chain(r.products.iter_mut()) {
+                    if *name == plain {
+                        name.clone_from(&real);
+                    }
+                }
+            }
         }
     }
 
