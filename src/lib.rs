@@ -13,6 +13,7 @@ pub mod driver;
 pub mod import;
 pub mod ir;
 pub mod load;
+pub mod polynomial;
 pub mod sim;
 pub mod source;
 pub mod syntax;

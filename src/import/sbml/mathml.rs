@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use roxmltree::Node;
 
-use super::polynomial::{Coefficient, Polynomial, TooManyTerms};
+use crate::polynomial::{Coefficient, Polynomial, TooManyTerms};
 
 /// What a `<ci>` name stands for.
 pub enum Symbol {

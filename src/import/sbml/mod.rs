@@ -16,7 +16,6 @@
 
 mod document;
 mod mathml;
-mod polynomial;
 mod translate;
 
 use crate::diagnostic::Diagnostic;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::document::{Initial, Model, ReactionDef};
 use super::mathml::{Converter, Symbol, Unresolved, infix};
-use super::polynomial::{Coefficient, Monomial};
+use crate::polynomial::{Coefficient, Monomial};
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::identifier;

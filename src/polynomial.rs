@@ -1,5 +1,6 @@
 //! Polynomials in the species with constant coefficients: what an SBML
-//! kinetic law must reduce to for crnc to write it as mass action.
+//! kinetic law must reduce to for crnc to write it as mass action, and what
+//! the right-hand side of an `ode` equation is lowered from.
 //!
 //! A coefficient keeps, beside its value, the product of global parameters it
 //! was built from (`2 * k1 / k2`), so that the translation can write `@ k1`
