@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
+
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir;
@@ -21,6 +23,7 @@ use crate::syntax::ast::{self, Expr, Initial, SpeciesRef, Statement};
 use super::Checker;
 use super::eval::Env;
 use super::network::{Builder, SpeciesOrigin};
+use super::ode::SignedVar;
 use super::scope::{Def, ModRef};
 
 /// Elements of one array, and unrolled iterations of one loop, at most.
@@ -45,11 +48,19 @@ pub(super) struct Frame {
     pub env: Env,
     /// True in a module body, where network statements are not allowed.
     pub in_module: bool,
+    /// The body's signed values by flat name, in declaration order.
+    pub signed: IndexMap<String, SignedVar>,
 }
 
 impl Frame {
     pub fn network(env: Env) -> Frame {
-        Frame { prefix: String::new(), species: HashMap::new(), env, in_module: false }
+        Frame {
+            prefix: String::new(),
+            species: HashMap::new(),
+            env,
+            in_module: false,
+            signed: IndexMap::new(),
+        }
     }
 }
 
@@ -63,8 +74,10 @@ impl<'w> Checker<'w> {
         groups: &mut [Vec<ir::Reaction>],
     ) {
         for statement in statements {
-            if let Statement::Species(decl) = statement {
-                self.declare_species(b, frame, decl);
+            match statement {
+                Statement::Species(decl) => self.declare_species(b, frame, decl),
+                Statement::Signed(decl) => self.declare_signed(frame, decl),
+                _ => {}
             }
         }
         for (i, statement) in statements.iter().enumerate() {
@@ -74,6 +87,14 @@ impl<'w> Checker<'w> {
                 groups[i] = self.instantiate(b, frame, module, targets, value, *span).unwrap_or_default();
             }
         }
+        // The ode blocks' reactions go with the first of them.
+        if let Some(first) = statements.iter().position(|s| matches!(s, Statement::Ode { .. })) {
+            let reactions = self.lower_odes(b, frame, statements);
+            groups[first].extend(reactions);
+        } else if !frame.signed.is_empty() {
+            let reactions = self.lower_odes(b, frame, statements);
+            groups[0].extend(reactions);
+        }
         for (i, statement) in statements.iter().enumerate() {
             match statement {
                 Statement::Reaction(r) => groups[i].extend(self.reaction(b, frame, r)),
@@ -82,7 +103,11 @@ impl<'w> Checker<'w> {
                     self.expand_nested(b, frame, statement, &mut out);
                     groups[i] = out;
                 }
-                Statement::Assign { .. } | Statement::Species(_) | Statement::Param(_) => {}
+                Statement::Assign { .. }
+                | Statement::Species(_)
+                | Statement::Signed(_)
+                | Statement::Ode { .. }
+                | Statement::Param(_) => {}
                 Statement::Include(id) if frame.in_module => self.not_in_module(id.span, "`include`"),
                 Statement::Simulate { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `simulate` block")
@@ -123,7 +148,7 @@ impl<'w> Checker<'w> {
                         .with_hint("move settings out of the loop"),
                 ),
             },
-            Statement::Species(d) => self.diags.push(
+            Statement::Species(d) | Statement::Signed(d) => self.diags.push(
                 Diagnostic::error("E0210", "species cannot be declared inside a loop")
                     .with_primary(d.span, "declared in a loop")
                     .with_hint(
@@ -136,6 +161,7 @@ impl<'w> Checker<'w> {
                     .with_hint("use an expression of the loop variable where the value is needed"),
             ),
             Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
+            Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),
             Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
         }
     }
@@ -315,6 +341,20 @@ impl<'w> Checker<'w> {
     pub(super) fn species_ref(&mut self, b: &Builder, frame: &Frame, r: &SpeciesRef) -> Option<String> {
         let index = self.one_index(r)?;
         match self.binding(b, frame, &r.name, index, r.span)? {
+            Binding::Scalar(name) if frame.signed.contains_key(&name) && !b.species.contains_key(&name) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0220",
+                        format!("`{}` is a signed value, held in two rails", r.name.name),
+                    )
+                    .with_primary(r.span, "not one species")
+                    .with_hint(format!(
+                        "reactions name its rails `{0}_p` and `{0}_m`; the value is {0}_p - {0}_m",
+                        r.name.name
+                    )),
+                );
+                None
+            }
             Binding::Scalar(name) => Some(name),
             Binding::Array(elements) => {
                 self.diags.push(
@@ -457,6 +497,7 @@ impl<'w> Checker<'w> {
             species: HashMap::new(),
             env: Env::File(module.file),
             in_module: true,
+            signed: IndexMap::new(),
         };
         self.numbers.push(numbers);
         self.instantiating.push(module);

@@ -8,6 +8,7 @@
 mod elaborate;
 mod eval;
 mod network;
+mod ode;
 mod scope;
 mod simulate;
 
@@ -51,6 +52,7 @@ pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program,
         including: Vec::new(),
         numbers: Vec::new(),
         instantiating: Vec::new(),
+        ode_variables: HashMap::new(),
         incomplete_files,
         diags,
     };
@@ -99,6 +101,8 @@ struct Checker<'w> {
     numbers: Vec<Vec<(String, f64)>>,
     /// Modules being instantiated, outermost first, to catch recursion.
     instantiating: Vec<scope::ModRef>,
+    /// Species and signed values of the `ode` blocks being lowered, numbered.
+    ode_variables: HashMap<String, usize>,
     incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,
 }

@@ -15,7 +15,11 @@ use super::eval::{Env, not_finite};
 use super::scope::{Def, NetRef, ParamRef, duplicate};
 use super::{Checker, unused_param};
 
-const SETTINGS: &[&str] = &["rate_law", "volume"];
+const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation"];
+
+/// Rate of `x_p + x_m -> 0` for dual-rail values when the network does not
+/// set `annihilation`: fast against rates near 1, as in the Neural CRNs.
+const DEFAULT_ANNIHILATION: f64 = 100.0;
 
 /// Where a species of the network came from.
 #[derive(Clone, Copy, PartialEq)]
@@ -41,8 +45,10 @@ pub(super) enum NetState {
 pub(super) struct Builder {
     /// An include failed, so species may be missing for reasons already reported.
     pub incomplete: bool,
-    rate_law: RateLaw,
+    pub rate_law: RateLaw,
     volume: f64,
+    /// Rate of the annihilation of dual-rail values.
+    pub annihilation: f64,
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
     params: IndexMap<String, ir::Param>,
     /// Names of the module instances made so far (`dot1`, `outer.dot1`).
@@ -103,11 +109,12 @@ impl Checker<'_> {
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
-        let (rate_law, volume) = self.settings(ast, env);
+        let (rate_law, volume, annihilation) = self.settings(ast, env);
         let mut b = Builder {
             incomplete: false,
             rate_law,
             volume,
+            annihilation,
             species: IndexMap::new(),
             params: IndexMap::new(),
             instances: HashSet::new(),
@@ -163,9 +170,9 @@ impl Checker<'_> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
-    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64) {
+    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64, f64) {
         let mut seen: IndexMap<String, Span> = IndexMap::new();
-        let (mut rate_law, mut volume) = (RateLaw::MassAction, 1.0);
+        let (mut rate_law, mut volume, mut annihilation) = (RateLaw::MassAction, 1.0, DEFAULT_ANNIHILATION);
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
             if matches!(value, Expr::Call { function, .. } if self.is_module(env, &function.name)) {
@@ -199,22 +206,26 @@ impl Checker<'_> {
                             ),
                     ),
                 },
-                "volume" => {
-                    if let Some(v) = self.eval(value, env) {
-                        if v.is_finite() && v > 0.0 {
-                            volume = v;
-                        } else {
-                            self.diags.push(
-                                Diagnostic::error("E0205", "the volume must be a positive finite number")
-                                    .with_primary(value.span(), format!("this evaluates to {}", number(v))),
-                            );
-                        }
-                    }
+                "volume" => volume = self.positive_setting("volume", value, env).unwrap_or(volume),
+                "annihilation" => {
+                    annihilation = self.positive_setting("annihilation", value, env).unwrap_or(annihilation)
                 }
                 _ => self.diags.push(unknown_setting("network", name, SETTINGS)),
             }
         }
-        (rate_law, volume)
+        (rate_law, volume, annihilation)
+    }
+
+    fn positive_setting(&mut self, name: &str, value: &Expr, env: Env) -> Option<f64> {
+        let v = self.eval(value, env)?;
+        if v.is_finite() && v > 0.0 {
+            return Some(v);
+        }
+        self.diags.push(
+            Diagnostic::error("E0205", format!("the {name} must be a positive finite number"))
+                .with_primary(value.span(), format!("this evaluates to {}", number(v))),
+        );
+        None
     }
 
     pub(super) fn initial_value(&mut self, name: &str, expr: &Expr, env: Env) -> Option<f64> {

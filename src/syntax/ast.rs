@@ -80,6 +80,14 @@ pub enum Statement {
         value: Expr,
         span: Span,
     },
+    /// `signed x = -1, y;`: values that may be negative (dual rail `x_p - x_m`
+    /// unless the compiler shows they stay non-negative).
+    Signed(SpeciesDecl),
+    /// `ode { x' = -y; y' = x; }`: polynomial dynamics, lowered to reactions.
+    Ode {
+        equations: Vec<OdeEquation>,
+        span: Span,
+    },
     /// `for i in start..end { body }`, `end` excluded.
     For {
         var: Ident,
@@ -137,6 +145,14 @@ pub enum Initial {
     List(Vec<Expr>, Span),
     /// A value computed for each element `i`: `= [exp(-i) for i]`.
     Each { value: Expr, var: Ident },
+}
+
+/// `x' = rhs;` in an `ode` block.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OdeEquation {
+    pub target: SpeciesRef,
+    pub rhs: Expr,
+    pub span: Span,
 }
 
 /// A species named in a reaction or a call: `x`, `x[i + 1]`, `dot1.y`.

@@ -33,6 +33,10 @@ pub enum Tok<'s> {
     For,
     #[token("in")]
     In,
+    #[token("signed")]
+    Signed,
+    #[token("ode")]
+    Ode,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -92,6 +96,8 @@ pub enum Tok<'s> {
     Caret,
     #[token("@")]
     At,
+    #[token("'")]
+    Prime,
 
     // Never reach the parser: `lex` turns them into diagnostics.
     #[regex(r"/\*([^*]|\*+[^*/])*\**")]
@@ -124,6 +130,9 @@ impl Tok<'_> {
             Tok::Module => "module",
             Tok::For => "for",
             Tok::In => "in",
+            Tok::Signed => "signed",
+            Tok::Ode => "ode",
+            Tok::Prime => "'",
             Tok::Dot => ".",
             Tok::DotDot => "..",
             Tok::QuotedIdent(_) => "quoted identifier",

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use super::document::{Initial, Model, ReactionDef};
 use super::mathml::{Converter, Symbol, Unresolved, infix};
-use crate::polynomial::{Coefficient, Monomial};
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::identifier;
+use crate::polynomial::{Coefficient, Monomial};
 use crate::source::{FileId, Span};
 
 /// One crnl reaction: reactants, products and its rate constant.

@@ -1,0 +1,467 @@
+//! `signed` values and `ode` blocks, lowered to mass-action reactions by the
+//! catalytic sign-parity rule (domain.md §1.5-1.7; docs/language.md).
+//!
+//! Each term c·∏y^e of x' becomes, for every choice of rails of its signed
+//! factors, a reaction with all factors as catalysts that produces one
+//! molecule of the target's rail of sign sgn(c)·(-1)^(minus rails), at rate
+//! |c| times the number of equal choices. A value stays single rail when it
+//! starts non-negative and every term of its equation that may be negative
+//! has it as a factor (the Hungarian lemma: no negative cross-effects); the
+//! largest such set of values is found as a fixpoint, since each value's
+//! proof may rely on others being non-negative. Other signed values are dual
+//! rail `x_p - x_m`, with `x_p + x_m -> 0` at the network's `annihilation`
+//! rate keeping one rail near 0; the difference is exact whatever that rate.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::backend::number;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, RateLaw};
+use crate::polynomial::{Coefficient, Polynomial};
+use crate::source::Span;
+use crate::syntax::ast::{self, BinOp, Expr, Statement};
+
+use super::Checker;
+use super::elaborate::{Binding, Frame};
+use super::network::{Builder, SpeciesOrigin};
+
+/// A signed value of the body being expanded, before its rails are chosen.
+#[derive(Clone, Debug)]
+pub(super) struct SignedVar {
+    pub initial: f64,
+    pub span: Span,
+}
+
+/// One equation, resolved: the target's flat name and its right-hand side.
+struct Equation {
+    target: String,
+    rhs: Polynomial,
+    span: Span,
+}
+
+impl<'w> Checker<'w> {
+    /// `signed x = v;`: like a species declaration, but negative values are
+    /// allowed and no species exists until the rails are chosen.
+    pub(super) fn declare_signed(&mut self, frame: &mut Frame, decl: &ast::SpeciesDecl) {
+        for entry in &decl.entries {
+            let flat = format!("{}{}", frame.prefix, entry.name.name);
+            let value = match &entry.initial {
+                None => Some(0.0),
+                Some(ast::Initial::Value(expr)) => self.finite_value(&entry.name.name, expr, frame),
+                Some(other) => {
+                    let span = match other {
+                        ast::Initial::List(_, span) => *span,
+                        _ => entry.name.span,
+                    };
+                    self.diags.push(
+                        Diagnostic::error("E0220", "a signed value takes one initial value")
+                            .with_primary(span, "signed arrays are written as several signed values")
+                            .with_hint("declare `signed x0 = 1, x1 = -2;`"),
+                    );
+                    None
+                }
+            };
+            if entry.size.is_some() {
+                self.diags.push(
+                    Diagnostic::error("E0220", "signed values cannot be arrays")
+                        .with_primary(entry.name.span, "an array of signed values")
+                        .with_hint("declare them one by one: `signed x0, x1, x2;`"),
+                );
+                continue;
+            }
+            let Some(initial) = value else { continue };
+            frame.species.insert(entry.name.name.clone(), Binding::Scalar(flat.clone()));
+            frame.signed.insert(flat, SignedVar { initial, span: entry.name.span });
+        }
+    }
+
+    fn finite_value(&mut self, name: &str, expr: &Expr, frame: &Frame) -> Option<f64> {
+        let v = self.eval(expr, frame.env)?;
+        if v.is_finite() {
+            Some(v)
+        } else {
+            self.diags.push(super::eval::not_finite(
+                &format!("the initial value of `{name}`"),
+                expr.span(),
+                v,
+            ));
+            None
+        }
+    }
+
+    /// Chooses the rails of the body's signed values, declares their species,
+    /// and lowers its `ode` blocks to reactions.
+    pub(super) fn lower_odes(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        statements: &[Statement],
+    ) -> Vec<ir::Reaction> {
+        // Variables are numbered per body; an instance inside is lowered with its own numbering.
+        let outer = std::mem::take(&mut self.ode_variables);
+        let reactions = self.lower_body_odes(b, frame, statements);
+        self.ode_variables = outer;
+        reactions
+    }
+
+    fn lower_body_odes(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        statements: &[Statement],
+    ) -> Vec<ir::Reaction> {
+        let mut equations: Vec<Equation> = Vec::new();
+        for statement in statements {
+            let Statement::Ode { equations: eqs, .. } = statement else { continue };
+            for eq in eqs {
+                if let Some(e) = self.equation(b, frame, eq, &equations) {
+                    equations.push(e);
+                }
+            }
+        }
+        let single = self.single_rail(frame, &equations);
+        let origin = if frame.prefix.is_empty() { SpeciesOrigin::Declared } else { SpeciesOrigin::Generated };
+        for (flat, var) in &frame.signed {
+            let mut declare = |name: String, initial: f64| {
+                let species = ir::Species {
+                    name: name.clone(),
+                    initial,
+                    quantity: ast::Quantity::Concentration,
+                    span: var.span,
+                };
+                b.declare(self, &name, species, origin);
+            };
+            if single.contains(flat) {
+                declare(flat.clone(), var.initial);
+            } else {
+                // Positive part and negative part; `0.0`, never `-0`, for the empty rail.
+                declare(format!("{flat}_p"), if var.initial > 0.0 { var.initial } else { 0.0 });
+                declare(format!("{flat}_m"), if var.initial < 0.0 { -var.initial } else { 0.0 });
+            }
+        }
+        let rails = |name: &str| -> Option<(String, String)> {
+            (frame.signed.contains_key(name) && !single.contains(name))
+                .then(|| (format!("{name}_p"), format!("{name}_m")))
+        };
+        let names: HashMap<usize, String> = self.ode_variables.iter().map(|(n, &i)| (i, n.clone())).collect();
+        let mut reactions = Vec::new();
+        for eq in &equations {
+            for (monomial, c) in &eq.rhs.terms {
+                let factors: Vec<(String, u32)> =
+                    monomial.iter().map(|&(v, e)| (names[&v].clone(), e)).collect();
+                reactions.extend(term_reactions(&eq.target, &factors, c.value, &rails, b.rate_law, eq.span));
+            }
+        }
+        for (flat, var) in frame.signed.iter().filter(|(f, _)| !single.contains(*f)) {
+            reactions.push(ir::Reaction {
+                label: None,
+                reactants: vec![(format!("{flat}_p"), 1), (format!("{flat}_m"), 1)],
+                products: Vec::new(),
+                forward: ir::Rate { value: b.annihilation, param: None },
+                reverse: None,
+                span: var.span,
+                included_at: Vec::new(),
+            });
+        }
+        reactions
+    }
+
+    /// One equation: its target resolved and its right-hand side a polynomial.
+    fn equation(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        eq: &ast::OdeEquation,
+        earlier: &[Equation],
+    ) -> Option<Equation> {
+        let target =
+            self.ode_variable(b, frame, &eq.target.name, eq.target.indices.first(), eq.target.span)?;
+        if let Some(first) = earlier.iter().find(|e| e.target == target) {
+            self.diags.push(
+                Diagnostic::error("E0220", format!("`{target}` has two equations"))
+                    .with_primary(eq.span, "a second equation")
+                    .with_secondary(first.span, "the first")
+                    .with_hint("add the right-hand sides into one equation"),
+            );
+            return None;
+        }
+        let rhs = self.polynomial(b, frame, &eq.rhs)?;
+        Some(Equation { target, rhs, span: eq.span })
+    }
+
+    /// A species or signed value of the frame, by flat name.
+    fn ode_variable(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        name: &ast::Ident,
+        index: Option<&Expr>,
+        span: Span,
+    ) -> Option<String> {
+        let flat = match frame.species.get(&name.name) {
+            Some(Binding::Scalar(flat)) if index.is_none() => flat.clone(),
+            _ => {
+                let r = ast::SpeciesRef {
+                    name: name.clone(),
+                    indices: index.into_iter().cloned().collect(),
+                    span,
+                };
+                self.species_ref(b, frame, &r)?
+            }
+        };
+        Some(flat)
+    }
+
+    /// Whether a name in an equation is a species or signed value (rather than a number).
+    fn names_variable(&self, b: &Builder, frame: &Frame, name: &str) -> bool {
+        frame.species.contains_key(name) || b.species.contains_key(&format!("{}{name}", frame.prefix))
+    }
+
+    fn polynomial(&mut self, b: &Builder, frame: &Frame, expr: &Expr) -> Option<Polynomial> {
+        if !self.mentions_variable(b, frame, expr) {
+            let v = self.eval(expr, frame.env)?;
+            return Some(Polynomial::constant(Coefficient::number(v)));
+        }
+        let not_polynomial = |what: &str, span: Span| {
+            Diagnostic::error("E0222", format!("the right-hand side is not a polynomial: {what}"))
+                .with_primary(span, "here")
+                .with_hint("ode right-hand sides are sums of numbers times whole powers of species")
+        };
+        match expr {
+            Expr::Name(id) => {
+                let flat = self.ode_variable(b, frame, id, None, id.span)?;
+                Some(Polynomial::species(self.variable_index(flat)))
+            }
+            Expr::Index { name, indices, span } => {
+                let flat = self.ode_variable(b, frame, name, indices.first(), *span)?;
+                Some(Polynomial::species(self.variable_index(flat)))
+            }
+            Expr::Neg { operand, .. } => Some(self.polynomial(b, frame, operand)?.negated()),
+            Expr::Binary { op, lhs, rhs, span } => {
+                let left = self.polynomial(b, frame, lhs);
+                match op {
+                    BinOp::Add => Some(left?.plus(self.polynomial(b, frame, rhs)?)),
+                    BinOp::Sub => Some(left?.plus(self.polynomial(b, frame, rhs)?.negated())),
+                    BinOp::Mul => {
+                        let product = left?.times(&self.polynomial(b, frame, rhs)?);
+                        product.ok().or_else(|| {
+                            self.diags.push(not_polynomial("it expands to more than 10,000 terms", *span));
+                            None
+                        })
+                    }
+                    BinOp::Div if !self.mentions_variable(b, frame, rhs) => {
+                        let d = self.eval(rhs, frame.env)?;
+                        if d == 0.0 {
+                            self.diags.push(not_polynomial("a division by zero", rhs.span()));
+                            return None;
+                        }
+                        Some(left?.scaled(&Coefficient::number(1.0 / d)))
+                    }
+                    BinOp::Div => {
+                        self.diags.push(not_polynomial("a division by a species", rhs.span()));
+                        None
+                    }
+                    BinOp::Pow => {
+                        let e = if self.mentions_variable(b, frame, rhs) {
+                            None
+                        } else {
+                            self.eval(rhs, frame.env)
+                        };
+                        match e {
+                            Some(e) if e.fract() == 0.0 && (0.0..=1000.0).contains(&e) => {
+                                left?.power(e as u32).ok()
+                            }
+                            _ => {
+                                self.diags.push(not_polynomial(
+                                    "a power that is not a whole number from 0 to 1000",
+                                    rhs.span(),
+                                ));
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::Call { span, .. } => {
+                self.diags.push(not_polynomial("a function of a species", *span));
+                None
+            }
+            Expr::Number { .. } => unreachable!("a number mentions no variable"),
+        }
+    }
+
+    fn mentions_variable(&self, b: &Builder, frame: &Frame, expr: &Expr) -> bool {
+        match expr {
+            Expr::Number { .. } => false,
+            Expr::Name(id) => self.names_variable(b, frame, &id.name),
+            Expr::Index { .. } => true,
+            Expr::Neg { operand, .. } => self.mentions_variable(b, frame, operand),
+            Expr::Binary { lhs, rhs, .. } => {
+                self.mentions_variable(b, frame, lhs) || self.mentions_variable(b, frame, rhs)
+            }
+            Expr::Call { params, args, .. } => {
+                params.iter().chain(args).any(|a| self.mentions_variable(b, frame, a))
+            }
+        }
+    }
+
+    /// The index of a variable in the polynomials of this lowering.
+    fn variable_index(&mut self, flat: String) -> usize {
+        let next = self.ode_variables.len();
+        *self.ode_variables.entry(flat).or_insert(next)
+    }
+
+    /// The signed values (and species) that provably stay non-negative: the
+    /// largest set whose every possibly negative term has its target as a
+    /// factor. A plain species whose equation breaks this is an error.
+    fn single_rail(&mut self, frame: &Frame, equations: &[Equation]) -> HashSet<String> {
+        let mut single: HashSet<String> =
+            frame.signed.iter().filter(|(_, v)| v.initial >= 0.0).map(|(f, _)| f.clone()).collect();
+        let names: HashMap<usize, String> = self.ode_variables.iter().map(|(n, &i)| (i, n.clone())).collect();
+        let nonnegative =
+            |single: &HashSet<String>, name: &str| !frame.signed.contains_key(name) || single.contains(name);
+        loop {
+            let failing: Vec<&Equation> = equations
+                .iter()
+                .filter(|eq| single.contains(&eq.target))
+                .filter(|eq| offending_term(eq, &names, |n| nonnegative(&single, n)).is_some())
+                .collect();
+            if failing.is_empty() {
+                break;
+            }
+            for eq in failing {
+                single.remove(&eq.target);
+            }
+        }
+        for eq in equations.iter().filter(|eq| !frame.signed.contains_key(&eq.target)) {
+            if let Some(term) = offending_term(eq, &names, |n| nonnegative(&single, n)) {
+                self.diags.push(
+                    Diagnostic::error("E0221", format!("species `{}` could become negative", eq.target))
+                        .with_primary(eq.span, format!("the term `{term}` may be negative and has no factor `{}`", eq.target))
+                        .with_note("a species is a concentration, so its equation may only decrease it through terms that have it as a factor (no negative cross-effects)")
+                        .with_hint(format!("declare it `signed {}` to represent it with two rails", eq.target)),
+                );
+            }
+        }
+        single
+    }
+}
+
+/// The first term of the equation that may be negative without the target
+/// as a factor, as text.
+fn offending_term(
+    eq: &Equation,
+    names: &HashMap<usize, String>,
+    nonnegative: impl Fn(&str) -> bool,
+) -> Option<String> {
+    eq.rhs.terms.iter().find_map(|(monomial, c)| {
+        let has_target = monomial.iter().any(|&(v, _)| names[&v] == eq.target);
+        let positive = c.value > 0.0 && monomial.iter().all(|&(v, e)| e % 2 == 0 || nonnegative(&names[&v]));
+        (!positive && !has_target).then(|| {
+            let factors: Vec<String> = monomial
+                .iter()
+                .map(|&(v, e)| if e == 1 { names[&v].clone() } else { format!("{}^{e}", names[&v]) })
+                .collect();
+            match (c.value, factors.is_empty()) {
+                (_, true) => number(c.value),
+                (1.0, false) => factors.join("*"),
+                (-1.0, false) => format!("-{}", factors.join("*")),
+                (v, false) => format!("{}*{}", number(v), factors.join("*")),
+            }
+        })
+    })
+}
+
+/// A choice of rails for some factors: the reactants it takes, the sign
+/// (-1)^(minus rails), and how many ordered choices it stands for.
+#[derive(Clone)]
+struct RailChoice {
+    reactants: Vec<(String, u32)>,
+    sign: i32,
+    multiplicity: f64,
+}
+
+/// The reactions of one term c·∏ y^e in the equation of `target`: one per
+/// choice of rails, equal choices merged (y² with one minus rail counts twice).
+fn term_reactions(
+    target: &str,
+    factors: &[(String, u32)],
+    c: f64,
+    rails: &dyn Fn(&str) -> Option<(String, String)>,
+    rate_law: RateLaw,
+    span: Span,
+) -> Vec<ir::Reaction> {
+    let mut choices = vec![RailChoice { reactants: Vec::new(), sign: 1, multiplicity: 1.0 }];
+    for (name, e) in factors {
+        let options: Vec<RailChoice> = match rails(name) {
+            None => vec![RailChoice { reactants: vec![(name.clone(), *e)], sign: 1, multiplicity: 1.0 }],
+            Some((p, m)) => (0..=*e)
+                .map(|k| RailChoice {
+                    reactants: [(p.clone(), e - k), (m.clone(), k)]
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
+                    sign: if k % 2 == 0 { 1 } else { -1 },
+                    multiplicity: binomial(*e, k),
+                })
+                .collect(),
+        };
+        choices = choices
+            .iter()
+            .flat_map(|a| {
+                options.iter().map(move |b| RailChoice {
+                    reactants: [a.reactants.clone(), b.reactants.clone()].concat(),
+                    sign: a.sign * b.sign,
+                    multiplicity: a.multiplicity * b.multiplicity,
+                })
+            })
+            .collect();
+    }
+    let target_rails = rails(target);
+    choices
+        .into_iter()
+        .filter_map(|RailChoice { reactants, sign, multiplicity }| {
+            let positive = (c > 0.0) == (sign > 0);
+            let mut products = reactants.clone();
+            match &target_rails {
+                Some((p, m)) => add(&mut products, if positive { p } else { m }, 1),
+                None if positive => add(&mut products, target, 1),
+                // Single rail: the proof of non-negativity made the target a factor.
+                None => remove_one(&mut products, target)?,
+            }
+            let symmetry: f64 = match rate_law {
+                RateLaw::Combinatoric => reactants.iter().map(|&(_, n)| crate::crn::factorial(n)).product(),
+                RateLaw::MassAction => 1.0,
+            };
+            Some(ir::Reaction {
+                label: None,
+                reactants,
+                products,
+                forward: ir::Rate { value: c.abs() * multiplicity * symmetry, param: None },
+                reverse: None,
+                span,
+                included_at: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+fn add(side: &mut Vec<(String, u32)>, name: &str, n: u32) {
+    match side.iter_mut().find(|(s, _)| s == name) {
+        Some((_, m)) => *m += n,
+        None => side.push((name.to_string(), n)),
+    }
+}
+
+fn remove_one(side: &mut Vec<(String, u32)>, name: &str) -> Option<()> {
+    let i = side.iter().position(|(s, _)| s == name)?;
+    side[i].1 -= 1;
+    if side[i].1 == 0 {
+        side.remove(i);
+    }
+    Some(())
+}
+
+fn binomial(n: u32, k: u32) -> f64 {
+    (0..k).map(|i| f64::from(n - i) / f64::from(i + 1)).product::<f64>().round()
+}
