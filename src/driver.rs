@@ -220,7 +220,7 @@ fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let order = r.order();
     let hint = if max >= 2 {
-        "crnc cannot split it: the rate constants of its steps would not be finite; rescale the rates or concentrations"
+        "crnc cannot split it: a rate constant of its steps would be 0 or overflow a 64-bit float"
     } else {
         "crnc splits reactions into bimolecular steps with --max-order 2, but no further"
     };

@@ -115,3 +115,21 @@ fn sbml_output_imports_back_to_the_same_dynamics() {
         }
     }
 }
+
+/// The acceptance test of the molecularity pass: with `--max-order 2` (as
+/// `crnc check --max-order 2` runs it) every network of every example
+/// compiles, and to reactions of at most two reactant molecules.
+#[test]
+fn every_example_passes_max_order_two() {
+    std::env::set_current_dir(common::root()).expect("crate root exists");
+    for path in common::examples() {
+        let front = driver::front_end(&crnc::source::RealFs, &path);
+        assert!(!front.has_errors(), "{}: {:?}", path.display(), front.diagnostics);
+        for network in front.program.networks.values() {
+            let lowered = driver::lower(network, &front.db, Some(2))
+                .unwrap_or_else(|ds| panic!("{}: {ds:?}", path.display()));
+            assert!(lowered.crn.reactions.iter().all(|r| r.order() <= 2), "{}", network.name);
+            assert_eq!(crn::validate(&lowered.crn), vec![], "{}", network.name);
+        }
+    }
+}

@@ -28,9 +28,8 @@ use crate::ir::Quantity;
 pub const NAME: &str = "molecularity";
 
 /// The default of [`Options::separation`]: the unbinding steps are 1000 times
-/// faster than the fastest reaction, so the intermediates hold about 3% of
-/// their molecules and the error of the split is of that order
-/// (docs/passes.md, "The fast rate").
+/// faster than the fastest reaction, and the intermediates hold at most about
+/// 3% of their molecules (docs/passes.md, "The fast rate").
 pub const DEFAULT_SEPARATION: f64 = 1e3;
 
 type Complex = Vec<(SpeciesId, u32)>;
@@ -47,23 +46,26 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
         at += unit.len();
         match unit {
             Unit::Single(r) if r.order() > max => match split.plan(&crn, &r) {
-                Some(first) => {
-                    let (steps, core, gain) = split.bind(&crn, &r.reactants, first, &r.origin, index);
-                    out.extend(steps);
+                Some(plan) => {
+                    let (core, gain) = split.bind(&crn, plan, &r.origin, index, &mut out);
                     out.push(Unit::Single(rewritten(r, core, None, gain)));
                 }
                 None => out.push(Unit::Single(r)),
             },
             Unit::Pair { forward, reverse } if forward.order() > max || reverse.order() > max => {
-                // A side at most N stays as it is (no binding steps, gain 1).
+                // A side of at most N molecules stays as it is.
                 let plan =
                     |r: &Reaction| if r.order() > max { split.plan(&crn, r).map(Some) } else { Some(None) };
                 let (Some(f), Some(r)) = (plan(&forward), plan(&reverse)) else {
                     out.push(Unit::Pair { forward, reverse });
                     continue;
                 };
-                let (left, left_gain) = split.side(&crn, &forward, f, index, &mut out);
-                let (right, right_gain) = split.side(&crn, &reverse, r, index + 1, &mut out);
+                let mut side = |r: &Reaction, plan: Option<Plan>, index| match plan {
+                    Some(plan) => split.bind(&crn, plan, &r.origin, index, &mut out),
+                    None => (r.reactants.clone(), 1.0),
+                };
+                let (left, left_gain) = side(&forward, f, index);
+                let (right, right_gain) = side(&reverse, r, index + 1);
                 out.push(Unit::Pair {
                     forward: rewritten(forward, left.clone(), Some(right.clone()), left_gain),
                     reverse: rewritten(reverse, right, Some(left), right_gain),
@@ -90,83 +92,92 @@ fn rewritten(r: Reaction, reactants: Complex, products: Option<Complex>, gain: f
     }
 }
 
+/// How one reactant complex is bound up.
+struct Plan {
+    /// Its molecules in binding order: scarcest first.
+    molecules: Vec<SpeciesId>,
+    /// The equilibrium constant of each binding step.
+    constants: Vec<f64>,
+    /// What the rate constant of the reaction is multiplied by when it
+    /// consumes the last intermediate and the last molecule instead.
+    gain: f64,
+}
+
 /// Makes intermediates and binding steps for one network.
 struct Splitter {
-    /// Concentration scale c: the largest initial concentration (1 if all
-    /// are 0). An intermediate's equilibrium constant is set against it.
-    scale: f64,
+    /// Each species' concentration scale: its initial concentration, or the
+    /// largest one in the network for a species that starts at 0 (1 when all
+    /// do).
+    scale: Vec<f64>,
     /// The unbinding rate of every binding step: `separation` times the
-    /// fastest reaction, each measured as k·c^(order-1).
+    /// fastest turnover of any reaction.
     fast: f64,
     /// The intermediates made so far, after the network's species.
     species: Vec<Species>,
     taken: HashSet<String>,
-    first_id: usize,
 }
 
 impl Splitter {
     fn new(crn: &Crn, separation: f64) -> Splitter {
-        let scale = crn.initial_concentrations().into_iter().fold(0.0, f64::max);
-        let scale = if scale > 0.0 { scale } else { 1.0 };
-        let fastest = crn.reactions.iter().map(|r| speed(r, scale)).fold(0.0, f64::max);
+        let initial = crn.initial_concentrations();
+        let largest = initial.iter().copied().fold(0.0, f64::max);
+        let fallback = if largest > 0.0 { largest } else { 1.0 };
+        let scale: Vec<f64> = initial.into_iter().map(|x| if x > 0.0 { x } else { fallback }).collect();
+        let fastest = crn.reactions.iter().map(|r| turnover(crn, &scale, r)).fold(0.0, f64::max);
         Splitter {
-            scale,
             fast: separation * if fastest > 0.0 { fastest } else { 1.0 },
+            scale,
             species: Vec::new(),
             taken: crn.species.iter().map(|s| s.name.clone()).collect(),
-            first_id: crn.species.len(),
         }
     }
 
-    /// The equilibrium constant K1 of the first binding step of `r`'s
-    /// reactants, or `None` when some new rate would not be a finite positive
-    /// number. K1·c = sqrt(λ/f) with λ = k·c^(order-1): the first
-    /// intermediate holds that fraction of its molecules, which balances the
-    /// two errors of the split (docs/passes.md).
-    fn plan(&self, crn: &Crn, r: &Reaction) -> Option<f64> {
-        let first = (speed(r, self.scale) / self.fast).sqrt() / self.scale;
-        let (_, gain) = self.chain(crn, &r.reactants, first);
-        let rates = [first * self.fast, self.fast / self.scale, self.fast, r.rate * gain];
-        rates.iter().all(|v| v.is_finite() && *v > 0.0).then_some(first)
+    /// The plan for `r`'s reactants, or `None` when some new rate would not
+    /// be a finite positive number. With the molecules m1, m2, ... sorted by
+    /// scale, K1 = ε/c(m2) and later K = 1/c(m): every intermediate then
+    /// holds at most about ε of each species it binds, and ε = sqrt(τ/f) for
+    /// a reaction of turnover τ balances that error against the lag of the
+    /// pre-equilibrium (docs/passes.md).
+    fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
+        let mut molecules: Vec<SpeciesId> =
+            r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
+        molecules.sort_by(|a, b| self.scale[a.index()].total_cmp(&self.scale[b.index()]));
+        let epsilon = (turnover(crn, &self.scale, r) / self.fast).sqrt();
+        let bound = &molecules[1..molecules.len() - 1];
+        let constants: Vec<f64> = bound
+            .iter()
+            .enumerate()
+            .map(|(j, m)| if j == 0 { epsilon } else { 1.0 } / self.scale[m.index()])
+            .collect();
+        // The flux through the core at binding equilibrium is the old flux:
+        // the first step's divisor comes in, the whole complex's goes out
+        // (later steps bind two different species and have none).
+        let first = pair(molecules[0], molecules[1]);
+        let gain = crn.divisor(&first) / (crn.divisor(&r.reactants) * constants.iter().product::<f64>());
+        let mut rates = constants.iter().map(|k| k * self.fast).chain([self.fast, r.rate * gain]);
+        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan { molecules, constants, gain })
     }
 
-    /// The molecules of `complex` one by one, and the gain of the reaction
-    /// that consumes the last intermediate and the last molecule in its place:
-    /// 1/(K1·K2⋯) with the rate law's divisors of the first step and of the
-    /// whole complex, so that its flux at binding equilibrium is the flux the
-    /// complex had (later steps bind an intermediate to a molecule, two
-    /// different species, so they have no divisor).
-    fn chain(&self, crn: &Crn, complex: &[(SpeciesId, u32)], first: f64) -> (Vec<SpeciesId>, f64) {
-        let molecules: Vec<SpeciesId> =
-            complex.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
-        let binding = first * self.scale.powi(3 - molecules.len() as i32);
-        let gain = crn.divisor(&pair(molecules[0], molecules[1])) / (crn.divisor(complex) * binding);
-        (molecules, gain)
-    }
-
-    /// Binds up `complex` (of 3 or more molecules) with `first` as K1, later
-    /// steps with K = 1/c: returns the reversible binding steps, the
-    /// two-molecule complex that replaces it, and the gain for reactions
-    /// consuming that complex.
+    /// Makes the plan's intermediates and reversible binding steps (into
+    /// `out`); returns the two-molecule complex that replaces the reactants,
+    /// and the gain.
     fn bind(
         &mut self,
         crn: &Crn,
-        complex: &[(SpeciesId, u32)],
-        first: f64,
+        plan: Plan,
         origin: &Origin,
         index: usize,
-    ) -> (Vec<Unit>, Complex, f64) {
-        let (molecules, gain) = self.chain(crn, complex, first);
-        let (&last, bound) = molecules.split_last().expect("a split complex has 3 or more molecules");
+        out: &mut Vec<Unit>,
+    ) -> (Complex, f64) {
         let origin = Origin { pass: NAME.to_string(), ..origin.clone() };
+        let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
         let mut name = crn.species(bound[0]).name.clone();
         let mut held = bound[0];
-        let mut steps = Vec::new();
-        for (j, &next) in bound[1..].iter().enumerate() {
+        for (&next, k) in bound[1..].iter().zip(plan.constants) {
             name = format!("{name}_{}", crn.species(next).name);
-            let made = self.intermediate(&format!("{name}__r{index}"), &origin);
+            let made = self.intermediate(crn, &format!("{name}__r{index}"), &origin);
             let together = pair(held, next);
-            let k = if j == 0 { first } else { 1.0 / self.scale };
+            let alone = vec![(made, 1)];
             let step = |reactants: &Complex, products: &Complex, rate| Reaction {
                 reactants: reactants.clone(),
                 products: products.clone(),
@@ -176,39 +187,18 @@ impl Splitter {
                 label: None,
                 origin: origin.clone(),
             };
-            let alone = vec![(made, 1)];
-            steps.push(Unit::Pair {
+            out.push(Unit::Pair {
                 forward: step(&together, &alone, k * self.fast),
                 reverse: step(&alone, &together, self.fast),
             });
             held = made;
         }
-        (steps, pair(held, last), gain)
-    }
-
-    /// One side of a reversible pair: bound up when a plan was made, else as
-    /// it is. The binding steps go to `out`.
-    fn side(
-        &mut self,
-        crn: &Crn,
-        r: &Reaction,
-        plan: Option<f64>,
-        index: usize,
-        out: &mut Vec<Unit>,
-    ) -> (Complex, f64) {
-        match plan {
-            Some(first) => {
-                let (steps, core, gain) = self.bind(crn, &r.reactants, first, &r.origin, index);
-                out.extend(steps);
-                (core, gain)
-            }
-            None => (r.reactants.clone(), 1.0),
-        }
+        (pair(held, last), plan.gain)
     }
 
     /// A new intermediate species, 0 at the start, named `base` or, if that
     /// is taken, `base_2`, `base_3`, ...
-    fn intermediate(&mut self, base: &str, origin: &Origin) -> SpeciesId {
+    fn intermediate(&mut self, crn: &Crn, base: &str, origin: &Origin) -> SpeciesId {
         let name = (1..)
             .map(|i| if i == 1 { base.to_string() } else { format!("{base}_{i}") })
             .find(|n| !self.taken.contains(n))
@@ -221,14 +211,16 @@ impl Splitter {
             quantity: Quantity::Concentration,
             origin: origin.clone(),
         });
-        SpeciesId((self.first_id + self.species.len() - 1) as u32)
+        SpeciesId((crn.species.len() + self.species.len() - 1) as u32)
     }
 }
 
-/// A reaction's pseudo-first-order rate at concentration scale c, k·c^(order-1):
-/// how fast it turns over its reactants.
-fn speed(r: &Reaction, scale: f64) -> f64 {
-    r.rate * scale.powi(r.order() as i32 - 1)
+/// How fast a reaction changes the species it touches, relative to their
+/// amount: its flux at the concentration scales over the smallest scale
+/// among its reactants and products.
+fn turnover(crn: &Crn, scale: &[f64], r: &Reaction) -> f64 {
+    let touched = r.reactants.iter().chain(&r.products).map(|&(s, _)| scale[s.index()]);
+    crn.flux(r, scale) / touched.fold(f64::INFINITY, f64::min)
 }
 
 /// The complex of two molecules.

@@ -118,10 +118,7 @@ fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
                 "W0007",
                 format!("species `{name}` is never produced and starts at 0, so it stays 0"),
             )
-            .with_hint(format!(
-                "give `{name}` an initial value or add a reaction that produces it; \
-                 until then every reaction that needs it is dead"
-            ));
+            .with_hint(format!("give `{name}` an initial value, or add a reaction that produces it"));
             let d = match s.origin.span {
                 Some(span) => d.with_primary(span, "starts at 0 and no reaction produces it"),
                 None => d,
