@@ -140,7 +140,7 @@ fn max_order_splits_reactions_and_names_the_origin_of_what_is_left() {
     let brusselator = ["compile", "examples/brusselator.crnl", "--emit", "crn", "--max-order"];
     let o = crnc(&[&brusselator[..], &["2"]].concat(), &root);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("X_X__r1 = 0 concentration, intermediate"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("X_Y__r1 = 0 concentration, intermediate"), "{}", stdout(&o));
     let o = crnc(&[&brusselator[..], &["1"]].concat(), &root);
     assert_eq!(o.status.code(), Some(1), "B + X -> B + Y is bimolecular");
 }

@@ -94,7 +94,8 @@ fn rewritten(r: Reaction, reactants: Complex, products: Option<Complex>, gain: f
 
 /// How one reactant complex is bound up.
 struct Plan {
-    /// Its molecules in binding order: scarcest first.
+    /// Its molecules in binding order: scarcest first, but for a second
+    /// molecule of another species.
     molecules: Vec<SpeciesId>,
     /// The equilibrium constant of each binding step.
     constants: Vec<f64>,
@@ -134,7 +135,7 @@ impl Splitter {
 
     /// The plan for `r`'s reactants, or `None` when some new rate would not
     /// be a finite positive number. With the molecules m1, m2, ... sorted by
-    /// scale, K1 = ε/c(m2) and later K = 1/c(m): every intermediate then
+    /// scale (m2 moved up), K1 = ε/c(m2) and later K = 1/c(m): every intermediate then
     /// holds at most about ε of each species it binds, and ε = sqrt(τ/f) for
     /// a reaction of turnover τ balances that error against the lag of the
     /// pre-equilibrium (docs/passes.md).
@@ -142,6 +143,11 @@ impl Splitter {
         let mut molecules: Vec<SpeciesId> =
             r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
         molecules.sort_by(|a, b| self.scale[a.index()].total_cmp(&self.scale[b.index()]));
+        // The first pair binds two different species where it can: X + Y holds
+        // one X per intermediate, X + X two, in an amount that grows as x².
+        if let Some(other) = molecules.iter().position(|&m| m != molecules[0]) {
+            molecules[1..=other].rotate_right(1);
+        }
         let epsilon = (turnover(crn, &self.scale, r) / self.fast).sqrt();
         let bound = &molecules[1..molecules.len() - 1];
         let constants: Vec<f64> = bound
