@@ -163,9 +163,12 @@ fn pipeline(fs: &MemoryFs, path: &str) -> Outcome {
         check_text_round_trip(&crn);
         for max in [0, 1, 2] {
             match driver::lower(network, &front.db, Some(max)) {
-                Ok(lowered) => assert!(lowered.crn.reactions.iter().all(|r| r.order() <= max)),
+                Ok(lowered) => {
+                    check_crn(&lowered.crn);
+                    assert!(lowered.crn.reactions.iter().all(|r| r.order() <= max));
+                }
                 Err(ds) => {
-                    assert!(ds.iter().all(|d| d.code == "E0400"));
+                    assert!(ds.iter().filter(|d| d.is_error()).all(|d| d.code == "E0400"));
                     check_diagnostics(&front.db, &ds);
                 }
             }
