@@ -135,10 +135,10 @@ impl Splitter {
 
     /// The plan for `r`'s reactants, or `None` when some new rate would not
     /// be a finite positive number. With the molecules m1, m2, ... sorted by
-    /// scale (m2 moved up), K1 = ε/c(m2) and later K = 1/c(m): every intermediate then
-    /// holds at most about ε of each species it binds, and ε = sqrt(τ/f) for
-    /// a reaction of turnover τ balances that error against the lag of the
-    /// pre-equilibrium (docs/passes.md).
+    /// scale (m2 moved up), K1 = ε/c(m2) and later K = 1/c(m): every
+    /// intermediate then holds at most about ε of each species it binds, and
+    /// ε = sqrt(τ/f) for a reaction of turnover τ balances that error against
+    /// the lag of the pre-equilibrium (docs/passes.md).
     fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
         let mut molecules: Vec<SpeciesId> =
             r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
@@ -177,6 +177,15 @@ impl Splitter {
     ) -> (Complex, f64) {
         let origin = Origin { pass: NAME.to_string(), ..origin.clone() };
         let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
+        let step = |reactants: &Complex, products: &Complex, rate| Reaction {
+            reactants: reactants.clone(),
+            products: products.clone(),
+            rate,
+            rate_param: None,
+            partner: None,
+            label: None,
+            origin: origin.clone(),
+        };
         let mut name = crn.species(bound[0]).name.clone();
         let mut held = bound[0];
         for (&next, k) in bound[1..].iter().zip(plan.constants) {
@@ -184,15 +193,6 @@ impl Splitter {
             let made = self.intermediate(crn, &format!("{name}__r{index}"), &origin);
             let together = pair(held, next);
             let alone = vec![(made, 1)];
-            let step = |reactants: &Complex, products: &Complex, rate| Reaction {
-                reactants: reactants.clone(),
-                products: products.clone(),
-                rate,
-                rate_param: None,
-                partner: None,
-                label: None,
-                origin: origin.clone(),
-            };
             out.push(Unit::Pair {
                 forward: step(&together, &alone, k * self.fast),
                 reverse: step(&alone, &together, self.fast),

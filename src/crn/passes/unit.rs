@@ -57,29 +57,20 @@ pub fn reactions(units: Vec<Unit>) -> Vec<Reaction> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crn::{Origin, SpeciesId};
-
-    fn reaction(rate: f64, partner: Option<Partner>) -> Reaction {
-        Reaction {
-            reactants: vec![(SpeciesId(0), 1)],
-            products: vec![],
-            rate,
-            rate_param: None,
-            partner,
-            label: None,
-            origin: Origin::default(),
-        }
-    }
+    use crate::crn::SpeciesId;
+    use crate::crn::passes::fixture;
+    use crate::ir::RateLaw;
 
     #[test]
     fn pairs_come_back_adjacent_and_linked_whatever_their_order() {
         // A reverse half listed before its forward half, with a single between.
+        let decay = |rate, partner| (vec![(SpeciesId(0), 1)], vec![], rate, partner);
         let input = vec![
-            reaction(1.0, Some(Partner::Forward(2))),
-            reaction(2.0, None),
-            reaction(3.0, Some(Partner::Reverse(0))),
+            decay(1.0, Some(Partner::Forward(2))),
+            decay(2.0, None),
+            decay(3.0, Some(Partner::Reverse(0))),
         ];
-        let grouped = units(input);
+        let grouped = units(fixture::crn(RateLaw::MassAction, &[("A", 1.0)], input).reactions);
         assert_eq!(grouped.iter().map(Unit::len).collect::<Vec<_>>(), [2, 1]);
         let back = reactions(grouped);
         assert_eq!(back.iter().map(|r| r.rate).collect::<Vec<_>>(), [3.0, 1.0, 2.0]);
