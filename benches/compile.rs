@@ -68,7 +68,7 @@ fn main() {
         let front = driver::front_end(&fs, Path::new("big.crnl"));
         assert!(!front.has_errors(), "generated source must compile");
         let t1 = Instant::now();
-        let crn = driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit");
+        let crn = driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn;
         let t2 = Instant::now();
         sbml_text = sbml::write(&crn);
         let t3 = Instant::now();

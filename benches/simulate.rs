@@ -56,7 +56,7 @@ fn sbml_file(name: &str) -> Option<PathBuf> {
 fn load(file: &Path) -> Crn {
     let front = driver::front_end(&RealFs, file);
     assert!(!front.has_errors(), "{}: {:?}", file.display(), front.diagnostics.first());
-    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit")
+    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
 }
 
 fn list(var: &str, default: &[&str]) -> Vec<String> {

@@ -1,9 +1,11 @@
-//! Runs the stages in order: load and parse, check, lower, verify. No I/O but
-//! through [`FileSystem`]; the CLI decides where output goes.
+//! Runs the stages in order: load and parse, check, lower, the CRN passes,
+//! verify. No I/O but through [`FileSystem`]; the CLI decides where output
+//! goes.
 
 use std::path::Path;
 
 use crate::backend::text::complex_text;
+use crate::crn::passes::{Options, PASSES};
 use crate::crn::{self, Crn};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::{bionetgen, crn_text, sbml};
@@ -156,25 +158,77 @@ fn no_network(root: Option<FileId>) -> Diagnostic {
     }
 }
 
-/// Lowers a checked network to the elementary CRN and enforces `max_order`.
-pub fn lower(network: &ir::Network, db: &SourceDb, max_order: Option<u32>) -> Result<Crn, Vec<Diagnostic>> {
-    let crn = crn::lower(network, db);
-    debug_assert_valid("lower", &crn);
-    let Some(max) = max_order else { return Ok(crn) };
-    let errors: Vec<Diagnostic> =
-        crn::max_order_violations(&crn, max).map(|(_, r)| too_high_order(&crn, r, max)).collect();
-    if errors.is_empty() { Ok(crn) } else { Err(errors) }
+/// The elementary CRN of a network and the warnings its passes found.
+#[derive(Debug)]
+pub struct Lowered {
+    pub crn: Crn,
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// E0400 for a reaction above `--max-order`.
+/// The stage that turns IR into the CRN; the passes of [`PASSES`] follow it.
+pub const LOWER: &str = "lower";
+
+/// The CRN stages in order, each `(name, one line for --help)`: what
+/// [`lower_traced`] reports and `--emit` accepts.
+pub fn stages() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let lower = (LOWER, "The CRN as lowered from the IR, before any pass");
+    std::iter::once(lower).chain(PASSES.iter().map(|p| (p.name, p.about)))
+}
+
+/// Lowers a checked network to the elementary CRN, runs the passes and
+/// enforces `max_order`. An `Err` holds every diagnostic, warnings included.
+pub fn lower(
+    network: &ir::Network,
+    db: &SourceDb,
+    max_order: Option<u32>,
+) -> Result<Lowered, Vec<Diagnostic>> {
+    lower_traced(network, db, max_order, |_, _| {})
+}
+
+/// [`lower`], showing `after` the CRN after each stage of [`stages`].
+pub fn lower_traced(
+    network: &ir::Network,
+    db: &SourceDb,
+    max_order: Option<u32>,
+    mut after: impl FnMut(&'static str, &Crn),
+) -> Result<Lowered, Vec<Diagnostic>> {
+    let options = Options { max_order, ..Options::default() };
+    let mut crn = crn::lower(network, db);
+    debug_assert_valid(LOWER, &crn);
+    after(LOWER, &crn);
+    let mut diagnostics = Vec::new();
+    for pass in &PASSES {
+        let found;
+        (crn, found) = (pass.run)(crn, &options);
+        diagnostics.extend(found);
+        debug_assert_valid(pass.name, &crn);
+        after(pass.name, &crn);
+    }
+    if let Some(max) = max_order {
+        diagnostics.extend(crn::max_order_violations(&crn, max).map(|(_, r)| too_high_order(&crn, r, max)));
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        Err(diagnostics)
+    } else {
+        Ok(Lowered { crn, warnings: diagnostics })
+    }
+}
+
+/// E0400 for a reaction above `--max-order`: with N >= 2 the molecularity
+/// pass splits every reaction it can, so what is left could not be split.
 fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let order = r.order();
+    let hint = if max >= 2 {
+        "crnc cannot split it: a rate constant of its steps would be 0 or overflow a 64-bit float"
+    } else {
+        "crnc splits reactions into bimolecular steps with --max-order 2, but no further"
+    };
     let d = Diagnostic::error(
         "E0400",
         format!("reaction `{text}` has {order} reactant molecules, more than --max-order {max}"),
     )
-    .with_hint("split it into bimolecular steps through an intermediate, e.g. `A + B <-> AB; AB + C -> ...`");
+    .with_hint(hint);
     let d = with_origin_labels(d, &r.origin, order);
     match &r.origin.location {
         Some(at) => d.with_note(format!("it comes from {at} ({})", r.origin.pass)),

@@ -125,21 +125,45 @@ fn several_networks_need_a_choice() {
 }
 
 #[test]
-fn max_order_is_enforced_with_the_origin_named() {
+fn max_order_splits_reactions_and_names_the_origin_of_what_is_left() {
     let root = common::root();
-    let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", "2"], &root);
+    let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", "1"], &root);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("error[E0400]"), "{err}");
     assert!(err.contains("A + 2 X -> 3 X"), "{err}");
     assert!(err.contains("<std::classic>") || err.contains("std::classic"), "{err}");
-    let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", "3"], &root);
+    for max in ["2", "3"] {
+        let o = crnc(&["check", "examples/schloegl.crnl", "--max-order", max], &root);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let brusselator = ["compile", "examples/brusselator.crnl", "--emit", "crn", "--max-order"];
+    let o = crnc(&[&brusselator[..], &["2"]].concat(), &root);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = crnc(
-        &["compile", "examples/brusselator.crnl", "--max-order", "2", "-o", "/dev/null", "--format", "crn"],
-        &root,
+    assert!(stdout(&o).contains("X_Y__r1 = 0 concentration, intermediate"), "{}", stdout(&o));
+    let o = crnc(&[&brusselator[..], &["1"]].concat(), &root);
+    assert_eq!(o.status.code(), Some(1), "B + X -> B + Y is bimolecular");
+}
+
+#[test]
+fn emit_shows_the_crn_after_each_pass() {
+    let root = common::root();
+    let emit = |stage: &str| {
+        let o = crnc(&["compile", "examples/brusselator.crnl", "--max-order", "2", "--emit", stage], &root);
+        assert!(o.status.success(), "{stage}: {}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(emit("lower").contains("reactions (4):"));
+    assert!(emit("simplify").contains("reactions (4):"));
+    let split = emit("molecularity");
+    assert!(
+        split.contains("reactions (6):") && split.contains("(molecularity examples/brusselator.crnl:"),
+        "{split}"
     );
-    assert_eq!(o.status.code(), Some(1), "2X + Y -> 3X is trimolecular");
+    assert_eq!(emit("crn"), split, "molecularity is the last pass");
+    let o = crnc(&["compile", "examples/brusselator.crnl", "--emit", "parse"], &root);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("lower, simplify, molecularity, crn"), "{}", stderr(&o));
 }
 
 #[test]

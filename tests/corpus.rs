@@ -95,11 +95,10 @@ fn run(path: &Path, h: &Header) -> Outcome {
     if !failed {
         match driver::select(&front, h.network.as_deref()) {
             Err(d) => all.push(d),
-            Ok(network) => {
-                if let Err(ds) = driver::lower(network, &front.db, h.max_order) {
-                    all.extend(ds);
-                }
-            }
+            Ok(network) => match driver::lower(network, &front.db, h.max_order) {
+                Ok(lowered) => all.extend(lowered.warnings),
+                Err(ds) => all.extend(ds),
+            },
         }
     }
     let sorted: Vec<Diagnostic> = all.into_sorted();

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 fn compile(fs: &dyn FileSystem, path: &Path) -> Crn {
     let front = driver::front_end(fs, path);
     assert!(!front.has_errors(), "{}", diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
-    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit")
+    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
 }
 
 fn crn(src: &str) -> Crn {

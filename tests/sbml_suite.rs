@@ -85,7 +85,7 @@ fn run_case(dir: &Path, case: &str) -> Result<usize, String> {
         return Err(diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
     }
     let network = driver::select(&front, None).map_err(|d| d.message)?;
-    let crn = driver::lower(network, &front.db, None).map_err(|_| "lowering failed".to_string())?;
+    let crn = driver::lower(network, &front.db, None).map_err(|_| "lowering failed".to_string())?.crn;
     let run = RunSettings {
         method: Method::Ode,
         t_end: s.duration,

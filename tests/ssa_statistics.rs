@@ -18,7 +18,7 @@ fn compile(src: &str) -> Crn {
     let fs = MemoryFs::new().with("m.crnl", src);
     let front = driver::front_end(&fs, Path::new("m.crnl"));
     assert!(!front.has_errors(), "{:?}", front.diagnostics);
-    driver::lower(&front.program.networks[0], &front.db, None).unwrap()
+    driver::lower(&front.program.networks[0], &front.db, None).unwrap().crn
 }
 
 fn times(t_end: f64, points: usize) -> Vec<f64> {

@@ -121,6 +121,8 @@ impl<'w> Checker<'w> {
         }
         let single = self.single_rail(frame, &equations);
         let origin = if frame.prefix.is_empty() { SpeciesOrigin::Declared } else { SpeciesOrigin::Generated };
+        let targets: HashSet<&str> = equations.iter().map(|e| e.target.as_str()).collect();
+        let mut rails: HashMap<String, Rails> = HashMap::new();
         for (flat, var) in &frame.signed {
             let mut declare = |name: String, initial: f64| {
                 let species = ir::Species {
@@ -130,38 +132,45 @@ impl<'w> Checker<'w> {
                     span: var.span,
                 };
                 b.declare(self, &name, species, origin);
+                name
             };
             if single.contains(flat) {
                 declare(flat.clone(), var.initial);
+            } else if !targets.contains(flat.as_str()) {
+                // A negative constant: its + rail would stay 0, so it has only the - rail.
+                rails.insert(
+                    flat.clone(),
+                    Rails { p: None, m: Some(declare(format!("{flat}_m"), -var.initial)) },
+                );
             } else {
                 // Positive part and negative part; `0.0`, never `-0`, for the empty rail.
-                declare(format!("{flat}_p"), if var.initial > 0.0 { var.initial } else { 0.0 });
-                declare(format!("{flat}_m"), if var.initial < 0.0 { -var.initial } else { 0.0 });
+                let p = declare(format!("{flat}_p"), if var.initial > 0.0 { var.initial } else { 0.0 });
+                let m = declare(format!("{flat}_m"), if var.initial < 0.0 { -var.initial } else { 0.0 });
+                rails.insert(flat.clone(), Rails { p: Some(p), m: Some(m) });
             }
         }
-        let rails = |name: &str| -> Option<(String, String)> {
-            (frame.signed.contains_key(name) && !single.contains(name))
-                .then(|| (format!("{name}_p"), format!("{name}_m")))
-        };
         let names: HashMap<usize, String> = self.ode_variables.iter().map(|(n, &i)| (i, n.clone())).collect();
         let mut reactions = Vec::new();
         for eq in &equations {
             for (monomial, c) in &eq.rhs.terms {
                 let factors: Vec<(String, u32)> =
                     monomial.iter().map(|&(v, e)| (names[&v].clone(), e)).collect();
-                reactions.extend(term_reactions(&eq.target, &factors, c.value, &rails, b.rate_law, eq.span));
+                let term = Term { target: &eq.target, factors: &factors, c: c.value };
+                reactions.extend(term.reactions(&rails, b.rate_law, eq.span));
             }
         }
-        for (flat, var) in frame.signed.iter().filter(|(f, _)| !single.contains(*f)) {
-            reactions.push(ir::Reaction {
-                label: None,
-                reactants: vec![(format!("{flat}_p"), 1), (format!("{flat}_m"), 1)],
-                products: Vec::new(),
-                forward: ir::Rate { value: b.annihilation, param: None },
-                reverse: None,
-                span: var.span,
-                included_at: Vec::new(),
-            });
+        for (flat, var) in &frame.signed {
+            if let Some(Rails { p: Some(p), m: Some(m) }) = rails.get(flat) {
+                reactions.push(ir::Reaction {
+                    label: None,
+                    reactants: vec![(p.clone(), 1), (m.clone(), 1)],
+                    products: Vec::new(),
+                    forward: ir::Rate { value: b.annihilation, param: None },
+                    reverse: None,
+                    span: var.span,
+                    included_at: Vec::new(),
+                });
+            }
         }
         reactions
     }
@@ -318,13 +327,20 @@ impl<'w> Checker<'w> {
         let mut single: HashSet<String> =
             frame.signed.iter().filter(|(_, v)| v.initial >= 0.0).map(|(f, _)| f.clone()).collect();
         let names: HashMap<usize, String> = self.ode_variables.iter().map(|(n, &i)| (i, n.clone())).collect();
-        let nonnegative =
-            |single: &HashSet<String>, name: &str| !frame.signed.contains_key(name) || single.contains(name);
+        let targets: HashSet<&str> = equations.iter().map(|e| e.target.as_str()).collect();
+        // The sign of a factor: plain species and single-rail values are >= 0, a
+        // signed constant keeps the sign it starts with, other values may be either.
+        let sign = |single: &HashSet<String>, name: &str| match frame.signed.get(name) {
+            None => Some(1),
+            Some(_) if single.contains(name) => Some(1),
+            Some(v) if !targets.contains(name) => Some(if v.initial < 0.0 { -1 } else { 1 }),
+            Some(_) => None,
+        };
         loop {
             let failing: Vec<&Equation> = equations
                 .iter()
                 .filter(|eq| single.contains(&eq.target))
-                .filter(|eq| offending_term(eq, &names, |n| nonnegative(&single, n)).is_some())
+                .filter(|eq| offending_term(eq, &names, |n| sign(&single, n)).is_some())
                 .collect();
             if failing.is_empty() {
                 break;
@@ -334,7 +350,7 @@ impl<'w> Checker<'w> {
             }
         }
         for eq in equations.iter().filter(|eq| !frame.signed.contains_key(&eq.target)) {
-            if let Some(term) = offending_term(eq, &names, |n| nonnegative(&single, n)) {
+            if let Some(term) = offending_term(eq, &names, |n| sign(&single, n)) {
                 self.diags.push(
                     Diagnostic::error("E0221", format!("species `{}` could become negative", eq.target))
                         .with_primary(eq.span, format!("the term `{term}` may be negative and has no factor `{}`", eq.target))
@@ -348,15 +364,17 @@ impl<'w> Checker<'w> {
 }
 
 /// The first term of the equation that may be negative without the target
-/// as a factor, as text.
+/// as a factor, as text. `sign` gives a factor's sign, `None` when unknown.
 fn offending_term(
     eq: &Equation,
     names: &HashMap<usize, String>,
-    nonnegative: impl Fn(&str) -> bool,
+    sign: impl Fn(&str) -> Option<i32>,
 ) -> Option<String> {
     eq.rhs.terms.iter().find_map(|(monomial, c)| {
         let has_target = monomial.iter().any(|&(v, _)| names[&v] == eq.target);
-        let positive = c.value > 0.0 && monomial.iter().all(|&(v, e)| e % 2 == 0 || nonnegative(&names[&v]));
+        let factor_signs: Option<i32> =
+            monomial.iter().map(|&(v, e)| if e % 2 == 0 { Some(1) } else { sign(&names[&v]) }).product();
+        let positive = c.value > 0.0 && factor_signs == Some(1);
         (!positive && !has_target).then(|| {
             let factors: Vec<String> = monomial
                 .iter()
@@ -372,6 +390,12 @@ fn offending_term(
     })
 }
 
+/// The species of a value kept in two rails; a negative constant has only its - rail.
+struct Rails {
+    p: Option<String>,
+    m: Option<String>,
+}
+
 /// A choice of rails for some factors: the reactants it takes, the sign
 /// (-1)^(minus rails), and how many ordered choices it stands for.
 #[derive(Clone)]
@@ -381,69 +405,101 @@ struct RailChoice {
     multiplicity: f64,
 }
 
-/// The reactions of one term c·∏ y^e in the equation of `target`: one per
-/// choice of rails, equal choices merged (y² with one minus rail counts twice).
-fn term_reactions(
-    target: &str,
-    factors: &[(String, u32)],
+/// One term c·∏ y^e of the equation of `target`.
+struct Term<'a> {
+    target: &'a str,
+    factors: &'a [(String, u32)],
     c: f64,
-    rails: &dyn Fn(&str) -> Option<(String, String)>,
-    rate_law: RateLaw,
-    span: Span,
-) -> Vec<ir::Reaction> {
-    let mut choices = vec![RailChoice { reactants: Vec::new(), sign: 1, multiplicity: 1.0 }];
-    for (name, e) in factors {
-        let options: Vec<RailChoice> = match rails(name) {
-            None => vec![RailChoice { reactants: vec![(name.clone(), *e)], sign: 1, multiplicity: 1.0 }],
-            Some((p, m)) => (0..=*e)
-                .map(|k| RailChoice {
-                    reactants: [(p.clone(), e - k), (m.clone(), k)]
-                        .into_iter()
-                        .filter(|(_, n)| *n > 0)
-                        .collect(),
-                    sign: if k % 2 == 0 { 1 } else { -1 },
-                    multiplicity: binomial(*e, k),
-                })
-                .collect(),
-        };
-        choices = choices
-            .iter()
-            .flat_map(|a| {
-                options.iter().map(move |b| RailChoice {
-                    reactants: [a.reactants.clone(), b.reactants.clone()].concat(),
-                    sign: a.sign * b.sign,
-                    multiplicity: a.multiplicity * b.multiplicity,
-                })
-            })
-            .collect();
-    }
-    let target_rails = rails(target);
-    choices
-        .into_iter()
-        .filter_map(|RailChoice { reactants, sign, multiplicity }| {
-            let positive = (c > 0.0) == (sign > 0);
-            let mut products = reactants.clone();
-            match &target_rails {
-                Some((p, m)) => add(&mut products, if positive { p } else { m }, 1),
-                None if positive => add(&mut products, target, 1),
-                // Single rail: the proof of non-negativity made the target a factor.
-                None => remove_one(&mut products, target)?,
-            }
+}
+
+impl Term<'_> {
+    /// Its reactions: one per choice of rails, equal choices merged (y² with
+    /// one minus rail counts twice). A decay `-c·x·m` of a two-rail x by
+    /// single-rail factors m consumes each rail instead (exact for a term
+    /// linear in x, and without the rails' growth of the catalytic form).
+    fn reactions(&self, rails: &HashMap<String, Rails>, rate_law: RateLaw, span: Span) -> Vec<ir::Reaction> {
+        let reaction = |reactants: Vec<(String, u32)>, products: Vec<(String, u32)>, multiplicity: f64| {
             let symmetry: f64 = match rate_law {
                 RateLaw::Combinatoric => reactants.iter().map(|&(_, n)| crate::crn::factorial(n)).product(),
                 RateLaw::MassAction => 1.0,
             };
-            Some(ir::Reaction {
+            ir::Reaction {
                 label: None,
                 reactants,
                 products,
-                forward: ir::Rate { value: c.abs() * multiplicity * symmetry, param: None },
+                forward: ir::Rate { value: self.c.abs() * multiplicity * symmetry, param: None },
                 reverse: None,
                 span,
                 included_at: Vec::new(),
+            }
+        };
+        let target_rails = rails.get(self.target);
+        let others_single =
+            self.factors.iter().all(|(n, e)| (n == self.target && *e == 1) || !rails.contains_key(n));
+        let linear_in_target = self.factors.iter().any(|(n, e)| n == self.target && *e == 1);
+        if let Some(Rails { p: Some(p), m: Some(m) }) = target_rails
+            && self.c < 0.0
+            && linear_in_target
+            && others_single
+        {
+            let others: Vec<(String, u32)> =
+                self.factors.iter().filter(|(n, _)| n != self.target).cloned().collect();
+            return [p, m]
+                .into_iter()
+                .map(|rail| {
+                    let mut reactants = others.clone();
+                    add(&mut reactants, rail, 1);
+                    reaction(reactants, others.clone(), 1.0)
+                })
+                .collect();
+        }
+        self.rail_choices(rails)
+            .into_iter()
+            .filter_map(|RailChoice { reactants, sign, multiplicity }| {
+                let positive = (self.c > 0.0) == (sign > 0);
+                let mut products = reactants.clone();
+                match target_rails {
+                    Some(r) => add(&mut products, if positive { r.p.as_ref()? } else { r.m.as_ref()? }, 1),
+                    None if positive => add(&mut products, self.target, 1),
+                    // Single rail: the proof of non-negativity made the target a factor.
+                    None => remove_one(&mut products, self.target)?,
+                }
+                Some(reaction(reactants, products, multiplicity))
             })
-        })
-        .collect()
+            .collect()
+    }
+
+    /// Every combination of rails of the factors (rails that do not exist are left out).
+    fn rail_choices(&self, rails: &HashMap<String, Rails>) -> Vec<RailChoice> {
+        let mut choices = vec![RailChoice { reactants: Vec::new(), sign: 1, multiplicity: 1.0 }];
+        for (name, e) in self.factors {
+            let options: Vec<RailChoice> = match rails.get(name) {
+                None => vec![RailChoice { reactants: vec![(name.clone(), *e)], sign: 1, multiplicity: 1.0 }],
+                Some(r) => (0..=*e)
+                    .filter(|&k| (k == *e || r.p.is_some()) && (k == 0 || r.m.is_some()))
+                    .map(|k| RailChoice {
+                        reactants: [(r.p.clone(), e - k), (r.m.clone(), k)]
+                            .into_iter()
+                            .filter_map(|(rail, n)| Some((rail?, n)).filter(|_| n > 0))
+                            .collect(),
+                        sign: if k % 2 == 0 { 1 } else { -1 },
+                        multiplicity: binomial(*e, k),
+                    })
+                    .collect(),
+            };
+            choices = choices
+                .iter()
+                .flat_map(|a| {
+                    options.iter().map(move |b| RailChoice {
+                        reactants: [a.reactants.clone(), b.reactants.clone()].concat(),
+                        sign: a.sign * b.sign,
+                        multiplicity: a.multiplicity * b.multiplicity,
+                    })
+                })
+                .collect();
+        }
+        choices
+    }
 }
 
 fn add(side: &mut Vec<(String, u32)>, name: &str, n: u32) {

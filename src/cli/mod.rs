@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crnc::backend;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
-use crnc::driver::{self, FrontEnd, InputKind};
+use crnc::driver::{self, FrontEnd, InputKind, Lowered};
 use crnc::source::{RealFs, SourceDb};
 
 const EXAMPLES: &str = "\
@@ -61,7 +61,8 @@ pub(crate) struct Common {
     /// Which network of the file (needed when it defines several)
     #[arg(long, value_name = "NAME")]
     network: Option<String>,
-    /// Every reaction must have at most this many reactant molecules
+    /// Every reaction must have at most this many reactant molecules: with N >= 2, reactions above N
+    /// are split into bimolecular steps; with N < 2 they are errors
     #[arg(long, value_name = "N")]
     max_order: Option<u32>,
     /// How to print diagnostics (always on standard error)
@@ -84,7 +85,7 @@ struct CompileArgs {
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Print a compiler stage to standard output instead of writing output
-    #[arg(long, value_enum, value_name = "STAGE")]
+    #[arg(long, value_name = "STAGE", value_parser = stage_parser())]
     emit: Option<Stage>,
 }
 
@@ -117,14 +118,36 @@ enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// What `--emit` prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {
-    /// The syntax tree of the root file, as one line of JSON
     Ast,
-    /// The checked IR, printed as crnl
     Ir,
-    /// The elementary CRN with origins
+    /// The CRN after one of the driver's stages (`lower` or a pass).
+    After(&'static str),
+    /// The final CRN.
     Crn,
+}
+
+/// `--emit`'s values: `ast`, `ir`, every CRN stage the driver names, `crn`.
+fn stage_parser() -> impl clap::builder::TypedValueParser<Value = Stage> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let fixed = [
+        ("ast", "The syntax tree of the root file, as one line of JSON"),
+        ("ir", "The checked IR, printed as crnl"),
+    ];
+    let last = ("crn", "The final elementary CRN with origins (after every pass)");
+    let values = fixed.into_iter().chain(driver::stages()).chain([last]);
+    PossibleValuesParser::new(values.map(|(name, about)| PossibleValue::new(name).help(about))).map(|name| {
+        match name.as_str() {
+            "ast" => Stage::Ast,
+            "ir" => Stage::Ir,
+            "crn" => Stage::Crn,
+            _ => {
+                Stage::After(driver::stages().map(|(n, _)| n).find(|n| *n == name).expect("a possible value"))
+            }
+        }
+    })
 }
 
 /// Stack for the compiler thread: generous, because serialising or walking
@@ -157,8 +180,8 @@ fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => {
             let (front, reporter) = start(&args.common);
-            let result = crn_of(&front, &args.common);
-            finish(&reporter, &front.db, front.diagnostics, result.err())
+            let (_, more) = split(crn_of(&front, &args.common));
+            finish(&reporter, &front.db, front.diagnostics, more)
         }
         Command::Compile(args) => compile(&args),
         Command::Run(args) => run::run(&args),
@@ -171,16 +194,18 @@ fn run(cli: Cli) -> i32 {
 fn import(args: &ImportArgs) -> i32 {
     let (front, reporter) = start(&args.common);
     let translated = matches!(InputKind::of(&args.common.file), InputKind::BioNetGen | InputKind::Sbml);
-    let crnl = match (front.root.filter(|_| translated), crn_of(&front, &args.common)) {
-        (_, Err(errors)) => return finish(&reporter, &front.db, front.diagnostics, Some(errors)),
-        (Some(file), Ok(_)) => front.db.get(file).text.clone(),
-        (None, Ok(crn)) => front.program.networks[&crn.name].to_string(),
+    let (crn, mut diagnostics) = split(crn_of(&front, &args.common));
+    let crnl = match (front.root.filter(|_| translated), crn) {
+        (_, None) => return finish(&reporter, &front.db, front.diagnostics, diagnostics),
+        (Some(file), Some(_)) => front.db.get(file).text.clone(),
+        (None, Some(crn)) => front.program.networks[&crn.name].to_string(),
     };
     let written = match &args.output {
         Some(out) => write_atomically(out, crnl.as_bytes()),
         None => write_stdout(&crnl),
     };
-    finish(&reporter, &front.db, front.diagnostics, written.err().map(|d| vec![d]))
+    diagnostics.extend(written.err());
+    finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
 fn write_stdout(text: &str) -> Result<(), Diagnostic> {
@@ -209,15 +234,20 @@ fn compile(args: &CompileArgs) -> i32 {
     };
     let format = match format {
         Ok(f) => f,
-        Err(d) => return finish(&reporter, &front.db, front.diagnostics, Some(vec![d])),
+        Err(d) => return finish(&reporter, &front.db, front.diagnostics, vec![d]),
     };
-    let crn = match crn_of(&front, &args.common) {
-        Ok(crn) => crn,
-        Err(errors) => return finish(&reporter, &front.db, front.diagnostics, Some(errors)),
-    };
+    let mut after_stage = None;
+    let lowered = traced_crn_of(&front, &args.common, |name, crn| {
+        if args.emit == Some(Stage::After(name)) {
+            after_stage = Some(crn::dump(crn));
+        }
+    });
+    let (crn, mut diagnostics) = split(lowered);
+    let Some(crn) = crn else { return finish(&reporter, &front.db, front.diagnostics, diagnostics) };
     let text = match args.emit {
         Some(Stage::Ast) => None,
         Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
+        Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
         None => Some(render(&crn, format)),
     };
@@ -226,7 +256,8 @@ fn compile(args: &CompileArgs) -> i32 {
         (Some(text), _, _) => write_stdout(text),
         (None, _, _) => Ok(()),
     };
-    finish(&reporter, &front.db, front.diagnostics, written.err().map(|d| vec![d]))
+    diagnostics.extend(written.err());
+    finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
 fn render(crn: &Crn, format: Format) -> String {
@@ -251,13 +282,31 @@ fn format_of(path: &Path) -> Result<Format, Diagnostic> {
     }
 }
 
-/// The chosen network, lowered; front-end errors stop here.
-pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Crn, Vec<Diagnostic>> {
+/// The chosen network, lowered and through the passes; front-end errors stop
+/// here. `check`, `compile`, `run` and `import` all take this one path.
+pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Lowered, Vec<Diagnostic>> {
+    traced_crn_of(front, common, |_, _| {})
+}
+
+/// [`crn_of`], showing `after` the CRN after each stage (for `--emit`).
+fn traced_crn_of(
+    front: &FrontEnd,
+    common: &Common,
+    after: impl FnMut(&'static str, &Crn),
+) -> Result<Lowered, Vec<Diagnostic>> {
     if front.has_errors() {
         return Err(Vec::new());
     }
     let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
-    driver::lower(network, &front.db, common.max_order)
+    driver::lower_traced(network, &front.db, common.max_order, after)
+}
+
+/// The CRN if there is one, and the diagnostics lowering found either way.
+pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Crn>, Vec<Diagnostic>) {
+    match lowered {
+        Ok(Lowered { crn, warnings }) => (Some(crn), warnings),
+        Err(diagnostics) => (None, diagnostics),
+    }
 }
 
 /// Writes through a temporary file in the same directory and renames it, so a
@@ -300,9 +349,9 @@ pub(crate) fn finish(
     reporter: &Reporter,
     db: &SourceDb,
     mut diagnostics: Vec<Diagnostic>,
-    more: Option<Vec<Diagnostic>>,
+    more: Vec<Diagnostic>,
 ) -> i32 {
-    diagnostics.extend(more.unwrap_or_default());
+    diagnostics.extend(more);
     let mut all = diagnostic::Diagnostics::default();
     all.extend(diagnostics);
     let failed = all.has_errors();

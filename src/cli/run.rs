@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Common, crn_of, finish, start, write_atomically};
+use super::{Common, crn_of, finish, split, start, write_atomically};
 use crnc::diagnostic::Diagnostic;
 use crnc::driver;
 use crnc::ir::{Method, SimSpec};
@@ -64,7 +64,7 @@ fn positive(s: &str) -> Result<f64, String> {
 pub fn run(args: &RunArgs) -> i32 {
     let (front, reporter) = start(&args.common);
     let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
-        finish(&reporter, &front.db, front.diagnostics, Some(errors))
+        finish(&reporter, &front.db, front.diagnostics, errors)
     };
     let plot_format = args.plot.as_ref().map(|p| p.extension().and_then(|e| e.to_str()).unwrap_or(""));
     if let Some(ext) = plot_format
@@ -76,10 +76,8 @@ pub fn run(args: &RunArgs) -> i32 {
             .with_hint("plots are written as SVG or PNG: use a file name ending in .svg or .png");
         return fail(front, vec![d]);
     }
-    let crn = match crn_of(&front, &args.common) {
-        Ok(crn) => crn,
-        Err(errors) => return fail(front, errors),
-    };
+    let (crn, mut diagnostics) = split(crn_of(&front, &args.common));
+    let Some(crn) = crn else { return fail(front, diagnostics) };
     let network = driver::select(&front, args.common.network.as_deref()).expect("selected in crn_of");
     let overrides = SimSpec {
         method: args.method.map(|m| match m {
@@ -100,16 +98,16 @@ pub fn run(args: &RunArgs) -> i32 {
         Err(e) => {
             let d = Diagnostic::error("E0700", format!("the simulation of `{}` failed", crn.name))
                 .with_note(e.to_string());
-            return fail(front, vec![d]);
+            diagnostics.push(d);
+            return fail(front, diagnostics);
         }
     };
     let mut written = Vec::new();
     let csv = run::csv(&table);
-    let mut errors = Vec::new();
     match &args.output {
         Some(path) => match write_atomically(path, csv.as_bytes()) {
             Ok(()) => written.push(path.display().to_string()),
-            Err(d) => errors.push(d),
+            Err(d) => diagnostics.push(d),
         },
         None => print!("{csv}"),
     }
@@ -125,11 +123,11 @@ pub fn run(args: &RunArgs) -> i32 {
             .and_then(|bytes| write_atomically(path, &bytes));
         match written_plot {
             Ok(()) => written.push(path.display().to_string()),
-            Err(d) => errors.push(d),
+            Err(d) => diagnostics.push(d),
         }
     }
     eprint!("{}", summary(&crn.name, &settings, &table, &network.simulate.plot, &written));
-    finish(&reporter, &front.db, front.diagnostics, Some(errors))
+    finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
 /// Runs `work`, showing a spinner on a terminal once it has taken a second.

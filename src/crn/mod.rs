@@ -16,6 +16,7 @@
 
 mod dump;
 mod lower;
+pub mod passes;
 mod validate;
 
 pub use dump::dump;
@@ -34,17 +35,22 @@ impl SpeciesId {
     }
 }
 
-/// What a species is for. Only plain chemical species exist so far.
+/// What a species is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// A species of the model.
     Plain,
+    /// A complex made by a pass (molecularity) that the model does not name:
+    /// outputs may hide it, and its value is not a quantity of the model.
+    Intermediate,
 }
 
 impl Role {
     pub fn name(self) -> &'static str {
         match self {
             Role::Plain => "plain",
+            Role::Intermediate => "intermediate",
         }
     }
 }
@@ -167,14 +173,17 @@ impl Crn {
     /// Reaction rate (flux, concentration per time) of reaction `r` at
     /// concentrations `x`, under the network's rate-law convention.
     pub fn flux(&self, r: &Reaction, x: &[f64]) -> f64 {
-        let mut v = r.rate;
-        for &(s, n) in &r.reactants {
-            v *= x[s.index()].powi(n as i32);
-            if self.rate_law == RateLaw::Combinatoric {
-                v /= factorial(n);
-            }
+        let monomial: f64 = r.reactants.iter().map(|&(s, n)| x[s.index()].powi(n as i32)).product();
+        r.rate * monomial / self.divisor(&r.reactants)
+    }
+
+    /// What the rate law divides the monomial of a reactant complex by:
+    /// ∏ α_i! under the combinatoric convention, 1 under mass action.
+    pub fn divisor(&self, complex: &[(SpeciesId, u32)]) -> f64 {
+        match self.rate_law {
+            RateLaw::MassAction => 1.0,
+            RateLaw::Combinatoric => complex.iter().map(|&(_, n)| factorial(n)).product(),
         }
-        v
     }
 
     /// The stoichiometry matrix S (species x reactions), S_ir = net change of

@@ -37,7 +37,7 @@ pub fn compile_all(fs: &dyn FileSystem, path: &Path) -> Vec<Crn> {
         .program
         .networks
         .values()
-        .map(|n| driver::lower(n, &front.db, None).expect("no order limit given"))
+        .map(|n| driver::lower(n, &front.db, None).expect("no order limit given").crn)
         .collect()
 }
 

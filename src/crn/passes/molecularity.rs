@@ -1,0 +1,364 @@
+//! `molecularity`: with `--max-order N` for N >= 2, every reaction with more
+//! than N reactant molecules becomes bimolecular steps through intermediate
+//! complexes in fast pre-equilibrium (docs/passes.md derives the rates and
+//! measures the error).
+//!
+//! `A + B + C -> P @ k` becomes `A + B <-> A_B__r0 @ K·f, f` and
+//! `A_B__r0 + C -> P @ k/K`: once the binding step is in equilibrium,
+//! A_B = K·a·b and the second step runs at k·a·b·c. A longer complex binds one
+//! molecule more per step (`A_B_C__r0`, ...), and the rate law's divisors are
+//! carried over. Of a reversible reaction, each side above N is bound up this
+//! way and each direction's rate constant is divided by its own side's K's, so
+//! the product of the equilibrium constants along the new path is the old
+//! kf/kr: detailed balance holds, and the original species keep their
+//! equilibria, less what the intermediates hold.
+//!
+//! A reaction whose new rates would not be finite, positive numbers (orders
+//! in the hundreds, rates near the float limits) is left whole, and the driver
+//! reports it as above `--max-order` (E0400).
+
+use std::collections::HashSet;
+
+use super::Options;
+use super::unit::{Unit, reactions, units};
+use crate::crn::{Crn, Origin, Reaction, Role, Species, SpeciesId};
+use crate::diagnostic::Diagnostic;
+use crate::ir::Quantity;
+
+pub const NAME: &str = "molecularity";
+
+/// The default of [`Options::separation`]: the unbinding steps are 1000 times
+/// faster than the fastest reaction, and the intermediates hold at most about
+/// 3% of their molecules (docs/passes.md, "The fast rate").
+pub const DEFAULT_SEPARATION: f64 = 1e3;
+
+type Complex = Vec<(SpeciesId, u32)>;
+
+pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
+    let Some(max) = options.max_order.filter(|&n| n >= 2) else { return (crn, Vec::new()) };
+    let mut split = Splitter::new(&crn, options.separation);
+    let mut out = Vec::new();
+    // Intermediates are tagged with the number of the reaction they serve in
+    // the previous stage's dump, where the halves of a pair are adjacent.
+    let mut at = 0;
+    for unit in units(std::mem::take(&mut crn.reactions)) {
+        let index = at;
+        at += unit.len();
+        match unit {
+            Unit::Single(r) if r.order() > max => match split.plan(&crn, &r) {
+                Some(plan) => {
+                    let (core, gain) = split.bind(&crn, plan, &r.origin, index, &mut out);
+                    out.push(Unit::Single(rewritten(r, core, None, gain)));
+                }
+                None => out.push(Unit::Single(r)),
+            },
+            Unit::Pair { forward, reverse } if forward.order() > max || reverse.order() > max => {
+                // A side of at most N molecules stays as it is.
+                let plan =
+                    |r: &Reaction| if r.order() > max { split.plan(&crn, r).map(Some) } else { Some(None) };
+                let (Some(f), Some(r)) = (plan(&forward), plan(&reverse)) else {
+                    out.push(Unit::Pair { forward, reverse });
+                    continue;
+                };
+                let mut side = |r: &Reaction, plan: Option<Plan>, index| match plan {
+                    Some(plan) => split.bind(&crn, plan, &r.origin, index, &mut out),
+                    None => (r.reactants.clone(), 1.0),
+                };
+                let (left, left_gain) = side(&forward, f, index);
+                let (right, right_gain) = side(&reverse, r, index + 1);
+                out.push(Unit::Pair {
+                    forward: rewritten(forward, left.clone(), Some(right.clone()), left_gain),
+                    reverse: rewritten(reverse, right, Some(left), right_gain),
+                });
+            }
+            unit => out.push(unit),
+        }
+    }
+    crn.species.extend(split.species);
+    crn.reactions = reactions(out);
+    (crn, Vec::new())
+}
+
+/// The reaction on its new reactants (and products), its rate multiplied by
+/// `gain`; a named rate loses its name, since the rate is no longer its value.
+fn rewritten(r: Reaction, reactants: Complex, products: Option<Complex>, gain: f64) -> Reaction {
+    Reaction {
+        reactants,
+        products: products.unwrap_or(r.products),
+        rate: r.rate * gain,
+        rate_param: None,
+        origin: Origin { pass: NAME.to_string(), ..r.origin },
+        ..r
+    }
+}
+
+/// How one reactant complex is bound up.
+struct Plan {
+    /// Its molecules in binding order: scarcest first, but for a second
+    /// molecule of another species.
+    molecules: Vec<SpeciesId>,
+    /// The equilibrium constant of each binding step.
+    constants: Vec<f64>,
+    /// What the rate constant of the reaction is multiplied by when it
+    /// consumes the last intermediate and the last molecule instead.
+    gain: f64,
+}
+
+/// Makes intermediates and binding steps for one network.
+struct Splitter {
+    /// Each species' concentration scale: its initial concentration, or the
+    /// largest one in the network for a species that starts at 0 (1 when all
+    /// do).
+    scale: Vec<f64>,
+    /// The unbinding rate of every binding step: `separation` times the
+    /// fastest turnover of any reaction.
+    fast: f64,
+    /// The intermediates made so far, after the network's species.
+    species: Vec<Species>,
+    taken: HashSet<String>,
+}
+
+impl Splitter {
+    fn new(crn: &Crn, separation: f64) -> Splitter {
+        let initial = crn.initial_concentrations();
+        let largest = initial.iter().copied().fold(0.0, f64::max);
+        let fallback = if largest > 0.0 { largest } else { 1.0 };
+        let scale: Vec<f64> = initial.into_iter().map(|x| if x > 0.0 { x } else { fallback }).collect();
+        let fastest = crn.reactions.iter().map(|r| turnover(crn, &scale, r)).fold(0.0, f64::max);
+        Splitter {
+            fast: separation * if fastest > 0.0 { fastest } else { 1.0 },
+            scale,
+            species: Vec::new(),
+            taken: crn.species.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+
+    /// The plan for `r`'s reactants, or `None` when some new rate would not
+    /// be a finite positive number. With the molecules m1, m2, ... sorted by
+    /// scale (m2 moved up), K1 = ε/c(m2) and later K = 1/c(m): every
+    /// intermediate then holds at most about ε of each species it binds, and
+    /// ε = sqrt(τ/f) for a reaction of turnover τ balances that error against
+    /// the lag of the pre-equilibrium (docs/passes.md).
+    fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
+        let mut molecules: Vec<SpeciesId> =
+            r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
+        molecules.sort_by(|a, b| self.scale[a.index()].total_cmp(&self.scale[b.index()]));
+        // The first pair binds two different species where it can: X + Y holds
+        // one X per intermediate, X + X two, in an amount that grows as x².
+        if let Some(other) = molecules.iter().position(|&m| m != molecules[0]) {
+            molecules[1..=other].rotate_right(1);
+        }
+        let epsilon = (turnover(crn, &self.scale, r) / self.fast).sqrt();
+        let bound = &molecules[1..molecules.len() - 1];
+        let constants: Vec<f64> = bound
+            .iter()
+            .enumerate()
+            .map(|(j, m)| if j == 0 { epsilon } else { 1.0 } / self.scale[m.index()])
+            .collect();
+        // The flux through the core at binding equilibrium is the old flux:
+        // the first step's divisor comes in, the whole complex's goes out
+        // (later steps bind two different species and have none).
+        let first = pair(molecules[0], molecules[1]);
+        let gain = crn.divisor(&first) / (crn.divisor(&r.reactants) * constants.iter().product::<f64>());
+        let mut rates = constants.iter().map(|k| k * self.fast).chain([self.fast, r.rate * gain]);
+        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan { molecules, constants, gain })
+    }
+
+    /// Makes the plan's intermediates and reversible binding steps (into
+    /// `out`); returns the two-molecule complex that replaces the reactants,
+    /// and the gain.
+    fn bind(
+        &mut self,
+        crn: &Crn,
+        plan: Plan,
+        origin: &Origin,
+        index: usize,
+        out: &mut Vec<Unit>,
+    ) -> (Complex, f64) {
+        let origin = Origin { pass: NAME.to_string(), ..origin.clone() };
+        let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
+        let step = |reactants: &Complex, products: &Complex, rate| Reaction {
+            reactants: reactants.clone(),
+            products: products.clone(),
+            rate,
+            rate_param: None,
+            partner: None,
+            label: None,
+            origin: origin.clone(),
+        };
+        let mut name = crn.species(bound[0]).name.clone();
+        let mut held = bound[0];
+        for (&next, k) in bound[1..].iter().zip(plan.constants) {
+            name = format!("{name}_{}", crn.species(next).name);
+            let made = self.intermediate(crn, &format!("{name}__r{index}"), &origin);
+            let together = pair(held, next);
+            let alone = vec![(made, 1)];
+            out.push(Unit::Pair {
+                forward: step(&together, &alone, k * self.fast),
+                reverse: step(&alone, &together, self.fast),
+            });
+            held = made;
+        }
+        (pair(held, last), plan.gain)
+    }
+
+    /// A new intermediate species, 0 at the start, named `base` or, if that
+    /// is taken, `base_2`, `base_3`, ...
+    fn intermediate(&mut self, crn: &Crn, base: &str, origin: &Origin) -> SpeciesId {
+        let name = (1..)
+            .map(|i| if i == 1 { base.to_string() } else { format!("{base}_{i}") })
+            .find(|n| !self.taken.contains(n))
+            .expect("some suffix is free");
+        self.taken.insert(name.clone());
+        self.species.push(Species {
+            name,
+            role: Role::Intermediate,
+            initial: 0.0,
+            quantity: Quantity::Concentration,
+            origin: origin.clone(),
+        });
+        SpeciesId((crn.species.len() + self.species.len() - 1) as u32)
+    }
+}
+
+/// How fast a reaction changes the species it touches, relative to their
+/// amount: its flux at the concentration scales over the smallest scale
+/// among its reactants and products.
+fn turnover(crn: &Crn, scale: &[f64], r: &Reaction) -> f64 {
+    let touched = r.reactants.iter().chain(&r.products).map(|&(s, _)| scale[s.index()]);
+    crn.flux(r, scale) / touched.fold(f64::INFINITY, f64::min)
+}
+
+/// The complex of two molecules.
+fn pair(a: SpeciesId, b: SpeciesId) -> Complex {
+    if a == b { vec![(a, 2)] } else { vec![(a, 1), (b, 1)] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crn::passes::fixture::{self, Complex};
+    use crate::crn::{Partner, validate};
+    use crate::ir::RateLaw;
+
+    fn split(crn: Crn, max_order: Option<u32>) -> Crn {
+        let (crn, diagnostics) = run(crn, &Options { max_order, ..Options::default() });
+        assert_eq!(validate(&crn), vec![]);
+        assert!(diagnostics.is_empty());
+        crn
+    }
+
+    fn names(crn: &Crn) -> Vec<&str> {
+        crn.species.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// `reactants -> products @ rate` over species S0..S5, all starting at 1.
+    fn one(rate_law: RateLaw, reactants: Complex, products: Complex, rate: f64) -> Crn {
+        let species = [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0), ("E", 1.0), ("F", 1.0)];
+        fixture::crn(rate_law, &species, vec![(reactants, products, rate, None)])
+    }
+
+    const A: SpeciesId = SpeciesId(0);
+    const B: SpeciesId = SpeciesId(1);
+    const C: SpeciesId = SpeciesId(2);
+    const D: SpeciesId = SpeciesId(3);
+    const E: SpeciesId = SpeciesId(4);
+    const F: SpeciesId = SpeciesId(5);
+
+    #[test]
+    fn a_trimolecular_reaction_becomes_a_binding_step_and_a_bimolecular_one() {
+        let crn = split(one(RateLaw::MassAction, vec![(A, 1), (B, 1), (C, 1)], vec![(D, 1)], 2.0), Some(2));
+        let ab = SpeciesId(6);
+        assert_eq!(names(&crn)[6], "A_B__r0");
+        assert_eq!((crn.species[6].role, crn.species[6].initial), (Role::Intermediate, 0.0));
+        // Scale c = 1, fastest reaction 2, so the unbinding rate is 2000 and K1 = sqrt(2/2000).
+        let k1 = (2.0f64 / 2000.0).sqrt();
+        let r = &crn.reactions;
+        assert_eq!(r.len(), 3);
+        assert_eq!((&r[0].reactants, &r[0].products), (&vec![(A, 1), (B, 1)], &vec![(ab, 1)]));
+        assert_eq!((r[0].rate, r[1].rate), (k1 * 2000.0, 2000.0));
+        assert_eq!(r[1].partner, Some(Partner::Forward(0)));
+        assert_eq!((&r[2].reactants, &r[2].products), (&vec![(ab, 1), (C, 1)], &vec![(D, 1)]));
+        assert!((r[2].rate - 2.0 / k1).abs() < 1e-12 * r[2].rate);
+        assert!(r.iter().all(|r| r.order() <= 2 && r.origin.pass == NAME));
+    }
+
+    #[test]
+    fn longer_complexes_bind_one_molecule_per_step() {
+        let five = vec![(A, 1), (B, 1), (C, 1), (D, 1), (E, 1)];
+        let crn = split(one(RateLaw::MassAction, five, vec![(F, 1)], 1.0), Some(2));
+        assert_eq!(names(&crn)[6..], ["A_B__r0", "A_B_C__r0", "A_B_C_D__r0"]);
+        assert_eq!(crn.reactions.len(), 3 * 2 + 1);
+        assert!(crn.reactions.iter().all(|r| r.order() <= 2));
+        let core = crn.reactions.last().unwrap();
+        assert_eq!(core.reactants, [(SpeciesId(8), 1), (E, 1)]);
+        // K1 = sqrt(1/1000), later steps K = 1/c = 1: the core runs at k/K1.
+        assert!((core.rate - 1000f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn repeated_species_carry_the_combinatoric_divisor() {
+        // 3X -> 0 runs at k·x³/3!; X + X <-> X_X holds K1·x²/2!, so the core
+        // X_X + X -> 0 runs at k·2!/(3!·K1).
+        for (rate_law, divisor) in [(RateLaw::MassAction, 1.0), (RateLaw::Combinatoric, 3.0)] {
+            let crn = split(one(rate_law, vec![(A, 3)], vec![], 1.0), Some(2));
+            assert_eq!(crn.reactions[0].reactants, [(A, 2)]);
+            assert_eq!(names(&crn)[6], "A_A__r0");
+            let k1 = crn.reactions[0].rate / crn.reactions[1].rate;
+            assert!((crn.reactions[2].rate - 1.0 / (divisor * k1)).abs() < 1e-9, "{rate_law:?}");
+        }
+    }
+
+    #[test]
+    fn both_sides_of_a_reversible_reaction_are_bound_up_when_too_long() {
+        // A + 2B <-> 3B, Schlögl's step: each side has three molecules.
+        let pair = vec![
+            (vec![(A, 1), (B, 2)], vec![(B, 3)], 1.0, Some(Partner::Reverse(1))),
+            (vec![(B, 3)], vec![(A, 1), (B, 2)], 0.5, Some(Partner::Forward(0))),
+        ];
+        let crn = split(fixture::crn(RateLaw::MassAction, &[("A", 1.0), ("B", 1.0)], pair), Some(2));
+        assert_eq!(names(&crn), ["A", "B", "A_B__r0", "B_B__r1"]);
+        let (ab, bb) = (SpeciesId(2), SpeciesId(3));
+        let core = &crn.reactions[4];
+        assert_eq!((&core.reactants, &core.products), (&vec![(ab, 1), (B, 1)], &vec![(bb, 1), (B, 1)]));
+        assert_eq!(crn.reactions[5].partner, Some(Partner::Forward(4)));
+        assert!(crn.reactions.iter().all(|r| r.order() <= 2 && r.partner.is_some()));
+    }
+
+    #[test]
+    fn only_reactions_above_the_limit_change_and_a_limit_below_two_changes_nothing() {
+        let reactions = vec![
+            (vec![(A, 1), (B, 1), (C, 1)], vec![], 1.0, None),
+            (vec![(A, 1), (B, 1), (C, 1), (D, 1)], vec![], 1.0, None),
+        ];
+        let crn = || {
+            fixture::crn(
+                RateLaw::MassAction,
+                &[("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0)],
+                reactions.clone(),
+            )
+        };
+        let three = split(crn(), Some(3));
+        assert_eq!(three.reactions[0], crn().reactions[0]);
+        assert_eq!(names(&three)[4..], ["A_B__r1", "A_B_C__r1"]);
+        for max_order in [None, Some(0), Some(1)] {
+            assert_eq!(split(crn(), max_order), crn());
+        }
+    }
+
+    #[test]
+    fn a_reaction_whose_rates_would_overflow_is_left_whole() {
+        let crn = split(one(RateLaw::MassAction, vec![(A, 1), (B, 1), (C, 1)], vec![], 1e307), Some(2));
+        assert_eq!(crn.reactions.len(), 1);
+        assert_eq!(crn.reactions[0].order(), 3);
+        assert_eq!(crn.species.len(), 6);
+    }
+
+    #[test]
+    fn intermediate_names_never_clash_with_species() {
+        let species = [("A", 1.0), ("B", 1.0), ("A_B__r0", 1.0)];
+        let reaction = (vec![(A, 1), (B, 2)], vec![(C, 1)], 1.0, None);
+        let crn = split(fixture::crn(RateLaw::MassAction, &species, vec![reaction]), Some(2));
+        assert_eq!(names(&crn)[3], "A_B__r0_2");
+    }
+}

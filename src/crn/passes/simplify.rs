@@ -1,0 +1,221 @@
+//! `simplify`: the CRN without reactions that do nothing or say one thing
+//! twice, and a warning for species that can never be there.
+//!
+//! - A reaction with rate 0 is dropped; when one half of a reversible pair is
+//!   dropped, the other half stays as an irreversible reaction.
+//! - Reactions with the same reactant and product multisets are merged into
+//!   the first of them, their rates summed; two reversible pairs merge half
+//!   with half (also when one is written the other way round), but a pair
+//!   never merges with an irreversible reaction, so reversibility survives.
+//!   A merged rate is shown as a number: after the zero rates are gone it is
+//!   a sum of positive rates and so never the value of the parameter either
+//!   one was written as.
+//! - W0007 for a species that a reaction needs, that no reaction produces
+//!   and that starts at 0: it stays 0 and those reactions never happen.
+//!
+//! Rates need no constant folding here: the CRN holds every rate as a number
+//! (the front end evaluates expressions, readers parse numbers), so nothing
+//! unfolded can reach this pass.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use super::Options;
+use super::unit::{Unit, reactions, units};
+use crate::crn::{Crn, Reaction, SpeciesId};
+use crate::diagnostic::Diagnostic;
+
+pub const NAME: &str = "simplify";
+
+pub fn run(mut crn: Crn, _: &Options) -> (Crn, Vec<Diagnostic>) {
+    let live = units(std::mem::take(&mut crn.reactions)).into_iter().filter_map(without_zero_rates);
+    crn.reactions = reactions(merged(live));
+    let warnings = stuck_at_zero(&crn);
+    (crn, warnings)
+}
+
+fn without_zero_rates(unit: Unit) -> Option<Unit> {
+    match unit {
+        Unit::Single(r) => (r.rate != 0.0).then_some(Unit::Single(r)),
+        Unit::Pair { forward, reverse } => match (forward.rate != 0.0, reverse.rate != 0.0) {
+            (true, true) => Some(Unit::Pair { forward, reverse }),
+            (true, false) => Some(Unit::Single(forward)),
+            (false, true) => Some(Unit::Single(reverse)),
+            (false, false) => None,
+        },
+    }
+}
+
+type Complex = Vec<(SpeciesId, u32)>;
+
+/// Reactions that merge have equal keys: the complexes as sorted multisets
+/// (a pair's in a fixed orientation), and whether it is a pair.
+fn key(unit: &Unit) -> (Complex, Complex, bool) {
+    match unit {
+        Unit::Single(r) => (sorted(&r.reactants), sorted(&r.products), false),
+        Unit::Pair { forward, .. } => {
+            let (a, b) = (sorted(&forward.reactants), sorted(&forward.products));
+            if a <= b { (a, b, true) } else { (b, a, true) }
+        }
+    }
+}
+
+fn sorted(complex: &[(SpeciesId, u32)]) -> Complex {
+    let mut c = complex.to_vec();
+    c.sort_unstable();
+    c
+}
+
+fn merged(units: impl Iterator<Item = Unit>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    let mut first: HashMap<(Complex, Complex, bool), usize> = HashMap::new();
+    for unit in units {
+        match first.entry(key(&unit)) {
+            Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(unit);
+            }
+            Entry::Occupied(e) => match (&mut out[*e.get()], unit) {
+                (Unit::Single(into), Unit::Single(r)) => absorb(into, r),
+                (Unit::Pair { forward, reverse }, Unit::Pair { forward: f, reverse: r }) => {
+                    let same_way = sorted(&f.reactants) == sorted(&forward.reactants);
+                    let (f, r) = if same_way { (f, r) } else { (r, f) };
+                    absorb(forward, f);
+                    absorb(reverse, r);
+                }
+                _ => unreachable!("the key tells pairs from single reactions"),
+            },
+        }
+    }
+    out
+}
+
+fn absorb(into: &mut Reaction, other: Reaction) {
+    into.rate += other.rate;
+    into.rate_param = None;
+    into.label = into.label.take().or(other.label);
+    into.origin.pass = NAME.to_string();
+}
+
+/// W0007 for each species some reaction needs that stays at 0.
+fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
+    let mut produced = vec![false; crn.species.len()];
+    let mut needed_by: Vec<Option<&Reaction>> = vec![None; crn.species.len()];
+    for r in &crn.reactions {
+        for (s, change) in r.net_change() {
+            produced[s.index()] |= change > 0;
+        }
+        for &(s, _) in &r.reactants {
+            needed_by[s.index()].get_or_insert(r);
+        }
+    }
+    let stuck = crn.species.iter().zip(produced).zip(needed_by);
+    stuck
+        .filter_map(|((s, produced), needed_by)| {
+            let needed_by = needed_by.filter(|_| s.initial == 0.0 && !produced)?;
+            let name = &s.name;
+            let d = Diagnostic::warning(
+                "W0007",
+                format!("species `{name}` is never produced and starts at 0, so it stays 0"),
+            )
+            .with_hint(format!("give `{name}` an initial value, or add a reaction that produces it"));
+            let d = match s.origin.span {
+                Some(span) => d.with_primary(span, "starts at 0 and no reaction produces it"),
+                None => d,
+            };
+            Some(match needed_by.origin.span {
+                Some(span) => {
+                    d.with_secondary(span, format!("this reaction needs `{name}`, so it never happens"))
+                }
+                None => d,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crn::passes::fixture;
+    use crate::crn::{Partner, validate};
+    use crate::ir::RateLaw;
+
+    /// A network of species A, B, C (A starts at 1) and the given reactions.
+    fn crn(reactions: Vec<(Complex, Complex, f64, Option<Partner>)>) -> Crn {
+        fixture::crn(RateLaw::MassAction, &[("A", 1.0), ("B", 0.0), ("C", 0.0)], reactions)
+    }
+
+    const A: SpeciesId = SpeciesId(0);
+    const B: SpeciesId = SpeciesId(1);
+    const C: SpeciesId = SpeciesId(2);
+
+    fn simplified(c: Crn) -> (Crn, Vec<Diagnostic>) {
+        let (c, warnings) = run(c, &Options::default());
+        assert_eq!(validate(&c), vec![]);
+        (c, warnings)
+    }
+
+    #[test]
+    fn identical_reactions_merge_summing_rates_in_either_order_of_species() {
+        let (c, _) = simplified(crn(vec![
+            (vec![(A, 1), (B, 1)], vec![(C, 1)], 1.0, None),
+            (vec![(A, 1)], vec![(B, 1)], 5.0, None),
+            (vec![(B, 1), (A, 1)], vec![(C, 1)], 2.0, None),
+        ]));
+        assert_eq!(c.reactions.len(), 2);
+        assert_eq!(c.reactions[0].rate, 3.0);
+        assert_eq!(c.reactions[0].origin.pass, NAME);
+        assert_eq!(c.reactions[1].origin.pass, "source");
+    }
+
+    #[test]
+    fn reversible_pairs_merge_half_with_half_but_not_with_single_reactions() {
+        let (c, _) = simplified(crn(vec![
+            (vec![(A, 1)], vec![(B, 1)], 1.0, Some(Partner::Reverse(1))),
+            (vec![(B, 1)], vec![(A, 1)], 2.0, Some(Partner::Forward(0))),
+            // The same pair written B <-> A.
+            (vec![(B, 1)], vec![(A, 1)], 10.0, Some(Partner::Reverse(3))),
+            (vec![(A, 1)], vec![(B, 1)], 20.0, Some(Partner::Forward(2))),
+            (vec![(A, 1)], vec![(B, 1)], 100.0, None),
+        ]));
+        let rates: Vec<_> = c.reactions.iter().map(|r| (r.rate, r.partner)).collect();
+        assert_eq!(
+            rates,
+            [(21.0, Some(Partner::Reverse(1))), (12.0, Some(Partner::Forward(0))), (100.0, None)]
+        );
+    }
+
+    #[test]
+    fn zero_rates_are_dropped_and_their_partners_become_irreversible() {
+        let (c, _) = simplified(crn(vec![
+            (vec![(A, 1)], vec![(B, 1)], 0.0, None),
+            (vec![(A, 1)], vec![(C, 1)], 0.0, Some(Partner::Reverse(2))),
+            (vec![(C, 1)], vec![(A, 1)], 4.0, Some(Partner::Forward(1))),
+            (vec![(B, 1)], vec![(C, 1)], 0.0, Some(Partner::Reverse(4))),
+            (vec![(C, 1)], vec![(B, 1)], 0.0, Some(Partner::Forward(3))),
+        ]));
+        assert_eq!(c.reactions.len(), 1);
+        assert_eq!((c.reactions[0].reactants.clone(), c.reactions[0].rate), (vec![(C, 1)], 4.0));
+        assert_eq!(c.reactions[0].partner, None);
+    }
+
+    #[test]
+    fn a_needed_species_that_stays_at_zero_draws_w0007() {
+        // B is needed and never made; C is made; A starts at 1.
+        let (_, warnings) = simplified(crn(vec![
+            (vec![(A, 1), (B, 1)], vec![(C, 1)], 1.0, None),
+            // A catalyst does not produce B.
+            (vec![(B, 1)], vec![(B, 1), (A, 1)], 1.0, None),
+        ]));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].code, "W0007");
+        assert_eq!(warnings[0].message, "species `B` is never produced and starts at 0, so it stays 0");
+    }
+
+    #[test]
+    fn a_species_made_only_at_rate_zero_is_never_produced() {
+        let (_, warnings) =
+            simplified(crn(vec![(vec![(A, 1)], vec![(B, 1)], 0.0, None), (vec![(B, 1)], vec![], 1.0, None)]));
+        assert_eq!(warnings.iter().map(|d| d.code).collect::<Vec<_>>(), ["W0007"]);
+    }
+}
