@@ -17,8 +17,11 @@ fn examples_exist() {
 #[test]
 fn every_example_compiles_and_matches_its_snapshots() {
     for (stem, crns) in common::compiled_examples() {
+        // The checked IR: modules, loops and ode blocks expanded (`--emit ir`).
+        let front = driver::front_end(&crnc::source::RealFs, format!("examples/{stem}.crnl").as_ref());
         for crn in &crns {
             let name = format!("{stem}__{}", crn.name);
+            insta::assert_snapshot!(format!("{name}.ir"), front.program.networks[&crn.name].to_string());
             insta::assert_snapshot!(format!("{name}.crn_dump"), crn::dump(crn));
             insta::assert_snapshot!(format!("{name}.text"), text::write(crn));
             insta::assert_snapshot!(format!("{name}.json"), json::write(crn));
