@@ -198,6 +198,9 @@ const CRNL_TOKENS: &[&str] = &[
     "module",
     "for",
     "in",
+    "signed",
+    "ode",
+    "'",
     // identifiers, some of them meaningful
     "A",
     "B",
@@ -428,6 +431,9 @@ struct Model {
     /// Per species in `SPECIES`: initial value and whether it is an amount.
     species: Vec<(Index, bool)>,
     nets: Vec<Net>,
+    /// A module with an array port, used in a further network with a signed
+    /// value and an ode block: (array size, initial value of the signed value).
+    expansion: Option<(u32, i32)>,
 }
 
 fn reaction() -> impl Strategy<Value = Reaction> {
@@ -465,14 +471,16 @@ fn model() -> impl Strategy<Value = Model> {
         prop::option::of(prop::sample::select(&["1", "2.5", "1e-15", "g0"][..])),
         prop::collection::vec((any::<Index>(), any::<bool>()), SPECIES.len()),
         prop::collection::vec(net(), 1..4),
+        prop::option::of((1u32..4, -2i32..3)),
     )
-        .prop_map(|(import_std, import_lib, rate_law, volume, species, nets)| Model {
+        .prop_map(|(import_std, import_lib, rate_law, volume, species, nets, expansion)| Model {
             import_std,
             import_lib,
             rate_law,
             volume,
             species,
             nets,
+            expansion,
         })
 }
 
@@ -562,6 +570,19 @@ fn render(m: &Model) -> Vec<String> {
             line(&mut t, &format!("{s} ;"));
         }
         line(&mut t, "}");
+    }
+    if let Some((n, s0)) = m.expansion {
+        line(
+            &mut t,
+            "module Sum [ n , k = 1 ] ( a [ n ] ) -> b { for i in 0 .. n { a [ i ] -> a [ i ] + b @ k * ( i + 1 ) ; } b -> 0 ; }",
+        );
+        line(
+            &mut t,
+            &format!(
+                "network X {{ species a [ {n} ] = [ i + 1 for i ] ; b = Sum [ {n} ] ( a ) ; signed s = {s0} ;"
+            ),
+        );
+        line(&mut t, "ode { s ' = - s ^ 3 + b - 1 ; } }");
     }
     // `(1 + 2)` and `exp(-1)` must split into tokens for mutations to bite.
     t.into_iter()
@@ -782,7 +803,7 @@ proptest! {
             "{text}\n{}",
             diagnostic::render_human(&front.db, &front.diagnostics, Color::Never)
         );
-        prop_assert_eq!(pipeline(&fs, "main.crnl"), Outcome::Compiled(m.nets.len()));
+        prop_assert_eq!(pipeline(&fs, "main.crnl"), Outcome::Compiled(m.nets.len() + usize::from(m.expansion.is_some())));
     }
 
     #[test]
