@@ -397,23 +397,21 @@ impl<'w> Checker<'w> {
     ) -> Option<Binding> {
         // Names the frame does not bind may still be flat names: an included
         // species, or a path into an instance (`dot1.y`).
-        let flat = format!("{}{}", frame.prefix, name.name);
-        let bound = frame.species.get(&name.name).cloned().or_else(|| {
-            let elements: Vec<String> =
-                (0..).map(|i| format!("{flat}[{i}]")).take_while(|e| b.species.contains_key(e)).collect();
-            if b.species.contains_key(&flat) {
-                Some(Binding::Scalar(flat.clone()))
-            } else if !elements.is_empty() {
-                Some(Binding::Array(elements))
-            } else {
-                None
-            }
-        });
-        let Some(bound) = bound else {
-            self.undefined_species(b, frame, name);
-            return None;
+        let fallback;
+        let bound: &Binding = match frame.species.get(&name.name) {
+            Some(bound) => bound,
+            None => match flat_binding(b, &format!("{}{}", frame.prefix, name.name)) {
+                Some(found) => {
+                    fallback = found;
+                    &fallback
+                }
+                None => {
+                    self.undefined_species(b, frame, name);
+                    return None;
+                }
+            },
         };
-        let Some(index) = index else { return Some(bound) };
+        let Some(index) = index else { return Some(bound.clone()) };
         let i = self.whole_number(frame, index, "an index")?;
         match bound {
             Binding::Array(elements) => match usize::try_from(i).ok().and_then(|i| elements.get(i)) {
@@ -710,6 +708,17 @@ impl<'w> Checker<'w> {
             }
         }
     }
+}
+
+/// A flat name of the network as a binding: one species, or the elements
+/// `name[0]`, `name[1]`, ... of an array.
+fn flat_binding(b: &Builder, flat: &str) -> Option<Binding> {
+    if b.species.contains_key(flat) {
+        return Some(Binding::Scalar(flat.to_string()));
+    }
+    let elements: Vec<String> =
+        (0..).map(|i| format!("{flat}[{i}]")).take_while(|e| b.species.contains_key(e)).collect();
+    (!elements.is_empty()).then_some(Binding::Array(elements))
 }
 
 /// E0211 for a call with the wrong number of parameters, inputs or outputs.
