@@ -94,7 +94,7 @@ impl Checker<'_> {
 
     pub(super) fn declares_species(&self, net: NetRef, name: &str) -> bool {
         self.network_ast(net).statements.iter().any(|s| match s {
-            Statement::Species(d) => d.entries.iter().any(|e| e.name.name == name),
+            Statement::Species(d) | Statement::Signed(d) => d.entries.iter().any(|e| e.name.name == name),
             _ => false,
         })
     }
