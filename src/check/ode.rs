@@ -195,6 +195,18 @@ impl<'w> Checker<'w> {
             return None;
         }
         let rhs = self.polynomial(b, frame, &eq.rhs)?;
+        // A factor's power becomes that many catalyst molecules, plus the one produced.
+        if let Some(&(_, e)) = rhs.terms.keys().flatten().find(|&&(_, e)| e >= ir::MAX_COEFFICIENT) {
+            self.diags.push(
+                Diagnostic::error("E0222", format!("a term has a factor to the power {e}"))
+                    .with_primary(
+                        eq.rhs.span(),
+                        format!("at most {} molecules of one species per complex", ir::MAX_COEFFICIENT),
+                    )
+                    .with_hint("each power becomes that many molecules in a reaction; rescale the equation"),
+            );
+            return None;
+        }
         Some(Equation { target, rhs, span: eq.span })
     }
 

@@ -45,6 +45,29 @@ impl Checker<'_> {
         spec
     }
 
+    /// The species a `plot` entry names: one species, an element `x[i]`, or
+    /// every element of an array `x` (empty when there is none).
+    fn plot_species(
+        &mut self,
+        r: &ast::SpeciesRef,
+        env: Env,
+        is_species: &impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let name = &r.name.name;
+        match r.indices.as_slice() {
+            [] if is_species(name) => vec![name.clone()],
+            [] => (0..).map(|i| format!("{name}[{i}]")).take_while(|e| is_species(e)).collect(),
+            [index] => match self.eval(index, env) {
+                Some(i) if i.fract() == 0.0 && i >= 0.0 => {
+                    let element = format!("{name}[{i}]");
+                    if is_species(&element) { vec![element] } else { Vec::new() }
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     fn sim_setting(
         &mut self,
         spec: &mut SimSpec,
@@ -55,20 +78,20 @@ impl Checker<'_> {
     ) {
         let name = &setting.name;
         let expr = match (&setting.value, name.name.as_str()) {
-            (SimValue::List(names, _), "plot") => {
-                for id in names {
-                    if is_species(&id.name) {
-                        spec.plot.push(id.name.clone());
-                    } else {
+            (SimValue::List(refs, _), "plot") => {
+                for r in refs {
+                    let found = self.plot_species(r, env, is_species);
+                    if found.is_empty() {
                         let all = species();
-                        let hint = did_you_mean(&id.name, all.iter().map(String::as_str))
+                        let hint = did_you_mean(&r.name.name, all.iter().map(String::as_str))
                             .unwrap_or_else(|| "plot lists species of this network".to_string());
                         self.diags.push(
-                            Diagnostic::error("E0200", format!("undefined species `{}`", id.name))
-                                .with_primary(id.span, "not a species of this network")
+                            Diagnostic::error("E0200", format!("undefined species `{}`", r.name.name))
+                                .with_primary(r.span, "not a species of this network")
                                 .with_hint(hint),
                         );
                     }
+                    spec.plot.extend(found);
                 }
                 return;
             }

@@ -113,7 +113,7 @@ pub struct SimSetting {
 pub enum SimValue {
     Expr(Expr),
     /// `[A, B]`, with the span of the brackets.
-    List(Vec<Ident>, Span),
+    List(Vec<SpeciesRef>, Span),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
