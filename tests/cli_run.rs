@@ -144,3 +144,23 @@ fn bad_flag_values_are_rejected() {
         assert_eq!(o.status.code(), Some(1), "a bad flag is a user error: {bad:?}");
     }
 }
+
+/// design.md §4.1: the rails of a signed value `x` are `x_p` and `x_m` in every output.
+#[test]
+fn signed_values_appear_as_their_rails_in_the_csv_and_the_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "network R {\n  signed x = 1, y = 0;\n  ode { x' = -y; y' = x; }\n}\n";
+    std::fs::write(dir.path().join("r.crnl"), src).unwrap();
+    let o = crnc(&["run", "r.crnl", "--t-end", "1", "--points", "2", "-o", "out.csv"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (header, rows) = csv(&std::fs::read_to_string(dir.path().join("out.csv")).unwrap());
+    assert_eq!(header, ["time", "x_p", "x_m", "y_p", "y_m"]);
+    let last = rows.last().unwrap();
+    assert!((last[1] - last[2] - 1f64.cos()).abs() < 1e-5, "x = cos t: {last:?}");
+    let o = crnc(&["compile", "r.crnl", "-o", "r.sbml"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sbml = std::fs::read_to_string(dir.path().join("r.sbml")).unwrap();
+    for rail in ["x_p", "x_m", "y_p", "y_m"] {
+        assert!(sbml.contains(&format!("<species id=\"{rail}\"")), "{rail} in the SBML");
+    }
+}
