@@ -236,19 +236,19 @@ fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     }
 }
 
-/// Points at where a reaction is written and, for an included one, at the
-/// includes that brought it in: the outermost include is the primary label,
-/// since it is the one in the network being compiled.
+/// Points at where a reaction is written and, for one brought in by an
+/// include or a module instance, at the statements that brought it in: the
+/// outermost is the primary label, since it is in the network being compiled.
 fn with_origin_labels(d: Diagnostic, origin: &crn::Origin, order: u32) -> Diagnostic {
     let Some(span) = origin.span else { return d };
     let written = format!("order {order} reaction");
-    let Some((outermost, inner)) = origin.included_at.split_first() else {
+    let Some((outermost, inner)) = origin.brought_in_at.split_first() else {
         return d.with_primary(span, written);
     };
-    let d = d.with_primary(*outermost, format!("this include brings in an {written}"));
+    let d = d.with_primary(*outermost, format!("this brings in an {written}"));
     inner
         .iter()
-        .fold(d, |d, &at| d.with_secondary(at, "the reaction comes in through this include"))
+        .fold(d, |d, &at| d.with_secondary(at, "the reaction comes in through this"))
         .with_secondary(span, format!("{written}, written here"))
 }
 

@@ -128,9 +128,10 @@ pub struct Reaction {
     pub forward: Rate,
     pub reverse: Option<Rate>,
     pub span: Span,
-    /// The `include` statements that brought the reaction into this network,
-    /// outermost first; empty for a reaction written in the network itself.
-    pub included_at: Vec<Span>,
+    /// The `include` statements and module instances that brought the
+    /// reaction into this network, outermost first; empty for a reaction
+    /// written in the network itself.
+    pub brought_in_at: Vec<Span>,
 }
 
 impl Reaction {

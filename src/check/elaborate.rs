@@ -167,10 +167,7 @@ impl<'w> Checker<'w> {
     }
 
     fn numbers_mut(&mut self) -> &mut Vec<(String, f64)> {
-        if self.numbers.is_empty() {
-            self.numbers.push(Vec::new());
-        }
-        self.numbers.last_mut().expect("one list at least")
+        self.numbers.last_mut().expect("every body being expanded has its list of numbers")
     }
 
     fn not_in_module(&mut self, span: Span, what: &str) {
@@ -512,7 +509,7 @@ impl<'w> Checker<'w> {
         ports?;
         let mut reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
         for r in &mut reactions {
-            r.included_at.insert(0, span);
+            r.brought_in_at.insert(0, span);
         }
         Some(reactions)
     }

@@ -132,7 +132,9 @@ impl Checker<'_> {
             }
         }
         let mut frame = Frame::network(env);
+        self.numbers.push(Vec::new()); // the network's loop variables
         self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
+        self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
 
         let simulate = self.simulate_spec(
@@ -367,7 +369,7 @@ impl Checker<'_> {
         let mut reactions = inner.reactions;
         for r in &mut reactions {
             // Includes recorded inside `inner` are nested within this one.
-            r.included_at.insert(0, id.span);
+            r.brought_in_at.insert(0, id.span);
             for rate in std::iter::once(&mut r.forward).chain(r.reverse.as_mut()) {
                 if let Some(fresh) = rate.param.as_ref().and_then(|p| renames.get(p)) {
                     rate.param = Some(fresh.clone());
@@ -394,7 +396,7 @@ impl Checker<'_> {
             forward,
             reverse,
             span: r.span,
-            included_at: Vec::new(),
+            brought_in_at: Vec::new(),
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {

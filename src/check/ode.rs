@@ -168,7 +168,7 @@ impl<'w> Checker<'w> {
                     forward: ir::Rate { value: b.annihilation, param: None },
                     reverse: None,
                     span: var.span,
-                    included_at: Vec::new(),
+                    brought_in_at: Vec::new(),
                 });
             }
         }
@@ -442,7 +442,7 @@ impl Term<'_> {
                 forward: ir::Rate { value: self.c.abs() * multiplicity * symmetry, param: None },
                 reverse: None,
                 span,
-                included_at: Vec::new(),
+                brought_in_at: Vec::new(),
             }
         };
         let target_rails = rails.get(self.target);

@@ -9,11 +9,12 @@ use crate::source::{SourceDb, Span};
 pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
     let origin = |span: Span| Origin {
         span: Some(span),
-        included_at: Vec::new(),
+        brought_in_at: Vec::new(),
         location: Some(db.location(span)),
         pass: "source".to_string(),
     };
-    let reaction_origin = |r: &ir::Reaction| Origin { included_at: r.included_at.clone(), ..origin(r.span) };
+    let reaction_origin =
+        |r: &ir::Reaction| Origin { brought_in_at: r.brought_in_at.clone(), ..origin(r.span) };
     let ids: HashMap<&str, SpeciesId> =
         network.species.keys().enumerate().map(|(i, n)| (n.as_str(), SpeciesId(i as u32))).collect();
     let species = network

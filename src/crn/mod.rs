@@ -61,10 +61,11 @@ pub struct Origin {
     /// The source span, for diagnostics (absent for inputs without spans).
     #[serde(skip)]
     pub span: Option<Span>,
-    /// The `include` statements that brought the element into the network,
-    /// outermost first, for diagnostics (reactions only so far).
+    /// The `include` statements and module instances that brought the
+    /// element into the network, outermost first, for diagnostics (reactions
+    /// only so far).
     #[serde(skip)]
-    pub included_at: Vec<Span>,
+    pub brought_in_at: Vec<Span>,
     /// `file:line:col` of the span, for backends that print origins.
     pub location: Option<String>,
     /// The pass that created the element (`source` for what the user wrote).

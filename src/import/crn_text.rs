@@ -283,7 +283,7 @@ impl Reader {
             forward,
             reverse,
             span,
-            included_at: Vec::new(),
+            brought_in_at: Vec::new(),
         };
         self.network.reactions.extend(reaction.without_zero_rates());
     }
