@@ -123,3 +123,30 @@ impl Kinetics {
         (start, deps)
     }
 }
+
+/// (reactants as (species, α), net changes as (species, ν), k).
+#[cfg(test)]
+pub(crate) type TestReaction<'a> = (&'a [(u32, u32)], &'a [(u32, i32)], f64);
+
+/// Kinetics written out directly, for the simulators' unit tests.
+#[cfg(test)]
+pub(crate) fn test_kinetics(species: usize, reactions: &[TestReaction<'_>]) -> Kinetics {
+    let mut kin = Kinetics {
+        species,
+        reactant_start: vec![0],
+        reactants: vec![],
+        change_start: vec![0],
+        changes: vec![],
+        k: vec![],
+        order: vec![],
+    };
+    for &(reactants, changes, k) in reactions {
+        kin.reactants.extend_from_slice(reactants);
+        kin.reactant_start.push(kin.reactants.len());
+        kin.changes.extend_from_slice(changes);
+        kin.change_start.push(kin.changes.len());
+        kin.k.push(k);
+        kin.order.push(reactants.iter().map(|r| r.1).sum());
+    }
+    kin
+}

@@ -243,30 +243,7 @@ pub fn solve(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// (reactants as (species, α), net changes as (species, ν), k).
-    type Reaction<'a> = (&'a [(u32, u32)], &'a [(u32, i32)], f64);
-
-    fn kinetics(species: usize, reactions: &[Reaction<'_>]) -> Kinetics {
-        let mut kin = Kinetics {
-            species,
-            reactant_start: vec![0],
-            reactants: vec![],
-            change_start: vec![0],
-            changes: vec![],
-            k: vec![],
-            order: vec![],
-        };
-        for &(reactants, changes, k) in reactions {
-            kin.reactants.extend_from_slice(reactants);
-            kin.reactant_start.push(kin.reactants.len());
-            kin.changes.extend_from_slice(changes);
-            kin.change_start.push(kin.changes.len());
-            kin.k.push(k);
-            kin.order.push(reactants.iter().map(|r| r.1).sum());
-        }
-        kin
-    }
+    use crate::sim::kinetics::test_kinetics as kinetics;
 
     #[test]
     fn decay_matches_the_exponential() {

@@ -108,14 +108,21 @@ fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
         if ns < i64::from(alpha) {
             return 0.0;
         }
-        // Falling factorial: ordered tuples of distinct molecules.
-        a *= match alpha {
-            1 => ns as f64,
-            2 => (ns * (ns - 1)) as f64,
-            _ => (0..i64::from(alpha)).map(|j| (ns - j) as f64).product(),
-        };
+        a *= falling_factorial(ns, alpha);
     }
     a
+}
+
+/// n(n-1)...(n-α+1): ordered tuples of α distinct molecules. Each factor is
+/// converted before multiplying, so the product is right to f64 precision at
+/// every count (in integers, n(n-1) wraps past about 3.04e9 molecules).
+#[inline]
+fn falling_factorial(n: i64, alpha: u32) -> f64 {
+    match alpha {
+        1 => n as f64,
+        2 => n as f64 * (n - 1) as f64,
+        _ => (0..i64::from(alpha)).map(|j| (n - j) as f64).product(),
+    }
 }
 
 /// Uniform in (0, 1]: never 0, so its logarithm is finite.
@@ -444,6 +451,35 @@ mod tests {
         h.update(4, f64::INFINITY);
         h.update(1, 10.0);
         assert_eq!(h.min(), (0, 5.0));
+    }
+
+    /// Every reactant pattern up to order 3, at counts around 2^32 where
+    /// n(n-1) leaves the 64-bit integers, against the same formula in f64.
+    #[test]
+    fn propensities_are_right_at_counts_near_and_above_two_to_the_32() {
+        type Pattern = (&'static [(u32, u32)], fn(&[f64]) -> f64);
+        let patterns: [Pattern; 6] = [
+            (&[(0, 1)], |n| n[0]),
+            (&[(0, 2)], |n| n[0] * (n[0] - 1.0)),
+            (&[(0, 3)], |n| n[0] * (n[0] - 1.0) * (n[0] - 2.0)),
+            (&[(0, 1), (1, 1)], |n| n[0] * n[1]),
+            (&[(0, 2), (1, 1)], |n| n[0] * (n[0] - 1.0) * n[1]),
+            (&[(0, 1), (1, 1), (2, 1)], |n| n[0] * n[1] * n[2]),
+        ];
+        let two32 = 2f64.powi(32) as i64;
+        let counts = [3_040_000_000, two32 - 1, two32, two32 + 1, 4_000_000_000, 1 << 40, 1 << 52];
+        for (reactants, expected) in patterns {
+            let kin = crate::sim::kinetics::test_kinetics(3, &[(reactants, &[(0, -1)], 1.0)]);
+            for &count in &counts {
+                let n = [count, count + 7, count / 3];
+                let want = expected(&n.map(|c| c as f64));
+                let got = propensity(&kin, &kin.k, 0, &n);
+                assert!(
+                    got > 0.0 && (got - want).abs() <= 1e-12 * want,
+                    "{reactants:?} at {count}: {got} != {want}"
+                );
+            }
+        }
     }
 
     #[test]
