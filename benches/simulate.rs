@@ -54,7 +54,7 @@ fn sbml_file(name: &str) -> Option<PathBuf> {
 }
 
 fn load(file: &Path) -> Crn {
-    let front = driver::front_end(&RealFs, file);
+    let front = driver::front_end(&RealFs::default(), file);
     assert!(!front.has_errors(), "{}: {:?}", file.display(), front.diagnostics.first());
     driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
 }

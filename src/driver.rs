@@ -62,8 +62,16 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
     let text = match fs.read(path) {
         Ok(text) => text,
         Err(e) => {
-            let d = Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display()))
-                .with_hint("check the path; crnc reads .crnl, .crn reaction lists, SBML (.xml, .sbml) and BioNetGen .net");
+            let hint = match e.kind() {
+                std::io::ErrorKind::FileTooLarge => {
+                    "give a larger --max-input-mb, or split the model into files that import each other"
+                }
+                _ => {
+                    "check the path; crnc reads .crnl, .crn reaction lists, SBML (.xml, .sbml) and BioNetGen .net"
+                }
+            };
+            let d =
+                Diagnostic::error("E0202", format!("cannot read `{}`: {e}", path.display())).with_hint(hint);
             return FrontEnd { db, root: None, ast: None, program: empty_program(), diagnostics: vec![d] };
         }
     };

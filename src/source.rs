@@ -106,12 +106,47 @@ pub trait FileSystem {
     fn read(&self, path: &Path) -> io::Result<String>;
 }
 
-/// The real file system.
-pub struct RealFs;
+/// The real file system. Only regular files are read, and none larger than
+/// `max_bytes`: a device (`/dev/zero`) or a FIFO could otherwise be read
+/// until memory runs out.
+pub struct RealFs {
+    pub max_bytes: u64,
+}
+
+impl RealFs {
+    /// 256 MiB: ten times the largest SBML model of the benchmark set.
+    pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+}
+
+impl Default for RealFs {
+    fn default() -> RealFs {
+        RealFs { max_bytes: RealFs::DEFAULT_MAX_BYTES }
+    }
+}
 
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        use std::io::Read;
+        let file = std::fs::File::open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is not a regular file (a directory, device or pipe), and crnc reads only files",
+            ));
+        }
+        let mut text = String::new();
+        // Read one byte past the limit, so a file that grows while it is read is caught too.
+        file.take(self.max_bytes + 1).read_to_string(&mut text)?;
+        if text.len() as u64 > self.max_bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!(
+                    "it is larger than the input limit of {} MiB (--max-input-mb raises it)",
+                    self.max_bytes >> 20
+                ),
+            ));
+        }
+        Ok(text)
     }
 }
 
@@ -166,6 +201,21 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(3 + '∅'.len_utf8()), (2, 2));
         assert_eq!(db.location(Span::new(id, 1, 2)), "a.crnl:1:2");
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.crnl");
+        std::fs::write(&path, "0123456789").unwrap();
+        assert_eq!(RealFs::default().read(&path).unwrap(), "0123456789");
+        assert_eq!(RealFs { max_bytes: 10 }.read(&path).unwrap(), "0123456789");
+        assert_eq!(RealFs { max_bytes: 9 }.read(&path).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(RealFs::default().read(dir.path()).unwrap_err().kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            RealFs::default().read(Path::new("/dev/zero")).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
     }
 
     #[test]

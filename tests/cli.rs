@@ -231,3 +231,62 @@ fn bad_sbml_is_a_clear_error_and_writes_nothing() {
     assert!(stderr(&o).contains("error[E0800]"), "{}", stderr(&o));
     assert!(!dir.path().join("m.crnl").exists());
 }
+
+#[test]
+fn devices_and_oversized_files_are_refused_not_read_until_memory_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["check", "/dev/zero"][..], &["run", "/dev/zero"], &["check", "."]] {
+        let o = crnc(args, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("not a regular file"), "{args:?}: {}", stderr(&o));
+    }
+    std::fs::write(dir.path().join("m.crnl"), "import \"/dev/zero\";\nnetwork N { species A; A -> 0; }\n")
+        .unwrap();
+    let o = crnc(&["check", "m.crnl"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    let big = format!("network N {{ species A; A -> 0; }}\n{}", "//\n".repeat(1 << 19));
+    std::fs::write(dir.path().join("big.crnl"), big).unwrap();
+    let o = crnc(&["check", "big.crnl", "--max-input-mb", "1"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("larger than the input limit of 1 MiB"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--max-input-mb"), "{}", stderr(&o));
+    let o = crnc(&["check", "big.crnl", "--max-input-mb", "2"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "import \"lib.crnl\";\nnetwork N { species A = 1; A -> 0; }\n";
+    std::fs::write(dir.path().join("m.crnl"), model).unwrap();
+    std::fs::write(dir.path().join("lib.crnl"), "param k = 1;\n").unwrap();
+    for args in [
+        &["compile", "m.crnl", "-o", "m.crnl", "--format", "crn"][..],
+        &["compile", "m.crnl", "-o", "./lib.crnl", "--format", "sbml"],
+        &["import", "m.crnl", "-o", "m.crnl"],
+        &["run", "m.crnl", "-o", "m.crnl"],
+    ] {
+        let o = crnc(args, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("error[E0602]"), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("m.crnl")).unwrap(), model);
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib.crnl")).unwrap(), "param k = 1;\n");
+}
+
+#[test]
+fn ssa_fires_bimolecular_events_past_the_64_bit_product_of_counts() {
+    // n(n-1) for 4e9 molecules is above 2^63: in integers it wrapped and no event fired.
+    let dir = tempfile::tempdir().unwrap();
+    let model =
+        "network N { species A = 4e9; 2A -> A @ 1e-17; simulate { method = ssa; t_end = 1; points = 1; } }\n";
+    std::fs::write(dir.path().join("d.crnl"), model).unwrap();
+    let o = crnc(&["run", "d.crnl", "-o", "out.csv"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    let end: f64 = csv.lines().nth(2).unwrap().split(',').nth(1).unwrap().parse().unwrap();
+    // About k·n(n-1) = 160 events (sd 13), each taking one A away.
+    let expected = 4e9 / (1.0 + 1e-17 * 4e9);
+    assert!((end - expected).abs() < 80.0, "A(1) = {end}, expected about {expected}");
+}

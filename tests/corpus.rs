@@ -88,7 +88,7 @@ struct Outcome {
 
 /// Runs a case through the pipeline as the CLI does.
 fn run(path: &Path, h: &Header) -> Outcome {
-    let front = driver::front_end(&RealFs, path);
+    let front = driver::front_end(&RealFs::default(), path);
     let mut all = Diagnostics::default();
     let failed = front.has_errors();
     all.extend(front.diagnostics.iter().cloned());

@@ -18,7 +18,8 @@ fn examples_exist() {
 fn every_example_compiles_and_matches_its_snapshots() {
     for (stem, crns) in common::compiled_examples() {
         // The checked IR: modules, loops and ode blocks expanded (`--emit ir`).
-        let front = driver::front_end(&crnc::source::RealFs, format!("examples/{stem}.crnl").as_ref());
+        let front =
+            driver::front_end(&crnc::source::RealFs::default(), format!("examples/{stem}.crnl").as_ref());
         for crn in &crns {
             let name = format!("{stem}__{}", crn.name);
             insta::assert_snapshot!(format!("{name}.ir"), front.program.networks[&crn.name].to_string());
@@ -70,7 +71,8 @@ fn the_ir_printout_is_valid_crnl_that_compiles_to_the_same_crn() {
     for (stem, crns) in common::compiled_examples() {
         for crn in &crns {
             let fs_path = format!("{stem}.crnl");
-            let front = driver::front_end(&crnc::source::RealFs, format!("examples/{fs_path}").as_ref());
+            let front =
+                driver::front_end(&crnc::source::RealFs::default(), format!("examples/{fs_path}").as_ref());
             let ir = front.program.networks[&crn.name].to_string();
             let fs = MemoryFs::new().with(&fs_path, ir.clone());
             let again = common::compile_all(&fs, fs_path.as_ref());
@@ -130,7 +132,7 @@ fn sbml_output_imports_back_to_the_same_dynamics() {
 fn every_example_passes_max_order_two() {
     std::env::set_current_dir(common::root()).expect("crate root exists");
     for path in common::examples() {
-        let front = driver::front_end(&crnc::source::RealFs, &path);
+        let front = driver::front_end(&crnc::source::RealFs::default(), &path);
         assert!(!front.has_errors(), "{}: {:?}", path.display(), front.diagnostics);
         for network in front.program.networks.values() {
             let lowered = driver::lower(network, &front.db, Some(2))

@@ -226,7 +226,7 @@ fn bench(name: &str) -> PathBuf {
 fn benchmark_networks_integrate_to_t_100() {
     let opts = OdeOptions::default();
     for name in ["multistate.net", "multisite2.net"] {
-        let crn = compile(&RealFs, &bench(name));
+        let crn = compile(&RealFs::default(), &bench(name));
         let sol = solve(&crn, &grid(100.0, 10));
         assert_eq!(sol.values.len(), 11 * crn.species.len());
         for (k, v) in sol.values.iter().enumerate() {

@@ -22,7 +22,7 @@ fn times() -> Vec<f64> {
 
 fn network(name: &str) -> Crn {
     std::env::set_current_dir(common::root()).unwrap();
-    common::compile_all(&RealFs, "examples/odes.crnl".as_ref())
+    common::compile_all(&RealFs::default(), "examples/odes.crnl".as_ref())
         .into_iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no network {name}"))

@@ -74,7 +74,7 @@ fn benchmark_networks_agree_with_roadrunner() {
     let bench = common::root().join("../shared/bench/networks");
     assert!(bench.is_dir(), "the benchmark networks are expected at {}", bench.display());
     for (name, t_end) in [("multistate", 100.0), ("multisite2", 100.0), ("egfr_net", 100.0)] {
-        let crns = common::compile_all(&RealFs, &bench.join(format!("{name}.net")));
+        let crns = common::compile_all(&RealFs::default(), &bench.join(format!("{name}.net")));
         compare(&crns[0], t_end, 20, name);
     }
 }

@@ -80,7 +80,7 @@ fn run_case(dir: &Path, case: &str) -> Result<usize, String> {
     let model = dir.join(format!("{case}/{case}-sbml-l3v2.xml"));
     let s = settings(&dir.join(format!("{case}/{case}-settings.txt")));
     let (header, rows) = expected(&dir.join(format!("{case}/{case}-results.csv")));
-    let front = driver::front_end(&RealFs, &model);
+    let front = driver::front_end(&RealFs::default(), &model);
     if front.has_errors() {
         return Err(diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
     }

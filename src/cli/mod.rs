@@ -12,7 +12,7 @@ use crnc::backend;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, FrontEnd, InputKind, Lowered};
-use crnc::source::{RealFs, SourceDb};
+use crnc::source::{FileId, RealFs, SourceDb};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -65,6 +65,9 @@ pub(crate) struct Common {
     /// are split into bimolecular steps; with N < 2 they are errors
     #[arg(long, value_name = "N")]
     max_order: Option<u32>,
+    /// Largest input file read, in MiB (the model and each file it imports)
+    #[arg(long, value_name = "MIB", default_value_t = RealFs::DEFAULT_MAX_BYTES >> 20)]
+    max_input_mb: u64,
     /// How to print diagnostics (always on standard error)
     #[arg(long, value_enum, default_value = "human")]
     diagnostics: DiagnosticsFormat,
@@ -201,7 +204,7 @@ fn import(args: &ImportArgs) -> i32 {
         (None, Some(crn)) => front.program.networks[&crn.name].to_string(),
     };
     let written = match &args.output {
-        Some(out) => write_atomically(out, crnl.as_bytes()),
+        Some(out) => write_atomically(&front.db, out, crnl.as_bytes()),
         None => write_stdout(&crnl),
     };
     diagnostics.extend(written.err());
@@ -252,7 +255,7 @@ fn compile(args: &CompileArgs) -> i32 {
         None => Some(render(&crn, format)),
     };
     let written = match (&text, &args.output, args.emit) {
-        (Some(text), Some(out), None) => write_atomically(out, text.as_bytes()),
+        (Some(text), Some(out), None) => write_atomically(&front.db, out, text.as_bytes()),
         (Some(text), _, _) => write_stdout(text),
         (None, _, _) => Ok(()),
     };
@@ -310,8 +313,10 @@ pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Crn>, 
 }
 
 /// Writes through a temporary file in the same directory and renames it, so a
-/// failed or interrupted run never leaves a partial output file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+/// failed or interrupted run never leaves a partial output file. A file the
+/// run read (the model or an import) is never overwritten.
+pub(crate) fn write_atomically(inputs: &SourceDb, path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    refuse_overwriting_an_input(inputs, path)?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
@@ -321,6 +326,23 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Diagnost
         Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))
             .with_hint("check that the directory exists and is writable")
     })
+}
+
+fn refuse_overwriting_an_input(inputs: &SourceDb, path: &Path) -> Result<(), Diagnostic> {
+    // An output that does not exist yet cannot be an input; canonical paths see through links.
+    let Ok(out) = std::fs::canonicalize(path) else { return Ok(()) };
+    let mut read = (0..inputs.len()).map(|i| &inputs.get(FileId(i as u32)).name);
+    match read.find(|name| std::fs::canonicalize(name).is_ok_and(|p| p == out)) {
+        Some(name) => Err(Diagnostic::error(
+            "E0602",
+            format!(
+                "the output `{}` is the input file `{name}`: writing it would destroy the model",
+                path.display()
+            ),
+        )
+        .with_hint("give another output file with -o")),
+        None => Ok(()),
+    }
 }
 
 /// Generated models (BioNetGen files) can repeat one warning thousands of times.
@@ -340,7 +362,8 @@ pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
         }
         ColorChoice::Auto => Color::Never,
     };
-    let front = driver::front_end(&RealFs, &common.file);
+    let fs = RealFs { max_bytes: common.max_input_mb.saturating_mul(1 << 20) };
+    let front = driver::front_end(&fs, &common.file);
     (front, Reporter { format: common.diagnostics, color })
 }
 

@@ -10,8 +10,6 @@ use crate::source::{FileId, Span};
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(skip r"[ \t\r\n\f]+")]
-#[logos(skip(r"//[^\n]*", allow_greedy = true))]
-#[logos(skip r"/\*([^*]|\*+[^*/])*\*+/")]
 pub enum Tok<'s> {
     #[token("network")]
     Network,
@@ -99,7 +97,13 @@ pub enum Tok<'s> {
     #[token("'")]
     Prime,
 
-    // Never reach the parser: `lex` turns them into diagnostics.
+    // Never reach the parser. Comments are tokens rather than logos skips
+    // because logos re-enters itself for each skip in a row: half a million
+    // comment lines overflowed the stack. `lex` drops them and turns the
+    // unterminated forms into diagnostics.
+    #[regex(r"//[^\n]*", allow_greedy = true)]
+    #[regex(r"/\*([^*]|\*+[^*/])*\*+/")]
+    Comment,
     #[regex(r"/\*([^*]|\*+[^*/])*\**")]
     UnterminatedComment,
     #[regex(r#""[^"\n]*"#)]
@@ -159,6 +163,7 @@ impl Tok<'_> {
             Tok::Slash => "/",
             Tok::Caret => "^",
             Tok::At => "@",
+            Tok::Comment => "a comment",
             Tok::UnterminatedComment => "/*",
             Tok::UnterminatedString => "\"",
         }
@@ -205,6 +210,7 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
                     None => tokens.push((range.start, Tok::Str(body), range.start + body.len())),
                 }
             }
+            Ok(Tok::Comment) => {}
             Ok(tok) => tokens.push((range.start, tok, range.end)),
             Err(()) => {
                 let span = Span::new(file, range.start, range.end);

@@ -49,7 +49,7 @@ pub fn compiled_examples() -> Vec<(String, Vec<Crn>)> {
         .map(|p| {
             let rel = p.strip_prefix(root()).expect("under root").to_path_buf();
             let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (stem, compile_all(&RealFs, &rel))
+            (stem, compile_all(&RealFs::default(), &rel))
         })
         .collect()
 }
