@@ -13,12 +13,18 @@
 //! name of each species whose name is not a plain identifier (`w[0]` is
 //! written `w_0`, with `# name: w_0 = w[0]`). crnc reads them back
 //! (`crate::import::crn_text`); other tools skip them as comments.
+//!
+//! Every reader of the format takes a rate as plain mass action, so a
+//! combinatoric network's constants are written divided by ∏α! (with the
+//! constant itself in a trailing comment and a `# rates: mass-action` header
+//! that tells crnc to multiply back): crnsimulator then integrates the same
+//! ODE as crnc.
 
 use std::fmt::Write as _;
 
 use super::number;
 use crate::crn::{Crn, Partner, Reaction, SpeciesId};
-use crate::ir::Quantity;
+use crate::ir::{Quantity, RateLaw};
 
 pub fn write(crn: &Crn) -> String {
     let names = plain_names(crn);
@@ -27,6 +33,9 @@ pub fn write(crn: &Crn) -> String {
     let _ = writeln!(out, "# network: {}", crn.name);
     let _ = writeln!(out, "# source: {}", crn.metadata.source);
     let _ = writeln!(out, "# rate-law: {}", crn.rate_law.name());
+    if crn.rate_law == RateLaw::Combinatoric {
+        let _ = writeln!(out, "# rates: {}", RateLaw::MassAction.name());
+    }
     let _ = writeln!(out, "# volume: {}", number(crn.volume));
     let amounts: Vec<&str> = crn
         .species
@@ -92,15 +101,24 @@ fn line(crn: &Crn, names: &[String], r: &Reaction) -> String {
     let mut out = String::new();
     complex(&mut out, names, &r.reactants);
     let reverse = match r.partner {
-        Some(Partner::Reverse(j)) => Some(crn.reactions[j].rate),
+        Some(Partner::Reverse(j)) => Some(&crn.reactions[j]),
         _ => None,
     };
     out.push_str(if reverse.is_some() { " <=> " } else { " -> " });
     complex(&mut out, names, &r.products);
+    let plain = |r: &Reaction| number(r.rate / crn.divisor(&r.reactants));
     let _ = match reverse {
-        Some(kr) => write!(out, " [kf = {}, kr = {}]", number(r.rate), number(kr)),
-        None => write!(out, " [k = {}]", number(r.rate)),
+        Some(rev) => write!(out, " [kf = {}, kr = {}]", plain(r), plain(rev)),
+        None => write!(out, " [k = {}]", plain(r)),
     };
+    let converted = |r: &Reaction| crn.divisor(&r.reactants) != 1.0;
+    if converted(r) || reverse.is_some_and(converted) {
+        // No `:` in the note: crnc's reader takes `# key: value` comments as headers.
+        let _ = match reverse {
+            Some(rev) => write!(out, " # combinatoric kf = {}, kr = {}", number(r.rate), number(rev.rate)),
+            None => write!(out, " # combinatoric k = {}", number(r.rate)),
+        };
+    }
     out
 }
 

@@ -29,6 +29,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
         },
         amounts: Vec::new(),
         names: Vec::new(),
+        rates_as: None,
     };
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -45,6 +46,9 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
         }
     }
     r.restore_names();
+    if r.rates_as.is_some_and(|law| law != r.network.rate_law) {
+        r.convert_rates();
+    }
     let ok = !r.diags.iter().any(Diagnostic::is_error);
     (ok.then_some(r.network), r.diags)
 }
@@ -56,6 +60,8 @@ struct Reader {
     amounts: Vec<(String, Span)>,
     /// `# name: w_0 = w[0]`: the real name of a species written as a plain identifier.
     names: Vec<(String, String, Span)>,
+    /// `# rates:`: the convention the rates are written in, when it is not the network's.
+    rates_as: Option<RateLaw>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,6 +125,15 @@ impl Reader {
                         .with_hint("e.g. `# name: w_0 = w[0]`"),
                 ),
             },
+            // Rates written in plain mass action for other readers (backend::text);
+            // multiplied back by ∏α! once the rate law is known.
+            "rates" => match RateLaw::from_name(value) {
+                Some(law) => self.rates_as = Some(law),
+                None => self.diags.push(
+                    Diagnostic::error("E0205", "unknown rate convention")
+                        .with_primary(span, "expected `mass-action` or `combinatoric`"),
+                ),
+            },
             "amounts" => {
                 let mut pos = value_at;
                 for name in value.split(' ') {
@@ -133,6 +148,28 @@ impl Reader {
     }
 
     /// Renames species written under plain names back to their real names.
+    /// Rates written in the other convention, brought to the network's: ∏α!
+    /// over the complex each half consumes.
+    fn convert_rates(&mut self) {
+        let factor = |complex: &[(String, u32)]| -> f64 {
+            complex.iter().map(|&(_, n)| crate::crn::factorial(n)).product()
+        };
+        let to_combinatoric = self.network.rate_law == RateLaw::Combinatoric;
+        let convert = |rate: &mut ir::Rate, complex: &[(String, u32)]| {
+            if to_combinatoric {
+                rate.value *= factor(complex);
+            } else {
+                rate.value /= factor(complex);
+            }
+        };
+        for r in &mut self.network.reactions {
+            convert(&mut r.forward, &r.reactants);
+            if let Some(reverse) = &mut r.reverse {
+                convert(reverse, &r.products);
+            }
+        }
+    }
+
     fn restore_names(&mut self) {
         for (plain, real, span) in std::mem::take(&mut self.names) {
             let Some(index) = self.network.species.get_index_of(&plain) else {
@@ -460,5 +497,34 @@ impl<'s> Parser<'_, 's> {
             None => Ok(()),
             Some(t) => Err(self.unexpected(t, "the end of the statement")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rates(text: &str) -> Vec<(f64, Option<f64>)> {
+        let (network, diags) = read(FileId(0), text, "N");
+        assert!(diags.is_empty(), "{diags:?}");
+        network
+            .unwrap()
+            .reactions
+            .iter()
+            .map(|r| (r.forward.value, r.reverse.as_ref().map(|k| k.value)))
+            .collect()
+    }
+
+    #[test]
+    fn rates_written_in_mass_action_are_brought_back_to_the_combinatoric_constants() {
+        let lines =
+            "2 A <=> B [kf = 0.5, kr = 3]\n3 A + 2 C -> D [k = 1] # combinatoric k = 12\nA -> 0 [k = 4]\n";
+        let converted = format!("# rate-law: combinatoric\n# rates: mass-action\n{lines}");
+        assert_eq!(rates(&converted), [(1.0, Some(3.0)), (12.0, None), (4.0, None)]);
+        // Files without `# rates:` (crnc before 0.1) wrote the constants themselves.
+        let as_is = format!("# rate-law: combinatoric\n{lines}");
+        assert_eq!(rates(&as_is), [(0.5, Some(3.0)), (1.0, None), (4.0, None)]);
+        let mass_action = format!("# rate-law: mass-action\n# rates: mass-action\n{lines}");
+        assert_eq!(rates(&mass_action), [(0.5, Some(3.0)), (1.0, None), (4.0, None)]);
     }
 }
