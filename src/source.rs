@@ -46,20 +46,30 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Per line: whether it is all ASCII, where a column is a byte offset.
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
     fn new(name: String, text: String) -> SourceFile {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        SourceFile { name, text, line_starts }
+        let line_starts: Vec<usize> =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
+        let ascii_lines = line_starts.iter().zip(ends).map(|(&a, b)| text.as_bytes()[a..b].is_ascii()).collect();
+        SourceFile { name, text, line_starts, ascii_lines }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. O(1) on an
+    /// ASCII line, so thousands of diagnostics on one long generated line
+    /// do not each count its characters.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = match self.text.get(start..offset) {
+            Some(s) if !self.ascii_lines[line] => s.chars().count(),
+            _ => offset - start,
+        };
         (line + 1, col + 1)
     }
 
