@@ -90,7 +90,7 @@ fn ssa_rate(crn: &Crn) -> Option<(f64, &'static str)> {
     let mut t_end = 1e-3;
     loop {
         let start = Instant::now();
-        let run = sim.run(&n0, &[0.0, t_end], 1);
+        let run = sim.run(&n0, &[0.0, t_end], 1).ok()?;
         let seconds = start.elapsed().as_secs_f64();
         if seconds > 0.5 || t_end > 1e6 {
             return Some((run.events as f64 / seconds, method));

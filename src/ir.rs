@@ -76,6 +76,8 @@ pub struct SimSpec {
     pub atol: Option<f64>,
     pub seed: Option<u64>,
     pub trajectories: Option<usize>,
+    /// SSA events per trajectory before the run stops with an error.
+    pub max_events: Option<u64>,
     /// Species to plot, in order.
     pub plot: Vec<String>,
 }
@@ -222,6 +224,9 @@ impl fmt::Display for SimSpec {
         }
         if let Some(seed) = self.seed {
             writeln!(f, "    seed = {seed};")?;
+        }
+        if let Some(limit) = self.max_events {
+            writeln!(f, "    max_events = {limit};")?;
         }
         if !self.plot.is_empty() {
             let plot: Vec<String> = self.plot.iter().map(|p| crnl_name(p).into_owned()).collect();

@@ -164,3 +164,110 @@ fn signed_values_appear_as_their_rails_in_the_csv_and_the_exports() {
         assert!(sbml.contains(&format!("<species id=\"{rail}\"")), "{rail} in the SBML");
     }
 }
+
+/// Issue 11 item 5: an output table too large to hold is refused up front,
+/// naming the setting, whether it comes from a flag or the `simulate` block
+/// (it used to abort on allocation, exit 134); an ensemble of very many
+/// trajectories is refused too rather than running for days.
+#[test]
+fn outputs_that_cannot_fit_are_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    let block = DECAY.replace("points = 8;", "points = 1e12;");
+    std::fs::write(dir.path().join("b.crnl"), block).unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["d.crnl", "--points", "1000000000000"], "--points"),
+        (&["b.crnl"], "--points"),
+        (&["d.crnl", "--method", "ssa", "--points", "1000000000000"], "--points"),
+        (&["d.crnl", "--method", "ssa", "--trajectories", "1000000000000"], "--trajectories"),
+    ];
+    for (args, flag) in cases {
+        let o = crnc(&[&["run"], args, &["-o", "out.csv"]].concat(), dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("E0703") && err.contains(flag), "{args:?}: {err}");
+        assert!(!dir.path().join("out.csv").exists(), "{args:?}: no partial output");
+    }
+}
+
+/// Issue 11 item 8: an explosive network under SSA stops at the event limit
+/// with the time it reached and the setting that raises the limit, from the
+/// flag or from the `simulate` block; a run within the limit is unaffected.
+#[test]
+fn an_explosive_ssa_run_stops_at_the_event_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "network Boom {\n  species amount A = 1;\n  A -> 2 A @ 1;\n  simulate { method = ssa; t_end = 100; max_events = 20000; }\n}\n";
+    std::fs::write(dir.path().join("boom.crnl"), src).unwrap();
+    for extra in [&[][..], &["--max-events", "5000"], &["--trajectories", "4"]] {
+        let o = crnc(&[&["run", "boom.crnl", "-o", "out.csv"], extra].concat(), dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
+        let limit = if extra.contains(&"5000") { "took 5000 events" } else { "took 20000 events" };
+        assert!(err.contains("E0701") && err.contains(limit), "{extra:?}: {err}");
+        assert!(err.contains("reached only t = ") && err.contains("--max-events"), "{err}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+    let o = crnc(&["run", "boom.crnl", "--t-end", "2", "-o", "out.csv"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Issue 11 item 9: an end time too large is refused up front, from the flag or
+/// the block (it used to reach the solver as "output time inf"); so are the
+/// other settings out of their range.
+#[test]
+fn settings_out_of_range_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    std::fs::write(dir.path().join("b.crnl"), DECAY.replace("t_end = 4;", "t_end = 1e308;")).unwrap();
+    for args in [&["run", "d.crnl", "--t-end", "1e308"][..], &["run", "b.crnl"], &["check", "b.crnl"]] {
+        let o = crnc(args, dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("end time is too large") && !err.contains("time inf"), "{args:?}: {err}");
+    }
+    for bad in
+        [["--t-end", "inf"], ["--rtol", "2"], ["--rtol", "1e-20"], ["--atol", "0"], ["--max-events", "0"]]
+    {
+        let o = crnc(&["run", "d.crnl", bad[0], bad[1]], dir.path());
+        assert_eq!(o.status.code(), Some(1), "{bad:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// Issue 11 item 18, design.md §4.1: every output is in the species' declared
+/// unit for every method. A concentration species in volume 2 starting at 50
+/// is 100 molecules: the ODE and the SSA mean both say 50 (concentration),
+/// and the SSA sd scales with it; `--counts` gives molecules for both.
+#[test]
+fn ode_and_ssa_outputs_share_the_declared_unit_and_counts_come_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "network Vol {\n  volume = 2;\n  species X = 50, Y = 0;\n  species amount N = 30;\n  X -> Y @ 0.1;\n  N -> 0 @ 0.1;\n  simulate { t_end = 1; points = 2; seed = 3; }\n}\n";
+    std::fs::write(dir.path().join("v.crnl"), src).unwrap();
+    let last_row = |args: &[&str]| {
+        let o = crnc(&[&["run", "v.crnl"], args].concat(), dir.path());
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let (header, rows) = csv(&String::from_utf8_lossy(&o.stdout));
+        (header, rows[0].clone(), rows.last().unwrap().clone())
+    };
+    let (_, first, ode) = last_row(&[]);
+    assert_eq!(first[1..], [50.0, 0.0, 30.0], "initial values in the declared units");
+    let exact = 50.0 * (-0.1f64).exp();
+    assert!((ode[1] - exact).abs() < 1e-4, "ODE X = {}", ode[1]);
+    let (header, first, ssa) = last_row(&["--method", "ssa", "--trajectories", "4000"]);
+    assert_eq!(header[1..4], ["X-mean", "X-sd", "X-kurt"]);
+    assert_eq!(first[1], 50.0, "the SSA mean of X at t = 0 is a concentration");
+    assert_eq!(first[7], 30.0, "an amount species stays an amount");
+    // Binomial: 100 molecules, each left with p = e^-0.1; the concentration's sd is half the count's.
+    let p = (-0.1f64).exp();
+    let sd = (100.0 * p * (1.0 - p)).sqrt() / 2.0;
+    assert!((ssa[1] - exact).abs() < 4.0 * sd / 4000f64.sqrt(), "SSA mean X = {} vs ODE {exact}", ssa[1]);
+    assert!((ssa[2] - sd).abs() < 0.1 * sd, "SSA sd X = {} vs {sd}", ssa[2]);
+    let (_, first, one) = last_row(&["--method", "ssa"]);
+    assert_eq!(first[1], 50.0);
+    assert_eq!((one[1] * 2.0).fract(), 0.0, "one trajectory: counts divided by the volume");
+    let (_, first, counts) = last_row(&["--counts"]);
+    assert_eq!(first[1..], [100.0, 0.0, 30.0], "--counts: molecules for the ODE");
+    assert!((counts[1] - 2.0 * exact).abs() < 2e-4);
+    let (_, first, counts) = last_row(&["--method", "ssa", "--trajectories", "4000", "--counts"]);
+    assert_eq!((first[1], first[7]), (100.0, 30.0), "--counts: molecules for the SSA");
+    assert!((counts[1] - 2.0 * exact).abs() < 8.0 * sd / 4000f64.sqrt(), "SSA mean count {}", counts[1]);
+}

@@ -55,7 +55,7 @@ fn birth_death_matches_its_exact_moments_with_both_methods() {
     let t = times(40.0, 8);
     for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
         let sim = Ssa::new(&kin, crn.volume, method);
-        let runs = ssa::ensemble(&sim, &n0, &t, 7, N);
+        let runs = ssa::ensemble(&sim, &n0, &t, 7, N).unwrap();
         assert_moments(&runs, 1, &birth_death_exact(&t), &format!("birth-death {method:?}"));
     }
 }
@@ -67,7 +67,7 @@ fn birth_death_stationary_histogram_is_poisson() {
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Rejection);
     let lambda: f64 = 100.0;
     // Start at the mean and sample well after the relaxation time 1/k_d = 10.
-    let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N);
+    let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N).unwrap();
     let mut counts = std::collections::BTreeMap::new();
     for r in &runs {
         *counts.entry(r.samples[1]).or_insert(0usize) += 1;
@@ -140,7 +140,7 @@ fn dimerisation_matches_the_exact_master_equation() {
     let t = times(20.0, 10);
     for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
         let sim = Ssa::new(&kin, crn.volume, method);
-        let runs = ssa::ensemble(&sim, &n0, &t, 3, N);
+        let runs = ssa::ensemble(&sim, &n0, &t, 3, N).unwrap();
         assert_moments(&runs, 2, &dimerisation_exact(&t), &format!("dimerisation {method:?}"));
     }
 }
@@ -154,14 +154,14 @@ fn one_seed_gives_identical_runs_on_one_and_two_threads() {
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
     let run_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| ssa::ensemble(&sim, &n0, &t, 42, 64))
+        pool.install(|| ssa::ensemble(&sim, &n0, &t, 42, 64).unwrap())
     };
     let (one, two) = (run_on(1), run_on(2));
     assert_eq!(one, two);
     // Compared as text: NaN kurtosis (zero variance at t = 0) is not equal to itself.
     assert_eq!(format!("{:?}", ssa::statistics(&one)), format!("{:?}", ssa::statistics(&two)));
     assert_ne!(one[0], one[1], "different trajectories use different streams");
-    let other_seed = ssa::ensemble(&sim, &n0, &t, 43, 1);
+    let other_seed = ssa::ensemble(&sim, &n0, &t, 43, 1).unwrap();
     assert_eq!(other_seed[0], one[1], "trajectory i is seeded from seed + i");
 }
 
@@ -172,4 +172,88 @@ fn a_fractional_initial_count_is_an_error_not_a_rounding() {
     assert!(err.to_string().contains("1.5"), "{err}");
     let crn = compile("network G { volume = 30; species X = 0.1; X -> 0; }");
     assert_eq!(ssa::initial_counts(&crn).unwrap(), vec![3]);
+}
+
+/// The streamed ensemble statistics are the statistics of all the trajectories
+/// held at once, bit for bit, on any thread count. With 100,001 samples per
+/// trajectory the stream holds 83 trajectories at a time (64 MiB), so 100 of
+/// them take two batches.
+#[test]
+fn streamed_statistics_equal_the_held_ones_across_batches_and_threads() {
+    let crn = compile(BIRTH_DEATH);
+    let kin = Kinetics::new(&crn);
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Direct);
+    let t = times(10.0, 100_000);
+    let bits = |s: &ssa::EnsembleStats| {
+        let all = s.mean.iter().chain(&s.sd).chain(&s.kurtosis);
+        (all.map(|v| v.to_bits()).collect::<Vec<u64>>(), s.events)
+    };
+    let held = bits(&ssa::statistics(&ssa::ensemble(&sim, &[0], &t, 9, 100).unwrap()));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let streamed = pool.install(|| ssa::ensemble_statistics(&sim, &[0], &t, 9, 100).unwrap());
+        assert!(bits(&streamed) == held, "{threads} threads: streamed statistics differ");
+    }
+}
+
+/// One-pass moments against the two-pass formulas on counts far from zero,
+/// where raw power sums would cancel.
+#[test]
+fn streamed_moments_match_the_two_pass_formulas() {
+    let values: Vec<i64> = (0..1000).map(|i| 1_000_000_000 + (i * 7919 % 1013) - (i % 3) * 40).collect();
+    let runs: Vec<ssa::Trajectory> =
+        values.iter().map(|&v| ssa::Trajectory { samples: vec![v], events: 1 }).collect();
+    let stats = ssa::statistics(&runs);
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let m2 = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let m4 = values.iter().map(|&v| (v as f64 - mean).powi(4)).sum::<f64>() / n;
+    assert!((stats.mean[0] - mean).abs() <= 1e-12 * mean, "{} vs {mean}", stats.mean[0]);
+    let sd = (m2 * n / (n - 1.0)).sqrt();
+    assert!((stats.sd[0] - sd).abs() <= 1e-9 * sd, "{} vs {sd}", stats.sd[0]);
+    let kurt = m4 / (m2 * m2) - 3.0;
+    assert!((stats.kurtosis[0] - kurt).abs() <= 1e-9, "{} vs {kurt}", stats.kurtosis[0]);
+    assert_eq!(stats.events, 1000);
+}
+
+/// `A -> 2A` grows without bound: every method stops at the event limit with
+/// the time it reached, instead of running forever.
+#[test]
+fn every_method_stops_an_explosive_network_at_the_event_limit() {
+    let crn = compile("network X { species amount A = 1; A -> 2 A @ 1; }");
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+        let sim = Ssa::new(&kin, crn.volume, method).with_max_events(10_000);
+        match sim.run(&n0, &[0.0, 100.0], 1) {
+            Err(ssa::SsaError::EventLimit { limit, time, seed }) => {
+                assert_eq!((limit, seed), (10_000, 1));
+                // 10,000 molecules from one take about ln(10^4) = 9.2 time units.
+                assert!(time > 3.0 && time < 20.0, "{method:?}: t = {time}");
+            }
+            other => panic!("{method:?}: {other:?}"),
+        }
+        let err = ssa::ensemble(&sim, &n0, &[0.0, 100.0], 5, 8).unwrap_err();
+        assert!(matches!(err, ssa::SsaError::EventLimit { seed: 5, .. }), "first in order: {err:?}");
+        let ok = sim.run(&n0, &[0.0, 1.0], 1).unwrap();
+        assert!(ok.events < 10_000, "{method:?}: a short run is not stopped");
+    }
+}
+
+/// Counts stop at 2^52 with an error, so the i64 counts never overflow.
+#[test]
+fn every_method_stops_at_the_count_limit() {
+    let start = ssa::MAX_COUNT - 5;
+    let crn = compile(&format!("network C {{ species amount A = {start}, B; A -> 2 A + B @ 1; }}"));
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        match sim.run(&n0, &[0.0, 1.0], 1).map_err(|e| e.with_names(&["A".into(), "B".into()])) {
+            Err(e @ ssa::SsaError::CountLimit { species: 0, .. }) => {
+                assert!(e.to_string().contains("`A` passed 4503599627370496"), "{e}");
+            }
+            other => panic!("{method:?}: {other:?}"),
+        }
+    }
 }

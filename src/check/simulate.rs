@@ -3,6 +3,7 @@
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{Method, SimSpec};
+use crate::sim::run::check_value;
 use crate::source::Span;
 use crate::syntax::ast::{self, SimValue, Statement};
 
@@ -11,7 +12,8 @@ use super::eval::Env;
 use super::network::unknown_setting;
 use super::scope::duplicate;
 
-const KEYS: &[&str] = &["method", "t_end", "points", "rtol", "atol", "seed", "trajectories", "plot"];
+const KEYS: &[&str] =
+    &["method", "t_end", "points", "rtol", "atol", "seed", "trajectories", "max_events", "plot"];
 
 impl Checker<'_> {
     /// The settings of the network's `simulate` block (at most one).
@@ -109,14 +111,15 @@ impl Checker<'_> {
                 Some("ssa") => spec.method = Some(Method::Ssa),
                 _ => self.bad_value(expr.span(), "method", "`ode` (deterministic) or `ssa` (stochastic)"),
             },
-            "t_end" => spec.t_end = self.positive(expr, env, "t_end"),
-            "rtol" => spec.rtol = self.positive(expr, env, "rtol"),
-            "atol" => spec.atol = self.positive(expr, env, "atol"),
+            "t_end" => spec.t_end = self.in_range(expr, env, "t_end"),
+            "rtol" => spec.rtol = self.in_range(expr, env, "rtol"),
+            "atol" => spec.atol = self.in_range(expr, env, "atol"),
             "points" => spec.points = self.whole(expr, env, "points", 1).map(|v| v as usize),
             "trajectories" => {
                 spec.trajectories = self.whole(expr, env, "trajectories", 1).map(|v| v as usize)
             }
             "seed" => spec.seed = self.whole(expr, env, "seed", 0),
+            "max_events" => spec.max_events = self.whole(expr, env, "max_events", 1),
             _ => self.diags.push(unknown_setting("simulate", name, KEYS)),
         }
     }
@@ -129,13 +132,16 @@ impl Checker<'_> {
         );
     }
 
-    fn positive(&mut self, expr: &ast::Expr, env: Env, key: &str) -> Option<f64> {
+    /// A number within the range `crnc run` accepts for `key` (the same check as its flags).
+    fn in_range(&mut self, expr: &ast::Expr, env: Env, key: &str) -> Option<f64> {
         let v = self.eval(expr, env)?;
-        if v.is_finite() && v > 0.0 {
-            return Some(v);
+        match check_value(key, v) {
+            Ok(()) => Some(v),
+            Err(expected) => {
+                self.bad_value(expr.span(), key, &expected);
+                None
+            }
         }
-        self.bad_value(expr.span(), key, &format!("a positive number (this is {})", number(v)));
-        None
     }
 
     fn whole(&mut self, expr: &ast::Expr, env: Env, key: &str, min: u64) -> Option<u64> {

@@ -12,6 +12,7 @@ use crnc::driver;
 use crnc::ir::{Method, SimSpec};
 use crnc::sim::plot;
 use crnc::sim::run::{self, RunSettings, Table};
+use crnc::sim::ssa::SsaError;
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -20,17 +21,17 @@ pub struct RunArgs {
     /// Simulation method
     #[arg(long, value_enum)]
     method: Option<MethodArg>,
-    /// End time (default 10)
-    #[arg(long, value_name = "T", value_parser = positive)]
+    /// End time (default 10, at most 1e15)
+    #[arg(long, value_name = "T", value_parser = in_range("t_end"))]
     t_end: Option<f64>,
     /// Number of output intervals: rows at t = 0, T/N, ..., T (default 100)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     points: Option<u64>,
-    /// Relative tolerance of the ODE solver (default 1e-6)
-    #[arg(long, value_name = "R", value_parser = positive)]
+    /// Relative tolerance of the ODE solver (default 1e-6; 1e-15 to 1)
+    #[arg(long, value_name = "R", value_parser = in_range("rtol"))]
     rtol: Option<f64>,
     /// Absolute tolerance of the ODE solver (default 1e-9)
-    #[arg(long, value_name = "A", value_parser = positive)]
+    #[arg(long, value_name = "A", value_parser = in_range("atol"))]
     atol: Option<f64>,
     /// Random seed; trajectory i uses seed + i (default 0)
     #[arg(long, value_name = "S")]
@@ -38,6 +39,12 @@ pub struct RunArgs {
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     trajectories: Option<u64>,
+    /// SSA events per trajectory before the run stops with an error (default 1e9)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_events: Option<u64>,
+    /// Write molecule counts (concentration x volume) instead of each species' declared unit
+    #[arg(long)]
+    counts: bool,
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
     output: Option<PathBuf>,
@@ -54,10 +61,11 @@ enum MethodArg {
     Ssa,
 }
 
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number")),
+/// A flag parser with the range the `simulate` block's `key` has.
+fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |s| {
+        let v = s.parse::<f64>().map_err(|_| format!("`{s}` is not a number"))?;
+        run::check_value(key, v).map(|()| v).map_err(|expected| format!("expected {expected}"))
     }
 }
 
@@ -90,15 +98,14 @@ pub fn run(args: &RunArgs) -> i32 {
         atol: args.atol,
         seed: args.seed,
         trajectories: args.trajectories.map(|n| n as usize),
+        max_events: args.max_events,
         plot: Vec::new(),
     };
-    let settings = RunSettings::resolve(&network.simulate, &overrides);
+    let settings = RunSettings { counts: args.counts, ..RunSettings::resolve(&network.simulate, &overrides) };
     let table = match with_progress(&settings, || run::simulate(&crn, &settings)) {
         Ok(table) => table,
         Err(e) => {
-            let d = Diagnostic::error("E0700", format!("the simulation of `{}` failed", crn.name))
-                .with_note(e.to_string());
-            diagnostics.push(d);
+            diagnostics.push(run_error(&crn.name, &e));
             return fail(front, diagnostics);
         }
     };
@@ -128,6 +135,29 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     eprint!("{}", summary(&crn.name, &settings, &table, &network.simulate.plot, &written));
     finish(&reporter, &front.db, front.diagnostics, diagnostics)
+}
+
+/// The diagnostic of a run that stopped, naming the setting (and its flag) that changes the outcome.
+fn run_error(network: &str, e: &run::RunError) -> Diagnostic {
+    let failed = format!("the simulation of `{network}` failed");
+    match e {
+        run::RunError::Settings(s) => {
+            let flag = format!("--{}", s.setting.replace('_', "-"));
+            Diagnostic::error("E0703", format!("the settings of `{network}` cannot be simulated"))
+                .with_note(e.to_string())
+                .with_hint(format!("lower `{flag}` (or `{}` in the simulate block)", s.setting))
+        }
+        run::RunError::Ssa(SsaError::EventLimit { .. }) => {
+            Diagnostic::error("E0701", failed).with_note(e.to_string()).with_hint(
+                "the network may grow without bound; if it does not, raise `--max-events` (or \
+                 `max_events` in the simulate block), or lower `--t-end`",
+            )
+        }
+        run::RunError::Ssa(SsaError::CountLimit { .. }) => Diagnostic::error("E0702", failed)
+            .with_note(e.to_string())
+            .with_hint("exact simulation counts molecules up to 2^52: lower `--t-end` or the volume"),
+        _ => Diagnostic::error("E0700", failed).with_note(e.to_string()),
+    }
 }
 
 /// Runs `work`, showing a spinner on a terminal once it has taken a second.

@@ -10,6 +10,26 @@ use crate::backend::number;
 use crate::crn::Crn;
 use crate::ir::{Method, Quantity, SimSpec};
 
+/// The largest end time. Output times are t_end * i / points; far below the
+/// float range they stay finite and distinct, and no network crnc integrates
+/// has a time scale beyond it (1e308 used to reach the solver as `inf`).
+pub const MAX_T_END: f64 = 1e15;
+
+/// rtol below this asks for more digits than a float has; above 1 it allows
+/// errors larger than the values.
+pub const RTOL_RANGE: (f64, f64) = (1e-15, 1.0);
+
+/// Values (rows x columns, time included) the output table may hold: about
+/// 0.8 GB as numbers and 2 GB as CSV text at this size. Above it a run would
+/// abort on allocation instead of reporting which setting to lower.
+pub const MAX_TABLE_VALUES: u64 = 100_000_000;
+
+/// Samples (trajectories x rows x species) an SSA ensemble may draw. The
+/// ensemble streams, so this bounds time, not memory: each sample is a
+/// moment update (about 1e8 a second per core), so this bounds the
+/// statistics to a minute or so; events are bounded by `max_events`.
+pub const MAX_ENSEMBLE_SAMPLES: u64 = 10_000_000_000;
+
 /// Fully resolved settings (block values, overridden by flags, else defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSettings {
@@ -20,6 +40,52 @@ pub struct RunSettings {
     pub atol: f64,
     pub seed: u64,
     pub trajectories: usize,
+    /// SSA events per trajectory before the run stops with an error.
+    pub max_events: u64,
+    /// Write molecule counts (x · volume for concentration species) instead
+    /// of each species' declared unit.
+    pub counts: bool,
+}
+
+/// The range of a numeric setting, checked the same way for the `simulate`
+/// block, the flags and library callers: `Err` holds what is accepted.
+pub fn check_value(key: &str, v: f64) -> Result<(), String> {
+    let ok = match key {
+        "t_end" => v.is_finite() && v > 0.0 && v <= MAX_T_END,
+        "rtol" => (RTOL_RANGE.0..=RTOL_RANGE.1).contains(&v),
+        "atol" => v.is_finite() && v >= f64::MIN_POSITIVE,
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let this = number(v);
+    Err(match key {
+        "t_end" if v > MAX_T_END => {
+            format!("an end time up to {} (this is {this}: the end time is too large)", number(MAX_T_END))
+        }
+        "t_end" => format!("a positive end time up to {} (this is {this})", number(MAX_T_END)),
+        "rtol" => format!(
+            "a relative tolerance from {} to {} (this is {this})",
+            number(RTOL_RANGE.0),
+            number(RTOL_RANGE.1)
+        ),
+        _ => format!("a positive, finite absolute tolerance (this is {this})"),
+    })
+}
+
+/// Settings that cannot run, found before anything is simulated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettingError {
+    /// The `simulate` block key; the flag is `--` with `-` for `_`.
+    pub setting: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl RunSettings {
@@ -31,6 +97,8 @@ impl RunSettings {
         atol: 1e-9,
         seed: 0,
         trajectories: 1,
+        max_events: ssa::DEFAULT_MAX_EVENTS,
+        counts: false,
     };
 
     /// `overrides` (the command line) win over `spec` (the file), which wins over the defaults.
@@ -44,12 +112,63 @@ impl RunSettings {
             atol: overrides.atol.or(spec.atol).unwrap_or(d.atol),
             seed: overrides.seed.or(spec.seed).unwrap_or(d.seed),
             trajectories: overrides.trajectories.or(spec.trajectories).unwrap_or(d.trajectories),
+            max_events: overrides.max_events.or(spec.max_events).unwrap_or(d.max_events),
+            counts: d.counts,
         }
+    }
+
+    /// Refuses, before anything runs, settings out of range and outputs that
+    /// cannot fit in memory or finish, for a network of `species` species.
+    pub fn check(&self, species: usize) -> Result<(), SettingError> {
+        let fail = |setting, message| Err(SettingError { setting, message });
+        for (key, v) in [("t_end", self.t_end), ("rtol", self.rtol), ("atol", self.atol)] {
+            if let Err(expected) = check_value(key, v) {
+                return fail(key, format!("`{key}` must be {expected}"));
+            }
+        }
+        let whole = [("points", self.points as u64), ("trajectories", self.trajectories as u64)];
+        for (key, v) in whole.into_iter().chain([("max_events", self.max_events)]) {
+            if v == 0 {
+                return fail(key, format!("`{key}` must be at least 1"));
+            }
+        }
+        let rows = self.points as f64 + 1.0;
+        let ensemble = self.method == Method::Ssa && self.trajectories > 1;
+        let columns = species as f64 * if ensemble { 3.0 } else { 1.0 } + 1.0;
+        if rows * columns > MAX_TABLE_VALUES as f64 {
+            return fail(
+                "points",
+                format!(
+                    "the output table would hold {} rows x {} columns = {} values, more than the {} \
+                     that fit (`points` sets the rows)",
+                    number(rows),
+                    number(columns),
+                    number(rows * columns),
+                    number(MAX_TABLE_VALUES as f64)
+                ),
+            );
+        }
+        let samples = self.trajectories as f64 * rows * species.max(1) as f64;
+        if ensemble && samples > MAX_ENSEMBLE_SAMPLES as f64 {
+            return fail(
+                "trajectories",
+                format!(
+                    "{} trajectories x {} rows x {} species = {} samples, more than the {} an \
+                     ensemble may draw",
+                    self.trajectories,
+                    number(rows),
+                    species,
+                    number(samples),
+                    number(MAX_ENSEMBLE_SAMPLES as f64)
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// t = 0, T/N, ..., T.
     pub fn times(&self) -> Vec<f64> {
-        (0..=self.points).map(|i| self.t_end * i as f64 / self.points as f64).collect()
+        (0..=self.points).map(|i| self.t_end * (i as f64 / self.points as f64)).collect()
     }
 }
 
@@ -81,6 +200,7 @@ pub struct Summary {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunError {
+    Settings(SettingError),
     Ode(ode::OdeError),
     Ssa(ssa::SsaError),
 }
@@ -88,6 +208,7 @@ pub enum RunError {
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            RunError::Settings(e) => write!(f, "{e}"),
             RunError::Ode(e) => write!(f, "{e}"),
             RunError::Ssa(e) => write!(f, "{e}"),
         }
@@ -95,22 +216,25 @@ impl std::fmt::Display for RunError {
 }
 
 /// Runs the simulation the settings describe.
+///
+/// Every value is in its species' declared unit whatever the method
+/// (design.md §4.1): concentration, or amount for `species amount`; with
+/// `settings.counts`, molecules (x · volume) for every species.
 pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
+    settings.check(crn.species.len()).map_err(RunError::Settings)?;
     let kin = Kinetics::new(crn);
     let times = settings.times();
     let start = Instant::now();
     let names: Vec<String> = crn.species.iter().map(|s| s.name.clone()).collect();
+    // Counts are x · volume; the ODE integrates x, the SSA counts n.
+    let in_counts: Vec<bool> =
+        crn.species.iter().map(|s| settings.counts || s.quantity == Quantity::Amount).collect();
     match settings.method {
         Method::Ode => {
             let opts = OdeOptions { rtol: settings.rtol, atol: settings.atol, ..OdeOptions::default() };
             let solution =
                 ode::solve(&kin, &crn.initial_concentrations(), &times, &opts).map_err(RunError::Ode)?;
-            // Amount species are reported as amounts: concentration times volume.
-            let scale: Vec<f64> = crn
-                .species
-                .iter()
-                .map(|s| if s.quantity == Quantity::Amount { crn.volume } else { 1.0 })
-                .collect();
+            let scale: Vec<f64> = in_counts.iter().map(|&c| if c { crn.volume } else { 1.0 }).collect();
             let values = solution
                 .values
                 .chunks(names.len())
@@ -129,26 +253,38 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
         }
         Method::Ssa => {
             let n0 = ssa::initial_counts(crn).map_err(RunError::Ssa)?;
-            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
+            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto).with_max_events(settings.max_events);
             let method = match sim.method() {
                 SsaMethod::Direct | SsaMethod::Auto => "ssa (direct method)",
                 SsaMethod::NextReaction => "ssa (next-reaction method)",
                 SsaMethod::Rejection => "ssa (rejection-based method)",
             };
-            let runs = ssa::ensemble(&sim, &n0, &times, settings.seed, settings.trajectories);
-            let events = runs.iter().map(|r| r.events).sum();
-            let (columns, values) = if runs.len() == 1 {
-                (names, runs[0].samples.iter().map(|&c| c as f64).collect())
+            let failed = |e: ssa::SsaError| RunError::Ssa(e.with_names(&names));
+            // Dividing (not multiplying by 1/volume) keeps whole counts exact where the volume is.
+            let divisor: Vec<f64> = in_counts.iter().map(|&c| if c { 1.0 } else { crn.volume }).collect();
+            let (columns, values, events) = if settings.trajectories == 1 {
+                let run = sim.run(&n0, &times, settings.seed).map_err(failed)?;
+                let values = run
+                    .samples
+                    .chunks(names.len().max(1))
+                    .flat_map(|row| row.iter().zip(&divisor).map(|(&n, d)| n as f64 / d));
+                (names, values.collect(), run.events)
             } else {
-                let stats = ssa::statistics(&runs);
+                let stats = ssa::ensemble_statistics(&sim, &n0, &times, settings.seed, settings.trajectories)
+                    .map_err(failed)?;
                 let columns = names
                     .iter()
                     .flat_map(|n| [format!("{n}-mean"), format!("{n}-sd"), format!("{n}-kurt")])
                     .collect();
+                let species = names.len().max(1);
+                // Kurtosis is scale-free; the mean and sd scale with the unit.
                 let values = (0..stats.mean.len())
-                    .flat_map(|k| [stats.mean[k], stats.sd[k], stats.kurtosis[k]])
+                    .flat_map(|k| {
+                        let d = divisor[k % species];
+                        [stats.mean[k] / d, stats.sd[k] / d, stats.kurtosis[k]]
+                    })
                     .collect();
-                (columns, values)
+                (columns, values, stats.events)
             };
             Ok(Table {
                 times,

@@ -13,6 +13,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 mod rejection;
 
@@ -42,12 +43,39 @@ pub const DIRECT_MAX_REACTIONS: usize = 48;
 /// while on egfr_net (at most 262) it is 3-5x faster.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
+/// Events one trajectory may take unless `max_events` says otherwise: an
+/// explosive network (`A -> 2A`) otherwise runs until memory or patience ends.
+/// At tens of millions of events a second on small networks this is under a
+/// minute per trajectory.
+pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000_000;
+
+/// The largest molecule count: counts stay exact in the f64 propensities, and
+/// adding any stoichiometry (at most 1000 per reaction) cannot overflow i64.
+pub const MAX_COUNT: i64 = 1 << 52;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum SsaError {
     /// A species' initial count is not a whole number.
     NotInteger { species: String, count: f64 },
     /// A species' initial count does not fit the simulator's integer counts.
     TooLarge { species: String, count: f64 },
+    /// A trajectory took `limit` events before reaching the last output time.
+    EventLimit { limit: u64, time: f64, seed: u64 },
+    /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
+    /// [`SsaError::with_names`]: the simulator itself knows only indices.
+    CountLimit { species: usize, name: Option<String>, time: f64, seed: u64 },
+}
+
+impl SsaError {
+    /// Names the species of a [`SsaError::CountLimit`].
+    pub fn with_names(self, names: &[String]) -> SsaError {
+        match self {
+            SsaError::CountLimit { species, time, seed, .. } => {
+                SsaError::CountLimit { species, name: names.get(species).cloned(), time, seed }
+            }
+            e => e,
+        }
+    }
 }
 
 impl std::fmt::Display for SsaError {
@@ -60,6 +88,17 @@ impl std::fmt::Display for SsaError {
             ),
             SsaError::TooLarge { species, count } => {
                 write!(f, "the initial count of `{species}` ({count}) is too large for exact simulation")
+            }
+            SsaError::EventLimit { limit, time, seed } => {
+                write!(f, "the trajectory seeded with {seed} took {limit} events and reached only t = {time}")
+            }
+            SsaError::CountLimit { species, name, time, seed } => {
+                let who = name.as_ref().map_or_else(|| format!("species {species}"), |n| format!("`{n}`"));
+                write!(
+                    f,
+                    "the count of {who} passed {MAX_COUNT} molecules (2^52) at t = {time} in the trajectory \
+                     seeded with {seed}"
+                )
             }
         }
     }
@@ -79,7 +118,7 @@ pub fn initial_counts(crn: &Crn) -> Result<Vec<i64>, SsaError> {
             if (count - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
                 return Err(SsaError::NotInteger { species: s.name.clone(), count });
             }
-            if rounded > 2f64.powi(52) {
+            if rounded > MAX_COUNT as f64 {
                 return Err(SsaError::TooLarge { species: s.name.clone(), count });
             }
             Ok(rounded as i64)
@@ -146,6 +185,13 @@ pub struct Ssa<'k> {
     consumer_start: Vec<usize>,
     consumers: Vec<u32>,
     method: SsaMethod,
+    max_events: u64,
+}
+
+/// Why a trajectory stopped before its last output time.
+enum Halt {
+    Events { time: f64 },
+    Count { species: usize, time: f64 },
 }
 
 /// Species -> the reactions with that species among their reactants.
@@ -176,7 +222,22 @@ impl<'k> Ssa<'k> {
             SsaMethod::Auto => SsaMethod::Rejection,
             m => m,
         };
-        Ssa { kin, c: stochastic_constants(kin, omega), dep_start, deps, consumer_start, consumers, method }
+        Ssa {
+            kin,
+            c: stochastic_constants(kin, omega),
+            dep_start,
+            deps,
+            consumer_start,
+            consumers,
+            method,
+            max_events: DEFAULT_MAX_EVENTS,
+        }
+    }
+
+    /// At most `limit` events per trajectory ([`DEFAULT_MAX_EVENTS`] unless set).
+    pub fn with_max_events(mut self, limit: u64) -> Ssa<'k> {
+        self.max_events = limit;
+        self
     }
 
     pub fn method(&self) -> SsaMethod {
@@ -191,23 +252,41 @@ impl<'k> Ssa<'k> {
         &self.deps[self.dep_start[r]..self.dep_start[r + 1]]
     }
 
-    fn fire(&self, r: usize, n: &mut [i64]) {
-        for &(s, d) in self.kin.changes(r) {
-            n[s as usize] += i64::from(d);
+    /// Fires reaction `r` as the `events`-th event at time `t`, within the
+    /// event and count limits. Every method fires through here, so the limits
+    /// hold for all of them.
+    #[inline]
+    fn fire(&self, r: usize, n: &mut [i64], events: &mut u64, t: f64) -> Result<(), Halt> {
+        if *events >= self.max_events {
+            return Err(Halt::Events { time: t });
         }
+        *events += 1;
+        for &(s, d) in self.kin.changes(r) {
+            let count = &mut n[s as usize];
+            // Checked before it can matter: MAX_COUNT + 1000 is far inside i64.
+            *count += i64::from(d);
+            if *count > MAX_COUNT {
+                return Err(Halt::Count { species: s as usize, time: t });
+            }
+        }
+        Ok(())
     }
 
     /// Trajectory from counts `n0`, sampled at `times` (ascending, from 0).
-    pub fn run(&self, n0: &[i64], times: &[f64], seed: u64) -> Trajectory {
+    pub fn run(&self, n0: &[i64], times: &[f64], seed: u64) -> Result<Trajectory, SsaError> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        match self.method {
+        let result = match self.method {
             SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, &mut rng),
             SsaMethod::NextReaction => self.next_reaction(n0, times, &mut rng),
             SsaMethod::Rejection => self.rejection(n0, times, &mut rng),
-        }
+        };
+        result.map_err(|halt| match halt {
+            Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
+            Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
+        })
     }
 
-    fn direct(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Trajectory {
+    fn direct(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Result<Trajectory, Halt> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
@@ -238,16 +317,20 @@ impl<'k> Ssa<'k> {
             if a[chosen] <= 0.0 {
                 chosen = a.iter().rposition(|&x| x > 0.0).expect("a0 > 0");
             }
-            self.fire(chosen, &mut n);
-            events += 1;
+            self.fire(chosen, &mut n, &mut events, t)?;
             for &j in self.dependents(chosen) {
                 a[j as usize] = propensity(self.kin, &self.c, j as usize, &n);
             }
         }
-        out.finish(&n, events)
+        Ok(out.finish(&n, events))
     }
 
-    fn next_reaction(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Trajectory {
+    fn next_reaction(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
@@ -261,8 +344,7 @@ impl<'k> Ssa<'k> {
             if !t.is_finite() || !out.advance(t, &n) {
                 break;
             }
-            self.fire(mu, &mut n);
-            events += 1;
+            self.fire(mu, &mut n, &mut events, t)?;
             for &j in self.dependents(mu) {
                 let j = j as usize;
                 let old = a[j];
@@ -279,7 +361,7 @@ impl<'k> Ssa<'k> {
                 queue.update(j, next);
             }
         }
-        out.finish(&n, events)
+        Ok(out.finish(&n, events))
     }
 }
 
@@ -406,34 +488,151 @@ pub struct EnsembleStats {
 }
 
 /// `trajectories` runs in parallel; trajectory i is seeded with `seed + i`.
-pub fn ensemble(ssa: &Ssa<'_>, n0: &[i64], times: &[f64], seed: u64, trajectories: usize) -> Vec<Trajectory> {
-    (0..trajectories as u64).into_par_iter().map(|i| ssa.run(n0, times, seed.wrapping_add(i))).collect()
+/// Every trajectory is kept: for statistics over many, [`ensemble_statistics`]
+/// holds only a bounded batch at a time.
+pub fn ensemble(
+    ssa: &Ssa<'_>,
+    n0: &[i64],
+    times: &[f64],
+    seed: u64,
+    trajectories: usize,
+) -> Result<Vec<Trajectory>, SsaError> {
+    let mut runs = Vec::with_capacity(trajectories);
+    for_each_batch(ssa, n0, times, seed, trajectories, |batch| runs.extend(batch))?;
+    Ok(runs)
+}
+
+/// Trajectories held at once by [`ensemble_statistics`], in samples (i64):
+/// 64 MiB, however many trajectories the ensemble has.
+const BATCH_SAMPLES: usize = 1 << 23;
+
+/// Runs the trajectories in batches of consecutive indices, in parallel
+/// within a batch, and hands each batch to `take` in trajectory order. On an
+/// error, the first failing trajectory in index order is reported (later ones
+/// in its batch are skipped, earlier ones still run), so the error does not
+/// depend on the thread count either.
+fn for_each_batch(
+    ssa: &Ssa<'_>,
+    n0: &[i64],
+    times: &[f64],
+    seed: u64,
+    trajectories: usize,
+    mut take: impl FnMut(Vec<Trajectory>),
+) -> Result<(), SsaError> {
+    let per_run = (times.len() * n0.len()).max(1);
+    let batch = (BATCH_SAMPLES / per_run).clamp(1, trajectories.max(1)) as u64;
+    let total = trajectories as u64;
+    let mut first = 0;
+    while first < total {
+        let last = (first + batch).min(total);
+        let failed = AtomicU64::new(u64::MAX);
+        let runs: Vec<Option<Result<Trajectory, SsaError>>> = (first..last)
+            .into_par_iter()
+            .map(|i| {
+                if i > failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let run = ssa.run(n0, times, seed.wrapping_add(i));
+                if run.is_err() {
+                    failed.fetch_min(i, Ordering::Relaxed);
+                }
+                Some(run)
+            })
+            .collect();
+        let runs: Result<Vec<Trajectory>, SsaError> = runs.into_iter().flatten().collect();
+        take(runs?);
+        first = last;
+    }
+    Ok(())
+}
+
+/// Mean, M2, M3 and M4 (sums of powers of deviations) of one sample cell.
+type Cell = [f64; 4];
+
+/// Running central moments per (time, species) cell, updated one trajectory
+/// at a time in trajectory order (Welford's update extended to the fourth
+/// moment, Terriberry 2007): memory is one row of cells however many
+/// trajectories there are, the sums never cancel catastrophically as raw
+/// power sums of large counts would, and the result is the same on any
+/// thread count because each cell sees the trajectories in the same order.
+struct Moments {
+    count: u64,
+    cells: Vec<Cell>,
+}
+
+/// Cells per parallel task when a batch is added.
+const CELLS_PER_TASK: usize = 4096;
+
+impl Moments {
+    fn new(len: usize) -> Moments {
+        Moments { count: 0, cells: vec![[0.0; 4]; len] }
+    }
+
+    fn add(&mut self, runs: &[Trajectory]) {
+        let before = self.count;
+        self.cells.par_chunks_mut(CELLS_PER_TASK).enumerate().for_each(|(task, cells)| {
+            let offset = task * CELLS_PER_TASK;
+            for (j, run) in runs.iter().enumerate() {
+                let n = (before + j as u64 + 1) as f64;
+                let samples = &run.samples[offset..offset + cells.len()];
+                for (cell, &x) in cells.iter_mut().zip(samples) {
+                    let [mean, m2, m3, m4] = cell;
+                    let delta = x as f64 - *mean;
+                    let dn = delta / n;
+                    let dn2 = dn * dn;
+                    let term = delta * dn * (n - 1.0);
+                    *mean += dn;
+                    *m4 += term * dn2 * (n * n - 3.0 * n + 3.0) + 6.0 * dn2 * *m2 - 4.0 * dn * *m3;
+                    *m3 += term * dn * (n - 2.0) - 3.0 * dn * *m2;
+                    *m2 += term;
+                }
+            }
+        });
+        self.count += runs.len() as u64;
+    }
+
+    fn finish(self, events: u64) -> EnsembleStats {
+        let count = self.count as f64;
+        let len = self.cells.len();
+        let mut stats = EnsembleStats {
+            mean: Vec::with_capacity(len),
+            sd: Vec::with_capacity(len),
+            kurtosis: Vec::with_capacity(len),
+            events,
+        };
+        for [mean, m2, _, m4] in self.cells {
+            stats.mean.push(mean);
+            stats.sd.push(if self.count > 1 { (m2 / (count - 1.0)).sqrt() } else { f64::NAN });
+            stats.kurtosis.push(if m2 > 0.0 { count * m4 / (m2 * m2) - 3.0 } else { f64::NAN });
+        }
+        stats
+    }
+}
+
+/// The statistics of `trajectories` runs (seeded from `seed + i`), holding
+/// only a batch of trajectories at a time: memory O(times x species), not
+/// O(trajectories x times x species). The same as `statistics(&ensemble(..))`.
+pub fn ensemble_statistics(
+    ssa: &Ssa<'_>,
+    n0: &[i64],
+    times: &[f64],
+    seed: u64,
+    trajectories: usize,
+) -> Result<EnsembleStats, SsaError> {
+    let mut moments = Moments::new(times.len() * n0.len());
+    let mut events = 0;
+    for_each_batch(ssa, n0, times, seed, trajectories, |batch| {
+        events += batch.iter().map(|r| r.events).sum::<u64>();
+        moments.add(&batch);
+    })?;
+    Ok(moments.finish(events))
 }
 
 /// Moments in trajectory order, so the result is the same on any thread count.
 pub fn statistics(runs: &[Trajectory]) -> EnsembleStats {
-    let len = runs.first().map_or(0, |r| r.samples.len());
-    let count = runs.len() as f64;
-    let mut stats = EnsembleStats {
-        mean: vec![0.0; len],
-        sd: vec![0.0; len],
-        kurtosis: vec![0.0; len],
-        events: runs.iter().map(|r| r.events).sum(),
-    };
-    for k in 0..len {
-        let mean = runs.iter().map(|r| r.samples[k] as f64).sum::<f64>() / count;
-        let (mut m2, mut m4) = (0.0, 0.0);
-        for r in runs {
-            let d = r.samples[k] as f64 - mean;
-            m2 += d * d;
-            m4 += d * d * d * d;
-        }
-        stats.mean[k] = mean;
-        stats.sd[k] = if runs.len() > 1 { (m2 / (count - 1.0)).sqrt() } else { f64::NAN };
-        let (m2, m4) = (m2 / count, m4 / count);
-        stats.kurtosis[k] = if m2 > 0.0 { m4 / (m2 * m2) - 3.0 } else { f64::NAN };
-    }
-    stats
+    let mut moments = Moments::new(runs.first().map_or(0, |r| r.samples.len()));
+    moments.add(runs);
+    moments.finish(runs.iter().map(|r| r.events).sum())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Sampler, Ssa, Trajectory, exponential, propensity, uniform};
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, propensity, uniform};
 
 /// Half-width of a species' fluctuation interval, relative to its count.
 const DELTA: f64 = 0.1;
@@ -30,7 +30,12 @@ fn interval(n: i64) -> (i64, i64) {
 }
 
 impl Ssa<'_> {
-    pub(super) fn rejection(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Trajectory {
+    pub(super) fn rejection(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
         let kin = self.kin;
         let m = kin.reactions();
         let mut n = n0.to_vec();
@@ -66,8 +71,7 @@ impl Ssa<'_> {
             if !out.advance(t, &n) {
                 break;
             }
-            self.fire(chosen, &mut n);
-            events += 1;
+            self.fire(chosen, &mut n, &mut events, t)?;
             for &(s, _) in kin.changes(chosen) {
                 let s = s as usize;
                 if n[s] < lo[s] || n[s] > hi[s] {
@@ -87,7 +91,7 @@ impl Ssa<'_> {
                 lower[j] = propensity(kin, &self.c, j, &lo);
             }
         }
-        out.finish(&n, events)
+        Ok(out.finish(&n, events))
     }
 }
 
