@@ -55,7 +55,8 @@ impl SourceFile {
         let line_starts: Vec<usize> =
             std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
-        let ascii_lines = line_starts.iter().zip(ends).map(|(&a, b)| text.as_bytes()[a..b].is_ascii()).collect();
+        let ascii_lines =
+            line_starts.iter().zip(ends).map(|(&a, b)| text.as_bytes()[a..b].is_ascii()).collect();
         SourceFile { name, text, line_starts, ascii_lines }
     }
 

@@ -271,3 +271,27 @@ fn ode_and_ssa_outputs_share_the_declared_unit_and_counts_come_on_request() {
     assert_eq!((first[1], first[7]), (100.0, 30.0), "--counts: molecules for the SSA");
     assert!((counts[1] - 2.0 * exact).abs() < 8.0 * sd / 4000f64.sqrt(), "SSA mean count {}", counts[1]);
 }
+
+#[test]
+fn bad_flag_values_say_why_and_choices_take_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
+    for (flag, value, reason) in [
+        ("--t-end", "-1", "expected a positive end time"),
+        ("--points", "-5", "`-5` is negative"),
+        ("--points", "2.5", "not a whole number"),
+        ("--trajectories", "-2", "`-2` is negative"),
+        ("--seed", "-3", "`-3` is negative"),
+        ("--rtol", "-1e-6", "relative tolerance"),
+    ] {
+        let o = crnc(&["run", "d.crnl", flag, value, "-o", "out.csv"], dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flag} {value}: {err}");
+        assert!(err.contains(reason), "{flag} {value}: {err}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+    let o = crnc(&["run", "d.crnl", "--method", "SSA", "--points", "1e1", "-o", "out.csv"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, rows) = csv(&std::fs::read_to_string(dir.path().join("out.csv")).unwrap());
+    assert_eq!(rows.len(), 11);
+}

@@ -19,28 +19,28 @@ pub struct RunArgs {
     #[command(flatten)]
     common: Common,
     /// Simulation method
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     method: Option<MethodArg>,
     /// End time (default 10, at most 1e15)
-    #[arg(long, value_name = "T", value_parser = in_range("t_end"))]
+    #[arg(long, value_name = "T", allow_hyphen_values = true, value_parser = in_range("t_end"))]
     t_end: Option<f64>,
     /// Number of output intervals: rows at t = 0, T/N, ..., T (default 100)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
     points: Option<u64>,
     /// Relative tolerance of the ODE solver (default 1e-6; 1e-15 to 1)
-    #[arg(long, value_name = "R", value_parser = in_range("rtol"))]
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = in_range("rtol"))]
     rtol: Option<f64>,
     /// Absolute tolerance of the ODE solver (default 1e-9)
-    #[arg(long, value_name = "A", value_parser = in_range("atol"))]
+    #[arg(long, value_name = "A", allow_hyphen_values = true, value_parser = in_range("atol"))]
     atol: Option<f64>,
     /// Random seed; trajectory i uses seed + i (default 0)
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = whole(0))]
     seed: Option<u64>,
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
     trajectories: Option<u64>,
     /// SSA events per trajectory before the run stops with an error (default 1e9)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
     max_events: Option<u64>,
     /// Write molecule counts (concentration x volume) instead of each species' declared unit
     #[arg(long)]
@@ -66,6 +66,22 @@ fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
     move |s| {
         let v = s.parse::<f64>().map_err(|_| format!("`{s}` is not a number"))?;
         run::check_value(key, v).map(|()| v).map_err(|expected| format!("expected {expected}"))
+    }
+}
+
+/// A flag parser for a whole number of at least `min`, saying why a value is refused.
+fn whole(min: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s| match s.parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(format!("expected a whole number of at least {min}")),
+        Err(_) if s.starts_with('-') => {
+            Err(format!("`{s}` is negative; expected a whole number of at least {min}"))
+        }
+        // `1e6` is a natural way to write a count; take it when it is whole.
+        Err(_) => match s.parse::<f64>() {
+            Ok(v) if v.fract() == 0.0 && v >= min as f64 && v < 2f64.powi(64) => Ok(v as u64),
+            _ => Err(format!("`{s}` is not a whole number (at least {min})")),
+        },
     }
 }
 
