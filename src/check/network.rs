@@ -12,7 +12,7 @@ use crate::syntax::ast::{self, Complex, Direction, Expr, Statement};
 
 use super::elaborate::Frame;
 use super::eval::{Env, not_finite};
-use super::scope::{Def, NetRef, ParamRef, duplicate};
+use super::scope::{Def, NetRef, ParamRef, duplicate, unknown_module};
 use super::{Checker, unused_param};
 
 const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation"];
@@ -177,8 +177,17 @@ impl Checker<'_> {
         let (mut rate_law, mut volume, mut annihilation) = (RateLaw::MassAction, 1.0, DEFAULT_ANNIHILATION);
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
-            if matches!(value, Expr::Call { function, .. } if self.is_module(env, &function.name)) {
-                continue; // an instance, expanded with the body
+            if let Expr::Call { function, .. } = value {
+                if self.is_module(env, &function.name) {
+                    continue; // an instance, expanded with the body
+                }
+                // Only an instance binds a name that is not a setting to a call.
+                let setting = matches!(targets.as_slice(),
+                    [t] if t.indices.is_empty() && SETTINGS.contains(&t.name.name.as_str()));
+                if !setting {
+                    self.diags.push(unknown_module(function, &self.scopes[&env.file()]));
+                    continue;
+                }
             }
             let [ast::SpeciesRef { name, indices, .. }] = targets.as_slice() else {
                 self.diags.push(

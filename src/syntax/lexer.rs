@@ -102,6 +102,11 @@ pub enum Tok<'s> {
     // Never reach the parser: `lex` turns them into diagnostics.
     #[regex(r"/\*([^*]|\*+[^*/])*\**")]
     UnterminatedComment,
+    /// A `#` comment as in Python or the `.crn` format: one error for the
+    /// line, which is skipped whole, so the words in it do not run into the
+    /// next statement.
+    #[regex(r"#[^\n]*", allow_greedy = true)]
+    HashComment,
     #[regex(r#""[^"\n]*"#)]
     UnterminatedString,
 }
@@ -161,11 +166,16 @@ impl Tok<'_> {
             Tok::At => "@",
             Tok::UnterminatedComment => "/*",
             Tok::UnterminatedString => "\"",
+            Tok::HashComment => "#",
         }
     }
 }
 
 pub const UNTERMINATED_COMMENT: &str = "unterminated block comment";
+
+/// The message of the one diagnostic that loses no code: a `#` comment is
+/// only a comment in the wrong spelling.
+pub const HASH_COMMENT: &str = "crnl comments are `//`, not `#`";
 
 /// A token with its byte range.
 pub type Spanned<'s> = (usize, Tok<'s>, usize);
@@ -178,6 +188,11 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         match result {
+            Ok(Tok::HashComment) => errors.push(
+                Diagnostic::error("E0001", HASH_COMMENT)
+                    .with_primary(Span::new(file, range.start, range.start + 1), "a comment in another language")
+                    .with_hint("write `// ...` (or `/* ... */`); the rest of this line is skipped"),
+            ),
             Ok(Tok::UnterminatedComment) => errors.push(
                 Diagnostic::error("E0002", UNTERMINATED_COMMENT)
                     .with_primary(
@@ -228,7 +243,6 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
 fn unexpected_character(span: Span, bad: &str) -> Diagnostic {
     let c = bad.chars().next().unwrap_or('?');
     let hint = match c {
-        '#' => "comments start with `//` (or are wrapped in `/* */`)".to_string(),
         '→' => "write the arrow as `->`".to_string(),
         '⇌' | '↔' => "write a reversible arrow as `<->`".to_string(),
         _ => format!("`{}` (U+{:04X}) is not part of the crnl language", c.escape_debug(), c as u32),
