@@ -314,10 +314,18 @@ mod tests {
 
     #[test]
     fn bad_characters_are_reported_once_per_run_and_skipped() {
-        let (toks, errs) = lex(FileId(0), "A ## -> B $");
+        let (toks, errs) = lex(FileId(0), "A $$ -> B ?");
         assert_eq!(toks.len(), 3);
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].primary_span().unwrap().range(), 2..4);
+    }
+
+    #[test]
+    fn a_hash_comment_is_one_error_and_skips_its_line() {
+        let (toks, errs) = lex(FileId(0), "A -> B; # decay, then -> C\nB -> 0;");
+        assert_eq!(toks.len(), 8, "{toks:?}");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].message, HASH_COMMENT);
     }
 
     #[test]

@@ -322,6 +322,25 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_semicolon_is_put_back_and_nothing_is_lost() {
+        let text = "param k = 1\nnetwork N {\n species A, B\n A -> B @ k\n B -> A @ 2;\n}\n";
+        let parsed = parse_file(FileId(0), text);
+        assert_eq!(parsed.diagnostics.len(), 3, "{:#?}", parsed.diagnostics);
+        assert!(!parsed.lost_text);
+        assert_eq!(parsed.ast.items.len(), 2);
+        let Item::Network(n) = &parsed.ast.items[1] else { panic!() };
+        assert_eq!(n.statements.len(), 3, "the declaration and both reactions");
+    }
+
+    #[test]
+    fn a_semicolon_that_does_not_help_is_taken_out() {
+        // `)` cannot start a statement: a `;` before it would be a second error.
+        let parsed = parse_file(FileId(0), "network N {\n species A = 1\n ) B;\n}\n");
+        assert_eq!(parsed.diagnostics.len(), 1, "{:#?}", parsed.diagnostics);
+        assert!(parsed.lost_text);
+    }
+
+    #[test]
     fn unexpected_eof_says_a_brace_is_missing() {
         let (_, diags) = parse(FileId(0), "network N {\n species A;\n");
         assert_eq!(diags.len(), 1, "{diags:#?}");
