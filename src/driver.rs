@@ -85,7 +85,8 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
                 // The translation is the root (`crnc import` writes it); its
                 // diagnostics are shown on the .net file's lines.
                 Ok(translation) => {
-                    let mut front = crnl_front_end(db, fs, &path.with_extension("net.crnl"), translation.text);
+                    let mut front =
+                        crnl_front_end(db, fs, &path.with_extension("net.crnl"), translation.text);
                     if let Some(made) = front.root {
                         front.db.set_origin(made, translation.origin);
                     }

@@ -77,8 +77,12 @@ pub fn load(
     workspace.files.sort_by_key(|f| f.id);
     let mut diagnostics = loader.diagnostics;
     diagnostics.extend(import_cycles(&workspace, db));
-    workspace.incomplete =
-        diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).map(|s| s.file).collect();
+    workspace.incomplete = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.primary_span())
+        .map(|s| s.file)
+        .collect();
     diagnostics.extend(whole_errors);
     (workspace, diagnostics)
 }

@@ -139,7 +139,10 @@ pub fn unknown_module(function: &Ident, scope: &IndexMap<String, Def>) -> Diagno
     } else {
         let listing: Vec<String> =
             library.iter().map(|(file, names)| format!("{file} ({})", names.join(", "))).collect();
-        format!("a module is defined with `module` or imported; the standard library has {}", listing.join(", "))
+        format!(
+            "a module is defined with `module` or imported; the standard library has {}",
+            listing.join(", ")
+        )
     };
     let mut d = Diagnostic::error("E0200", format!("no module `{name}`"))
         .with_primary(function.span, "not a module in scope")

@@ -43,7 +43,8 @@ pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<Translati
             Some(i) => (&raw[..i], raw[i + 1..].trim()),
             None => (raw, ""),
         };
-        let words: Vec<Word> = words(code).map(|(i, w)| (line_start + i..line_start + i + w.len(), w)).collect();
+        let words: Vec<Word> =
+            words(code).map(|(i, w)| (line_start + i..line_start + i + w.len(), w)).collect();
         let Some((at, first)) = words.first().cloned() else { continue };
         match (first, words.get(1).map(|w| w.1)) {
             ("begin", Some(name)) => {

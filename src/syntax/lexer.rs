@@ -190,7 +190,10 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
         match result {
             Ok(Tok::HashComment) => errors.push(
                 Diagnostic::error("E0001", HASH_COMMENT)
-                    .with_primary(Span::new(file, range.start, range.start + 1), "a comment in another language")
+                    .with_primary(
+                        Span::new(file, range.start, range.start + 1),
+                        "a comment in another language",
+                    )
                     .with_hint("write `// ...` (or `/* ... */`); the rest of this line is skipped"),
             ),
             Ok(Tok::UnterminatedComment) => errors.push(
