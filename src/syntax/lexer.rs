@@ -188,22 +188,25 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         match result {
-            Ok(Tok::HashComment) => errors.push(
-                Diagnostic::error("E0001", HASH_COMMENT)
-                    .with_primary(
-                        Span::new(file, range.start, range.start + 1),
+            Ok(tok @ (Tok::HashComment | Tok::UnterminatedComment)) => {
+                let (code, message, label, hint) = match tok {
+                    Tok::HashComment => (
+                        "E0001",
+                        HASH_COMMENT,
                         "a comment in another language",
-                    )
-                    .with_hint("write `// ...` (or `/* ... */`); the rest of this line is skipped"),
-            ),
-            Ok(Tok::UnterminatedComment) => errors.push(
-                Diagnostic::error("E0002", UNTERMINATED_COMMENT)
-                    .with_primary(
-                        Span::new(file, range.start, range.start + 2),
+                        "write `// ...` (or `/* ... */`); the rest of this line is skipped",
+                    ),
+                    _ => (
+                        "E0002",
+                        UNTERMINATED_COMMENT,
                         "this comment is never closed",
-                    )
-                    .with_hint("close the comment with `*/`"),
-            ),
+                        "close the comment with `*/`",
+                    ),
+                };
+                // At the characters that open the comment, not the whole rest of the file.
+                let opening = Span::new(file, range.start, range.start + tok.spelling().len());
+                errors.push(Diagnostic::error(code, message).with_primary(opening, label).with_hint(hint));
+            }
             Ok(Tok::UnterminatedString) => {
                 errors.push(
                     Diagnostic::error("E0002", "unterminated string")
