@@ -135,7 +135,7 @@ pub fn render_human(db: &SourceDb, diagnostics: &[Diagnostic], color: Color) -> 
     let config = term::Config::default();
     let mut out: Vec<u8> = Vec::new();
     for d in diagnostics {
-        let rendered = to_codespan(d);
+        let rendered = to_codespan(db, d);
         let result = match color {
             Color::Always => {
                 let mut w = term::termcolor::Ansi::new(&mut out);
@@ -203,7 +203,7 @@ fn severity_word(d: &Diagnostic) -> &'static str {
     }
 }
 
-fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<FileId> {
+fn to_codespan(db: &SourceDb, d: &Diagnostic) -> cs::Diagnostic<FileId> {
     let severity = match d.severity {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
@@ -213,7 +213,8 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<FileId> {
         .iter()
         .map(|l| {
             let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
-            cs::Label::new(style, l.span.file, l.span.range()).with_message(l.message.clone())
+            let span = db.original(l.span);
+            cs::Label::new(style, span.file, span.range()).with_message(l.message.clone())
         })
         .collect();
     let mut notes = d.notes.clone();
@@ -237,17 +238,18 @@ pub fn render_json(db: &SourceDb, diagnostics: &[Diagnostic]) -> String {
                 .labels
                 .iter()
                 .map(|l| {
-                    let file = db.get(l.span.file);
-                    let (line, column) = file.line_col(l.span.start as usize);
-                    let (end_line, end_column) = file.line_col(l.span.end as usize);
+                    let span = db.original(l.span);
+                    let file = db.get(span.file);
+                    let (line, column) = file.line_col(span.start as usize);
+                    let (end_line, end_column) = file.line_col(span.end as usize);
                     serde_json::json!({
                         "file": file.name,
                         "line": line,
                         "column": column,
                         "end_line": end_line,
                         "end_column": end_column,
-                        "byte_start": l.span.start,
-                        "byte_end": l.span.end,
+                        "byte_start": span.start as usize + file.skipped,
+                        "byte_end": span.end as usize + file.skipped,
                         "message": l.message,
                         "primary": l.primary,
                     })
@@ -310,6 +312,11 @@ impl DbFiles<'_> {
 
 /// "did you mean `x`?" for a misspelt name, if some candidate is close enough.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate [`did_you_mean`] suggests, for hints that say more about it.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // Edit distance, with case differences free; close means at most a third
     // of the name. Very short names must also share their first letter, or
     // every one-letter species would suggest every other.
@@ -329,7 +336,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
             best = Some((rank, c));
         }
     }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
+    best.map(|(_, c)| c)
 }
 
 #[cfg(test)]

@@ -90,8 +90,16 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             let file = db.add(path.display().to_string(), text);
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
             match bionetgen::to_crnl(file, &db.get(file).text, stem) {
-                // Diagnostics in the translation point into it, under this name.
-                Ok(crnl) => crnl_front_end(db, fs, &path.with_extension("net.crnl"), crnl),
+                // The translation is the root (`crnc import` writes it); its
+                // diagnostics are shown on the .net file's lines.
+                Ok(translation) => {
+                    let mut front =
+                        crnl_front_end(db, fs, &path.with_extension("net.crnl"), translation.text);
+                    if let Some(made) = front.root {
+                        front.db.set_origin(made, translation.origin);
+                    }
+                    front
+                }
                 Err(diagnostics) => {
                     FrontEnd { db, root: Some(file), ast: None, program: empty_program(), diagnostics }
                 }
@@ -117,9 +125,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
 
 fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: String) -> FrontEnd {
     let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
-    let incomplete =
-        diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).map(|s| s.file);
-    let (program, check_diags) = crate::check::check(&workspace, incomplete.collect());
+    let (program, check_diags) = crate::check::check(&workspace, workspace.incomplete.clone());
     diagnostics.extend(check_diags);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let root = workspace.root;

@@ -1,7 +1,7 @@
 //! Loading: reads the root file and everything it imports, parses each once,
 //! and reports missing files, unknown `std::` modules and import cycles.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use petgraph::algo::tarjan_scc;
@@ -10,7 +10,7 @@ use petgraph::graphmap::DiGraphMap;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::source::{FileId, FileSystem, SourceDb, Span, stdlib};
 use crate::syntax::ast::{ImportTarget, Item, SourceFileAst};
-use crate::syntax::parse;
+use crate::syntax::parse_file;
 
 /// One parsed file and the files its imports resolved to.
 #[derive(Debug)]
@@ -27,6 +27,11 @@ pub struct ParsedFile {
 pub struct Workspace {
     pub files: Vec<ParsedFile>,
     pub root: Option<FileId>,
+    /// Files with syntax or import errors that may have lost a definition
+    /// (a skipped statement, an import that failed): names missing from them
+    /// are not reported again as undefined. A `;` put back or a `#` comment
+    /// skipped loses nothing, so those files are checked in full.
+    pub incomplete: HashSet<FileId>,
 }
 
 impl Workspace {
@@ -44,12 +49,18 @@ pub fn load(
 ) -> (Workspace, Vec<Diagnostic>) {
     let mut loader = Loader { db, fs, by_key: HashMap::new(), diagnostics: Vec::new() };
     let root = loader.add(root_path.display().to_string(), root_text, Some(root_path.to_path_buf()));
-    let mut workspace = Workspace { files: Vec::new(), root: Some(root.0) };
+    let mut workspace = Workspace { files: Vec::new(), root: Some(root.0), incomplete: HashSet::new() };
     let mut queue = vec![root];
+    let mut whole_errors = Vec::new();
     while let Some((id, dir)) = queue.pop() {
         let text = loader.db.get(id).text.clone();
-        let (ast, diags) = parse(id, &text);
-        loader.diagnostics.extend(diags);
+        let parsed = parse_file(id, &text);
+        let ast = parsed.ast;
+        if parsed.lost_text {
+            loader.diagnostics.extend(parsed.diagnostics);
+        } else {
+            whole_errors.extend(parsed.diagnostics);
+        }
         let mut imports = Vec::new();
         for item in &ast.items {
             let Item::Import(import) = item else { continue };
@@ -66,6 +77,13 @@ pub fn load(
     workspace.files.sort_by_key(|f| f.id);
     let mut diagnostics = loader.diagnostics;
     diagnostics.extend(import_cycles(&workspace, db));
+    workspace.incomplete = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.primary_span())
+        .map(|s| s.file)
+        .collect();
+    diagnostics.extend(whole_errors);
     (workspace, diagnostics)
 }
 

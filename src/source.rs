@@ -40,24 +40,34 @@ fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// A UTF-8 byte-order mark, which some editors write at the start of a file.
+const BYTE_ORDER_MARK: &str = "\u{FEFF}";
+
 /// One loaded text: the name shown in diagnostics and its contents.
 #[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
+    /// The contents without a leading byte-order mark: every reader (the
+    /// lexer, the .crn, .net and SBML readers) sees the text alone.
     pub text: String,
+    /// Bytes dropped from the start of the file (a byte-order mark), so that
+    /// byte offsets reported to tools are those of the file on disk.
+    pub skipped: usize,
     line_starts: Vec<usize>,
     /// Per line: whether it is all ASCII, where a column is a byte offset.
     ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
-    fn new(name: String, text: String) -> SourceFile {
+    fn new(name: String, mut text: String) -> SourceFile {
+        let skipped = if text.starts_with(BYTE_ORDER_MARK) { BYTE_ORDER_MARK.len() } else { 0 };
+        text.drain(..skipped);
         let line_starts: Vec<usize> =
             std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
         let ascii_lines =
             line_starts.iter().zip(ends).map(|(&a, b)| text.as_bytes()[a..b].is_ascii()).collect();
-        SourceFile { name, text, line_starts, ascii_lines }
+        SourceFile { name, text, skipped, line_starts, ascii_lines }
     }
 
     /// 1-based line and column (in characters) of a byte offset. O(1) on an
@@ -79,10 +89,22 @@ impl SourceFile {
     }
 }
 
+/// A text made from another one (a BioNetGen file's crnl translation) and
+/// the pieces of it that came from each piece of the original, so that a
+/// diagnostic in the made text is shown on the original's line.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub file: FileId,
+    /// `(made, original)` byte ranges, in order of the made text; a range may
+    /// lie inside another (a word inside its line), and the smallest wins.
+    pub pieces: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
 /// All texts the compiler has read in one run.
 #[derive(Debug, Default)]
 pub struct SourceDb {
     files: Vec<SourceFile>,
+    origins: HashMap<FileId, Origin>,
 }
 
 impl SourceDb {
@@ -104,8 +126,47 @@ impl SourceDb {
         self.files.is_empty()
     }
 
+    /// Records that `made` was translated from `origin.file`.
+    pub fn set_origin(&mut self, made: FileId, origin: Origin) {
+        self.origins.insert(made, origin);
+    }
+
+    /// The span a user should see: in the original file for a span in a
+    /// translation, the span itself otherwise. A span inside a piece copied
+    /// unchanged (a name in a rate) keeps its place in it; inside any other
+    /// piece it shows the whole original piece (the line); across pieces it
+    /// runs from the first one's start to the last one's end.
+    pub fn original(&self, span: Span) -> Span {
+        let Some(origin) = self.origins.get(&span.file) else { return span };
+        let (start, end) = (span.start as usize, span.end as usize);
+        let smallest = |contains: &dyn Fn(&std::ops::Range<usize>) -> bool| {
+            origin.pieces.iter().filter(|(made, _)| contains(made)).min_by_key(|(made, _)| made.len())
+        };
+        if let Some((made, original)) = smallest(&|m| m.start <= start && end <= m.end && start < m.end) {
+            if made.len() != original.len() {
+                return Span::new(origin.file, original.start, original.end);
+            }
+            let at = |offset: usize| original.start + (offset - made.start);
+            return Span::new(origin.file, at(start), at(end));
+        }
+        // The piece at an offset, or else the nearest before it (or the first).
+        let piece = |offset: usize| {
+            smallest(&|m| m.start <= offset && offset < m.end)
+                .or_else(|| origin.pieces.iter().rev().find(|(made, _)| made.start <= offset))
+                .or(origin.pieces.first())
+                .map(|(_, original)| original.clone())
+        };
+        match (piece(start), piece(end.saturating_sub(1).max(start))) {
+            (Some(first), Some(last)) => {
+                Span::new(origin.file, first.start.min(last.start), last.end.max(first.end))
+            }
+            _ => Span::new(origin.file, 0, 0),
+        }
+    }
+
     /// `name:line:col` of the start of a span, the prefix users paste into editors.
     pub fn location(&self, span: Span) -> String {
+        let span = self.original(span);
         let file = self.get(span.file);
         let (line, col) = file.line_col(span.start as usize);
         format!("{}:{line}:{col}", file.name)
@@ -227,6 +288,30 @@ mod tests {
             RealFs::default().read(Path::new("/dev/zero")).unwrap_err().kind(),
             io::ErrorKind::InvalidInput
         );
+    }
+
+    #[test]
+    fn spans_in_a_translation_show_in_the_original() {
+        let mut db = SourceDb::default();
+        let net = db.add("a.net", "x\n 1 k  2*kx\n");
+        let made = db.add("a.net.crnl", "network N {\n  param k = 2*kx;\n}\n");
+        db.set_origin(made, Origin { file: net, pieces: vec![(12..29, 3..12), (24..28, 8..12)] });
+        assert_eq!(db.original(Span::new(made, 26, 28)), Span::new(net, 10, 12), "the name in the rate");
+        assert_eq!(db.original(Span::new(made, 14, 19)), Span::new(net, 3, 12), "the line");
+        assert_eq!(db.original(Span::new(made, 24, 29)), Span::new(net, 3, 12), "past the word");
+        assert_eq!(db.location(Span::new(made, 0, 7)), "a.net:2:2", "before every piece");
+        assert_eq!(db.original(Span::new(net, 1, 2)), Span::new(net, 1, 2));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_text() {
+        let mut db = SourceDb::default();
+        let id = db.add("bom.crnl", "\u{FEFF}ab\ncd");
+        let f = db.get(id);
+        assert_eq!(f.text, "ab\ncd");
+        assert_eq!(f.skipped, 3);
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(4), (2, 2));
     }
 
     #[test]

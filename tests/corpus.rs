@@ -1,9 +1,10 @@
-//! The corpus of bad inputs: every `tests/corpus/*.crnl`, `*.crn` and `*.xml`
-//! (SBML) file is a small model with a mistake a newcomer makes. Its header
-//! names the diagnostic codes the compiler must report, in order of position:
+//! The corpus of bad inputs: every `tests/corpus/*.crnl`, `*.crn`, `*.xml`
+//! (SBML) and `*.net` (BioNetGen) file is a small model with a mistake a
+//! newcomer makes. Its header names the diagnostic codes the compiler must
+//! report, in order of position:
 //!
 //! ```text
-//! // expect: E0200 W0001        (`# expect: ...` in .crn, `<!-- expect: ... -->` in .xml)
+//! // expect: E0200 W0001        (`# expect: ...` in .crn and .net, `<!-- expect: ... -->` in .xml)
 //! // max-order: 2               (optional: compile as with `--max-order 2`)
 //! // network: Name              (optional: compile as with `--network Name`)
 //! ```
@@ -71,7 +72,8 @@ fn cases() -> Vec<PathBuf> {
         .map(|e| e.expect("readable directory entry").path())
         .filter(|p| {
             p.is_file()
-                && p.extension().is_some_and(|e| ["crnl", "crn", "xml"].contains(&e.to_str().unwrap_or("")))
+                && p.extension()
+                    .is_some_and(|e| ["crnl", "crn", "xml", "net"].contains(&e.to_str().unwrap_or("")))
         })
         .collect();
     cases.sort();
@@ -135,12 +137,14 @@ fn every_corpus_case_reports_its_expected_diagnostics() {
     let mut failures = Vec::new();
     for path in cases() {
         let text = std::fs::read_to_string(&path).expect("case is readable");
+        // A case may start with a byte-order mark, which crnc skips.
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
         assert!(
             ["// expect:", "# expect:", "<!-- expect:"].iter().any(|h| text.starts_with(h)),
             "{}: the first line must name the expected codes",
             path.display()
         );
-        let h = header(&path, &text);
+        let h = header(&path, text);
         let outcome = run(&path, &h);
         if outcome.codes != h.expect {
             failures.push(format!(
@@ -159,4 +163,30 @@ fn every_corpus_case_reports_its_expected_diagnostics() {
     for (path, outcome) in outcomes {
         insta::assert_snapshot!(snapshot_name(&path), outcome.report);
     }
+}
+
+/// A byte-order mark changes nothing: the file compiles, and an error in it
+/// is at the same line and column, with byte offsets those of the file.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    use crnc::source::MemoryFs;
+    let good = "network N {\n  species A = 1;\n  A -> 0 @ 1;\n}\n";
+    let bad = "network N {\n  species A = 1;\n  A -> B @ 1;\n}\n";
+    let fs = MemoryFs::new()
+        .with("good.crnl", format!("\u{FEFF}{good}"))
+        .with("bad.crnl", format!("\u{FEFF}{bad}"))
+        .with("plain.crnl", bad);
+    let front = driver::front_end(&fs, Path::new("good.crnl"));
+    assert!(front.diagnostics.is_empty(), "{:#?}", front.diagnostics);
+    let network = driver::select(&front, None).expect("one network");
+    assert!(driver::lower(network, &front.db, None).is_ok());
+    let json = |path: &str| {
+        let front = driver::front_end(&fs, Path::new(path));
+        let value: serde_json::Value =
+            serde_json::from_str(&diagnostic::render_json(&front.db, &front.diagnostics)).expect("JSON");
+        value[0]["labels"][0].clone()
+    };
+    let (with_mark, plain) = (json("bad.crnl"), json("plain.crnl"));
+    assert_eq!((&with_mark["line"], &with_mark["column"]), (&serde_json::json!(3), &serde_json::json!(8)));
+    assert_eq!(with_mark["byte_start"].as_u64(), plain["byte_start"].as_u64().map(|b| b + 3));
 }

@@ -81,10 +81,14 @@ impl<'w> Checker<'w> {
             }
         }
         for (i, statement) in statements.iter().enumerate() {
-            if let Statement::Assign { targets, value, span } = statement
-                && let Some(module) = self.module_called(frame, value)
-            {
-                groups[i] = self.instantiate(b, frame, module, targets, value, *span).unwrap_or_default();
+            if let Statement::Assign { targets, value, span } = statement {
+                match self.module_called(frame, value) {
+                    Some(module) => {
+                        groups[i] =
+                            self.instantiate(b, frame, module, targets, value, *span).unwrap_or_default()
+                    }
+                    None => _ = self.unknown_instance(b, frame, targets, value),
+                }
             }
         }
         // The ode blocks' reactions go with the first of them.
@@ -142,6 +146,7 @@ impl<'w> Checker<'w> {
             Statement::Assign { targets, value, span } => match self.module_called(frame, value) {
                 Some(module) => out
                     .extend(self.instantiate(b, frame, module, targets, value, *span).into_iter().flatten()),
+                None if self.unknown_instance(b, frame, targets, value) => {}
                 None => self.diags.push(
                     Diagnostic::error("E0210", "only reactions, loops and module instances may be in a loop")
                         .with_primary(*span, "a setting inside a loop")

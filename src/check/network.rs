@@ -12,7 +12,7 @@ use crate::syntax::ast::{self, Complex, Direction, Expr, Statement};
 
 use super::elaborate::Frame;
 use super::eval::{Env, not_finite};
-use super::scope::{Def, NetRef, ParamRef, duplicate};
+use super::scope::{Def, NetRef, ParamRef, duplicate, unknown_module};
 use super::{Checker, unused_param};
 
 const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation"];
@@ -88,10 +88,6 @@ impl Builder {
 }
 
 impl Checker<'_> {
-    pub(super) fn is_module(&self, env: Env, name: &str) -> bool {
-        matches!(self.scopes[&env.file()].get(name), Some(Def::Module(..)))
-    }
-
     pub(super) fn declares_species(&self, net: NetRef, name: &str) -> bool {
         self.network_ast(net).statements.iter().any(|s| match s {
             Statement::Species(d) | Statement::Signed(d) => d.entries.iter().any(|e| e.name.name == name),
@@ -177,8 +173,8 @@ impl Checker<'_> {
         let (mut rate_law, mut volume, mut annihilation) = (RateLaw::MassAction, 1.0, DEFAULT_ANNIHILATION);
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
-            if matches!(value, Expr::Call { function, .. } if self.is_module(env, &function.name)) {
-                continue; // an instance, expanded with the body
+            if matches!(value, Expr::Call { .. }) && !is_setting(targets) {
+                continue; // an instance (or a call of no module), with the body
             }
             let [ast::SpeciesRef { name, indices, .. }] = targets.as_slice() else {
                 self.diags.push(
@@ -216,6 +212,26 @@ impl Checker<'_> {
             }
         }
         (rate_law, volume, annihilation)
+    }
+
+    /// Reports an assignment in `frame` that binds a call of no module
+    /// (`c = ad(a, b);`), in network and module bodies alike; false for
+    /// anything else. In a network, a setting's value may be a call (`exp`).
+    pub(super) fn unknown_instance(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        targets: &[ast::SpeciesRef],
+        value: &Expr,
+    ) -> bool {
+        let Expr::Call { function, .. } = value else { return false };
+        if !frame.in_module && is_setting(targets) {
+            return false;
+        }
+        self.diags.push(unknown_module(function, &self.scopes[&frame.env.file()]));
+        // Its outputs are undeclared now; saying so at every use would be noise.
+        b.incomplete = true;
+        true
     }
 
     fn positive_setting(&mut self, name: &str, value: &Expr, env: Env) -> Option<f64> {
@@ -584,6 +600,11 @@ impl Checker<'_> {
 }
 
 /// E0205 for a setting name that is not one of `known`.
+/// Whether an assignment's targets name one network setting.
+fn is_setting(targets: &[ast::SpeciesRef]) -> bool {
+    matches!(targets, [t] if t.indices.is_empty() && SETTINGS.contains(&t.name.name.as_str()))
+}
+
 pub(super) fn unknown_setting(kind: &str, name: &ast::Ident, known: &[&str]) -> Diagnostic {
     let hint = did_you_mean(&name.name, known.iter().copied())
         .unwrap_or_else(|| format!("the {kind} settings are {}", known.join(", ")));

@@ -2,10 +2,10 @@
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, closest};
 use crate::load::Workspace;
-use crate::source::{FileId, Span};
-use crate::syntax::ast::{Item, Network, Statement};
+use crate::source::{FileId, Span, stdlib};
+use crate::syntax::ast::{Ident, Item, Network, Statement};
 
 /// A network: the file that defines it and its index among that file's items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,6 +117,58 @@ pub fn insert_unique<T: Copy + HasSpan>(
     }
     table.insert(name.to_string(), value);
     true
+}
+
+/// E0200 for a call that instantiates no module (`c = ad(a, b);`): the
+/// closest module in scope, or the standard-library import that brings one in.
+pub fn unknown_module(function: &Ident, scope: &IndexMap<String, Def>) -> Diagnostic {
+    let name = function.name.as_str();
+    let in_scope: Vec<&str> =
+        scope.iter().filter(|(_, d)| matches!(d, Def::Module(..))).map(|(n, _)| n.as_str()).collect();
+    let library = std_modules();
+    let defined_in = |module: &str| library.iter().find(|(_, names)| names.iter().any(|n| n == module));
+    let hint = if let Some(close) = closest(name, in_scope.iter().copied()) {
+        format!("did you mean `{close}`?")
+    } else if let Some((file, _)) = defined_in(name) {
+        format!("`{name}` is in the standard library: add `import {file};` at the top of the file")
+    } else if let Some(close) =
+        closest(name, library.iter().flat_map(|(_, names)| names.iter().map(String::as_str)))
+    {
+        let (file, _) = defined_in(close).expect("a library module comes from a library file");
+        format!("did you mean `{close}`? It is in the standard library: add `import {file};`")
+    } else {
+        let listing: Vec<String> =
+            library.iter().map(|(file, names)| format!("{file} ({})", names.join(", "))).collect();
+        format!(
+            "a module is defined with `module` or imported; the standard library has {}",
+            listing.join(", ")
+        )
+    };
+    let mut d = Diagnostic::error("E0200", format!("no module `{name}`"))
+        .with_primary(function.span, "not a module in scope")
+        .with_hint(hint);
+    if !in_scope.is_empty() {
+        d = d.with_note(format!("the modules in scope are {}", in_scope.join(", ")));
+    }
+    d
+}
+
+/// Each standard-library file that defines modules, with their names.
+fn std_modules() -> Vec<(&'static str, Vec<String>)> {
+    stdlib::modules()
+        .filter_map(|file| {
+            let (ast, _) = crate::syntax::parse(FileId(0), stdlib::source(file)?);
+            let names: Vec<String> = ast
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    Item::Module(m) => Some(m.name.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            (!names.is_empty()).then_some((file, names))
+        })
+        .collect()
 }
 
 pub fn duplicate(name: &str, span: Span, previous: Span) -> Diagnostic {

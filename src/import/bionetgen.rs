@@ -6,17 +6,29 @@
 //!
 //! Semantics: BioNetGen's rates are plain mass action (`2 A` at rate k gives
 //! flux k·a², the symmetry factor already in k), concentrations, volume 1.
+//!
+//! Each `.net` line becomes one line of crnl, and the translation keeps which
+//! piece of it came from which piece of the `.net` text (the line, and each
+//! name, index and rate word in it), so diagnostics in the translation are
+//! shown on the `.net` file's own lines ([`crate::source::Origin`]).
 
 use std::fmt::Write as _;
 
 use crate::diagnostic::Diagnostic;
 use crate::import::identifier;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Origin, Span};
 use crate::syntax::lexer::lex;
 
+/// A `.net` file as crnl text, and where each piece of that text came from.
+#[derive(Debug)]
+pub struct Translation {
+    pub text: String,
+    pub origin: Origin,
+}
+
 /// The crnl text for `text`, or the diagnostics that stopped the translation.
-pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<String, Vec<Diagnostic>> {
-    let mut t = Translator { file, out: String::new(), diags: Vec::new(), species: 0 };
+pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<Translation, Vec<Diagnostic>> {
+    let mut t = Translator { file, out: String::new(), pieces: Vec::new(), diags: Vec::new(), species: 0 };
     let _ = writeln!(
         t.out,
         "// Translated by crnc from a BioNetGen network; species S<i> are BioNetGen's species i."
@@ -31,8 +43,9 @@ pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<String, V
             Some(i) => (&raw[..i], raw[i + 1..].trim()),
             None => (raw, ""),
         };
-        let words: Vec<(usize, &str)> = words(code).map(|(i, w)| (line_start + i, w)).collect();
-        let Some(&(at, first)) = words.first() else { continue };
+        let words: Vec<Word> =
+            words(code).map(|(i, w)| (line_start + i..line_start + i + w.len(), w)).collect();
+        let Some((at, first)) = words.first().cloned() else { continue };
         match (first, words.get(1).map(|w| w.1)) {
             ("begin", Some(name)) => {
                 section = Some(match name {
@@ -49,7 +62,8 @@ pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<String, V
             }
             _ => {}
         }
-        let span = Span::new(file, at, line_start + code.trim_end().len());
+        let span = Span::new(file, at.start, line_start + code.trim_end().len());
+        let line_out = t.out.len();
         match section {
             Some("parameters") => t.parameter(&words, span),
             Some("species") => t.species_line(&words, span),
@@ -63,14 +77,28 @@ pub fn to_crnl(file: FileId, text: &str, network_name: &str) -> Result<String, V
                     ),
             ),
         }
+        if t.out.len() > line_out {
+            t.pieces.push((line_out..t.out.len(), span.range()));
+        }
     }
     t.out.push_str("}\n");
-    if t.diags.iter().any(Diagnostic::is_error) { Err(t.diags) } else { Ok(t.out) }
+    if t.diags.iter().any(Diagnostic::is_error) {
+        return Err(t.diags);
+    }
+    // Lines before words: the smallest piece is found whatever the order, and
+    // the lookup wants them sorted by where they start in the translation.
+    t.pieces.sort_by_key(|(made, _)| (made.start, std::cmp::Reverse(made.end)));
+    Ok(Translation { text: t.out, origin: Origin { file, pieces: t.pieces } })
 }
+
+/// A word of a `.net` line and its byte range in the file.
+type Word<'a> = (std::ops::Range<usize>, &'a str);
 
 struct Translator {
     file: FileId,
     out: String,
+    /// `(translation, .net)` byte ranges of the words written so far.
+    pieces: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     diags: Vec<Diagnostic>,
     species: usize,
 }
@@ -82,8 +110,15 @@ impl Translator {
     }
 
     /// `index name expression`
-    fn parameter(&mut self, words: &[(usize, &str)], span: Span) {
-        let [_, (_, name), rest @ ..] = words else {
+    /// Writes `text`, which came from `from` in the `.net` file.
+    fn word(&mut self, text: &str, from: &std::ops::Range<usize>) {
+        let start = self.out.len();
+        self.out.push_str(text);
+        self.pieces.push((start..self.out.len(), from.clone()));
+    }
+
+    fn parameter(&mut self, words: &[Word], span: Span) {
+        let [_, name, rest @ ..] = words else {
             return self.bad(
                 span,
                 "a parameter line needs an index, a name and a value",
@@ -97,13 +132,16 @@ impl Translator {
                 "e.g. `1 kon 0.01`",
             );
         }
-        let value = self.expression(rest);
-        let _ = writeln!(self.out, "  param {} = {value};", identifier(name));
+        self.out.push_str("  param ");
+        self.word(&identifier(name.1), &name.0);
+        self.out.push_str(" = ");
+        self.expression(rest);
+        self.out.push_str(";\n");
     }
 
     /// `index pattern initial-amount`
-    fn species_line(&mut self, words: &[(usize, &str)], span: Span) {
-        let [(_, index), (_, pattern), rest @ ..] = words else {
+    fn species_line(&mut self, words: &[Word], span: Span) {
+        let [(_, index), (pattern_at, pattern), rest @ ..] = words else {
             return self.bad(
                 span,
                 "a species line needs an index, a pattern and an initial value",
@@ -126,13 +164,20 @@ impl Translator {
             );
             return;
         }
-        let initial = if rest.is_empty() { "0".to_string() } else { self.expression(rest) };
-        let _ = writeln!(self.out, "  species S{index} = {initial}; // {pattern}");
+        self.out.push_str("  species ");
+        self.word(&format!("S{index}"), pattern_at);
+        self.out.push_str(" = ");
+        if rest.is_empty() {
+            self.out.push('0');
+        } else {
+            self.expression(rest);
+        }
+        let _ = writeln!(self.out, "; // {pattern}");
     }
 
     /// `index reactants products rate [#label]`, species lists comma-separated, `0` for none.
-    fn reaction(&mut self, words: &[(usize, &str)], label: &str, span: Span) {
-        let [_, (_, reactants), (_, products), rest @ ..] = words else {
+    fn reaction(&mut self, words: &[Word], label: &str, span: Span) {
+        let [_, (reactants_at, reactants), (products_at, products), rest @ ..] = words else {
             return self.bad(
                 span,
                 "a reaction line needs an index, reactants, products and a rate",
@@ -153,9 +198,14 @@ impl Translator {
                 "e.g. `1,2` or `0`",
             );
         };
-        let rate = self.expression(rest);
+        self.out.push_str("  ");
+        self.word(&lhs, reactants_at);
+        self.out.push_str(" -> ");
+        self.word(&rhs, products_at);
+        self.out.push_str(" @ ");
+        self.expression(rest);
         let label = if label.is_empty() { String::new() } else { format!(" // {label}") };
-        let _ = writeln!(self.out, "  {lhs} -> {rhs} @ {rate};{label}");
+        let _ = writeln!(self.out, ";{label}");
     }
 
     fn complex(&self, list: &str) -> Option<String> {
@@ -173,25 +223,29 @@ impl Translator {
         Some(terms.join(" + "))
     }
 
-    /// Words joined back; names that are crnl keywords are renamed the same way everywhere.
-    fn expression(&self, words: &[(usize, &str)]) -> String {
-        let text: String = words.iter().map(|w| w.1).collect::<Vec<_>>().join(" ");
-        let (tokens, _) = lex(self.file, &text);
-        let mut out = String::new();
-        let mut last = 0;
-        for (start, _, end) in tokens {
-            out.push_str(&text[last..start]);
-            // Names, keywords among them, are mapped the same way everywhere.
-            let word = &text[start..end];
-            if word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-                out.push_str(&identifier(word));
-            } else {
-                out.push_str(word);
+    /// Words written back one by one, so each keeps its place in the `.net`
+    /// line; names that are crnl keywords are renamed the same way everywhere.
+    fn expression(&mut self, words: &[Word]) {
+        for (i, (at, text)) in words.iter().enumerate() {
+            if i > 0 {
+                self.out.push(' ');
             }
-            last = end;
+            let (tokens, _) = lex(self.file, text);
+            let mut renamed = String::new();
+            let mut last = 0;
+            for (start, _, end) in tokens {
+                renamed.push_str(&text[last..start]);
+                let word = &text[start..end];
+                if word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                    renamed.push_str(&identifier(word));
+                } else {
+                    renamed.push_str(word);
+                }
+                last = end;
+            }
+            renamed.push_str(&text[last..]);
+            self.word(&renamed, at);
         }
-        out.push_str(&text[last..]);
-        out
     }
 }
 
@@ -210,7 +264,7 @@ mod tests {
                    begin species\n 1 A(b) 100\n 2 B(a) 0\nend species\n\
                    begin reactions\n 1 1,1 2 0.5*species #_R1\n 2 2 0 kon\nend reactions\n\
                    begin groups\n 1 Atot 1\nend groups\n";
-        let crnl = to_crnl(FileId(0), net, "my-net").unwrap();
+        let crnl = to_crnl(FileId(0), net, "my-net").unwrap().text;
         assert!(crnl.contains("network my_net {"), "{crnl}");
         assert!(crnl.contains("param species_ = 2*kon;"), "{crnl}");
         assert_eq!(identifier("simulate"), "simulate_");

@@ -106,6 +106,11 @@ pub enum Tok<'s> {
     Comment,
     #[regex(r"/\*([^*]|\*+[^*/])*\**")]
     UnterminatedComment,
+    /// A `#` comment as in Python or the `.crn` format: one error for the
+    /// line, which is skipped whole, so the words in it do not run into the
+    /// next statement.
+    #[regex(r"#[^\n]*", allow_greedy = true)]
+    HashComment,
     #[regex(r#""[^"\n]*"#)]
     UnterminatedString,
 }
@@ -166,11 +171,16 @@ impl Tok<'_> {
             Tok::Comment => "a comment",
             Tok::UnterminatedComment => "/*",
             Tok::UnterminatedString => "\"",
+            Tok::HashComment => "#",
         }
     }
 }
 
 pub const UNTERMINATED_COMMENT: &str = "unterminated block comment";
+
+/// The message of the one diagnostic that loses no code: a `#` comment is
+/// only a comment in the wrong spelling.
+pub const HASH_COMMENT: &str = "crnl comments are `//`, not `#`";
 
 /// A token with its byte range.
 pub type Spanned<'s> = (usize, Tok<'s>, usize);
@@ -183,14 +193,25 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         match result {
-            Ok(Tok::UnterminatedComment) => errors.push(
-                Diagnostic::error("E0002", UNTERMINATED_COMMENT)
-                    .with_primary(
-                        Span::new(file, range.start, range.start + 2),
+            Ok(tok @ (Tok::HashComment | Tok::UnterminatedComment)) => {
+                let (code, message, label, hint) = match tok {
+                    Tok::HashComment => (
+                        "E0001",
+                        HASH_COMMENT,
+                        "a comment in another language",
+                        "write `// ...` (or `/* ... */`); the rest of this line is skipped",
+                    ),
+                    _ => (
+                        "E0002",
+                        UNTERMINATED_COMMENT,
                         "this comment is never closed",
-                    )
-                    .with_hint("close the comment with `*/`"),
-            ),
+                        "close the comment with `*/`",
+                    ),
+                };
+                // At the characters that open the comment, not the whole rest of the file.
+                let opening = Span::new(file, range.start, range.start + tok.spelling().len());
+                errors.push(Diagnostic::error(code, message).with_primary(opening, label).with_hint(hint));
+            }
             Ok(Tok::UnterminatedString) => {
                 errors.push(
                     Diagnostic::error("E0002", "unterminated string")
@@ -234,7 +255,6 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Spanned<'_>>, Vec<Diagnostic>) {
 fn unexpected_character(span: Span, bad: &str) -> Diagnostic {
     let c = bad.chars().next().unwrap_or('?');
     let hint = match c {
-        '#' => "comments start with `//` (or are wrapped in `/* */`)".to_string(),
         '→' => "write the arrow as `->`".to_string(),
         '⇌' | '↔' => "write a reversible arrow as `<->`".to_string(),
         _ => format!("`{}` (U+{:04X}) is not part of the crnl language", c.escape_debug(), c as u32),
@@ -306,10 +326,18 @@ mod tests {
 
     #[test]
     fn bad_characters_are_reported_once_per_run_and_skipped() {
-        let (toks, errs) = lex(FileId(0), "A ## -> B $");
+        let (toks, errs) = lex(FileId(0), "A $$ -> B ?");
         assert_eq!(toks.len(), 3);
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].primary_span().unwrap().range(), 2..4);
+    }
+
+    #[test]
+    fn a_hash_comment_is_one_error_and_skips_its_line() {
+        let (toks, errs) = lex(FileId(0), "A -> B; # decay, then -> C\nB -> 0;");
+        assert_eq!(toks.len(), 8, "{toks:?}");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].message, HASH_COMMENT);
     }
 
     #[test]

@@ -19,32 +19,118 @@ mod generated {
     lalrpop_util::lalrpop_mod!(pub crnl, "/crnl.rs");
 }
 
+/// How often a file is parsed again with the `;`s found missing put in.
+/// Each round only adds what the previous one's error recovery hid; more
+/// than a few rounds means the file is not a near miss, and the errors left
+/// are reported as they are.
+const SEMICOLON_ROUNDS: usize = 4;
+
+/// A parsed file.
+pub struct Parsed {
+    pub ast: SourceFileAst,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether some of the text is missing from the tree: a statement the
+    /// parser skipped, characters the lexer dropped. Only then may names be
+    /// missing that the file meant to define.
+    pub lost_text: bool,
+}
+
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> (SourceFileAst, Vec<Diagnostic>) {
-    let (tokens, mut diagnostics) = lex_all(file, text);
-    let mut recovered = Vec::new();
-    let stream = tokens.iter().map(|&t| Ok::<_, ()>(t));
-    let result = generated::crnl::FileParser::new().parse(file, &mut recovered, stream);
+    let parsed = parse_file(file, text);
+    (parsed.ast, parsed.diagnostics)
+}
+
+/// Parses one file's text, putting a `;` where a statement ends at a line
+/// break without one, so one forgotten `;` costs neither the statement nor the
+/// next one, and gives one error.
+pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    let (mut tokens, mut diagnostics) = lex_all(file, text);
+    let mut lost_text = diagnostics.iter().any(|d| d.message != lexer::HASH_COMMENT);
+    // Each insertion: where the `;` went, and the error it answers.
+    let mut inserted: Vec<(usize, Diagnostic)> = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    let mut round = 0;
+    let (ast, errors) = loop {
+        let (ast, errors) = run_parser(file, &tokens);
+        // A `;` put in where the parser still fails right after it was a wrong
+        // guess: take it out, keep the original error, and never guess there again.
+        let wrong: Vec<usize> = inserted
+            .iter()
+            .map(|&(at, _)| at)
+            .filter(|&at| errors.iter().any(|e| error_start(e) == Some(at) || error_follows(e, &tokens, at)))
+            .collect();
+        let context = Context { file, tokens: &tokens, text };
+        let fresh: Vec<(usize, Diagnostic)> = errors
+            .iter()
+            .filter_map(|e| context.missing_semicolon(e))
+            .filter(|(at, _)| !refused.contains(at) && !inserted.iter().any(|(i, _)| i == at))
+            .collect();
+        round += 1;
+        if round > SEMICOLON_ROUNDS || (wrong.is_empty() && fresh.is_empty()) {
+            break (ast, errors);
+        }
+        for at in wrong {
+            tokens.retain(|&(l, t, r)| !(t == Tok::Semi && l == at && r == at));
+            inserted.retain(|(i, _)| *i != at);
+            refused.push(at);
+        }
+        for (at, diagnostic) in fresh {
+            // Right after the line's last token, which starts before `at`; the
+            // next token starts after it.
+            let index = tokens.partition_point(|t| t.0 < at);
+            tokens.insert(index, (at, Tok::Semi, at));
+            inserted.push((at, diagnostic));
+        }
+    };
     let context = Context { file, tokens: &tokens, text };
     // A block comment left open hides the rest of the file, so the "unexpected
     // end of file" it causes says nothing new.
     let open_comment = diagnostics.iter().any(|d| d.message == lexer::UNTERMINATED_COMMENT);
-    let report = |e: ParseError<usize, Tok<'_>, ()>, diagnostics: &mut Vec<Diagnostic>| {
+    lost_text |= !errors.is_empty();
+    diagnostics.extend(inserted.into_iter().map(|(_, d)| d));
+    for e in errors {
         if !(open_comment && matches!(e, ParseError::UnrecognizedEof { .. })) {
             diagnostics.push(context.describe(e));
         }
-    };
-    for e in recovered {
-        report(e.error, &mut diagnostics);
     }
+    let ast = ast.unwrap_or(SourceFileAst { items: Vec::new() });
+    Parsed { ast, diagnostics, lost_text }
+}
+
+/// One parse of `tokens`: the tree (if the parser got to the end) and every error.
+fn run_parser<'s>(
+    file: FileId,
+    tokens: &[Spanned<'s>],
+) -> (Option<SourceFileAst>, Vec<ParseError<usize, Tok<'s>, ()>>) {
+    let mut recovered: Vec<Recovery<'s>> = Vec::new();
+    let stream = tokens.iter().map(|&t| Ok::<_, ()>(t));
+    let result = generated::crnl::FileParser::new().parse(file, &mut recovered, stream);
+    let mut errors: Vec<_> = recovered.into_iter().map(|e| e.error).collect();
     let ast = match result {
-        Ok(ast) => ast,
+        Ok(ast) => Some(ast),
         Err(e) => {
-            report(e, &mut diagnostics);
-            SourceFileAst { items: Vec::new() }
+            errors.push(e);
+            None
         }
     };
-    (ast, diagnostics)
+    (ast, errors)
+}
+
+/// Where the token an error is about starts.
+fn error_start(error: &ParseError<usize, Tok<'_>, ()>) -> Option<usize> {
+    match error {
+        ParseError::UnrecognizedToken { token: (l, ..), .. } | ParseError::ExtraToken { token: (l, ..) } => {
+            Some(*l)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `error` is at the first token after the `;` put in at `at`.
+fn error_follows(error: &ParseError<usize, Tok<'_>, ()>, tokens: &[Spanned<'_>], at: usize) -> bool {
+    let next = tokens.iter().find(|&&(l, t, r)| l >= at && !(t == Tok::Semi && l == at && r == at));
+    next.is_some_and(|&(l, ..)| error_start(error) == Some(l))
 }
 
 /// Tokens only; exposed for the property tests over token streams.
@@ -59,6 +145,22 @@ struct Context<'a, 's> {
 }
 
 impl Context<'_, '_> {
+    /// For an error at the first token of a line where a `;` would have been
+    /// accepted: where the `;` goes (the end of the line's last token), and
+    /// the error as it is reported.
+    fn missing_semicolon(&self, error: &ParseError<usize, Tok<'_>, ()>) -> Option<(usize, Diagnostic)> {
+        let ParseError::UnrecognizedToken { token: (l, _, _), expected } = error else { return None };
+        if !expected.iter().any(|e| e == "\";\"") {
+            return None;
+        }
+        let index = self.tokens.partition_point(|t| t.0 < *l);
+        let &(_, previous, end) = self.tokens[..index].last()?;
+        if previous == Tok::Semi || !self.text[end..*l].contains('\n') {
+            return None;
+        }
+        Some((end, self.describe(error.clone())))
+    }
+
     fn describe(&self, error: ParseError<usize, Tok<'_>, ()>) -> Diagnostic {
         match error {
             ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
@@ -217,6 +319,25 @@ mod tests {
         let (_, diags) = parse(FileId(0), "network N {\n species A\n A -> 0;\n}");
         assert_eq!(diags.len(), 1, "{diags:#?}");
         assert!(diags[0].hint.as_deref().unwrap().contains(";"));
+    }
+
+    #[test]
+    fn a_missing_semicolon_is_put_back_and_nothing_is_lost() {
+        let text = "param k = 1\nnetwork N {\n species A, B\n A -> B @ k\n B -> A @ 2;\n}\n";
+        let parsed = parse_file(FileId(0), text);
+        assert_eq!(parsed.diagnostics.len(), 3, "{:#?}", parsed.diagnostics);
+        assert!(!parsed.lost_text);
+        assert_eq!(parsed.ast.items.len(), 2);
+        let Item::Network(n) = &parsed.ast.items[1] else { panic!() };
+        assert_eq!(n.statements.len(), 3, "the declaration and both reactions");
+    }
+
+    #[test]
+    fn a_semicolon_that_does_not_help_is_taken_out() {
+        // `)` cannot start a statement: a `;` before it would be a second error.
+        let parsed = parse_file(FileId(0), "network N {\n species A = 1\n ) B;\n}\n");
+        assert_eq!(parsed.diagnostics.len(), 1, "{:#?}", parsed.diagnostics);
+        assert!(parsed.lost_text);
     }
 
     #[test]
