@@ -39,7 +39,7 @@ pub struct RunArgs {
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
     trajectories: Option<u64>,
-    /// SSA events per trajectory before the run stops with an error (default 1e9)
+    /// SSA events per trajectory before the run stops with an error (default 1e8)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
     max_events: Option<u64>,
     /// Write molecule counts (concentration x volume) instead of each species' declared unit

@@ -45,9 +45,9 @@ pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
 /// Events one trajectory may take unless `max_events` says otherwise: an
 /// explosive network (`A -> 2A`) otherwise runs until memory or patience ends.
-/// At tens of millions of events a second on small networks this is under a
-/// minute per trajectory.
-pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000_000;
+/// At tens of millions of events a second on small networks this is a few
+/// seconds per trajectory, so a runaway run ends soon with a clear error.
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
 
 /// The largest molecule count: counts stay exact in the f64 propensities, and
 /// adding any stoichiometry (at most 1000 per reaction) cannot overflow i64.
