@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
+use common::sbml_cases::{Case, classified, suite};
 use crnc::diagnostic::{self, Color};
 use crnc::driver;
 use crnc::import::{identifier, sbml};
@@ -21,66 +21,11 @@ use crnc::source::{FileId, RealFs};
 const SOLVE_RTOL: f64 = 1e-10;
 const SOLVE_ATOL: f64 = 1e-15;
 
-fn suite() -> PathBuf {
-    let dir = std::env::var_os("CRNC_SBML_SUITE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::root().join("../shared/conformance/sbml-semantic"));
-    assert!(
-        dir.join("cases.tsv").is_file(),
-        "the SBML Test Suite cases are missing at {} (set CRNC_SBML_SUITE to the sbml-semantic folder)",
-        dir.display()
-    );
-    dir
-}
-
-struct Settings {
-    duration: f64,
-    steps: usize,
-    variables: Vec<String>,
-    absolute: f64,
-    relative: f64,
-    amounts: Vec<String>,
-    concentrations: Vec<String>,
-}
-
-fn settings(path: &Path) -> Settings {
-    let text = std::fs::read_to_string(path).unwrap();
-    let fields: HashMap<&str, &str> =
-        text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim(), v.trim())).collect();
-    let list = |k: &str| -> Vec<String> {
-        fields.get(k).map_or(vec![], |v| {
-            v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-        })
-    };
-    let number =
-        |k: &str| -> f64 { fields[k].parse().unwrap_or_else(|_| panic!("{}: bad {k}", path.display())) };
-    assert_eq!(number("start"), 0.0, "{}: the harness assumes start 0", path.display());
-    Settings {
-        duration: number("duration"),
-        steps: number("steps") as usize,
-        variables: list("variables"),
-        absolute: number("absolute"),
-        relative: number("relative"),
-        amounts: list("amount"),
-        concentrations: list("concentration"),
-    }
-}
-
-/// Rows of the expected results, the header's first column being time.
-fn expected(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().unwrap().split(',').map(|s| s.trim().to_string()).collect();
-    let rows = lines.map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect()).collect();
-    (header, rows)
-}
-
 /// Runs one case; `Err` says what failed.
-fn run_case(dir: &Path, case: &str) -> Result<usize, String> {
-    let model = dir.join(format!("{case}/{case}-sbml-l3v2.xml"));
-    let s = settings(&dir.join(format!("{case}/{case}-settings.txt")));
-    let (header, rows) = expected(&dir.join(format!("{case}/{case}-results.csv")));
-    let front = driver::front_end(&RealFs::default(), &model);
+fn run_case(dir: &Path, id: &str) -> Result<usize, String> {
+    let case = Case::read(dir, id);
+    let s = &case.settings;
+    let front = driver::front_end(&RealFs::default(), &case.model);
     if front.has_errors() {
         return Err(diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
     }
@@ -95,11 +40,10 @@ fn run_case(dir: &Path, case: &str) -> Result<usize, String> {
         ..RunSettings::DEFAULT
     };
     let table = simulate(&crn, &run).map_err(|e| e.to_string())?;
-    let constants =
-        sbml::constants(FileId(0), &std::fs::read_to_string(&model).unwrap()).map_err(|_| "constants")?;
+    let constants = sbml::constants(FileId(0), &std::fs::read_to_string(&case.model).unwrap())
+        .map_err(|_| "constants")?;
     let mut checked = 0;
     for variable in &s.variables {
-        let column = header.iter().position(|h| h == variable).ok_or(format!("no column {variable}"))?;
         let computed: Vec<f64> = match crn.species.iter().find(|sp| sp.name == identifier(variable)) {
             Some(species) => {
                 // The table is in the species' declared unit; one volume holds every species.
@@ -119,32 +63,15 @@ fn run_case(dir: &Path, case: &str) -> Result<usize, String> {
                 vec![value; table.times.len()]
             }
         };
-        if computed.len() != rows.len() {
-            return Err(format!("{} rows computed, {} expected", computed.len(), rows.len()));
-        }
-        for (row, u) in rows.iter().zip(&computed) {
-            let c = row[column];
-            if (c - u).abs() > s.absolute + s.relative * c.abs() {
-                return Err(format!("{variable} at t = {}: expected {c}, computed {u}", row[0]));
-            }
-            checked += 1;
-        }
+        checked += case.compare(variable, &computed)?;
     }
     Ok(checked)
 }
 
 #[test]
 fn every_strict_and_polynomial_case_passes() {
-    let dir = suite();
-    let index = std::fs::read_to_string(dir.join("cases.tsv")).unwrap();
-    let cases: Vec<(String, String)> = index
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut f = l.split('\t');
-            Some((f.next()?.to_string(), f.next()?.to_string()))
-        })
-        .collect();
+    let dir = suite("sbml-semantic", "CRNC_SBML_SUITE");
+    let cases = classified(&dir);
     let results: Vec<(&str, &str, Result<usize, String>)> =
         cases.par_iter().map(|(case, class)| (case.as_str(), class.as_str(), run_case(&dir, case))).collect();
     let mut failures = Vec::new();

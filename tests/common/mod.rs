@@ -53,4 +53,5 @@ pub fn compiled_examples() -> Vec<(String, Vec<Crn>)> {
         })
         .collect()
 }
+pub mod sbml_cases;
 pub mod sbml_external;

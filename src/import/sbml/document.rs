@@ -90,6 +90,16 @@ pub fn syntax_error(file: FileId, text: &str, e: &roxmltree::Error) -> Diagnosti
         .with_hint("an SBML file is an XML document; check it with an XML validator or re-export it")
 }
 
+/// The refusal of an XML entity declaration (`<!ENTITY` at `at`).
+pub fn entity_declared(file: FileId, text: &str, at: usize) -> Diagnostic {
+    let end = text[at..].find('>').map_or(text.len(), |i| at + i + 1).min(at + 80);
+    let end = (at..=end).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(at);
+    Diagnostic::error("E0800", "this file declares an XML entity, which crnc does not expand")
+        .with_primary(Span::new(file, at, end), "entity declaration")
+        .with_note("SBML does not use entities; expanding them could make a small file gigabytes long")
+        .with_hint("replace each `&name;` by its text and remove the `<!DOCTYPE ...>` declaration")
+}
+
 struct Reader<'t> {
     file: FileId,
     text: &'t str,
@@ -308,6 +318,7 @@ impl<'t> Reader<'t> {
             );
         } else if compartments[c].dimensions != 0.0
             && compartments[c].size.is_none_or(|s| s <= 0.0)
+            && (!only_substance || matches!(initial, Initial::Concentration(_)))
             && self.sizeless.insert(c)
         {
             let at = compartments[c].span;
@@ -315,6 +326,7 @@ impl<'t> Reader<'t> {
                 Diagnostic::error("E0804", format!("compartment `{compartment}` has no positive size"))
                     .with_primary(at, "size missing or not positive")
                     .with_secondary(span, "a species in it, whose concentration needs that size")
+                    .with_note("species in amounts (`hasOnlySubstanceUnits=\"true\"` with an `initialAmount`) need no size")
                     .with_hint("give the compartment a `size` above 0"),
             );
         }

@@ -27,9 +27,9 @@ const MAX_NODES: u32 = 100_000_000;
 /// The crnl text for the SBML document `text` (`None` after errors), and the
 /// diagnostics of the translation.
 pub fn to_crnl(file: FileId, text: &str, fallback_name: &str) -> (Option<String>, Vec<Diagnostic>) {
-    let doc = match roxmltree::Document::parse_with_options(text, options()) {
+    let doc = match parse(file, text) {
         Ok(doc) => doc,
-        Err(e) => return (None, vec![document::syntax_error(file, text, &e)]),
+        Err(d) => return (None, vec![d]),
     };
     let (model, mut diags) = document::read(file, &doc);
     let Some(model) = model else { return (None, diags) };
@@ -42,8 +42,7 @@ pub fn to_crnl(file: FileId, text: &str, fallback_name: &str) -> (Option<String>
 /// which stay constant in every model crnc reads (it reads no rules or
 /// events); for reports that list them beside the species.
 pub fn constants(file: FileId, text: &str) -> Result<Vec<(String, f64)>, Vec<Diagnostic>> {
-    let doc = roxmltree::Document::parse_with_options(text, options())
-        .map_err(|e| vec![document::syntax_error(file, text, &e)])?;
+    let doc = parse(file, text).map_err(|d| vec![d])?;
     let model = match document::read(file, &doc) {
         (Some(model), _) => model,
         (None, diags) => return Err(diags),
@@ -52,13 +51,23 @@ pub fn constants(file: FileId, text: &str) -> Result<Vec<(String, f64)>, Vec<Dia
     Ok(sizes.chain(model.parameters.iter().map(|p| (p.id.to_string(), p.value))).collect())
 }
 
-fn options<'i>() -> roxmltree::ParsingOptions<'i> {
-    roxmltree::ParsingOptions { allow_dtd: true, nodes_limit: MAX_NODES, ..Default::default() }
+/// Parses the XML, refusing entity declarations before roxmltree expands
+/// them: it bounds their nesting (billion laughs) but not their expanded
+/// size, so one 70,000-character entity referenced 70,000 times costs 4.9 GB.
+/// SBML has no use for entities (libSBML's writers never declare one), so a
+/// refusal loses no model; a DOCTYPE without them is still read.
+fn parse<'i>(file: FileId, text: &'i str) -> Result<roxmltree::Document<'i>, Diagnostic> {
+    if let Some(at) = text.find("<!DOCTYPE").and_then(|d| text[d..].find("<!ENTITY").map(|e| d + e)) {
+        return Err(document::entity_declared(file, text, at));
+    }
+    let options = roxmltree::ParsingOptions { allow_dtd: true, nodes_limit: MAX_NODES, ..Default::default() };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| document::syntax_error(file, text, &e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use translate::is_crnl_name as is_crnl_name_for_test;
 
     fn sbml(compartments: &str, species: &str, reactions: &str) -> String {
         format!(
@@ -176,6 +185,62 @@ mod tests {
         assert!(crnl.contains("species amount A = 4;"), "{crnl}");
         // v = c k [A] = 2 k (n_A / 2) = k n_A.
         assert!(crnl.contains("r: A -> B @ k;"), "{crnl}");
+    }
+
+    #[test]
+    fn entity_declarations_are_refused_before_expansion() {
+        // 70,000 references to a 70,000-character entity would expand to 4.9 GB.
+        let value = "x".repeat(70_000);
+        let refs = "&e;".repeat(70_000);
+        let doc = format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE sbml [<!ENTITY e \"{value}\">]>\n<sbml level=\"3\" version=\"2\"><model>{refs}</model></sbml>"
+        );
+        let started = std::time::Instant::now();
+        let errs = translate(&doc).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(errs[0].code, "E0800", "{errs:?}");
+        assert!(errs[0].message.contains("declares an XML entity"), "{}", errs[0].message);
+        // A DOCTYPE without entities is still read.
+        let plain = sbml(ONE_COMPARTMENT, &species("A", false, false), "")
+            .replace("<sbml ", "<!DOCTYPE sbml>\n<sbml ");
+        translate(&plain).unwrap();
+    }
+
+    #[test]
+    fn a_compartment_without_size_is_needed_only_for_concentrations() {
+        let sizeless = r#"<compartment id="c" spatialDimensions="3" constant="true"/>"#;
+        let law = "<apply><times/><ci>k</ci><ci>A</ci></apply>";
+        let amounts = species("A", true, false) + &species("B", true, false);
+        let crnl = translate(&sbml(sizeless, &amounts, &reaction("A", "B", law))).unwrap();
+        assert!(crnl.contains("volume = 1;"), "{crnl}");
+        assert!(crnl.contains("r: A -> B @ k;"), "{crnl}");
+        let mixed = species("A", true, false) + &species("B", false, false);
+        let errs = translate(&sbml(sizeless, &mixed, &reaction("A", "B", law))).unwrap_err();
+        assert_eq!(errs[0].code, "E0804", "{errs:?}");
+    }
+
+    #[test]
+    fn species_names_that_are_crnl_names_replace_ids() {
+        let named =
+            |id: &str, name: &str| species(id, false, false).replace("/>", &format!(r#" name="{name}"/>"#));
+        let all = named("w_0_", "w[0]")
+            + &named("dot1_h", "dot1.h")
+            + &named("g", "glucose 6-phosphate")
+            + &named("B", "k") // a parameter's id: B keeps its own
+            + &named("C", "C");
+        let law = "<apply><times/><ci>k</ci><ci>w_0_</ci><ci>B</ci></apply>";
+        let crnl = translate(&sbml(ONE_COMPARTMENT, &all, &reaction("w_0_ B", "dot1_h g C", law))).unwrap();
+        assert!(crnl.contains("species `w[0]` = 2;"), "{crnl}");
+        assert!(crnl.contains("species `dot1.h` = 2;"), "{crnl}");
+        assert!(crnl.contains("species g = 2; // in `c`; name: glucose 6-phosphate"), "{crnl}");
+        assert!(crnl.contains("species B = 2; // in `c`; name: k"), "{crnl}");
+        assert!(crnl.contains("r: `w[0]` + B -> `dot1.h` + g + C @ 0.5 * k;"), "{crnl}");
+        for name in ["x", "w[0]", "m[1][20].y", "dot1.h"] {
+            assert!(is_crnl_name_for_test(name), "{name}");
+        }
+        for name in ["", "a b", "w[]", "w[x]", "1x", "a..b", "network", "w[0"] {
+            assert!(!is_crnl_name_for_test(name), "{name}");
+        }
     }
 
     #[test]

@@ -5,11 +5,12 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use super::document::{Initial, Model, ReactionDef};
+use super::document::{Initial, Model, ReactionDef, SpeciesDef};
 use super::mathml::{Converter, Symbol, Unresolved, infix};
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::identifier;
+use crate::ir::crnl_name;
 use crate::polynomial::{Coefficient, Monomial};
 use crate::source::{FileId, Span};
 
@@ -58,7 +59,7 @@ struct Translator<'m, 'a, 'i> {
 impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
     fn new(file: FileId, model: &'m Model<'a, 'i>) -> Self {
         let mut taken = HashSet::new();
-        let mut unique = |id: &str| {
+        let unique = |taken: &mut HashSet<String>, id: &str| {
             let base = identifier(id);
             let mut name = base.clone();
             let mut n = 2;
@@ -68,15 +69,37 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             }
             name
         };
-        let species_names = model.species.iter().map(|s| unique(s.id)).collect();
-        let parameter_names = model.parameters.iter().map(|p| unique(p.id)).collect();
+        // A species keeps its SBML `name` where that is a crnl name (`w[0]`,
+        // `dot1.h`: crnc's own exports write them as ids `w_0_`, `dot1_h`) that
+        // no other id spells; otherwise its id stands in.
+        let ids: HashSet<String> = model
+            .species
+            .iter()
+            .map(|s| s.id)
+            .chain(model.parameters.iter().map(|p| p.id))
+            .map(identifier)
+            .collect();
+        let own_name = |s: &SpeciesDef<'a>| {
+            s.name.filter(|n| is_crnl_name(n) && (*n == identifier(s.id) || !ids.contains(*n)))
+        };
+        let species_names = model
+            .species
+            .iter()
+            .map(|s| match own_name(s) {
+                Some(name) if taken.insert(name.to_string()) => name.to_string(),
+                _ => unique(&mut taken, s.id),
+            })
+            .collect();
+        let parameter_names = model.parameters.iter().map(|p| unique(&mut taken, p.id)).collect();
+        // A compartment without a size holds only amount species (the reader
+        // refuses the others), whose laws never see a size: it sets no volume.
         let size = |c: usize| model.compartments[c].size.unwrap_or(1.0);
         // Amount species count too, so that every species' concentration is x·V/V_c with V_c = V.
         let mut sizes = model
             .species
             .iter()
             .filter(|s| model.compartments[s.compartment].dimensions != 0.0)
-            .map(|s| size(s.compartment));
+            .filter_map(|s| model.compartments[s.compartment].size);
         let first = sizes.next();
         let uniform = sizes.all(|v| Some(v) == first);
         let volume = if uniform { first.unwrap_or(1.0) } else { 1.0 };
@@ -345,8 +368,8 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             return "0".into();
         }
         let term = |&(s, n): &(usize, u32)| {
-            let name = &self.species_names[s];
-            if n == 1 { name.clone() } else { format!("{n} {name}") }
+            let name = crnl_name(&self.species_names[s]);
+            if n == 1 { name.into_owned() } else { format!("{n} {name}") }
         };
         complex.iter().map(term).collect::<Vec<_>>().join(" + ")
     }
@@ -392,13 +415,13 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         if def.fixed {
             notes.push("boundary or constant: reactions do not change it".into());
         }
-        if let Some(name) = def.name.filter(|n| *n != def.id) {
+        if let Some(name) = def.name.filter(|n| *n != def.id && *n != self.species_names[s]) {
             notes.push(format!("name: {name}"));
         }
         let _ = writeln!(
             o,
             "  {keyword} {} = {}; // {}",
-            self.species_names[s],
+            crnl_name(&self.species_names[s]),
             number(initial),
             notes.join("; ")
         );
@@ -427,6 +450,23 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             let _ = writeln!(o, "  {label}: {lhs} {rates};{name}");
         }
     }
+}
+
+/// Whether `name` is a species name crnl writes: identifiers joined by dots,
+/// each with any number of `[index]` suffixes (`x`, `w[0]`, `dot1.h`, `m[1][2].y`).
+pub(super) fn is_crnl_name(name: &str) -> bool {
+    name.split('.').all(|segment| {
+        let (head, indices) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        let mut rest = indices;
+        while let Some(tail) = rest.strip_prefix('[') {
+            let Some((index, after)) = tail.split_once(']') else { return false };
+            if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            rest = after;
+        }
+        rest.is_empty() && !head.is_empty() && identifier(head) == head
+    })
 }
 
 struct Reversible {
