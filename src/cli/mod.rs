@@ -65,12 +65,37 @@ pub(crate) struct Common {
     /// are split into bimolecular steps; with N < 2 they are errors
     #[arg(long, value_name = "N")]
     max_order: Option<u32>,
+    /// With --max-order: how many times faster than the fastest reaction the binding steps are
+    /// (error about F^-1/2; overrides the network's `separation`; default 1000)
+    #[arg(long, value_name = "F", value_parser = positive_number)]
+    separation: Option<f64>,
+    /// The budget of steps for expanding loops, arrays, module instances and includes, and for
+    /// the molecularity pass's intermediates and steps
+    #[arg(long, value_name = "N", default_value_t = driver::DEFAULT_MAX_EXPANSION)]
+    max_expansion: u64,
     /// How to print diagnostics (always on standard error)
     #[arg(long, value_enum, default_value = "human")]
     diagnostics: DiagnosticsFormat,
     /// Colour in human diagnostics
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+}
+
+impl Common {
+    fn flags(&self) -> driver::Flags {
+        driver::Flags {
+            max_order: self.max_order,
+            separation: self.separation,
+            max_expansion: self.max_expansion,
+        }
+    }
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
 }
 
 #[derive(Args)]
@@ -298,7 +323,7 @@ fn traced_crn_of(
         return Err(Vec::new());
     }
     let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
-    driver::lower_traced(network, &front.db, common.max_order, after)
+    driver::lower_traced(network, &front.db, &common.flags(), after)
 }
 
 /// The CRN if there is one, and the diagnostics lowering found either way.
@@ -340,7 +365,7 @@ pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
         }
         ColorChoice::Auto => Color::Never,
     };
-    let front = driver::front_end(&RealFs, &common.file);
+    let front = driver::front_end_with(&RealFs, &common.file, &common.flags());
     (front, Reporter { format: common.diagnostics, color })
 }
 
