@@ -132,12 +132,12 @@ fn long_complex(species: usize, coefficient: u32) -> String {
     )
 }
 
-/// `z' = (x0 + ... + x{n-1})^power`, with the first value signed (two rails).
-fn ode_power(variables: usize, power: u32) -> String {
+/// `z' = (c·x0 + ... + x{n-1})^power`, with the first value signed (two rails).
+fn ode_power(variables: usize, power: u32, c: f64) -> String {
     let names: Vec<String> = (0..variables).map(|i| format!("x{i}")).collect();
     let rest = if variables > 1 { format!("species {};", names[1..].join(", ")) } else { String::new() };
     format!(
-        "network Pow {{\n  signed x0 = -1;\n  {rest}\n  species z;\n  ode {{ x0' = 1; z' = ({})^{power}; }}\n}}\n",
+        "network Pow {{\n  signed x0 = -1;\n  {rest}\n  species z;\n  ode {{ x0' = 1; z' = ({c}*{})^{power}; }}\n}}\n",
         names.join(" + ")
     )
 }
@@ -151,7 +151,8 @@ fn heavy_program() -> impl Strategy<Value = String> {
         (1usize..=4, 1u32..=7, any::<bool>()).prop_map(|(d, e, r)| nested_loops(d, 10u64.pow(e), r)),
         (1usize..=12, 2usize..=10).prop_map(|(l, w)| fan_out(l, w)),
         (1usize..=600, 1u32..=1000).prop_map(|(s, c)| long_complex(s, c)),
-        (1usize..=6, 0u32..=1000).prop_map(|(n, p)| ode_power(n, p)),
+        (1usize..=6, 0u32..=1000, prop::sample::select(vec![1.0, 10.0, 1e6]))
+            .prop_map(|(n, p, c)| ode_power(n, p, c)),
         (0u32..=13).prop_map(|e| array(10u64.pow(e))),
     ]
 }

@@ -160,7 +160,28 @@ impl<'w> Checker<'w> {
                 if !self.charge(Work::Reaction, term.size(&rails), eq.span) {
                     return reactions;
                 }
-                reactions.extend(term.reactions(&rails, b.rate_law, eq.span));
+                let made = term.reactions(&rails, b.rate_law, eq.span);
+                // Powers multiply coefficients; rail choices and the combinatoric ∏α! multiply them again.
+                if let Some(r) = made.iter().find(|r| !r.forward.value.is_finite()) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0302",
+                            "a term of the right-hand side has a rate that is not a finite number",
+                        )
+                        .with_primary(
+                            eq.span,
+                            format!(
+                                "a term of this equation expands to the rate {}",
+                                number(r.forward.value)
+                            ),
+                        )
+                        .with_hint(
+                            "rescale the equation: a power of a sum raises its coefficients to that power",
+                        ),
+                    );
+                    break;
+                }
+                reactions.extend(made);
             }
         }
         for (flat, var) in &frame.signed {
@@ -597,5 +618,13 @@ mod tests {
         let front = driver::front_end(&fs, Path::new("p.crnl"));
         let d: &Diagnostic = front.diagnostics.iter().find(|d| d.code == "E0223").expect("E0223");
         assert!(d.labels.iter().any(|l| l.message.contains("46376 terms")), "{d:?}");
+    }
+
+    #[test]
+    fn a_power_whose_coefficients_overflow_is_an_error() {
+        // 10^400 was an infinite rate, and a panic in the IR's invariants.
+        assert_eq!(producing_z("(10*x)^400"), Err(vec!["E0302"]));
+        assert_eq!(producing_z("(2*x + 3*w)^700"), Err(vec!["E0302"]));
+        assert_eq!(producing_z("(10*x)^300"), Ok(1));
     }
 }
