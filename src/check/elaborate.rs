@@ -698,9 +698,9 @@ impl<'w> Checker<'w> {
         let mut ok = true;
         for (port, arg) in ast.inputs.iter().zip(args) {
             let binding = match arg {
-                Expr::Name(id) => self.binding(b, caller, id, None, id.span),
+                Expr::Name(id) => self.in_caller(|this| this.binding(b, caller, id, None, id.span)),
                 Expr::Index { name, indices, span } if indices.len() == 1 => {
-                    self.binding(b, caller, name, indices.first(), *span)
+                    self.in_caller(|this| this.binding(b, caller, name, indices.first(), *span))
                 }
                 other => {
                     self.diags.push(
@@ -715,10 +715,19 @@ impl<'w> Checker<'w> {
         }
         for (port, target) in ast.outputs.iter().zip(targets) {
             let size = self.port_size(frame, port);
-            let binding = self.output_binding(b, caller, target, size);
+            let binding = self.in_caller(|this| this.output_binding(b, caller, target, size));
             ok &= binding.and_then(|bd| self.fit_port(frame, port, bd, target.span)).is_some();
         }
         ok.then_some(())
+    }
+
+    /// Runs `f` with the caller's compile-time numbers on top: an instance's
+    /// arguments and targets (`m(x[i])` in a loop) are the caller's expressions.
+    fn in_caller<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let instance = self.numbers.pop().expect("the instance's numbers are on top");
+        let out = f(self);
+        self.numbers.push(instance);
+        out
     }
 
     fn port_size(&mut self, frame: &Frame, port: &ast::Port) -> Option<Option<usize>> {
@@ -867,4 +876,25 @@ fn module_signature(ast: &ast::Module) -> String {
     let params = if params.is_empty() { String::new() } else { format!("[{}]", params.join(", ")) };
     let lhs = if outputs.is_empty() { String::new() } else { format!("{} = ", outputs.join(", ")) };
     format!("{lhs}{}{params}({});", ast.name.name, inputs.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    #[test]
+    fn an_instance_in_a_loop_binds_elements_chosen_by_the_loop_variable() {
+        // The loop variable was looked up among the module's parameters: "undefined name `i`".
+        let src = "module m(a) -> b { a -> b; }
+                   network L { species x[3] = 1, y[3]; for i in 0..3 { y[i] = m(x[i]); } }";
+        let front = driver::front_end(&MemoryFs::new().with("l.crnl", src), Path::new("l.crnl"));
+        assert!(!front.has_errors(), "{:?}", front.diagnostics);
+        let reactions = &front.program.networks[0].reactions;
+        assert_eq!(reactions.len(), 3);
+        assert_eq!(reactions[2].reactants, [("x[2]".to_string(), 1)]);
+        assert_eq!(reactions[2].products, [("y[2]".to_string(), 1)]);
+    }
 }
