@@ -305,6 +305,7 @@ impl<'w> Checker<'w> {
             }
             let flat = format!("{}{}", frame.prefix, entry.name.name);
             let size = match &entry.size {
+                None if !self.charge(Work::Species, 1, entry.name.span) => return,
                 None => None,
                 Some(expr) => match self.whole_number(frame, expr, "an array size") {
                     // Charged before its names are made: the budget bounds the size.
