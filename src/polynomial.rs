@@ -59,17 +59,14 @@ impl Coefficient {
 /// The product of two power products: exponents of a shared key add, and
 /// zero exponents drop out. Both are sorted by key, so one linear merge does:
 /// this runs for every pair of terms of a product.
-fn merge_exponents<K: Ord + Copy, E>(a: &[(K, E)], b: &[(K, E)]) -> Vec<(K, E)>
-where
-    E: Copy + std::ops::Add<Output = E> + PartialEq + Default,
-{
+fn merge_exponents<K: Ord + Copy, E: Exponent>(a: &[(K, E)], b: &[(K, E)]) -> Vec<(K, E)> {
     let mut merged = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let next = match (a.get(i), b.get(j)) {
             (Some(&(ka, ea)), Some(&(kb, eb))) if ka == kb => {
                 (i, j) = (i + 1, j + 1);
-                (ka, ea + eb)
+                (ka, ea.plus(eb))
             }
             (Some(&x), Some(&(kb, _))) if x.0 < kb => {
                 i += 1;
@@ -90,6 +87,25 @@ where
         }
     }
     merged
+}
+
+/// An exponent that saturates instead of overflowing: powers of powers
+/// (`((x^1000)^1000)^1000`) pass any integer type, and a saturated exponent
+/// is refused downstream as too large (E0222) rather than wrapping or panicking.
+trait Exponent: Copy + PartialEq + Default {
+    fn plus(self, other: Self) -> Self;
+}
+
+impl Exponent for u32 {
+    fn plus(self, other: u32) -> u32 {
+        self.saturating_add(other)
+    }
+}
+
+impl Exponent for i32 {
+    fn plus(self, other: i32) -> i32 {
+        self.saturating_add(other)
+    }
 }
 
 /// A sum of monomials with non-zero coefficients.
@@ -260,5 +276,12 @@ mod tests {
         assert_eq!(three.power(100).unwrap().terms.len(), 5151);
         assert_eq!(multisets(0, 3), 0);
         assert_eq!(multisets(1000, 1000), u128::MAX);
+    }
+
+    #[test]
+    fn powers_of_powers_saturate_their_exponents() {
+        let x = Polynomial::species(0).power(1000).unwrap().power(1000).unwrap();
+        let huge = x.power(1000).unwrap().power(1000).unwrap();
+        assert_eq!(huge.terms.keys().next().unwrap(), &vec![(0, u32::MAX)]);
     }
 }

@@ -223,12 +223,19 @@ impl<'w> Checker<'w> {
         // A factor's power becomes that many catalyst molecules, plus the one produced.
         if let Some(&(_, e)) = rhs.terms.keys().flatten().find(|&&(_, e)| e >= ir::MAX_COEFFICIENT) {
             self.diags.push(
-                Diagnostic::error("E0222", format!("a term has a factor to the power {e}"))
-                    .with_primary(
-                        eq.rhs.span(),
-                        format!("at most {} molecules of one species per complex", ir::MAX_COEFFICIENT),
-                    )
-                    .with_hint("each power becomes that many molecules in a reaction; rescale the equation"),
+                Diagnostic::error(
+                    "E0222",
+                    match e {
+                        // Saturated: the true power is larger still.
+                        u32::MAX => format!("a term has a factor to a power of at least {e}"),
+                        _ => format!("a term has a factor to the power {e}"),
+                    },
+                )
+                .with_primary(
+                    eq.rhs.span(),
+                    format!("at most {} molecules of one species per complex", ir::MAX_COEFFICIENT),
+                )
+                .with_hint("each power becomes that many molecules in a reaction; rescale the equation"),
             );
             return None;
         }
