@@ -121,7 +121,7 @@ pub const MAX_TERMS: usize = 10_000;
 
 /// Above this many pairs of terms one product is refused even if like terms
 /// would bring it under [`MAX_TERMS`]: the work, not the result, is bounded.
-const MAX_PAIRS: usize = 1_000_000;
+pub const MAX_PAIRS: usize = 1_000_000;
 
 /// A product over [`MAX_TERMS`]: `terms` is how many it could have (the
 /// bound from the factors' sizes, reached when no two products coincide).
@@ -204,13 +204,26 @@ impl Polynomial {
     /// terms to the power e has at most C(n+e-1, e), one per multiset of e
     /// terms (every partial power has fewer, so the bound is the one to report).
     pub fn power(&self, exponent: u32) -> Result<Polynomial, TooManyTerms> {
+        Ok(self.power_charged(exponent, |_| true)?.expect("nothing refuses the work"))
+    }
+
+    /// [`Polynomial::power`], asking `charge` before each multiplication
+    /// whether its pairs of terms may be formed; `Ok(None)` when it says no.
+    pub fn power_charged(
+        &self,
+        exponent: u32,
+        mut charge: impl FnMut(usize) -> bool,
+    ) -> Result<Option<Polynomial>, TooManyTerms> {
         let mut result = Polynomial::constant(Coefficient::number(1.0));
         for _ in 0..exponent {
+            if !charge(result.terms.len().saturating_mul(self.terms.len())) {
+                return Ok(None);
+            }
             result = result.times(self).map_err(|_| TooManyTerms {
                 terms: multisets(self.terms.len(), exponent).max(MAX_TERMS as u128 + 1),
             })?;
         }
-        Ok(result)
+        Ok(Some(result))
     }
 }
 

@@ -41,15 +41,18 @@ pub(super) enum Work {
     PortElement,
     /// Species and reactions copied by an `include`.
     Included,
+    /// Pairs of terms multiplied while expanding an `ode` right-hand side.
+    TermProduct,
 }
 
-const WORK_NAMES: [&str; 6] = [
+const WORK_NAMES: [&str; 7] = [
     "loop iterations",
     "species",
     "reactions",
     "module instances",
     "array elements bound to ports",
     "included species and reactions",
+    "products of ode terms",
 ];
 
 /// `--max-expansion`: one budget for all the work of expanding a program
@@ -127,7 +130,7 @@ impl<'w> Checker<'w> {
             Diagnostic::error("E0230", format!("the expansion exceeds its budget of {limit} steps"))
                 .with_primary(span, format!("the budget ran out here, on {}", WORK_NAMES[work as usize]))
                 .with_note(format!(
-                    "every loop iteration, species, reaction, module instance, array element bound to a port and included species or reaction is one step; counted: {}",
+                    "every loop iteration, species, reaction, module instance, array element bound to a port, included species or reaction and product of two ode terms is one step; counted: {}",
                     so_far.join(", ")
                 ))
                 .with_hint("check the loop bounds, array sizes and module calls; if the model is meant to be this large, raise the budget with `--max-expansion N`"),

@@ -296,8 +296,14 @@ impl<'w> Checker<'w> {
                     BinOp::Add => Some(left?.plus(self.polynomial(b, frame, rhs)?)),
                     BinOp::Sub => Some(left?.plus(self.polynomial(b, frame, rhs)?.negated())),
                     BinOp::Mul => {
-                        let product = left?.times(&self.polynomial(b, frame, rhs)?);
-                        product.map_err(|e| self.diags.push(too_many_terms(e, *span))).ok()
+                        let (left, right) = (left?, self.polynomial(b, frame, rhs)?);
+                        // The work of a product is its pairs of terms, even when like terms cancel.
+                        let pairs = left.terms.len().saturating_mul(right.terms.len());
+                        // One refused for its size is E0223, whatever the budget.
+                        if pairs <= polynomial::MAX_PAIRS && !self.charge(Work::TermProduct, pairs, *span) {
+                            return None;
+                        }
+                        left.times(&right).map_err(|e| self.diags.push(too_many_terms(e, *span))).ok()
                     }
                     BinOp::Div if !self.mentions_variable(b, frame, rhs) => {
                         let d = self.eval(rhs, frame.env)?;
@@ -319,8 +325,11 @@ impl<'w> Checker<'w> {
                         };
                         match e {
                             Some(e) if e.fract() == 0.0 && (0.0..=1000.0).contains(&e) => {
-                                let power = left?.power(e as u32);
-                                power.map_err(|e| self.diags.push(too_many_terms(e, *span))).ok()
+                                let base = left?;
+                                let power = base.power_charged(e as u32, |pairs| {
+                                    self.charge(Work::TermProduct, pairs, *span)
+                                });
+                                power.map_err(|e| self.diags.push(too_many_terms(e, *span))).ok().flatten()
                             }
                             _ => {
                                 self.diags.push(not_polynomial(
