@@ -123,7 +123,7 @@ impl<'w> Checker<'w> {
             .iter()
             .zip(budget.spent)
             .filter(|&(_, n)| n > 0)
-            .map(|(what, n)| format!("{n} {what}"))
+            .map(|(what, n)| format!("{what} {n}"))
             .collect();
         let limit = budget.limit;
         self.diags.push(
