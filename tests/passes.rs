@@ -312,6 +312,16 @@ fn the_separation_setting_and_flag_set_the_binding_steps_rates() {
 }
 
 #[test]
+fn the_separation_setting_survives_the_ir_printout() {
+    let src = "network S { separation = 1e4; species A = 1; A -> 0; }";
+    let front = driver::front_end(&MemoryFs::new().with("m.crnl", src), Path::new("m.crnl"));
+    let printed = front.program.networks[0].to_string();
+    assert!(printed.contains("separation = 10000;"), "{printed}");
+    let again = driver::front_end(&MemoryFs::new().with("m.crnl", printed), Path::new("m.crnl"));
+    assert_eq!(again.program.networks[0].separation, Some(1e4));
+}
+
+#[test]
 fn a_bad_separation_setting_is_an_error() {
     for bad in ["0", "-1", "1 - 1"] {
         let src = format!("network S {{ separation = {bad}; species A = 1; A -> 0; }}");
