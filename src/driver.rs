@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::backend::text::complex_text;
+use crate::crn::passes::molecularity::{DEFAULT_SEPARATION, MAX_MOLECULES};
 use crate::crn::passes::{Options, PASSES};
 use crate::crn::{self, Crn};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -56,8 +57,36 @@ impl FrontEnd {
     }
 }
 
+/// The default of `--max-expansion` (docs/limits.md): ten times the
+/// 100,000-reaction benchmark, and about a second of expansion.
+pub const DEFAULT_MAX_EXPANSION: u64 = 1_000_000;
+
+/// What the command line asks of compilation besides the input: the flags
+/// shared by `check`, `compile` and `run`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Flags {
+    /// `--max-order N`
+    pub max_order: Option<u32>,
+    /// `--separation F`, over the network's `separation` setting.
+    pub separation: Option<f64>,
+    /// `--max-expansion N`: the budget of the checker's expansion and of
+    /// the intermediates and steps the molecularity pass makes.
+    pub max_expansion: u64,
+}
+
+impl Default for Flags {
+    fn default() -> Flags {
+        Flags { max_order: None, separation: None, max_expansion: DEFAULT_MAX_EXPANSION }
+    }
+}
+
 /// Reads, parses and checks `path` and everything it imports.
 pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
+    front_end_with(fs, path, &Flags::default())
+}
+
+/// [`front_end`] under the budget of `flags`.
+pub fn front_end_with(fs: &dyn FileSystem, path: &Path, flags: &Flags) -> FrontEnd {
     let mut db = SourceDb::default();
     let text = match fs.read(path) {
         Ok(text) => text,
@@ -94,7 +123,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
                 // diagnostics are shown on the .net file's lines.
                 Ok(translation) => {
                     let mut front =
-                        crnl_front_end(db, fs, &path.with_extension("net.crnl"), translation.text);
+                        crnl_front_end(db, fs, &path.with_extension("net.crnl"), translation.text, flags);
                     if let Some(made) = front.root {
                         front.db.set_origin(made, translation.origin);
                     }
@@ -110,7 +139,7 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("network");
             match sbml::to_crnl(file, &db.get(file).text, stem) {
                 (Some(crnl), warnings) => {
-                    let mut front = crnl_front_end(db, fs, &path.with_extension("xml.crnl"), crnl);
+                    let mut front = crnl_front_end(db, fs, &path.with_extension("xml.crnl"), crnl, flags);
                     front.diagnostics.splice(0..0, warnings);
                     front
                 }
@@ -119,13 +148,20 @@ pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
                 }
             }
         }
-        InputKind::Crnl => crnl_front_end(db, fs, path, text),
+        InputKind::Crnl => crnl_front_end(db, fs, path, text, flags),
     }
 }
 
-fn crnl_front_end(mut db: SourceDb, fs: &dyn FileSystem, path: &Path, text: String) -> FrontEnd {
+fn crnl_front_end(
+    mut db: SourceDb,
+    fs: &dyn FileSystem,
+    path: &Path,
+    text: String,
+    flags: &Flags,
+) -> FrontEnd {
     let (workspace, mut diagnostics) = load::load(&mut db, fs, path, text);
-    let (program, check_diags) = crate::check::check(&workspace, workspace.incomplete.clone());
+    let (program, check_diags) =
+        crate::check::check(&workspace, workspace.incomplete.clone(), flags.max_expansion);
     diagnostics.extend(check_diags);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let root = workspace.root;
@@ -196,17 +232,22 @@ pub fn lower(
     db: &SourceDb,
     max_order: Option<u32>,
 ) -> Result<Lowered, Vec<Diagnostic>> {
-    lower_traced(network, db, max_order, |_, _| {})
+    lower_traced(network, db, &Flags { max_order, ..Flags::default() }, |_, _| {})
 }
 
-/// [`lower`], showing `after` the CRN after each stage of [`stages`].
+/// [`lower`], with every flag, showing `after` the CRN after each stage of [`stages`].
 pub fn lower_traced(
     network: &ir::Network,
     db: &SourceDb,
-    max_order: Option<u32>,
+    flags: &Flags,
     mut after: impl FnMut(&'static str, &Crn),
 ) -> Result<Lowered, Vec<Diagnostic>> {
-    let options = Options { max_order, ..Options::default() };
+    let max_order = flags.max_order;
+    let options = Options {
+        max_order,
+        separation: flags.separation.or(network.separation).unwrap_or(DEFAULT_SEPARATION),
+        max_expansion: flags.max_expansion,
+    };
     let mut crn = crn::lower(network, db);
     debug_assert_valid(LOWER, &crn);
     after(LOWER, &crn);
@@ -218,7 +259,8 @@ pub fn lower_traced(
         debug_assert_valid(pass.name, &crn);
         after(pass.name, &crn);
     }
-    if let Some(max) = max_order {
+    // After a pass's own error (an exceeded budget) what it left whole is no news.
+    if let Some(max) = max_order.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) {
         diagnostics.extend(crn::max_order_violations(&crn, max).map(|(_, r)| too_high_order(&crn, r, max)));
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -233,10 +275,14 @@ pub fn lower_traced(
 fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let order = r.order();
-    let hint = if max >= 2 {
-        "crnc cannot split it: a rate constant of its steps would be 0 or overflow a 64-bit float"
+    let hint = if max >= 2 && u64::from(order) > MAX_MOLECULES {
+        format!(
+            "the molecularity pass splits complexes of at most {MAX_MOLECULES} molecules (docs/limits.md); write the reaction with fewer"
+        )
+    } else if max >= 2 {
+        "crnc cannot split it: a rate constant of its steps would be 0 or overflow a 64-bit float".to_string()
     } else {
-        "crnc splits reactions into bimolecular steps with --max-order 2, but no further"
+        "crnc splits reactions into bimolecular steps with --max-order 2, but no further".to_string()
     };
     let d = Diagnostic::error(
         "E0400",

@@ -56,6 +56,9 @@ pub struct Network {
     pub rate_law: RateLaw,
     /// Volume of the single compartment (litres in SBML export).
     pub volume: f64,
+    /// The `separation` setting: how much faster the molecularity pass's
+    /// binding steps are than the fastest reaction (`--separation` overrides it).
+    pub separation: Option<f64>,
     pub species: IndexMap<String, Species>,
     /// Named parameters that some reaction uses directly as its rate constant,
     /// kept so that exports can name them.
@@ -174,6 +177,9 @@ impl fmt::Display for Network {
         writeln!(f, "network {} {{", self.name)?;
         writeln!(f, "  rate_law = {};", self.rate_law.name().replace('-', "_"))?;
         writeln!(f, "  volume = {};", self.volume)?;
+        if let Some(separation) = self.separation {
+            writeln!(f, "  separation = {separation};")?;
+        }
         for s in self.species.values() {
             let kind = match s.quantity {
                 Quantity::Concentration => "species",

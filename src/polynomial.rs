@@ -56,17 +56,56 @@ impl Coefficient {
     }
 }
 
-/// The product of two power products: exponents of a shared key add, and zero exponents drop out.
-fn merge_exponents<K: Ord + Copy, E>(a: &[(K, E)], b: &[(K, E)]) -> Vec<(K, E)>
-where
-    E: Copy + std::ops::Add<Output = E> + PartialEq + Default,
-{
-    let mut merged: BTreeMap<K, E> = a.iter().copied().collect();
-    for &(k, e) in b {
-        let entry = merged.entry(k).or_default();
-        *entry = *entry + e;
+/// The product of two power products: exponents of a shared key add, and
+/// zero exponents drop out. Both are sorted by key, so one linear merge does:
+/// this runs for every pair of terms of a product.
+fn merge_exponents<K: Ord + Copy, E: Exponent>(a: &[(K, E)], b: &[(K, E)]) -> Vec<(K, E)> {
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&(ka, ea)), Some(&(kb, eb))) if ka == kb => {
+                (i, j) = (i + 1, j + 1);
+                (ka, ea.plus(eb))
+            }
+            (Some(&x), Some(&(kb, _))) if x.0 < kb => {
+                i += 1;
+                x
+            }
+            (_, Some(&y)) => {
+                j += 1;
+                y
+            }
+            (Some(&x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => unreachable!("the loop runs while one side has keys"),
+        };
+        if next.1 != E::default() {
+            merged.push(next);
+        }
     }
-    merged.into_iter().filter(|&(_, e)| e != E::default()).collect()
+    merged
+}
+
+/// An exponent that saturates instead of overflowing: powers of powers
+/// (`((x^1000)^1000)^1000`) pass any integer type, and a saturated exponent
+/// is refused downstream as too large (E0222) rather than wrapping or panicking.
+trait Exponent: Copy + PartialEq + Default {
+    fn plus(self, other: Self) -> Self;
+}
+
+impl Exponent for u32 {
+    fn plus(self, other: u32) -> u32 {
+        self.saturating_add(other)
+    }
+}
+
+impl Exponent for i32 {
+    fn plus(self, other: i32) -> i32 {
+        self.saturating_add(other)
+    }
 }
 
 /// A sum of monomials with non-zero coefficients.
@@ -76,11 +115,20 @@ pub struct Polynomial {
 }
 
 /// Above this many terms a product is refused: real kinetic laws have a
-/// handful, and `(a + b)^1000` should fail fast rather than fill memory.
+/// handful, each term of an `ode` right-hand side becomes at least one
+/// reaction, and `(a + b)^1000` should fail fast rather than fill memory.
 pub const MAX_TERMS: usize = 10_000;
 
+/// Above this many pairs of terms one product is refused even if like terms
+/// would bring it under [`MAX_TERMS`]: the work, not the result, is bounded.
+pub const MAX_PAIRS: usize = 1_000_000;
+
+/// A product over [`MAX_TERMS`]: `terms` is how many it could have (the
+/// bound from the factors' sizes, reached when no two products coincide).
 #[derive(Debug, PartialEq)]
-pub struct TooManyTerms;
+pub struct TooManyTerms {
+    pub terms: u128,
+}
 
 impl Polynomial {
     pub fn constant(c: Coefficient) -> Polynomial {
@@ -130,13 +178,19 @@ impl Polynomial {
     }
 
     pub fn times(&self, other: &Polynomial) -> Result<Polynomial, TooManyTerms> {
-        if self.terms.len().saturating_mul(other.terms.len()) > MAX_TERMS {
-            return Err(TooManyTerms);
+        let pairs = self.terms.len().saturating_mul(other.terms.len());
+        let too_many = TooManyTerms { terms: self.terms.len() as u128 * other.terms.len() as u128 };
+        if pairs > MAX_PAIRS {
+            return Err(too_many);
         }
         let mut product = Polynomial::default();
         for (ma, ca) in &self.terms {
             for (mb, cb) in &other.terms {
                 product.add_term(merge_exponents(ma, mb), ca.times(cb));
+            }
+            // Like terms may still cancel, but memory is bounded as it goes.
+            if product.terms.len() > MAX_TERMS {
+                return Err(too_many);
             }
         }
         Ok(product)
@@ -146,13 +200,38 @@ impl Polynomial {
         Polynomial { terms: self.terms.into_iter().map(|(m, k)| (m, k.times(c))).collect() }
     }
 
+    /// `self^exponent`, or the number of terms it could have: a sum of n
+    /// terms to the power e has at most C(n+e-1, e), one per multiset of e
+    /// terms (every partial power has fewer, so the bound is the one to report).
     pub fn power(&self, exponent: u32) -> Result<Polynomial, TooManyTerms> {
+        Ok(self.power_charged(exponent, |_| true)?.expect("nothing refuses the work"))
+    }
+
+    /// [`Polynomial::power`], asking `charge` before each multiplication
+    /// whether its pairs of terms may be formed; `Ok(None)` when it says no.
+    pub fn power_charged(
+        &self,
+        exponent: u32,
+        mut charge: impl FnMut(usize) -> bool,
+    ) -> Result<Option<Polynomial>, TooManyTerms> {
         let mut result = Polynomial::constant(Coefficient::number(1.0));
         for _ in 0..exponent {
-            result = result.times(self)?;
+            if !charge(result.terms.len().saturating_mul(self.terms.len())) {
+                return Ok(None);
+            }
+            result = result.times(self).map_err(|_| TooManyTerms {
+                terms: multisets(self.terms.len(), exponent).max(MAX_TERMS as u128 + 1),
+            })?;
         }
-        Ok(result)
+        Ok(Some(result))
     }
+}
+
+/// C(n+k-1, k), saturating: the number of multisets of k out of n things.
+fn multisets(n: usize, k: u32) -> u128 {
+    let (n, k) = (n as u128, u128::from(k));
+    // Each partial product C(n-1+i, i) is a whole number, so the division is exact.
+    (1..=k).try_fold(1u128, |c, i| c.checked_mul(n + i - 1).map(|c| c / i)).unwrap_or(u128::MAX)
 }
 
 #[cfg(test)]
@@ -197,6 +276,25 @@ mod tests {
         assert_eq!(square.terms[&vec![(0, 1), (1, 1)]].value, 2.0);
         assert_eq!(square.terms[&vec![(0, 2)]].value, 1.0);
         let wide = (0..200).map(Polynomial::species).fold(Polynomial::default(), Polynomial::plus);
-        assert_eq!(wide.power(3), Err(TooManyTerms));
+        assert_eq!(wide.power(3), Err(TooManyTerms { terms: 1_353_400 }));
+    }
+
+    #[test]
+    fn a_power_within_the_limit_expands_however_large_its_partial_products_look() {
+        // 2380 terms times 5 was refused as 11,900 > 10,000 before the result was counted.
+        let five = (0..5).map(Polynomial::species).fold(Polynomial::default(), Polynomial::plus);
+        assert_eq!(five.power(14).unwrap().terms.len(), 3060);
+        assert_eq!(five.power(30), Err(TooManyTerms { terms: 46_376 }));
+        let three = (0..3).map(Polynomial::species).fold(Polynomial::default(), Polynomial::plus);
+        assert_eq!(three.power(100).unwrap().terms.len(), 5151);
+        assert_eq!(multisets(0, 3), 0);
+        assert_eq!(multisets(1000, 1000), u128::MAX);
+    }
+
+    #[test]
+    fn powers_of_powers_saturate_their_exponents() {
+        let x = Polynomial::species(0).power(1000).unwrap().power(1000).unwrap();
+        let huge = x.power(1000).unwrap().power(1000).unwrap();
+        assert_eq!(huge.terms.keys().next().unwrap(), &vec![(0, u32::MAX)]);
     }
 }

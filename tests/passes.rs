@@ -14,11 +14,16 @@ use crnc::source::MemoryFs;
 
 /// Compiles `src` (one network) with `--max-order`, giving each stage's dump.
 fn stages(src: &str, max_order: Option<u32>) -> (Vec<(&'static str, String)>, Crn) {
+    stages_with(src, &driver::Flags { max_order, ..driver::Flags::default() })
+}
+
+/// [`stages`] with every flag.
+fn stages_with(src: &str, flags: &driver::Flags) -> (Vec<(&'static str, String)>, Crn) {
     let fs = MemoryFs::new().with("m.crnl", src);
-    let front = driver::front_end(&fs, Path::new("m.crnl"));
+    let front = driver::front_end_with(&fs, Path::new("m.crnl"), flags);
     assert!(!front.has_errors(), "{}", diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
     let mut dumps = Vec::new();
-    let lowered = driver::lower_traced(&front.program.networks[0], &front.db, max_order, |name, crn| {
+    let lowered = driver::lower_traced(&front.program.networks[0], &front.db, flags, |name, crn| {
         dumps.push((name, crn::dump(crn)))
     });
     (dumps, lowered.expect("the network compiles").crn)
@@ -30,7 +35,7 @@ fn unsplit(src: &str) -> Crn {
 }
 
 fn split(crn: &Crn, separation: f64) -> Crn {
-    let options = Options { max_order: Some(2), separation };
+    let options = Options { max_order: Some(2), separation, ..Options::default() };
     let (split, diagnostics) = molecularity::run(crn.clone(), &options);
     assert!(diagnostics.is_empty() && crn::validate(&split).is_empty());
     split
@@ -272,4 +277,74 @@ fn the_split_reversible_network_relaxes_to_the_original_equilibrium_less_the_int
             before[i]
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The separation: a network setting and a flag
+// ---------------------------------------------------------------------------
+
+/// The rate of the unbinding step `A_B__r0 -> A + B` when `A + B + C -> D`
+/// (turnover 1) is split with the given setting line and `--separation`.
+fn unbinding_rate(setting: &str, flag: Option<f64>) -> f64 {
+    let src = format!("network S {{ {setting} species A = 1, B = 1, C = 1, D; A + B + C -> D @ 1; }}");
+    let flags = driver::Flags { max_order: Some(2), separation: flag, ..driver::Flags::default() };
+    let crn = stages_with(&src, &flags).1;
+    let ab = crn.species.iter().position(|s| s.role == Role::Intermediate).expect("one intermediate");
+    let unbinding = crn.reactions.iter().find(|r| r.reactants == [(crn::SpeciesId(ab as u32), 1)]);
+    unbinding.expect("the reverse binding step").rate
+}
+
+#[test]
+fn the_separation_setting_and_flag_set_the_binding_steps_rates() {
+    // The fastest turnover is 1, so the unbinding rate is the separation itself.
+    assert_eq!(unbinding_rate("", None), molecularity::DEFAULT_SEPARATION);
+    assert_eq!(unbinding_rate("separation = 1e4;", None), 1e4);
+    assert_eq!(unbinding_rate("", Some(50.0)), 50.0);
+    // The flag wins over the setting, as simulation flags win over a `simulate` block.
+    assert_eq!(unbinding_rate("separation = 1e4;", Some(50.0)), 50.0);
+    // The core's rate follows: k/K1 with K1 = sqrt(1/F).
+    let core = |f: f64| {
+        let src = "network S { species A = 1, B = 1, C = 1, D; A + B + C -> D @ 1; }";
+        let flags = driver::Flags { max_order: Some(2), separation: Some(f), ..driver::Flags::default() };
+        stages_with(src, &flags).1.reactions.last().expect("the core").rate
+    };
+    assert!((core(1e4) / core(1e2) - 10.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_separation_setting_survives_the_ir_printout() {
+    let src = "network S { separation = 1e4; species A = 1; A -> 0; }";
+    let front = driver::front_end(&MemoryFs::new().with("m.crnl", src), Path::new("m.crnl"));
+    let printed = front.program.networks[0].to_string();
+    assert!(printed.contains("separation = 10000;"), "{printed}");
+    let again = driver::front_end(&MemoryFs::new().with("m.crnl", printed), Path::new("m.crnl"));
+    assert_eq!(again.program.networks[0].separation, Some(1e4));
+}
+
+#[test]
+fn a_bad_separation_setting_is_an_error() {
+    for bad in ["0", "-1", "1 - 1"] {
+        let src = format!("network S {{ separation = {bad}; species A = 1; A -> 0; }}");
+        let fs = MemoryFs::new().with("m.crnl", src);
+        let front = driver::front_end(&fs, Path::new("m.crnl"));
+        assert!(front.diagnostics.iter().any(|d| d.code == "E0205"), "{bad}");
+    }
+}
+
+#[test]
+fn a_long_split_names_its_intermediates_in_bounded_length() {
+    // 60 species with long names: listing them all made names quadratic in total.
+    let names: Vec<String> = (0..60).map(|i| format!("species_with_a_long_name_{i}")).collect();
+    let src = format!(
+        "network L {{ species {}; {} -> 0; }}",
+        names.iter().map(|n| format!("{n} = 1")).collect::<Vec<_>>().join(", "),
+        names.join(" + ")
+    );
+    let crn = stages(&src, Some(2)).1;
+    let made: Vec<&str> =
+        crn.species.iter().filter(|s| s.role == Role::Intermediate).map(|s| s.name.as_str()).collect();
+    assert_eq!(made.len(), 58);
+    assert!(made.iter().all(|n| n.len() <= 120), "{made:?}");
+    assert!(made.last().unwrap().contains("_and_57_more__r0"), "{made:?}");
+    assert_eq!(made.iter().collect::<std::collections::HashSet<_>>().len(), made.len());
 }

@@ -10,7 +10,7 @@
 //! instantiations at the top level of the body (which declare their outputs),
 //! then reactions and loops. Reactions come out in statement order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -26,10 +26,50 @@ use super::network::{Builder, SpeciesOrigin};
 use super::ode::SignedVar;
 use super::scope::{Def, ModRef};
 
-/// Elements of one array, and unrolled iterations of one loop, at most.
-const MAX_EXTENT: f64 = 1_000_000.0;
-/// Module instances nested deeper than this are refused (runaway recursion).
-const MAX_NESTING: usize = 64;
+/// Module instances nested deeper than this are refused: each level is a
+/// frame of the checker's recursion (docs/limits.md).
+pub const MAX_NESTING: usize = 64;
+
+/// What the expansion budget counts; each unit is one step.
+#[derive(Clone, Copy)]
+pub(super) enum Work {
+    Iteration,
+    Species,
+    Reaction,
+    Instance,
+    /// Elements of an array bound to a module's port, copied per instance.
+    PortElement,
+    /// Species and reactions copied by an `include`.
+    Included,
+    /// Pairs of terms multiplied while expanding an `ode` right-hand side.
+    TermProduct,
+}
+
+const WORK_NAMES: [&str; 7] = [
+    "loop iterations",
+    "species",
+    "reactions",
+    "module instances",
+    "array elements bound to ports",
+    "included species and reactions",
+    "products of ode terms",
+];
+
+/// `--max-expansion`: one budget for all the work of expanding a program
+/// (every network of every loaded file), so that no combination of loops,
+/// arrays, instances and includes runs for minutes or fills memory. Work is
+/// charged before it is done; once the budget is spent, expansion stops.
+pub(super) struct Budget {
+    limit: u64,
+    spent: [u64; WORK_NAMES.len()],
+    pub exceeded: bool,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget { limit, spent: [0; WORK_NAMES.len()], exceeded: false }
+    }
+}
 
 /// What a species name means in a body: one flat species or an array of them.
 #[derive(Clone, Debug)]
@@ -65,6 +105,39 @@ impl Frame {
 }
 
 impl<'w> Checker<'w> {
+    /// Charges `n` steps of `work` done at `span`; false once the budget is
+    /// spent, after one E0230 that names the work and the flag that raises it.
+    pub(super) fn charge(&mut self, work: Work, n: usize, span: Span) -> bool {
+        let budget = &mut self.budget;
+        if budget.exceeded {
+            return false;
+        }
+        let spent = &mut budget.spent[work as usize];
+        *spent = spent.saturating_add(n as u64);
+        let total = budget.spent.iter().fold(0u64, |a, &b| a.saturating_add(b));
+        if total <= budget.limit {
+            return true;
+        }
+        budget.exceeded = true;
+        let so_far: Vec<String> = WORK_NAMES
+            .iter()
+            .zip(budget.spent)
+            .filter(|&(_, n)| n > 0)
+            .map(|(what, n)| format!("{what} {n}"))
+            .collect();
+        let limit = budget.limit;
+        self.diags.push(
+            Diagnostic::error("E0230", format!("the expansion exceeds its budget of {limit} steps"))
+                .with_primary(span, format!("the budget ran out here, on {}", WORK_NAMES[work as usize]))
+                .with_note(format!(
+                    "every loop iteration, species, reaction, module instance, array element bound to a port, included species or reaction and product of two ode terms is one step; counted: {}",
+                    so_far.join(", ")
+                ))
+                .with_hint("check the loop bounds, array sizes and module calls; if the model is meant to be this large, raise the budget with `--max-expansion N`"),
+        );
+        false
+    }
+
     /// Expands `statements` into `groups` (one reaction list per statement).
     pub(super) fn expand_body(
         &mut self,
@@ -73,6 +146,9 @@ impl<'w> Checker<'w> {
         statements: &'w [Statement],
         groups: &mut [Vec<ir::Reaction>],
     ) {
+        if self.budget.exceeded {
+            return;
+        }
         for statement in statements {
             match statement {
                 Statement::Species(decl) => self.declare_species(b, frame, decl),
@@ -101,7 +177,7 @@ impl<'w> Checker<'w> {
         }
         for (i, statement) in statements.iter().enumerate() {
             match statement {
-                Statement::Reaction(r) => groups[i].extend(self.reaction(b, frame, r)),
+                Statement::Reaction(r) => self.expand_reaction(b, frame, r, &mut groups[i]),
                 Statement::For { .. } => {
                     let mut out = Vec::new();
                     self.expand_nested(b, frame, statement, &mut out);
@@ -130,16 +206,24 @@ impl<'w> Checker<'w> {
         out: &mut Vec<ir::Reaction>,
     ) {
         match statement {
-            Statement::Reaction(r) => out.extend(self.reaction(b, frame, r)),
+            Statement::Reaction(r) => self.expand_reaction(b, frame, r, out),
             Statement::For { var, start, end, body, span } => {
-                let Some(range) = self.loop_range(frame, start, end, *span) else { return };
+                let Some(range) = self.loop_range(frame, start, end) else { return };
                 let errors_before = self.diags.len();
                 for i in range {
+                    // Iterations are work even when they produce nothing.
+                    if !self.charge(Work::Iteration, 1, *span) {
+                        break;
+                    }
                     self.numbers_mut().push((var.name.clone(), i as f64));
                     for s in body {
                         self.expand_nested(b, frame, s, out);
                     }
                     self.numbers_mut().pop();
+                    // Later iterations would repeat the error with other numbers.
+                    if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
+                        break;
+                    }
                 }
                 self.dedupe_since(errors_before);
             }
@@ -171,6 +255,19 @@ impl<'w> Checker<'w> {
         }
     }
 
+    fn expand_reaction(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        r: &ast::Reaction,
+        out: &mut Vec<ir::Reaction>,
+    ) {
+        let reaction = self.reaction(b, frame, r);
+        if self.charge(Work::Reaction, 1, r.span) {
+            out.extend(reaction);
+        }
+    }
+
     fn numbers_mut(&mut self) -> &mut Vec<(String, f64)> {
         self.numbers.last_mut().expect("every body being expanded has its list of numbers")
     }
@@ -184,25 +281,12 @@ impl<'w> Checker<'w> {
     }
 
     /// `start..end` as whole numbers, `end` excluded.
-    fn loop_range(
-        &mut self,
-        frame: &Frame,
-        start: &Expr,
-        end: &Expr,
-        span: Span,
-    ) -> Option<std::ops::Range<i64>> {
+    fn loop_range(&mut self, frame: &Frame, start: &Expr, end: &Expr) -> Option<std::ops::Range<i64>> {
         let (a, z) = (
             self.whole_number(frame, start, "a loop bound")?,
             self.whole_number(frame, end, "a loop bound")?,
         );
-        if (z - a) as f64 > MAX_EXTENT {
-            self.diags.push(
-                Diagnostic::error("E0210", format!("a loop of {} iterations", z - a))
-                    .with_primary(span, format!("at most {MAX_EXTENT} iterations"))
-                    .with_hint("a network this large is beyond what crnc expands; check the bounds"),
-            );
-            return None;
-        }
+        // The budget bounds the iterations, charged one by one; an empty range is not an error.
         Some(a..z)
     }
 
@@ -229,13 +313,18 @@ impl<'w> Checker<'w> {
             }
             let flat = format!("{}{}", frame.prefix, entry.name.name);
             let size = match &entry.size {
+                None if !self.charge(Work::Species, 1, entry.name.span) => return,
                 None => None,
                 Some(expr) => match self.whole_number(frame, expr, "an array size") {
-                    Some(n) if n >= 1 && n as f64 <= MAX_EXTENT => Some(n as usize),
+                    // Charged before its names are made: the budget bounds the size.
+                    Some(n) if n >= 1 => match self.charge(Work::Species, n as usize, expr.span()) {
+                        true => Some(n as usize),
+                        false => return,
+                    },
                     Some(n) => {
                         self.diags.push(
                             Diagnostic::error("E0210", format!("an array of {n} species"))
-                                .with_primary(expr.span(), format!("sizes go from 1 to {MAX_EXTENT}"))
+                                .with_primary(expr.span(), "an array has at least one element")
                                 .with_hint("give the array at least one element"),
                         );
                         continue;
@@ -402,18 +491,29 @@ impl<'w> Checker<'w> {
         let fallback;
         let bound: &Binding = match frame.species.get(&name.name) {
             Some(bound) => bound,
-            None => match flat_binding(b, &format!("{}{}", frame.prefix, name.name)) {
-                Some(found) => {
-                    fallback = found;
-                    &fallback
-                }
-                None => {
-                    self.undefined_species(b, frame, name);
-                    return None;
-                }
+            None => match self.flat_element(b, frame, name, index)? {
+                // One element, found without listing the whole array.
+                Some(element) => return Some(element),
+                None => match flat_binding(b, &format!("{}{}", frame.prefix, name.name)) {
+                    Some(found) => {
+                        fallback = found;
+                        &fallback
+                    }
+                    None => {
+                        self.undefined_species(b, frame, name);
+                        return None;
+                    }
+                },
             },
         };
-        let Some(index) = index else { return Some(bound.clone()) };
+        let Some(index) = index else {
+            if let Binding::Array(elements) = bound
+                && !self.charge(Work::PortElement, elements.len(), span)
+            {
+                return None;
+            }
+            return Some(bound.clone());
+        };
         let i = self.whole_number(frame, index, "an index")?;
         match bound {
             Binding::Array(elements) => match usize::try_from(i).ok().and_then(|i| elements.get(i)) {
@@ -441,10 +541,27 @@ impl<'w> Checker<'w> {
         }
     }
 
+    /// `name[index]` as a flat name of the network (an included array, or a
+    /// path into an instance): `Some(None)` when there is no such element or
+    /// no index, `None` after an error in the index.
+    fn flat_element(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        name: &ast::Ident,
+        index: Option<&Expr>,
+    ) -> Option<Option<Binding>> {
+        let Some(index) = index else { return Some(None) };
+        let i = self.whole_number(frame, index, "an index")?;
+        let element = format!("{}{}[{i}]", frame.prefix, name.name);
+        Some(b.species.contains_key(&element).then_some(Binding::Scalar(element)))
+    }
+
     fn undefined_species(&mut self, b: &Builder, frame: &Frame, id: &ast::Ident) {
         // A failed include, import or declaration was already reported; what
-        // it would have declared is not "undefined" a second time.
-        if b.incomplete || self.incomplete_files.contains(&id.span.file) {
+        // it would have declared is not "undefined" a second time. Nor is
+        // what an exceeded budget left unexpanded.
+        if b.incomplete || self.budget.exceeded || self.incomplete_files.contains(&id.span.file) {
             return;
         }
         let names: Vec<&str> =
@@ -481,7 +598,20 @@ impl<'w> Checker<'w> {
     ) -> Option<Vec<ir::Reaction>> {
         let Expr::Call { function, params, args, .. } = call else { return None };
         let ast = self.module_ast(module);
-        if self.instantiating.contains(&module) || self.instantiating.len() >= MAX_NESTING {
+        if !self.charge(Work::Instance, 1, span) {
+            return None;
+        }
+        if self.instantiating.len() >= MAX_NESTING && !self.instantiating.contains(&module) {
+            self.diags.push(
+                Diagnostic::error("E0231", format!("module instances nest deeper than {MAX_NESTING} levels"))
+                    .with_primary(function.span, format!("this instance would be level {}", MAX_NESTING + 1))
+                    .with_secondary(ast.name.span, "the module")
+                    .with_note(format!("instances may nest at most {MAX_NESTING} levels deep (docs/limits.md)"))
+                    .with_hint("flatten the hierarchy: instantiate some modules side by side instead of inside each other"),
+            );
+            return None;
+        }
+        if self.instantiating.contains(&module) {
             self.diags.push(
                 Diagnostic::error("E0203", format!("module `{}` instantiates itself", ast.name.name))
                     .with_primary(function.span, "this instance closes a cycle")
@@ -577,9 +707,9 @@ impl<'w> Checker<'w> {
         let mut ok = true;
         for (port, arg) in ast.inputs.iter().zip(args) {
             let binding = match arg {
-                Expr::Name(id) => self.binding(b, caller, id, None, id.span),
+                Expr::Name(id) => self.in_caller(|this| this.binding(b, caller, id, None, id.span)),
                 Expr::Index { name, indices, span } if indices.len() == 1 => {
-                    self.binding(b, caller, name, indices.first(), *span)
+                    self.in_caller(|this| this.binding(b, caller, name, indices.first(), *span))
                 }
                 other => {
                     self.diags.push(
@@ -594,10 +724,19 @@ impl<'w> Checker<'w> {
         }
         for (port, target) in ast.outputs.iter().zip(targets) {
             let size = self.port_size(frame, port);
-            let binding = self.output_binding(b, caller, target, size);
+            let binding = self.in_caller(|this| this.output_binding(b, caller, target, size));
             ok &= binding.and_then(|bd| self.fit_port(frame, port, bd, target.span)).is_some();
         }
         ok.then_some(())
+    }
+
+    /// Runs `f` with the caller's compile-time numbers on top: an instance's
+    /// arguments and targets (`m(x[i])` in a loop) are the caller's expressions.
+    fn in_caller<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let instance = self.numbers.pop().expect("the instance's numbers are on top");
+        let out = f(self);
+        self.numbers.push(instance);
+        out
     }
 
     fn port_size(&mut self, frame: &Frame, port: &ast::Port) -> Option<Option<usize>> {
@@ -653,6 +792,9 @@ impl<'w> Checker<'w> {
             return self.binding(b, caller, &target.name, index, target.span);
         }
         let size = size?;
+        if !self.charge(Work::Species, size.unwrap_or(1), target.span) {
+            return None;
+        }
         let names: Vec<String> = match size {
             None => vec![flat.clone()],
             Some(n) => (0..n).map(|i| format!("{flat}[{i}]")).collect(),
@@ -699,13 +841,15 @@ impl<'w> Checker<'w> {
     /// Drops diagnostics after `from` that repeat an earlier one (same code,
     /// message and place): a loop or a module repeats its statements.
     fn dedupe_since(&mut self, from: usize) {
+        if from == self.diags.len() {
+            return;
+        }
         let new: Vec<Diagnostic> = self.diags.drain(from..).collect();
+        // A set of keys, not a scan per diagnostic: instances and loops may repeat many.
+        let mut seen: HashSet<(&str, String, Option<Span>)> =
+            self.diags.iter().map(|e| (e.code, e.message.clone(), e.primary_span())).collect();
         for d in new {
-            let seen = self
-                .diags
-                .iter()
-                .any(|e| e.code == d.code && e.message == d.message && e.primary_span() == d.primary_span());
-            if !seen {
+            if seen.insert((d.code, d.message.clone(), d.primary_span())) {
                 self.diags.push(d);
             }
         }
@@ -741,4 +885,25 @@ fn module_signature(ast: &ast::Module) -> String {
     let params = if params.is_empty() { String::new() } else { format!("[{}]", params.join(", ")) };
     let lhs = if outputs.is_empty() { String::new() } else { format!("{} = ", outputs.join(", ")) };
     format!("{lhs}{}{params}({});", ast.name.name, inputs.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    #[test]
+    fn an_instance_in_a_loop_binds_elements_chosen_by_the_loop_variable() {
+        // The loop variable was looked up among the module's parameters: "undefined name `i`".
+        let src = "module m(a) -> b { a -> b; }
+                   network L { species x[3] = 1, y[3]; for i in 0..3 { y[i] = m(x[i]); } }";
+        let front = driver::front_end(&MemoryFs::new().with("l.crnl", src), Path::new("l.crnl"));
+        assert!(!front.has_errors(), "{:?}", front.diagnostics);
+        let reactions = &front.program.networks[0].reactions;
+        assert_eq!(reactions.len(), 3);
+        assert_eq!(reactions[2].reactants, [("x[2]".to_string(), 1)]);
+        assert_eq!(reactions[2].products, [("y[2]".to_string(), 1)]);
+    }
 }

@@ -12,6 +12,7 @@ mod ode;
 mod scope;
 mod simulate;
 
+pub use elaborate::MAX_NESTING;
 pub use network::zero_rate;
 
 use std::collections::{HashMap, HashSet};
@@ -29,7 +30,12 @@ use scope::{Def, NetRef, ParamRef};
 /// Checks every network of every loaded file; returns the root file's networks.
 /// `incomplete_files` are files with syntax or import errors: names missing
 /// from them are not reported again as undefined.
-pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program, Vec<Diagnostic>) {
+/// `max_expansion` is the budget of `--max-expansion` (elaborate::Budget).
+pub fn check(
+    ws: &Workspace,
+    incomplete_files: HashSet<FileId>,
+    max_expansion: u64,
+) -> (ir::Program, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let scopes = scope::file_scopes(ws, &mut diags);
     let mut locals = HashMap::new();
@@ -53,6 +59,7 @@ pub fn check(ws: &Workspace, incomplete_files: HashSet<FileId>) -> (ir::Program,
         numbers: Vec::new(),
         instantiating: Vec::new(),
         ode_variables: HashMap::new(),
+        budget: elaborate::Budget::new(max_expansion),
         incomplete_files,
         diags,
     };
@@ -103,6 +110,7 @@ struct Checker<'w> {
     instantiating: Vec<scope::ModRef>,
     /// Species and signed values of the `ode` blocks being lowered, numbered.
     ode_variables: HashMap<String, usize>,
+    budget: elaborate::Budget,
     incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,
 }

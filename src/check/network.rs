@@ -15,7 +15,7 @@ use super::eval::{Env, not_finite};
 use super::scope::{Def, NetRef, ParamRef, duplicate, unknown_module};
 use super::{Checker, unused_param};
 
-const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation"];
+const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation", "separation"];
 
 /// Rate of `x_p + x_m -> 0` for dual-rail values when the network does not
 /// set `annihilation`: fast against rates near 1, as in the Neural CRNs.
@@ -53,6 +53,9 @@ pub(super) struct Builder {
     params: IndexMap<String, ir::Param>,
     /// Names of the module instances made so far (`dot1`, `outer.dot1`).
     instances: HashSet<String>,
+    /// The next number to try for each `prefix + module`: a search from 1
+    /// for every instance would be quadratic in a loop of instances.
+    next_instance: HashMap<String, usize>,
 }
 
 impl Builder {
@@ -78,10 +81,13 @@ impl Builder {
 
     /// A fresh instance name: the module's name and the first free number.
     pub fn instance_name(&mut self, prefix: &str, module: &str) -> String {
-        let name = (1..)
-            .map(|i| format!("{prefix}{module}{i}"))
+        let base = format!("{prefix}{module}");
+        let next = self.next_instance.entry(base.clone()).or_insert(1);
+        let name = (*next..)
+            .map(|i| format!("{base}{i}"))
             .find(|n| !self.instances.contains(n))
             .expect("some number is free");
+        *next = name[base.len()..].parse::<usize>().expect("a number follows the base") + 1;
         self.instances.insert(name.clone());
         name
     }
@@ -105,7 +111,7 @@ impl Checker<'_> {
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
-        let (rate_law, volume, annihilation) = self.settings(ast, env);
+        let (rate_law, volume, annihilation, separation) = self.settings(ast, env);
         let mut b = Builder {
             incomplete: false,
             rate_law,
@@ -114,6 +120,7 @@ impl Checker<'_> {
             species: IndexMap::new(),
             params: IndexMap::new(),
             instances: HashSet::new(),
+            next_instance: HashMap::new(),
         };
 
         // Includes first, so the network's own declarations may override
@@ -150,6 +157,7 @@ impl Checker<'_> {
                 span: ast.name.span,
                 rate_law: b.rate_law,
                 volume: b.volume,
+                separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
                 reactions,
@@ -168,9 +176,10 @@ impl Checker<'_> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
-    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64, f64) {
+    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64, f64, Option<f64>) {
         let mut seen: IndexMap<String, Span> = IndexMap::new();
         let (mut rate_law, mut volume, mut annihilation) = (RateLaw::MassAction, 1.0, DEFAULT_ANNIHILATION);
+        let mut separation = None;
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
             if matches!(value, Expr::Call { .. }) && !is_setting(targets) {
@@ -208,10 +217,11 @@ impl Checker<'_> {
                 "annihilation" => {
                     annihilation = self.positive_setting("annihilation", value, env).unwrap_or(annihilation)
                 }
+                "separation" => separation = self.positive_setting("separation", value, env),
                 _ => self.diags.push(unknown_setting("network", name, SETTINGS)),
             }
         }
-        (rate_law, volume, annihilation)
+        (rate_law, volume, annihilation, separation)
     }
 
     /// Reports an assignment in `frame` that binds a call of no module
@@ -322,6 +332,11 @@ impl Checker<'_> {
             return None;
         }
         if !self.ensure_network(target) {
+            return None;
+        }
+        let NetState::Done(inner) = &self.networks[&target] else { unreachable!("ensured above") };
+        let size = inner.species.len() + inner.reactions.len();
+        if !self.charge(super::elaborate::Work::Included, size, id.span) {
             return None;
         }
         let NetState::Done(inner) = &self.networks[&target] else { unreachable!("ensured above") };

@@ -17,12 +17,12 @@ use std::collections::{HashMap, HashSet};
 use crate::backend::number;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, RateLaw};
-use crate::polynomial::{Coefficient, Polynomial};
+use crate::polynomial::{self, Coefficient, Polynomial, TooManyTerms};
 use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, Expr, Statement};
 
 use super::Checker;
-use super::elaborate::{Binding, Frame};
+use super::elaborate::{Binding, Frame, Work};
 use super::network::{Builder, SpeciesOrigin};
 
 /// A signed value of the body being expanded, before its rails are chosen.
@@ -156,7 +156,32 @@ impl<'w> Checker<'w> {
                 let factors: Vec<(String, u32)> =
                     monomial.iter().map(|&(v, e)| (names[&v].clone(), e)).collect();
                 let term = Term { target: &eq.target, factors: &factors, c: c.value };
-                reactions.extend(term.reactions(&rails, b.rate_law, eq.span));
+                // Charged before the rail choices are made: their number is a product of powers.
+                if !self.charge(Work::Reaction, term.size(&rails), eq.span) {
+                    return reactions;
+                }
+                let made = term.reactions(&rails, b.rate_law, eq.span);
+                // Powers multiply coefficients; rail choices and the combinatoric ∏α! multiply them again.
+                if let Some(r) = made.iter().find(|r| !r.forward.value.is_finite()) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0302",
+                            "a term of the right-hand side has a rate that is not a finite number",
+                        )
+                        .with_primary(
+                            eq.span,
+                            format!(
+                                "a term of this equation expands to the rate {}",
+                                number(r.forward.value)
+                            ),
+                        )
+                        .with_hint(
+                            "rescale the equation: a power of a sum raises its coefficients to that power",
+                        ),
+                    );
+                    break;
+                }
+                reactions.extend(made);
             }
         }
         for (flat, var) in &frame.signed {
@@ -198,12 +223,19 @@ impl<'w> Checker<'w> {
         // A factor's power becomes that many catalyst molecules, plus the one produced.
         if let Some(&(_, e)) = rhs.terms.keys().flatten().find(|&&(_, e)| e >= ir::MAX_COEFFICIENT) {
             self.diags.push(
-                Diagnostic::error("E0222", format!("a term has a factor to the power {e}"))
-                    .with_primary(
-                        eq.rhs.span(),
-                        format!("at most {} molecules of one species per complex", ir::MAX_COEFFICIENT),
-                    )
-                    .with_hint("each power becomes that many molecules in a reaction; rescale the equation"),
+                Diagnostic::error(
+                    "E0222",
+                    match e {
+                        // Saturated: the true power is larger still.
+                        u32::MAX => format!("a term has a factor to a power of at least {e}"),
+                        _ => format!("a term has a factor to the power {e}"),
+                    },
+                )
+                .with_primary(
+                    eq.rhs.span(),
+                    format!("at most {} molecules of one species per complex", ir::MAX_COEFFICIENT),
+                )
+                .with_hint("each power becomes that many molecules in a reaction; rescale the equation"),
             );
             return None;
         }
@@ -264,11 +296,14 @@ impl<'w> Checker<'w> {
                     BinOp::Add => Some(left?.plus(self.polynomial(b, frame, rhs)?)),
                     BinOp::Sub => Some(left?.plus(self.polynomial(b, frame, rhs)?.negated())),
                     BinOp::Mul => {
-                        let product = left?.times(&self.polynomial(b, frame, rhs)?);
-                        product.ok().or_else(|| {
-                            self.diags.push(not_polynomial("it expands to more than 10,000 terms", *span));
-                            None
-                        })
+                        let (left, right) = (left?, self.polynomial(b, frame, rhs)?);
+                        // The work of a product is its pairs of terms, even when like terms cancel.
+                        let pairs = left.terms.len().saturating_mul(right.terms.len());
+                        // One refused for its size is E0223, whatever the budget.
+                        if pairs <= polynomial::MAX_PAIRS && !self.charge(Work::TermProduct, pairs, *span) {
+                            return None;
+                        }
+                        left.times(&right).map_err(|e| self.diags.push(too_many_terms(e, *span))).ok()
                     }
                     BinOp::Div if !self.mentions_variable(b, frame, rhs) => {
                         let d = self.eval(rhs, frame.env)?;
@@ -290,7 +325,11 @@ impl<'w> Checker<'w> {
                         };
                         match e {
                             Some(e) if e.fract() == 0.0 && (0.0..=1000.0).contains(&e) => {
-                                left?.power(e as u32).ok()
+                                let base = left?;
+                                let power = base.power_charged(e as u32, |pairs| {
+                                    self.charge(Work::TermProduct, pairs, *span)
+                                });
+                                power.map_err(|e| self.diags.push(too_many_terms(e, *span))).ok().flatten()
                             }
                             _ => {
                                 self.diags.push(not_polynomial(
@@ -373,6 +412,18 @@ impl<'w> Checker<'w> {
         }
         single
     }
+}
+
+/// E0223: a product or power of an `ode` right-hand side past
+/// [`polynomial::MAX_TERMS`], which once left the equation silently empty.
+fn too_many_terms(e: TooManyTerms, span: Span) -> Diagnostic {
+    Diagnostic::error("E0223", "the right-hand side expands to too many terms")
+        .with_primary(span, format!("this expands to up to {} terms", e.terms))
+        .with_note(format!(
+            "an ode right-hand side is expanded into a sum of monomials, each at least one reaction; a product may have at most {} terms",
+            polynomial::MAX_TERMS
+        ))
+        .with_hint("give a repeated sum a value of its own (`signed s = ...;` with `s'` the sum of the derivatives) and raise that to the power")
 }
 
 /// The first term of the equation that may be negative without the target
@@ -481,6 +532,14 @@ impl Term<'_> {
             .collect()
     }
 
+    /// At most how many reactions [`Term::reactions`] makes: one per choice of rails.
+    fn size(&self, rails: &HashMap<String, Rails>) -> usize {
+        self.factors
+            .iter()
+            .map(|(name, e)| if rails.contains_key(name) { *e as usize + 1 } else { 1 })
+            .fold(1, usize::saturating_mul)
+    }
+
     /// Every combination of rails of the factors (rails that do not exist are left out).
     fn rail_choices(&self, rails: &HashMap<String, Rails>) -> Vec<RailChoice> {
         let mut choices = vec![RailChoice { reactants: Vec::new(), sign: 1, multiplicity: 1.0 }];
@@ -532,4 +591,56 @@ fn remove_one(side: &mut Vec<(String, u32)>, name: &str) -> Option<()> {
 
 fn binomial(n: u32, k: u32) -> f64 {
     (0..k).map(|i| f64::from(n - i) / f64::from(i + 1)).product::<f64>().round()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::diagnostic::Diagnostic;
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    /// The reactions producing `z` in `z' = rhs`, or the error codes.
+    fn producing_z(rhs: &str) -> Result<usize, Vec<&'static str>> {
+        let src = format!(
+            "network P {{ species x = 0.1, w = 0.1, u = 0.1, v = 0.1, a = 0.1, z; ode {{ z' = {rhs}; }} }}"
+        );
+        let fs = MemoryFs::new().with("p.crnl", src);
+        let front = driver::front_end(&fs, Path::new("p.crnl"));
+        if front.has_errors() {
+            return Err(front.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect());
+        }
+        let network = &front.program.networks[0];
+        let makes_z = |r: &&crate::ir::Reaction| r.products.iter().any(|(s, _)| s == "z");
+        Ok(network.reactions.iter().filter(makes_z).count())
+    }
+
+    #[test]
+    fn powers_whose_partial_products_exceeded_the_limit_expand_in_full() {
+        // Each of these once gave no reaction at all, and z stayed 0.
+        assert_eq!(producing_z("(x+w+u+v+a)^13"), Ok(2380));
+        assert_eq!(producing_z("(x+w+u+v+a)^14"), Ok(3060));
+        assert_eq!(producing_z("(x+w+u+v)^24"), Ok(2925));
+        assert_eq!(producing_z("(x+w+u)^100"), Ok(5151));
+    }
+
+    #[test]
+    fn a_right_hand_side_beyond_the_limit_is_an_error_with_the_count() {
+        assert_eq!(producing_z("(x+w+u+v+a)^30"), Err(vec!["E0223"]));
+        assert_eq!(producing_z("(x+w+u+v+a)^10 * (x+w+u+v+a)^10"), Err(vec!["E0223"]));
+        let fs = MemoryFs::new()
+            .with("p.crnl", "network P { species x = 0.1, w, u, v, a, z; ode { z' = (x+w+u+v+a)^30; } }");
+        let front = driver::front_end(&fs, Path::new("p.crnl"));
+        let d: &Diagnostic = front.diagnostics.iter().find(|d| d.code == "E0223").expect("E0223");
+        assert!(d.labels.iter().any(|l| l.message.contains("46376 terms")), "{d:?}");
+    }
+
+    #[test]
+    fn a_power_whose_coefficients_overflow_is_an_error() {
+        // 10^400 was an infinite rate, and a panic in the IR's invariants.
+        assert_eq!(producing_z("(10*x)^400"), Err(vec!["E0302"]));
+        assert_eq!(producing_z("(2*x + 3*w)^700"), Err(vec!["E0302"]));
+        assert_eq!(producing_z("(10*x)^300"), Ok(1));
+    }
 }

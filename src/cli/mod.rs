@@ -63,17 +63,62 @@ pub(crate) struct Common {
     network: Option<String>,
     /// Every reaction must have at most this many reactant molecules: with N >= 2, reactions above N
     /// are split into bimolecular steps; with N < 2 they are errors
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u32>(0))]
     max_order: Option<u32>,
     /// Largest input file read, in MiB (the model and each file it imports)
-    #[arg(long, value_name = "MIB", default_value_t = RealFs::DEFAULT_MAX_BYTES >> 20)]
+    #[arg(long, value_name = "MIB", default_value_t = RealFs::DEFAULT_MAX_BYTES >> 20, allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     max_input_mb: u64,
+    /// With --max-order: how many times faster than the fastest reaction the binding steps are
+    /// (error about F^-1/2; overrides the network's `separation`; default 1000)
+    #[arg(long, value_name = "F", allow_hyphen_values = true, value_parser = positive_number)]
+    separation: Option<f64>,
+    /// The budget of steps for expanding loops, arrays, module instances and includes, and for
+    /// the molecularity pass's intermediates and steps
+    #[arg(long, value_name = "N", default_value_t = driver::DEFAULT_MAX_EXPANSION, allow_hyphen_values = true, value_parser = whole::<u64>(1))]
+    max_expansion: u64,
     /// How to print diagnostics (always on standard error)
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "human")]
     diagnostics: DiagnosticsFormat,
     /// Colour in human diagnostics
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     color: ColorChoice,
+}
+
+impl Common {
+    fn flags(&self) -> driver::Flags {
+        driver::Flags {
+            max_order: self.max_order,
+            separation: self.separation,
+            max_expansion: self.max_expansion,
+        }
+    }
+}
+
+/// A flag parser for a whole number of at least `min`, saying why a value is refused.
+pub(crate) fn whole<T: TryFrom<u64>>(min: u64) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |s| whole_u64(s, min).and_then(|n| T::try_from(n).map_err(|_| format!("`{s}` is too large")))
+}
+
+fn whole_u64(s: &str, min: u64) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(format!("expected a whole number of at least {min}")),
+        Err(_) if s.starts_with('-') => {
+            Err(format!("`{s}` is negative; expected a whole number of at least {min}"))
+        }
+        // `1e6` is a natural way to write a count; take it when it is whole.
+        Err(_) => match s.parse::<f64>() {
+            Ok(v) if v.fract() == 0.0 && v >= min as f64 && v < 2f64.powi(64) => Ok(v as u64),
+            _ => Err(format!("`{s}` is not a whole number (at least {min})")),
+        },
+    }
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
 }
 
 #[derive(Args)]
@@ -85,7 +130,7 @@ struct CompileArgs {
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     format: Option<Format>,
     /// Print a compiler stage to standard output instead of writing output
     #[arg(long, value_name = "STAGE", value_parser = stage_parser())]
@@ -301,7 +346,7 @@ fn traced_crn_of(
         return Err(Vec::new());
     }
     let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
-    driver::lower_traced(network, &front.db, common.max_order, after)
+    driver::lower_traced(network, &front.db, &common.flags(), after)
 }
 
 /// The CRN if there is one, and the diagnostics lowering found either way.
@@ -363,7 +408,7 @@ pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs { max_bytes: common.max_input_mb.saturating_mul(1 << 20) };
-    let front = driver::front_end(&fs, &common.file);
+    let front = driver::front_end_with(&fs, &common.file, &common.flags());
     (front, Reporter { format: common.diagnostics, color })
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Common, crn_of, finish, split, start, write_atomically};
+use super::{Common, crn_of, finish, split, start, whole, write_atomically};
 use crnc::diagnostic::Diagnostic;
 use crnc::driver;
 use crnc::ir::{Method, SimSpec};
@@ -25,7 +25,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "T", allow_hyphen_values = true, value_parser = in_range("t_end"))]
     t_end: Option<f64>,
     /// Number of output intervals: rows at t = 0, T/N, ..., T (default 100)
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     points: Option<u64>,
     /// Relative tolerance of the ODE solver (default 1e-6; 1e-15 to 1)
     #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = in_range("rtol"))]
@@ -34,13 +34,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "A", allow_hyphen_values = true, value_parser = in_range("atol"))]
     atol: Option<f64>,
     /// Random seed; trajectory i uses seed + i (default 0)
-    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = whole(0))]
+    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = whole::<u64>(0))]
     seed: Option<u64>,
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     trajectories: Option<u64>,
     /// SSA events per trajectory before the run stops with an error (default 1e8)
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole(1))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     max_events: Option<u64>,
     /// Write molecule counts (concentration x volume) instead of each species' declared unit
     #[arg(long)]
@@ -66,22 +66,6 @@ fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
     move |s| {
         let v = s.parse::<f64>().map_err(|_| format!("`{s}` is not a number"))?;
         run::check_value(key, v).map(|()| v).map_err(|expected| format!("expected {expected}"))
-    }
-}
-
-/// A flag parser for a whole number of at least `min`, saying why a value is refused.
-fn whole(min: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
-    move |s| match s.parse::<u64>() {
-        Ok(n) if n >= min => Ok(n),
-        Ok(_) => Err(format!("expected a whole number of at least {min}")),
-        Err(_) if s.starts_with('-') => {
-            Err(format!("`{s}` is negative; expected a whole number of at least {min}"))
-        }
-        // `1e6` is a natural way to write a count; take it when it is whole.
-        Err(_) => match s.parse::<f64>() {
-            Ok(v) if v.fract() == 0.0 && v >= min as f64 && v < 2f64.powi(64) => Ok(v as u64),
-            _ => Err(format!("`{s}` is not a whole number (at least {min})")),
-        },
     }
 }
 

@@ -22,6 +22,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             span: Span::new(file, 0, 0),
             rate_law: RateLaw::MassAction,
             volume: 1.0,
+            separation: None,
             species: IndexMap::new(),
             params: IndexMap::new(),
             reactions: Vec::new(),

@@ -20,11 +20,14 @@ pub struct Options {
     /// How many times faster than the network's fastest reaction the binding
     /// steps made by molecularity are (docs/passes.md, "The fast rate").
     pub separation: f64,
+    /// `--max-expansion`: at most this many intermediates and steps in all
+    /// (molecularity), as the checker's expansion has at most this many steps.
+    pub max_expansion: u64,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { max_order: None, separation: molecularity::DEFAULT_SEPARATION }
+        Options { max_order: None, separation: molecularity::DEFAULT_SEPARATION, max_expansion: u64::MAX }
     }
 }
 

@@ -14,8 +14,11 @@
 //! equilibria, less what the intermediates hold.
 //!
 //! A reaction whose new rates would not be finite, positive numbers (orders
-//! in the hundreds, rates near the float limits) is left whole, and the driver
-//! reports it as above `--max-order` (E0400).
+//! in the hundreds, rates near the float limits), or with more than
+//! [`MAX_MOLECULES`] reactant molecules, is left whole, and the driver reports
+//! it as above `--max-order` (E0400). The steps and intermediates of all
+//! splits together are bounded by `--max-expansion` (E0230), counted before
+//! any is made.
 
 use std::collections::HashSet;
 
@@ -32,10 +35,41 @@ pub const NAME: &str = "molecularity";
 /// 3% of their molecules (docs/passes.md, "The fast rate").
 pub const DEFAULT_SEPARATION: f64 = 1e3;
 
+/// A complex with more reactant molecules than this is not split: each
+/// molecule costs an intermediate and two steps (docs/limits.md).
+pub const MAX_MOLECULES: u64 = 1000;
+
+/// Intermediate names list the species they bind up to about this length;
+/// past it they count the rest (`A_B_and_7_more__r0`), so that the names of
+/// a long split stay short instead of growing with each step.
+const NAME_LENGTH: usize = 48;
+
 type Complex = Vec<(SpeciesId, u32)>;
+
+/// Reactant molecules of a reaction, without overflow.
+fn molecules(r: &Reaction) -> u64 {
+    r.reactants.iter().map(|&(_, n)| u64::from(n)).sum()
+}
 
 pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
     let Some(max) = options.max_order.filter(|&n| n >= 2) else { return (crn, Vec::new()) };
+    // A split of m molecules makes m - 2 intermediates, each with a reversible step.
+    let made: u64 = crn
+        .reactions
+        .iter()
+        .map(molecules)
+        .filter(|&m| m > u64::from(max) && m <= MAX_MOLECULES)
+        .map(|m| 3 * (m - 2))
+        .sum();
+    if made > options.max_expansion {
+        let d = Diagnostic::error(
+            "E0230",
+            format!("the molecularity pass would make {made} intermediates and steps, over the budget of {}", options.max_expansion),
+        )
+        .with_note(format!("each reactant molecule above two in a reaction above --max-order {max} costs an intermediate species and a reversible binding step"))
+        .with_hint("raise the budget with `--max-expansion N`, or allow a higher `--max-order`");
+        return (crn, vec![d]);
+    }
     let mut split = Splitter::new(&crn, options.separation);
     let mut out = Vec::new();
     // Intermediates are tagged with the number of the reaction they serve in
@@ -140,6 +174,9 @@ impl Splitter {
     /// ε = sqrt(τ/f) for a reaction of turnover τ balances that error against
     /// the lag of the pre-equilibrium (docs/passes.md).
     fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
+        if molecules(r) > MAX_MOLECULES {
+            return None;
+        }
         let mut molecules: Vec<SpeciesId> =
             r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
         molecules.sort_by(|a, b| self.scale[a.index()].total_cmp(&self.scale[b.index()]));
@@ -186,11 +223,22 @@ impl Splitter {
             label: None,
             origin: origin.clone(),
         };
-        let mut name = crn.species(bound[0]).name.clone();
+        let mut listed = crn.species(bound[0]).name.clone();
+        let mut more = 0;
         let mut held = bound[0];
         for (&next, k) in bound[1..].iter().zip(plan.constants) {
-            name = format!("{name}_{}", crn.species(next).name);
-            let made = self.intermediate(crn, &format!("{name}__r{index}"), &origin);
+            let next_name = &crn.species(next).name;
+            // The first intermediate always names both species it binds.
+            if more == 0 && (held == bound[0] || listed.len() + 1 + next_name.len() <= NAME_LENGTH) {
+                listed = format!("{listed}_{next_name}");
+            } else {
+                more += 1;
+            }
+            let name = match more {
+                0 => format!("{listed}__r{index}"),
+                _ => format!("{listed}_and_{more}_more__r{index}"),
+            };
+            let made = self.intermediate(crn, &name, &origin);
             let together = pair(held, next);
             let alone = vec![(made, 1)];
             out.push(Unit::Pair {
