@@ -173,7 +173,7 @@ fn the_value_axis_names_the_unit_the_csv_holds() {
     );
 }
 
-const ARRAYS: &str = "network Arr {\n  species x[3] = [1, 2, 3], A = 1;\n  for i in 0..3 { x[i] -> A @ 0.1; }\n  simulate { t_end = 2; points = 4; plot = [A]; }\n}\n";
+const ARRAYS: &str = "network Arr {\n  species x[3] = [1, 2, 3], A = 1;\n  for i in 0..3 { x[i] -> A @ 0.1; }\n  simulate { t_end = 2; points = 4; plot = [A, x[1 + 1]]; }\n}\n";
 
 #[test]
 fn species_picks_what_is_plotted_over_the_simulate_block_with_elements_and_whole_arrays() {
@@ -183,7 +183,7 @@ fn species_picks_what_is_plotted_over_the_simulate_block_with_elements_and_whole
         let svg = svg_of(dir.path(), &[&["run", "a.crnl"], args].concat());
         series_of(&Document::parse(&svg).unwrap(), "line")
     };
-    assert_eq!(drawn(&[]), ["A"], "the simulate block's list");
+    assert_eq!(drawn(&[]), ["A", "x[2]"], "the simulate block's list, an element by its index expression");
     assert_eq!(drawn(&["--species", "x[1],A"]), ["x[1]", "A"]);
     assert_eq!(drawn(&["--species", "x"]), ["x[0]", "x[1]", "x[2]"]);
     assert_eq!(drawn(&["--species", "A", "--species", "x[2]"]), ["A", "x[2]"]);

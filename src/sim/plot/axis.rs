@@ -31,7 +31,7 @@ impl Axis {
         let last = (hi / step + 1e-9).floor() as i64;
         let ticks = (first..=last).map(|k| k as f64 * step).collect();
         let largest = lo.abs().max(hi.abs());
-        let exponent = if largest >= 1e4 || largest < 1e-2 { largest.log10().floor() as i32 } else { 0 };
+        let exponent = if !(1e-2..1e4).contains(&largest) { largest.log10().floor() as i32 } else { 0 };
         let decimals = (exponent - step.log10().floor() as i32).max(0) as usize;
         Axis { lo, hi, ticks, exponent, decimals }
     }
