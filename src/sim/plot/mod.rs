@@ -336,3 +336,66 @@ pub fn png(figure: &Figure) -> Result<Vec<u8>, String> {
     resvg::render(&tree, scale, &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(n: usize, name: impl Fn(usize) -> String) -> Figure {
+        let series = (0..n)
+            .map(|i| Series {
+                name: name(i),
+                points: (0..=10).map(|t| (t as f64, (i * t) as f64)).collect(),
+                band: None,
+            })
+            .collect();
+        Figure { title: "T".into(), x_label: "time".into(), y_label: "amount".into(), series, notes: vec![] }
+    }
+
+    fn rect(doc: &roxmltree::Document, class: &str) -> [f64; 4] {
+        let node = doc.descendants().find(|n| n.attribute("class") == Some(class)).expect(class);
+        ["x", "y", "width", "height"].map(|a| node.attribute(a).unwrap().parse().unwrap())
+    }
+
+    #[test]
+    fn any_number_of_series_gets_a_legend_inside_the_figure_and_beside_the_plot() {
+        for n in [0, 1, 8, 12, 30, 75, 200] {
+            for long in [false, true] {
+                let svg = svg(&figure(n, |i| {
+                    if long { format!("a_rather_long_species_name_{i}") } else { format!("x{i}") }
+                }));
+                let doc = roxmltree::Document::parse(&svg).unwrap();
+                let root = doc.root_element();
+                let width: f64 = root.attribute("width").unwrap().parse().unwrap();
+                let height: f64 = root.attribute("height").unwrap().parse().unwrap();
+                let [px, py, pw, ph] = rect(&doc, "plot-area");
+                let [lx, ly, lw, lh] = rect(&doc, "legend-box");
+                assert!(lx >= px + pw, "n = {n}: the legend starts right of the plot");
+                assert!(lx + lw <= width && ly >= 0.0 && ly + lh <= height, "n = {n}: the legend fits");
+                assert!(pw >= MIN_PLOT_WIDTH && ph > 0.0 && py >= 0.0, "n = {n}: the plot keeps its size");
+                let entries =
+                    doc.descendants().filter(|e| e.attribute("class") == Some("legend-entry")).count();
+                let unlabelled: usize = doc
+                    .descendants()
+                    .filter(|e| e.attribute("class") == Some("legend-note"))
+                    .filter_map(|e| e.text()?.strip_prefix('+')?.split(' ').next()?.parse::<usize>().ok())
+                    .sum();
+                assert_eq!(entries + unlabelled, n, "n = {n}: every line is labelled or counted");
+                let lines = doc.descendants().filter(|e| e.attribute("class") == Some("line")).count();
+                assert_eq!(lines, n, "every series is drawn");
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_titles_are_escaped() {
+        let mut f = figure(1, |_| "a<b & \"c\"".to_string());
+        f.title = "<T> & co".into();
+        let doc_text = svg(&f);
+        let doc = roxmltree::Document::parse(&doc_text).expect("well-formed");
+        let entry = doc.descendants().find(|e| e.attribute("class") == Some("legend-entry")).unwrap();
+        assert_eq!(entry.text(), Some("a<b & \"c\""));
+        let line = doc.descendants().find(|e| e.attribute("class") == Some("line")).unwrap();
+        assert_eq!(line.attribute("data-series"), Some("a<b & \"c\""));
+    }
+}
