@@ -124,7 +124,7 @@ fn layout(figure: &Figure, y_axis: &Axis) -> Layout {
     let note_width = notes.iter().map(|t| text_width(t, FONT - 1.0)).fold(0.0, f64::max);
     let legend_w = (columns as f64 * column_width).max(note_width) + 2.0 * PADDING;
     let legend_h = (rows + notes.len()) as f64 * ROW + 2.0 * PADDING;
-    let width = WIDTH.max(left + MIN_PLOT_WIDTH + 2.0 * MARGIN + legend_w);
+    let width = WIDTH.max(left + MIN_PLOT_WIDTH + 2.0 * MARGIN + legend_w).ceil();
     let plot = Rect { x: left, y: TOP, w: width - left - 2.0 * MARGIN - legend_w, h: plot_height };
     let legend = Rect { x: plot.x + plot.w + MARGIN, y: TOP, w: legend_w, h: legend_h };
     Layout { width, plot, legend, rows, column_width, labelled, notes }
@@ -222,9 +222,17 @@ pub fn svg(figure: &Figure) -> String {
         r##"<rect class="plot-area" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#333" stroke-width="1"/>"##,
         p.x, p.y, p.w, p.h
     );
+    axes(&mut out, figure, p, &x_axis, &y_axis);
+    legend(&mut out, figure, &l);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Ticks, tick labels and axis labels around the plotting area `p`.
+fn axes(out: &mut String, figure: &Figure, p: Rect, x_axis: &Axis, y_axis: &Axis) {
     out.push_str("<g class=\"axis x\" text-anchor=\"middle\">\n");
     for &t in &x_axis.ticks {
-        let (x, y) = (px(t), p.y + p.h);
+        let (x, y) = (x_axis.place(t, p.x, p.x + p.w), p.y + p.h);
         let _ = writeln!(
             out,
             r##"<line x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}">{}</text>"##,
@@ -235,7 +243,7 @@ pub fn svg(figure: &Figure) -> String {
     }
     out.push_str("</g>\n<g class=\"axis y\" text-anchor=\"end\">\n");
     for &t in &y_axis.ticks {
-        let (x, y) = (p.x, py(t));
+        let (x, y) = (p.x, y_axis.place(t, p.y + p.h, p.y));
         let _ = writeln!(
             out,
             r##"<line x1="{:.1}" y1="{y:.1}" x2="{x:.1}" y2="{y:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}">{}</text>"##,
@@ -263,9 +271,6 @@ pub fn svg(figure: &Figure) -> String {
         escape(figure.y_label.as_str()),
         y_axis.scale_suffix()
     );
-    legend(&mut out, figure, &l);
-    out.push_str("</svg>\n");
-    out
 }
 
 fn stroke(i: usize) -> String {
