@@ -48,10 +48,10 @@ pub struct RunArgs {
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
     output: Option<PathBuf>,
-    /// Plot the `simulate` block's `plot` species (or the first few) to an SVG or PNG file
+    /// Plot the chosen species (`--species`, else the `simulate` block's `plot`, else the first eight) to an SVG or PNG file
     #[arg(long, value_name = "OUT.svg|OUT.png")]
     plot: Option<PathBuf>,
-    /// Species to plot and summarise, over the `simulate` block's `plot` (array elements `x[i]` and whole arrays `x`)
+    /// Species to plot and summarise, over the `simulate` block's `plot`: names, elements `x[i]`, whole arrays `x`
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     species: Vec<String>,
 }
