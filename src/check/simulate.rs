@@ -3,6 +3,7 @@
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{Method, SimSpec};
+use crate::sim::plot::entry_species;
 use crate::sim::run::check_value;
 use crate::source::Span;
 use crate::syntax::ast::{self, SimValue, Statement};
@@ -57,13 +58,9 @@ impl Checker<'_> {
     ) -> Vec<String> {
         let name = &r.name.name;
         match r.indices.as_slice() {
-            [] if is_species(name) => vec![name.clone()],
-            [] => (0..).map(|i| format!("{name}[{i}]")).take_while(|e| is_species(e)).collect(),
+            [] => entry_species(name, None, is_species),
             [index] => match self.eval(index, env) {
-                Some(i) if i.fract() == 0.0 && i >= 0.0 => {
-                    let element = format!("{name}[{i}]");
-                    if is_species(&element) { vec![element] } else { Vec::new() }
-                }
+                Some(i) if i.fract() == 0.0 && i >= 0.0 => entry_species(name, Some(i as u64), is_species),
                 _ => Vec::new(),
             },
             _ => Vec::new(),

@@ -48,9 +48,12 @@ pub struct RunArgs {
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
     output: Option<PathBuf>,
-    /// Plot the `simulate` block's `plot` species (or the first few) to an SVG or PNG file
+    /// Plot the chosen species (`--species`, else the `simulate` block's `plot`, else the first eight) to an SVG or PNG file
     #[arg(long, value_name = "OUT.svg|OUT.png")]
     plot: Option<PathBuf>,
+    /// Species to plot and summarise, over the `simulate` block's `plot`: names, elements `x[i]`, whole arrays `x`
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    species: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +105,13 @@ pub fn run(args: &RunArgs) -> i32 {
         plot: Vec::new(),
     };
     let settings = RunSettings { counts: args.counts, ..RunSettings::resolve(&network.simulate, &overrides) };
+    let chosen = match plot::select(&crn, &args.species, &network.simulate.plot) {
+        Ok(chosen) => chosen,
+        Err(d) => {
+            diagnostics.push(d);
+            return fail(front, diagnostics);
+        }
+    };
     let table = match with_progress(&settings, || run::simulate(&crn, &settings)) {
         Ok(table) => table,
         Err(e) => {
@@ -119,11 +129,10 @@ pub fn run(args: &RunArgs) -> i32 {
         None => print!("{csv}"),
     }
     if let Some(path) = &args.plot {
-        let title = format!("{}: {}", crn.name, table.summary.method);
-        let columns = &network.simulate.plot;
+        let figure = plot::of_run(&table, &crn, &settings, &chosen);
         let drawn = match plot_format {
-            Some("png") => plot::png(&table, &title, columns),
-            _ => plot::svg(&table, &title, columns).map(String::into_bytes),
+            Some("png") => plot::png(&figure),
+            _ => Ok(plot::svg(&figure).into_bytes()),
         };
         let written_plot = drawn
             .map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))
@@ -133,7 +142,7 @@ pub fn run(args: &RunArgs) -> i32 {
             Err(d) => diagnostics.push(d),
         }
     }
-    eprint!("{}", summary(&crn.name, &settings, &table, &network.simulate.plot, &written));
+    eprint!("{}", summary(&crn.name, &settings, &table, &chosen.species, &written));
     finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
