@@ -182,33 +182,54 @@ pub trait FileSystem {
 /// `max_bytes`: a device (`/dev/zero`) or a FIFO could otherwise be read
 /// until memory runs out.
 pub struct RealFs {
-    pub max_bytes: u64,
+    max_bytes: u64,
+    /// Canonical paths of the files read, so a command can refuse to overwrite one.
+    read: std::cell::RefCell<Vec<PathBuf>>,
 }
 
 impl RealFs {
     /// 256 MiB: ten times the largest SBML model of the benchmark set.
     pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+
+    pub fn with_limit(max_bytes: u64) -> RealFs {
+        RealFs { max_bytes, read: Default::default() }
+    }
+
+    /// Every file read so far, as canonical paths.
+    pub fn paths_read(&self) -> Vec<PathBuf> {
+        self.read.borrow().clone()
+    }
 }
 
 impl Default for RealFs {
     fn default() -> RealFs {
-        RealFs { max_bytes: RealFs::DEFAULT_MAX_BYTES }
+        RealFs::with_limit(RealFs::DEFAULT_MAX_BYTES)
     }
 }
 
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<String> {
         use std::io::Read;
-        let file = std::fs::File::open(path)?;
-        if !file.metadata()?.is_file() {
-            return Err(io::Error::new(
+        // Before opening too: opening a pipe blocks until something writes to it.
+        let not_regular = || {
+            io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "it is not a regular file (a directory, device or pipe), and crnc reads only files",
-            ));
+            )
+        };
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(not_regular());
+        }
+        let file = std::fs::File::open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(not_regular());
+        }
+        if let Ok(canonical) = std::fs::canonicalize(path) {
+            self.read.borrow_mut().push(canonical);
         }
         let mut text = String::new();
         // Read one byte past the limit, so a file that grows while it is read is caught too.
-        file.take(self.max_bytes + 1).read_to_string(&mut text)?;
+        file.take(self.max_bytes.saturating_add(1)).read_to_string(&mut text)?;
         if text.len() as u64 > self.max_bytes {
             return Err(io::Error::new(
                 io::ErrorKind::FileTooLarge,
@@ -281,8 +302,8 @@ mod tests {
         let path = dir.path().join("a.crnl");
         std::fs::write(&path, "0123456789").unwrap();
         assert_eq!(RealFs::default().read(&path).unwrap(), "0123456789");
-        assert_eq!(RealFs { max_bytes: 10 }.read(&path).unwrap(), "0123456789");
-        assert_eq!(RealFs { max_bytes: 9 }.read(&path).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(RealFs::with_limit(10).read(&path).unwrap(), "0123456789");
+        assert_eq!(RealFs::with_limit(9).read(&path).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
         assert_eq!(RealFs::default().read(dir.path()).unwrap_err().kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             RealFs::default().read(Path::new("/dev/zero")).unwrap_err().kind(),

@@ -290,3 +290,41 @@ fn ssa_fires_bimolecular_events_past_the_64_bit_product_of_counts() {
     let expected = 4e9 / (1.0 + 1e-17 * 4e9);
     assert!((end - expected).abs() < 80.0, "A(1) = {end}, expected about {expected}");
 }
+
+#[test]
+fn a_named_pipe_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("model.crnl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crnc"))
+        .args(["check", "model.crnl"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > 20 {
+            child.kill().unwrap();
+            panic!("crnc waited for a writer on a named pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_output_named_like_a_translation_is_not_taken_for_an_input() {
+    // The SBML importer's translation is named `m.xml.crnl` in diagnostics; a
+    // file of that name on disk was never read, so writing it is fine.
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/enzyme.crnl");
+    let o = crnc(&["compile", example.to_str().unwrap(), "-o", "m.xml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for _ in 0..2 {
+        let o = crnc(&["import", "m.xml", "-o", "m.xml.crnl"], dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}

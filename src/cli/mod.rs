@@ -12,7 +12,7 @@ use crnc::backend;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, FrontEnd, InputKind, Lowered};
-use crnc::source::{FileId, RealFs, SourceDb};
+use crnc::source::{RealFs, SourceDb};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -249,7 +249,7 @@ fn import(args: &ImportArgs) -> i32 {
         (None, Some(crn)) => front.program.networks[&crn.name].to_string(),
     };
     let written = match &args.output {
-        Some(out) => write_atomically(&front.db, out, crnl.as_bytes()),
+        Some(out) => write_atomically(&reporter.inputs, out, crnl.as_bytes()),
         None => write_stdout(&crnl),
     };
     diagnostics.extend(written.err());
@@ -300,7 +300,7 @@ fn compile(args: &CompileArgs) -> i32 {
         None => Some(render(&crn, format)),
     };
     let written = match (&text, &args.output, args.emit) {
-        (Some(text), Some(out), None) => write_atomically(&front.db, out, text.as_bytes()),
+        (Some(text), Some(out), None) => write_atomically(&reporter.inputs, out, text.as_bytes()),
         (Some(text), _, _) => write_stdout(text),
         (None, _, _) => Ok(()),
     };
@@ -360,7 +360,7 @@ pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Crn>, 
 /// Writes through a temporary file in the same directory and renames it, so a
 /// failed or interrupted run never leaves a partial output file. A file the
 /// run read (the model or an import) is never overwritten.
-pub(crate) fn write_atomically(inputs: &SourceDb, path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+pub(crate) fn write_atomically(inputs: &[PathBuf], path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     refuse_overwriting_an_input(inputs, path)?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -373,16 +373,16 @@ pub(crate) fn write_atomically(inputs: &SourceDb, path: &Path, bytes: &[u8]) -> 
     })
 }
 
-fn refuse_overwriting_an_input(inputs: &SourceDb, path: &Path) -> Result<(), Diagnostic> {
+fn refuse_overwriting_an_input(inputs: &[PathBuf], path: &Path) -> Result<(), Diagnostic> {
     // An output that does not exist yet cannot be an input; canonical paths see through links.
     let Ok(out) = std::fs::canonicalize(path) else { return Ok(()) };
-    let mut read = (0..inputs.len()).map(|i| &inputs.get(FileId(i as u32)).name);
-    match read.find(|name| std::fs::canonicalize(name).is_ok_and(|p| p == out)) {
-        Some(name) => Err(Diagnostic::error(
+    match inputs.iter().find(|p| **p == out) {
+        Some(input) => Err(Diagnostic::error(
             "E0602",
             format!(
-                "the output `{}` is the input file `{name}`: writing it would destroy the model",
-                path.display()
+                "the output `{}` is the input file `{}`: writing it would destroy the model",
+                path.display(),
+                input.display()
             ),
         )
         .with_hint("give another output file with -o")),
@@ -396,6 +396,8 @@ const WARNINGS_PER_CODE: usize = 10;
 pub(crate) struct Reporter {
     format: DiagnosticsFormat,
     color: Color,
+    /// The files the front end read, which no output may overwrite.
+    pub(crate) inputs: Vec<PathBuf>,
 }
 
 pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
@@ -407,9 +409,9 @@ pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
         }
         ColorChoice::Auto => Color::Never,
     };
-    let fs = RealFs { max_bytes: common.max_input_mb.saturating_mul(1 << 20) };
+    let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
     let front = driver::front_end_with(&fs, &common.file, &common.flags());
-    (front, Reporter { format: common.diagnostics, color })
+    (front, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }
 
 /// Prints all diagnostics, sorted, and returns the exit code.

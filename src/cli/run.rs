@@ -122,7 +122,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut written = Vec::new();
     let csv = run::csv(&table);
     match &args.output {
-        Some(path) => match write_atomically(&front.db, path, csv.as_bytes()) {
+        Some(path) => match write_atomically(&reporter.inputs, path, csv.as_bytes()) {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => diagnostics.push(d),
         },
@@ -136,7 +136,7 @@ pub fn run(args: &RunArgs) -> i32 {
         };
         let written_plot = drawn
             .map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))
-            .and_then(|bytes| write_atomically(&front.db, path, &bytes));
+            .and_then(|bytes| write_atomically(&reporter.inputs, path, &bytes));
         match written_plot {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => diagnostics.push(d),

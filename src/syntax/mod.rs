@@ -7,6 +7,9 @@
 pub mod ast;
 pub mod lexer;
 
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
 use lalrpop_util::{ErrorRecovery, ParseError};
 
 use crate::diagnostic::Diagnostic;
@@ -47,48 +50,52 @@ pub fn parse(file: FileId, text: &str) -> (SourceFileAst, Vec<Diagnostic>) {
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let (mut tokens, mut diagnostics) = lex_all(file, text);
     let mut lost_text = diagnostics.iter().any(|d| d.message != lexer::HASH_COMMENT);
-    // Each insertion: where the `;` went, and the error it answers.
-    let mut inserted: Vec<(usize, Diagnostic)> = Vec::new();
-    let mut refused: Vec<usize> = Vec::new();
+    // Each insertion: where the `;` went, and the error it answers. Sets and
+    // one merge per round keep a round linear in the tokens: a file with a
+    // wrong guess at every line break must not take quadratic time.
+    let mut inserted: IndexMap<usize, Diagnostic> = IndexMap::new();
+    let mut refused: HashSet<usize> = HashSet::new();
     let mut round = 0;
     let (ast, errors) = loop {
         let (ast, errors) = run_parser(file, &tokens);
+        let error_starts: HashSet<usize> = errors.iter().filter_map(error_start).collect();
         // A `;` put in where the parser still fails right after it was a wrong
         // guess: take it out, keep the original error, and never guess there again.
-        let wrong: Vec<usize> = inserted
-            .iter()
-            .map(|&(at, _)| at)
-            .filter(|&at| errors.iter().any(|e| error_start(e) == Some(at) || error_follows(e, &tokens, at)))
+        let wrong: HashSet<usize> = inserted
+            .keys()
+            .copied()
+            .filter(|&at| {
+                error_starts.contains(&at)
+                    || next_start(&tokens, at).is_some_and(|l| error_starts.contains(&l))
+            })
             .collect();
         let context = Context { file, tokens: &tokens, text };
-        let fresh: Vec<(usize, Diagnostic)> = errors
+        let mut fresh: Vec<(usize, Diagnostic)> = errors
             .iter()
             .filter_map(|e| context.missing_semicolon(e))
-            .filter(|(at, _)| !refused.contains(at) && !inserted.iter().any(|(i, _)| i == at))
+            .filter(|(at, _)| !refused.contains(at) && !inserted.contains_key(at))
             .collect();
         round += 1;
         if round > SEMICOLON_ROUNDS || (wrong.is_empty() && fresh.is_empty()) {
             break (ast, errors);
         }
-        for at in wrong {
-            tokens.retain(|&(l, t, r)| !(t == Tok::Semi && l == at && r == at));
-            inserted.retain(|(i, _)| *i != at);
-            refused.push(at);
-        }
-        for (at, diagnostic) in fresh {
-            // Right after the line's last token, which starts before `at`; the
-            // next token starts after it.
-            let index = tokens.partition_point(|t| t.0 < at);
-            tokens.insert(index, (at, Tok::Semi, at));
-            inserted.push((at, diagnostic));
-        }
+        inserted.retain(|at, _| !wrong.contains(at));
+        refused.extend(&wrong);
+        fresh.sort_by_key(|(at, _)| *at);
+        fresh.dedup_by_key(|(at, _)| *at);
+        // Right after the line's last token, which starts before `at`; the
+        // next token starts after it.
+        let kept = tokens.into_iter().filter(|&(l, t, r)| !(t == Tok::Semi && l == r && wrong.contains(&l)));
+        let semis = fresh.iter().map(|&(at, _)| (at, Tok::Semi, at));
+        tokens = merge_by_start(kept, semis);
+        inserted.extend(fresh);
     };
     let context = Context { file, tokens: &tokens, text };
     // A block comment left open hides the rest of the file, so the "unexpected
     // end of file" it causes says nothing new.
     let open_comment = diagnostics.iter().any(|d| d.message == lexer::UNTERMINATED_COMMENT);
     lost_text |= !errors.is_empty();
-    diagnostics.extend(inserted.into_iter().map(|(_, d)| d));
+    diagnostics.extend(inserted.into_values());
     for e in errors {
         if !(open_comment && matches!(e, ParseError::UnrecognizedEof { .. })) {
             diagnostics.push(context.describe(e));
@@ -127,10 +134,29 @@ fn error_start(error: &ParseError<usize, Tok<'_>, ()>) -> Option<usize> {
     }
 }
 
-/// Whether `error` is at the first token after the `;` put in at `at`.
-fn error_follows(error: &ParseError<usize, Tok<'_>, ()>, tokens: &[Spanned<'_>], at: usize) -> bool {
-    let next = tokens.iter().find(|&&(l, t, r)| l >= at && !(t == Tok::Semi && l == at && r == at));
-    next.is_some_and(|&(l, ..)| error_start(error) == Some(l))
+/// Where the first token after the `;` put in at `at` starts.
+fn next_start(tokens: &[Spanned<'_>], at: usize) -> Option<usize> {
+    let from = tokens.partition_point(|t| t.0 < at);
+    tokens[from..].iter().find(|&&(l, t, r)| !(t == Tok::Semi && l == at && r == at)).map(|&(l, ..)| l)
+}
+
+/// Two token streams, each sorted by start, as one; on a tie the second's
+/// token (a `;` put in) goes first.
+fn merge_by_start<'s>(
+    a: impl Iterator<Item = Spanned<'s>>,
+    b: impl Iterator<Item = Spanned<'s>>,
+) -> Vec<Spanned<'s>> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut out = Vec::with_capacity(a.size_hint().0 + b.size_hint().0);
+    loop {
+        let take_b = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => y.0 <= x.0,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+            (None, None) => return out,
+        };
+        out.extend(if take_b { b.next() } else { a.next() });
+    }
 }
 
 /// Tokens only; exposed for the property tests over token streams.
@@ -200,7 +226,8 @@ impl Context<'_, '_> {
         };
         d = d.with_primary(span, label);
         let wants = |t: &str| expected.iter().any(|e| e == t);
-        let previous = self.tokens.iter().rev().find(|t| t.2 <= at);
+        // Tokens are sorted and do not overlap: the one before `at` ends at or before it.
+        let previous = self.tokens[..self.tokens.partition_point(|t| t.0 < at)].last();
         // A statement cut off at the end of a line is the classic missing `;`.
         let after_line_break = previous.is_some_and(|&(_, _, end)| self.text[end..at].contains('\n'));
         let is_value = found.starts_with("number") || found.starts_with("identifier");
