@@ -175,11 +175,13 @@ fn outputs_that_cannot_fit_are_refused_naming_the_setting() {
     std::fs::write(dir.path().join("d.crnl"), DECAY).unwrap();
     let block = DECAY.replace("points = 8;", "points = 1e12;");
     std::fs::write(dir.path().join("b.crnl"), block).unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["d.crnl", "--points", "1000000000000"], "--points"),
         (&["b.crnl"], "--points"),
         (&["d.crnl", "--method", "ssa", "--points", "1000000000000"], "--points"),
         (&["d.crnl", "--method", "ssa", "--trajectories", "1000000000000"], "--trajectories"),
+        // Few samples each, but the trajectories' own costs add up.
+        (&["d.crnl", "--method", "ssa", "--points", "1", "--trajectories", "2e9"], "--trajectories"),
     ];
     for (args, flag) in cases {
         let o = crnc(&[&["run"], args, &["-o", "out.csv"]].concat(), dir.path());

@@ -153,8 +153,15 @@ pub fn unknown_module(function: &Ident, scope: &IndexMap<String, Def>) -> Diagno
     d
 }
 
-/// Each standard-library file that defines modules, with their names.
-fn std_modules() -> Vec<(&'static str, Vec<String>)> {
+/// Each standard-library file that defines modules, with their names:
+/// parsed once per process, since an unknown call repeated in every instance
+/// of a module would otherwise parse the library each time.
+fn std_modules() -> &'static [(&'static str, Vec<String>)] {
+    static MODULES: std::sync::OnceLock<Vec<(&'static str, Vec<String>)>> = std::sync::OnceLock::new();
+    MODULES.get_or_init(parse_std_modules)
+}
+
+fn parse_std_modules() -> Vec<(&'static str, Vec<String>)> {
     stdlib::modules()
         .filter_map(|file| {
             let (ast, _) = crate::syntax::parse(FileId(0), stdlib::source(file)?);

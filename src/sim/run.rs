@@ -24,6 +24,10 @@ pub const RTOL_RANGE: (f64, f64) = (1e-15, 1.0);
 /// abort on allocation instead of reporting which setting to lower.
 pub const MAX_TABLE_VALUES: u64 = 100_000_000;
 
+/// Trajectories one ensemble may run: a bound on its fixed costs, which the
+/// sample count misses when rows and species are few.
+pub const MAX_TRAJECTORIES: usize = 10_000_000;
+
 /// Samples (trajectories x rows x species) an SSA ensemble may draw. The
 /// ensemble streams, so this bounds time, not memory: each sample is a
 /// moment update (about 1e8 a second per core), so this bounds the
@@ -145,6 +149,17 @@ impl RunSettings {
                     number(columns),
                     number(rows * columns),
                     number(MAX_TABLE_VALUES as f64)
+                ),
+            );
+        }
+        // Each trajectory costs its seeding and set-up however little it samples.
+        if self.trajectories > MAX_TRAJECTORIES {
+            return fail(
+                "trajectories",
+                format!(
+                    "{} trajectories are more than the {} an ensemble may run",
+                    self.trajectories,
+                    number(MAX_TRAJECTORIES as f64)
                 ),
             );
         }

@@ -317,8 +317,11 @@ impl<'t> Reader<'t> {
                 "set `hasOnlySubstanceUnits=\"true\"` on species in 0-dimensional compartments",
             );
         } else if compartments[c].dimensions != 0.0
-            && compartments[c].size.is_none_or(|s| s <= 0.0)
-            && (!only_substance || matches!(initial, Initial::Concentration(_)))
+            // A size that is given must be positive; a missing one matters only to concentrations.
+            && match compartments[c].size {
+                Some(size) => size <= 0.0,
+                None => !only_substance || matches!(initial, Initial::Concentration(_)),
+            }
             && self.sizeless.insert(c)
         {
             let at = compartments[c].span;

@@ -217,6 +217,10 @@ mod tests {
         let mixed = species("A", true, false) + &species("B", false, false);
         let errs = translate(&sbml(sizeless, &mixed, &reaction("A", "B", law))).unwrap_err();
         assert_eq!(errs[0].code, "E0804", "{errs:?}");
+        // A size that is given is never taken as missing: 0 is an error even for amounts.
+        let zero = r#"<compartment id="c" spatialDimensions="3" size="0" constant="true"/>"#;
+        let errs = translate(&sbml(zero, &amounts, &reaction("A", "B", law))).unwrap_err();
+        assert_eq!(errs[0].code, "E0804", "{errs:?}");
     }
 
     #[test]
