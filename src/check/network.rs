@@ -614,12 +614,12 @@ impl Checker<'_> {
     }
 }
 
-/// E0205 for a setting name that is not one of `known`.
 /// Whether an assignment's targets name one network setting.
 fn is_setting(targets: &[ast::SpeciesRef]) -> bool {
     matches!(targets, [t] if t.indices.is_empty() && SETTINGS.contains(&t.name.name.as_str()))
 }
 
+/// E0205 for a setting name that is not one of `known`.
 pub(super) fn unknown_setting(kind: &str, name: &ast::Ident, known: &[&str]) -> Diagnostic {
     let hint = did_you_mean(&name.name, known.iter().copied())
         .unwrap_or_else(|| format!("the {kind} settings are {}", known.join(", ")));

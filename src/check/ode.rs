@@ -483,7 +483,7 @@ impl Term<'_> {
     fn reactions(&self, rails: &HashMap<String, Rails>, rate_law: RateLaw, span: Span) -> Vec<ir::Reaction> {
         let reaction = |reactants: Vec<(String, u32)>, products: Vec<(String, u32)>, multiplicity: f64| {
             let symmetry: f64 = match rate_law {
-                RateLaw::Combinatoric => reactants.iter().map(|&(_, n)| crate::crn::factorial(n)).product(),
+                RateLaw::Combinatoric => crate::crn::factorial_product(reactants.iter().map(|&(_, n)| n)),
                 RateLaw::MassAction => 1.0,
             };
             ir::Reaction {

@@ -183,7 +183,7 @@ impl Crn {
     pub fn divisor(&self, complex: &[(SpeciesId, u32)]) -> f64 {
         match self.rate_law {
             RateLaw::MassAction => 1.0,
-            RateLaw::Combinatoric => complex.iter().map(|&(_, n)| factorial(n)).product(),
+            RateLaw::Combinatoric => factorial_product(complex.iter().map(|&(_, n)| n)),
         }
     }
 
@@ -202,6 +202,12 @@ impl Crn {
 
 pub fn factorial(n: u32) -> f64 {
     (2..=n).map(f64::from).product()
+}
+
+/// ∏ α_i! over a complex's multiplicities: what the combinatoric convention
+/// divides a mass-action rate by.
+pub fn factorial_product(multiplicities: impl IntoIterator<Item = u32>) -> f64 {
+    multiplicities.into_iter().map(factorial).product()
 }
 
 #[cfg(test)]

@@ -148,29 +148,33 @@ impl Reader {
         }
     }
 
-    /// Renames species written under plain names back to their real names.
     /// Rates written in the other convention, brought to the network's: ∏α!
-    /// over the complex each half consumes.
+    /// over the complex each half consumes. A product past f64 (200 A) would
+    /// make a rate infinite or zero: an error at the line, never such a rate.
     fn convert_rates(&mut self) {
-        let factor = |complex: &[(String, u32)]| -> f64 {
-            complex.iter().map(|&(_, n)| crate::crn::factorial(n)).product()
-        };
         let to_combinatoric = self.network.rate_law == RateLaw::Combinatoric;
-        let convert = |rate: &mut ir::Rate, complex: &[(String, u32)]| {
-            if to_combinatoric {
-                rate.value *= factor(complex);
-            } else {
-                rate.value /= factor(complex);
-            }
-        };
+        let mut out_of_range = Vec::new();
         for r in &mut self.network.reactions {
-            convert(&mut r.forward, &r.reactants);
-            if let Some(reverse) = &mut r.reverse {
-                convert(reverse, &r.products);
+            let halves = [(Some(&mut r.forward), &r.reactants), (r.reverse.as_mut(), &r.products)];
+            for (rate, complex) in halves {
+                let Some(rate) = rate else { continue };
+                let factor = crate::crn::factorial_product(complex.iter().map(|&(_, n)| n));
+                rate.value = if to_combinatoric { rate.value * factor } else { rate.value / factor };
+                if !rate.value.is_finite() || rate.value == 0.0 {
+                    out_of_range.push(r.span);
+                }
             }
+        }
+        for span in out_of_range {
+            self.diags.push(
+                Diagnostic::error("E0302", "this rate leaves the range of 64-bit numbers in the network's convention")
+                    .with_primary(span, "its rate times (or divided by) the product of the coefficients' factorials")
+                    .with_hint("with `# rates: mass-action`, a combinatoric rate is the line's rate times ∏α!; use smaller coefficients"),
+            );
         }
     }
 
+    /// Renames species written under plain names back to their real names.
     fn restore_names(&mut self) {
         for (plain, real, span) in std::mem::take(&mut self.names) {
             let Some(index) = self.network.species.get_index_of(&plain) else {
@@ -527,5 +531,13 @@ mod tests {
         assert_eq!(rates(&as_is), [(0.5, Some(3.0)), (1.0, None), (4.0, None)]);
         let mass_action = format!("# rate-law: mass-action\n# rates: mass-action\n{lines}");
         assert_eq!(rates(&mass_action), [(0.5, Some(3.0)), (1.0, None), (4.0, None)]);
+    }
+
+    #[test]
+    fn a_converted_rate_past_the_float_range_is_an_error() {
+        let text = "# rate-law: combinatoric\n# rates: mass-action\n200 A -> B [k = 1]\n";
+        let (network, diags) = read(FileId(0), text, "N");
+        assert!(network.is_none());
+        assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["E0302"]);
     }
 }
