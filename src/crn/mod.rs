@@ -115,8 +115,10 @@ pub struct Reaction {
 
 impl Reaction {
     /// Number of reactant molecules (molecularity).
+    /// Reactant molecules, saturating: a complex of millions of species must
+    /// not wrap to a small order and slip past `--max-order`.
     pub fn order(&self) -> u32 {
-        self.reactants.iter().map(|&(_, n)| n).sum()
+        self.reactants.iter().fold(0u32, |m, &(_, n)| m.saturating_add(n))
     }
 
     /// Net change of each species in one event.
