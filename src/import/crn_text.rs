@@ -322,6 +322,7 @@ impl Reader {
             reverse,
             span,
             brought_in_at: Vec::new(),
+            law: None,
         };
         self.network.reactions.extend(reaction.without_zero_rates());
     }

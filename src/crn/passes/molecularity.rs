@@ -222,6 +222,7 @@ impl Splitter {
             partner: None,
             label: None,
             origin: origin.clone(),
+            law: None,
         };
         let mut listed = crn.species(bound[0]).name.clone();
         let mut more = 0;
