@@ -201,6 +201,15 @@ impl Crn {
         r.rate * monomial / self.divisor(&r.reactants)
     }
 
+    /// A rate law as crnl (`0.5 * P^2 - 0.5 * P`), species by name.
+    pub fn law_text(&self, law: &[LawTerm]) -> String {
+        let terms: Vec<(f64, Vec<(&str, u32)>)> = law
+            .iter()
+            .map(|t| (t.coefficient, t.factors.iter().map(|&(s, e)| (self.species(s).name.as_str(), e)).collect()))
+            .collect();
+        crate::ir::LawText(&terms).to_string()
+    }
+
     /// What the rate law divides the monomial of a reactant complex by:
     /// ∏ α_i! under the combinatoric convention, 1 under mass action.
     pub fn divisor(&self, complex: &[(SpeciesId, u32)]) -> f64 {

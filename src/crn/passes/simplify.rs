@@ -70,6 +70,11 @@ fn merged(units: impl Iterator<Item = Unit>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
     let mut first: HashMap<(Complex, Complex, bool), usize> = HashMap::new();
     for unit in units {
+        // A reaction with a rate law is its own channel: it never merges.
+        if matches!(&unit, Unit::Single(r) if r.law.is_some()) {
+            out.push(unit);
+            continue;
+        }
         match first.entry(key(&unit)) {
             Entry::Vacant(e) => {
                 e.insert(out.len());
