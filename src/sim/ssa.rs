@@ -64,6 +64,9 @@ pub enum SsaError {
     /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
     /// [`SsaError::with_names`]: the simulator itself knows only indices.
     CountLimit { species: usize, name: Option<String>, time: f64, seed: u64 },
+    /// A reaction's rate law gave a negative propensity. `name` is filled in
+    /// by [`SsaError::with_reaction_names`].
+    NegativePropensity { reaction: usize, name: Option<String>, value: f64, time: f64, seed: u64 },
 }
 
 impl SsaError {
@@ -73,6 +76,20 @@ impl SsaError {
             SsaError::CountLimit { species, time, seed, .. } => {
                 SsaError::CountLimit { species, name: names.get(species).cloned(), time, seed }
             }
+            e => e,
+        }
+    }
+
+    /// Names the reaction of a [`SsaError::NegativePropensity`].
+    pub fn with_reaction_names(self, names: &[String]) -> SsaError {
+        match self {
+            SsaError::NegativePropensity { reaction, value, time, seed, .. } => SsaError::NegativePropensity {
+                reaction,
+                name: names.get(reaction).cloned(),
+                value,
+                time,
+                seed,
+            },
             e => e,
         }
     }
@@ -98,6 +115,14 @@ impl std::fmt::Display for SsaError {
                     f,
                     "the count of {who} passed {MAX_COUNT} molecules (2^52) at t = {time} in the trajectory \
                      seeded with {seed}"
+                )
+            }
+            SsaError::NegativePropensity { reaction, name, value, time, seed } => {
+                let who = name.as_ref().map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
+                write!(
+                    f,
+                    "the rate law of {who} is negative ({value}) at t = {time} in the trajectory seeded with \
+                     {seed}: a propensity must not be negative"
                 )
             }
         }
@@ -141,6 +166,9 @@ fn stochastic_constants(kin: &Kinetics, omega: f64) -> Vec<f64> {
 
 #[inline]
 fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
+    if let Some(law) = kin.law(r) {
+        return law_propensity(law, c[r], n);
+    }
     let mut a = c[r];
     for &(s, alpha) in kin.reactants(r) {
         let ns = n[s as usize];
@@ -150,6 +178,21 @@ fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
         a *= falling_factorial(ns, alpha);
     }
     a
+}
+
+/// A rate law's propensity Ω · law(n / Ω) at counts n in volume Ω: the law
+/// itself at the counts when Ω = 1 (SBML's stochastic semantics). It may be
+/// negative; the simulators report that (E0704), never fire on it.
+#[cold]
+fn law_propensity(law: &[crate::sim::kinetics::LawTerm], omega: f64, n: &[i64]) -> f64 {
+    let value: f64 = if omega == 1.0 {
+        law.iter().map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64).powi(e as i32))).sum()
+    } else {
+        law.iter()
+            .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64 / omega).powi(e as i32)))
+            .sum()
+    };
+    omega * value
 }
 
 /// n(n-1)...(n-α+1): ordered tuples of α distinct molecules. Each factor is
@@ -192,6 +235,7 @@ pub struct Ssa<'k> {
 enum Halt {
     Events { time: f64 },
     Count { species: usize, time: f64 },
+    Negative { reaction: usize, value: f64, time: f64 },
 }
 
 /// Species -> the reactions with that species among their reactants.
@@ -217,6 +261,11 @@ impl<'k> Ssa<'k> {
         let (consumer_start, consumers) = consumers(kin);
         let widest = consumer_start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
         let method = match method {
+            // The rejection method's propensity bounds assume monotone mass
+            // action; a rate law need not be monotone.
+            SsaMethod::Auto | SsaMethod::Rejection if kin.has_laws() => {
+                if kin.reactions() <= DIRECT_MAX_REACTIONS { SsaMethod::Direct } else { SsaMethod::NextReaction }
+            }
             SsaMethod::Auto if kin.reactions() <= DIRECT_MAX_REACTIONS => SsaMethod::Direct,
             SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::NextReaction,
             SsaMethod::Auto => SsaMethod::Rejection,
@@ -252,6 +301,17 @@ impl<'k> Ssa<'k> {
         &self.deps[self.dep_start[r]..self.dep_start[r + 1]]
     }
 
+    /// The propensity of reaction `r` at counts `n`, at time `t`; a negative
+    /// one (only a rate law can give it) stops the trajectory.
+    #[inline]
+    fn checked(&self, r: usize, n: &[i64], t: f64) -> Result<f64, Halt> {
+        let a = propensity(self.kin, &self.c, r, n);
+        if a < 0.0 {
+            return Err(Halt::Negative { reaction: r, value: a, time: t });
+        }
+        Ok(a)
+    }
+
     /// Fires reaction `r` as the `events`-th event at time `t`, within the
     /// event and count limits. Every method fires through here, so the limits
     /// hold for all of them.
@@ -283,6 +343,9 @@ impl<'k> Ssa<'k> {
         result.map_err(|halt| match halt {
             Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
             Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
+            Halt::Negative { reaction, value, time } => {
+                SsaError::NegativePropensity { reaction, name: None, value, time, seed }
+            }
         })
     }
 
@@ -290,7 +353,7 @@ impl<'k> Ssa<'k> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
-        let mut a: Vec<f64> = (0..m).map(|r| propensity(self.kin, &self.c, r, &n)).collect();
+        let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
         let mut t = 0.0;
         let mut events = 0;
         loop {
@@ -319,7 +382,7 @@ impl<'k> Ssa<'k> {
             }
             self.fire(chosen, &mut n, &mut events, t)?;
             for &j in self.dependents(chosen) {
-                a[j as usize] = propensity(self.kin, &self.c, j as usize, &n);
+                a[j as usize] = self.checked(j as usize, &n, t)?;
             }
         }
         Ok(out.finish(&n, events))
@@ -334,7 +397,7 @@ impl<'k> Ssa<'k> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
-        let mut a: Vec<f64> = (0..m).map(|r| propensity(self.kin, &self.c, r, &n)).collect();
+        let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
         let tau: Vec<f64> =
             a.iter().map(|&ar| if ar > 0.0 { exponential(rng) / ar } else { f64::INFINITY }).collect();
         let mut queue = IndexedHeap::new(tau);
@@ -348,7 +411,7 @@ impl<'k> Ssa<'k> {
             for &j in self.dependents(mu) {
                 let j = j as usize;
                 let old = a[j];
-                let new = propensity(self.kin, &self.c, j, &n);
+                let new = self.checked(j, &n, t)?;
                 a[j] = new;
                 let next = if new <= 0.0 {
                     f64::INFINITY
