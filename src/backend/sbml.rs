@@ -632,6 +632,7 @@ mod tests {
             partner: None,
             label: None,
             origin: Origin::default(),
+            law: None,
         }
     }
 

@@ -66,7 +66,9 @@ pub enum SsaError {
     CountLimit { species: usize, name: Option<String>, time: f64, seed: u64 },
     /// A reaction's rate law gave a negative propensity. `name` is filled in
     /// by [`SsaError::with_reaction_names`].
-    NegativePropensity { reaction: usize, name: Option<String>, value: f64, time: f64, seed: u64 },
+    /// With `species`, the propensity is positive but firing would take that
+    /// species' count below zero.
+    NegativePropensity { reaction: usize, name: Option<String>, value: f64, time: f64, seed: u64, species: Option<usize> },
 }
 
 impl SsaError {
@@ -83,13 +85,9 @@ impl SsaError {
     /// Names the reaction of a [`SsaError::NegativePropensity`].
     pub fn with_reaction_names(self, names: &[String]) -> SsaError {
         match self {
-            SsaError::NegativePropensity { reaction, value, time, seed, .. } => SsaError::NegativePropensity {
-                reaction,
-                name: names.get(reaction).cloned(),
-                value,
-                time,
-                seed,
-            },
+            SsaError::NegativePropensity { reaction, value, time, seed, species, .. } => {
+                SsaError::NegativePropensity { reaction, name: names.get(reaction).cloned(), value, time, seed, species }
+            }
             e => e,
         }
     }
@@ -117,8 +115,15 @@ impl std::fmt::Display for SsaError {
                      seeded with {seed}"
                 )
             }
-            SsaError::NegativePropensity { reaction, name, value, time, seed } => {
+            SsaError::NegativePropensity { reaction, name, value, time, seed, species } => {
                 let who = name.as_ref().map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
+                if let Some(s) = species {
+                    return write!(
+                        f,
+                        "the rate law of {who} is {value} at t = {time} in the trajectory seeded with {seed}, \
+                         but firing it would take the count of species {s} below zero"
+                    );
+                }
                 write!(
                     f,
                     "the rate law of {who} is negative ({value}) at t = {time} in the trajectory seeded with \
@@ -235,7 +240,7 @@ pub struct Ssa<'k> {
 enum Halt {
     Events { time: f64 },
     Count { species: usize, time: f64 },
-    Negative { reaction: usize, value: f64, time: f64 },
+    Negative { reaction: usize, value: f64, time: f64, species: Option<usize> },
 }
 
 /// Species -> the reactions with that species among their reactants.
@@ -307,7 +312,13 @@ impl<'k> Ssa<'k> {
     fn checked(&self, r: usize, n: &[i64], t: f64) -> Result<f64, Halt> {
         let a = propensity(self.kin, &self.c, r, n);
         if a < 0.0 {
-            return Err(Halt::Negative { reaction: r, value: a, time: t });
+            return Err(Halt::Negative { reaction: r, value: a, time: t, species: None });
+        }
+        // A law may stay positive where firing would take a count below zero.
+        if a > 0.0 && self.kin.law(r).is_some() {
+            if let Some(&(s, _)) = self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0) {
+                return Err(Halt::Negative { reaction: r, value: a, time: t, species: Some(s as usize) });
+            }
         }
         Ok(a)
     }
@@ -343,8 +354,8 @@ impl<'k> Ssa<'k> {
         result.map_err(|halt| match halt {
             Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
             Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
-            Halt::Negative { reaction, value, time } => {
-                SsaError::NegativePropensity { reaction, name: None, value, time, seed }
+            Halt::Negative { reaction, value, time, species } => {
+                SsaError::NegativePropensity { reaction, name: None, value, time, seed, species }
             }
         })
     }
