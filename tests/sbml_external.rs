@@ -81,6 +81,7 @@ impl Net {
             partner: None,
             label: None,
             origin: Origin::default(),
+            law: None,
         };
         self.0.reactions.push(r);
         self

@@ -254,6 +254,10 @@ impl RatePlan {
         let mut orders: Vec<u32> = param_orders.iter().flatten().copied().collect();
         let (mut single, mut forward, mut reverse) = (false, false, false);
         for r in &ids.reactions {
+            // A rate law has no rate constant, so no local parameter or unit.
+            if crn.reactions[r.forward].law.is_some() {
+                continue;
+            }
             if sources[r.forward] == RateSource::Local {
                 orders.push(crn.reactions[r.forward].order());
                 match r.reverse {
@@ -445,6 +449,11 @@ fn write_reaction(
     };
     let compartment = Math::Ci(ids.compartment.clone());
     let law = match r.reverse {
+        // A rate law is the kinetic law itself (in concentration per time, times the volume).
+        _ if forward.law.is_some() => {
+            let terms = forward.law.as_deref().unwrap_or_default();
+            Math::Apply("times", vec![compartment, law_math(crn, ids, terms)])
+        }
         None => {
             let k = constant(r.forward, &local.k);
             match rate_term(crn, ids, forward, k) {
@@ -495,18 +504,43 @@ fn write_reaction(
     line(o, 3, "</reaction>");
 }
 
+/// A rate law as MathML: the sum of its terms, each a number times powers
+/// of concentrations.
+fn law_math(crn: &Crn, ids: &SbmlIds, terms: &[crate::crn::LawTerm]) -> Math {
+    let term = |t: &crate::crn::LawTerm| {
+        let mut factors = vec![Math::dimensionless(t.coefficient)];
+        for &(s, e) in &t.factors {
+            factors.push(power(concentration(crn, ids, s), e));
+        }
+        Math::product(factors)
+    };
+    match terms {
+        [] => Math::dimensionless(0.0),
+        [one] => term(one),
+        _ => Math::Apply("plus", terms.iter().map(term).collect()),
+    }
+}
+
+/// A species' symbol as a concentration (an amount species divided by the compartment).
+fn concentration(crn: &Crn, ids: &SbmlIds, s: crate::crn::SpeciesId) -> Math {
+    let symbol = Math::Ci(ids.species[s.index()].clone());
+    match crn.species(s).quantity {
+        Quantity::Concentration => symbol,
+        // An amount species' symbol is in mole; mass action needs mole/litre.
+        Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
+    }
+}
+
+fn power(base: Math, n: u32) -> Math {
+    if n == 1 { base } else { Math::Apply("power", vec![base, Math::integer(n)]) }
+}
+
 /// `k * prod(conc^coef)` in concentration per time, divided by `prod(coef!)`
 /// under the combinatoric convention.
 fn rate_term(crn: &Crn, ids: &SbmlIds, r: &Reaction, k: Math) -> Math {
     let mut factors = vec![k];
     for &(s, n) in &r.reactants {
-        let symbol = Math::Ci(ids.species[s.index()].clone());
-        let conc = match crn.species(s).quantity {
-            Quantity::Concentration => symbol,
-            // An amount species' symbol is in mole; mass action needs mole/litre.
-            Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
-        };
-        factors.push(if n == 1 { conc } else { Math::Apply("power", vec![conc, Math::integer(n)]) });
+        factors.push(power(concentration(crn, ids, s), n));
     }
     let product = Math::product(factors);
     let repeated: Vec<u32> = r.reactants.iter().map(|&(_, n)| n).filter(|&n| n >= 2).collect();
