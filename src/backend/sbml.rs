@@ -254,8 +254,10 @@ impl RatePlan {
         let mut orders: Vec<u32> = param_orders.iter().flatten().copied().collect();
         let (mut single, mut forward, mut reverse) = (false, false, false);
         for r in &ids.reactions {
-            // A rate law has no rate constant, so no local parameter or unit.
-            if crn.reactions[r.forward].law.is_some() {
+            // A rate law has no rate constant, so no local parameter; each
+            // term's number carries the unit of a rate constant of its degree.
+            if let Some(law) = &crn.reactions[r.forward].law {
+                orders.extend(law.iter().map(|t| t.factors.iter().map(|&(_, e)| e).sum::<u32>()));
                 continue;
             }
             if sources[r.forward] == RateSource::Local {
@@ -434,6 +436,21 @@ fn write_reaction(
         }
         line(o, 4, &format!("</{list}>"));
     }
+    // The species a rate law reads that the reaction neither consumes nor makes.
+    let mut modifiers: Vec<crate::crn::SpeciesId> = Vec::new();
+    for &(s, _) in forward.law.iter().flatten().flat_map(|t| &t.factors) {
+        let listed = forward.reactants.iter().chain(&forward.products).any(|&(t, _)| t == s);
+        if !listed && !modifiers.contains(&s) {
+            modifiers.push(s);
+        }
+    }
+    if !modifiers.is_empty() {
+        line(o, 4, "<listOfModifiers>");
+        for s in modifiers {
+            line(o, 5, &format!(r#"<modifierSpeciesReference species="{}"/>"#, ids.species[s.index()]));
+        }
+        line(o, 4, "</listOfModifiers>");
+    }
 
     // (local id, CRN reaction) of each half that needs a local parameter.
     let mut locals: Vec<(String, usize)> = Vec::new();
@@ -452,7 +469,7 @@ fn write_reaction(
         // A rate law is the kinetic law itself (in concentration per time, times the volume).
         _ if forward.law.is_some() => {
             let terms = forward.law.as_deref().unwrap_or_default();
-            Math::Apply("times", vec![compartment, law_math(crn, ids, terms)])
+            Math::Apply("times", vec![compartment, law_math(crn, ids, terms, units)])
         }
         None => {
             let k = constant(r.forward, &local.k);
@@ -506,16 +523,23 @@ fn write_reaction(
 
 /// A rate law as MathML: the sum of its terms, each a number times powers
 /// of concentrations.
-fn law_math(crn: &Crn, ids: &SbmlIds, terms: &[crate::crn::LawTerm]) -> Math {
+fn law_math(crn: &Crn, ids: &SbmlIds, terms: &[crate::crn::LawTerm], units: &BTreeMap<u32, String>) -> Math {
     let term = |t: &crate::crn::LawTerm| {
-        let mut factors = vec![Math::dimensionless(t.coefficient)];
+        let degree: u32 = t.factors.iter().map(|&(_, e)| e).sum();
+        let mut factors = vec![match Math::dimensionless(t.coefficient) {
+            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&degree).cloned()),
+            other => other,
+        }];
         for &(s, e) in &t.factors {
             factors.push(power(concentration(crn, ids, s), e));
         }
         Math::product(factors)
     };
     match terms {
-        [] => Math::dimensionless(0.0),
+        [] => match Math::dimensionless(0.0) {
+            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&0).cloned()),
+            other => other,
+        },
         [one] => term(one),
         _ => Math::Apply("plus", terms.iter().map(term).collect()),
     }
@@ -561,24 +585,25 @@ fn rate_term(crn: &Crn, ids: &SbmlIds, r: &Reaction, k: Math) -> Math {
 enum Math {
     Ci(String),
     /// A dimensionless number: the text and the MathML `type` when not real.
-    Cn(String, Option<&'static str>),
+    /// The text, the MathML `type` when not real, and the unit when not dimensionless.
+    Cn(String, Option<&'static str>, Option<String>),
     Apply(&'static str, Vec<Math>),
 }
 
 impl Math {
     fn integer(n: u32) -> Math {
-        Math::Cn(n.to_string(), Some("integer"))
+        Math::Cn(n.to_string(), Some("integer"), None)
     }
 
     fn dimensionless(x: f64) -> Math {
         // libSBML reads MathML integers into a C `long`, 32 bits on some platforms.
         if x.fract() == 0.0 && x.abs() <= f64::from(i32::MAX) {
-            return Math::Cn(format!("{x}"), Some("integer"));
+            return Math::Cn(format!("{x}"), Some("integer"), None);
         }
         let text = number(x);
         match text.split_once('e') {
-            Some((mantissa, exponent)) => Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation")),
-            None => Math::Cn(text, None),
+            Some((mantissa, exponent)) => Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation"), None),
+            None => Math::Cn(text, None, None),
         }
     }
 
@@ -598,9 +623,10 @@ impl Math {
     fn render(&self, o: &mut String, depth: usize) {
         match self {
             Math::Ci(id) => line(o, depth, &format!("<ci>{id}</ci>")),
-            Math::Cn(value, kind) => {
+            Math::Cn(value, kind, unit) => {
                 let kind = kind.map(|k| format!(r#" type="{k}""#)).unwrap_or_default();
-                line(o, depth, &format!(r#"<cn sbml:units="dimensionless"{kind}>{value}</cn>"#));
+                let unit = unit.as_deref().unwrap_or("dimensionless");
+                line(o, depth, &format!(r#"<cn sbml:units="{unit}"{kind}>{value}</cn>"#));
             }
             Math::Apply(op, args) => {
                 line(o, depth, "<apply>");
