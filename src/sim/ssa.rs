@@ -171,7 +171,9 @@ fn stochastic_constants(kin: &Kinetics, omega: f64) -> Vec<f64> {
 
 #[inline]
 fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
-    if let Some(law) = kin.law(r) {
+    if !kin.laws.is_empty()
+        && let Some(law) = kin.law(r)
+    {
         return law_propensity(law, c[r], n);
     }
     let mut a = c[r];
@@ -311,16 +313,26 @@ impl<'k> Ssa<'k> {
     #[inline]
     fn checked(&self, r: usize, n: &[i64], t: f64) -> Result<f64, Halt> {
         let a = propensity(self.kin, &self.c, r, n);
+        if self.kin.has_laws() {
+            self.law_checks(r, a, n, t)?;
+        }
+        Ok(a)
+    }
+
+    /// A negative propensity, or a positive one whose event would take a
+    /// count below zero (a law need not vanish where mass action does).
+    #[cold]
+    fn law_checks(&self, r: usize, a: f64, n: &[i64], t: f64) -> Result<(), Halt> {
         if a < 0.0 {
             return Err(Halt::Negative { reaction: r, value: a, time: t, species: None });
         }
-        // A law may stay positive where firing would take a count below zero.
-        if a > 0.0 && self.kin.law(r).is_some() {
-            if let Some(&(s, _)) = self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0) {
-                return Err(Halt::Negative { reaction: r, value: a, time: t, species: Some(s as usize) });
-            }
+        if a > 0.0
+            && self.kin.law(r).is_some()
+            && let Some(&(s, _)) = self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0)
+        {
+            return Err(Halt::Negative { reaction: r, value: a, time: t, species: Some(s as usize) });
         }
-        Ok(a)
+        Ok(())
     }
 
     /// Fires reaction `r` as the `events`-th event at time `t`, within the
