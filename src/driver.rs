@@ -278,7 +278,9 @@ fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     if r.law.is_some() {
         let d = Diagnostic::error(
             "E0400",
-            format!("reaction `{text}` has a rate law, so it cannot be made elementary for --max-order {max}"),
+            format!(
+                "reaction `{text}` has a rate law, so it cannot be made elementary for --max-order {max}"
+            ),
         )
         .with_hint(
             "a rate law is not mass action, so the molecularity pass cannot split it: \

@@ -602,7 +602,9 @@ impl Math {
         }
         let text = number(x);
         match text.split_once('e') {
-            Some((mantissa, exponent)) => Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation"), None),
+            Some((mantissa, exponent)) => {
+                Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation"), None)
+            }
             None => Math::Cn(text, None, None),
         }
     }

@@ -35,7 +35,10 @@ pub fn unsupported(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
         "E0603",
         format!("the text reaction list cannot write reaction `{text}`: it has a rate law"),
     )
-    .with_note(format!("its law is `{}`; the format has only mass-action rate constants", crn.law_text(r.law.as_deref().unwrap_or_default())))
+    .with_note(format!(
+        "its law is `{}`; the format has only mass-action rate constants",
+        crn.law_text(r.law.as_deref().unwrap_or_default())
+    ))
     .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the law");
     Some(match r.origin.span {
         Some(span) => d.with_primary(span, "this reaction has a rate law"),

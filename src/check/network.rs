@@ -449,13 +449,21 @@ impl Checker<'_> {
 
     /// `@ law(EXPR)`: the polynomial EXPR over the species, as the rate law
     /// that replaces mass action for this reaction (docs/language.md, "Rate laws").
-    fn law(&mut self, b: &Builder, frame: &Frame, r: &ast::Reaction, call: &Expr) -> Option<Vec<ir::LawTerm>> {
+    fn law(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        r: &ast::Reaction,
+        call: &Expr,
+    ) -> Option<Vec<ir::LawTerm>> {
         let Expr::Call { args, span, .. } = call else { unreachable!("law_call returns a call") };
         if r.direction == Direction::Reversible {
             self.diags.push(
                 Diagnostic::error("E0301", "a reaction with a rate law cannot be reversible")
                     .with_primary(*span, "a rate law gives one direction's flux")
-                    .with_hint("write `->`, with the reverse direction as a reaction of its own or inside the law"),
+                    .with_hint(
+                        "write `->`, with the reverse direction as a reaction of its own or inside the law",
+                    ),
             );
             return None;
         }
@@ -463,7 +471,9 @@ impl Checker<'_> {
             self.diags.push(
                 Diagnostic::error("E0208", format!("`law` takes 1 argument, not {}", args.len()))
                     .with_primary(*span, "wrong number of arguments")
-                    .with_hint("write the rate law as one polynomial over the species: `law(k * A * (A - 1) / 2)`"),
+                    .with_hint(
+                        "write the rate law as one polynomial over the species: `law(k * A * (A - 1) / 2)`",
+                    ),
             );
             return None;
         };
@@ -699,7 +709,9 @@ fn unique_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
 /// The `law(...)` call when a reaction's one rate is written as one.
 fn law_call(r: &ast::Reaction) -> Option<&Expr> {
     match r.rates.as_slice() {
-        [call @ Expr::Call { function, params, .. }] if function.name == "law" && params.is_empty() => Some(call),
+        [call @ Expr::Call { function, params, .. }] if function.name == "law" && params.is_empty() => {
+            Some(call)
+        }
         _ => None,
     }
 }

@@ -205,7 +205,9 @@ impl Crn {
     pub fn law_text(&self, law: &[LawTerm]) -> String {
         let terms: Vec<(f64, Vec<(&str, u32)>)> = law
             .iter()
-            .map(|t| (t.coefficient, t.factors.iter().map(|&(s, e)| (self.species(s).name.as_str(), e)).collect()))
+            .map(|t| {
+                (t.coefficient, t.factors.iter().map(|&(s, e)| (self.species(s).name.as_str(), e)).collect())
+            })
             .collect();
         crate::ir::LawText(&terms).to_string()
     }

@@ -48,7 +48,9 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
                 fail(format!("reaction {i}: a rate-law coefficient {} is not finite", t.coefficient));
             }
             if t.factors.iter().any(|&(s, e)| s.index() >= crn.species.len() || e == 0) {
-                fail(format!("reaction {i}: a rate-law factor names an undeclared species or has exponent 0"));
+                fail(format!(
+                    "reaction {i}: a rate-law factor names an undeclared species or has exponent 0"
+                ));
             }
         }
         if r.law.is_some() && r.partner.is_some() {

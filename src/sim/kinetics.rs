@@ -150,7 +150,10 @@ impl Kinetics {
     #[inline]
     pub fn flux(&self, r: usize, x: &[f64]) -> f64 {
         if let Some(law) = self.law(r) {
-            return law.iter().map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * x[s as usize].powi(e as i32))).sum();
+            return law
+                .iter()
+                .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * x[s as usize].powi(e as i32)))
+                .sum();
         }
         let mut v = self.k[r];
         for &(s, a) in self.reactants(r) {

@@ -68,7 +68,14 @@ pub enum SsaError {
     /// by [`SsaError::with_reaction_names`].
     /// With `species`, the propensity is positive but firing would take that
     /// species' count below zero.
-    NegativePropensity { reaction: usize, name: Option<String>, value: f64, time: f64, seed: u64, species: Option<usize> },
+    NegativePropensity {
+        reaction: usize,
+        name: Option<String>,
+        value: f64,
+        time: f64,
+        seed: u64,
+        species: Option<usize>,
+    },
 }
 
 impl SsaError {
@@ -86,7 +93,14 @@ impl SsaError {
     pub fn with_reaction_names(self, names: &[String]) -> SsaError {
         match self {
             SsaError::NegativePropensity { reaction, value, time, seed, species, .. } => {
-                SsaError::NegativePropensity { reaction, name: names.get(reaction).cloned(), value, time, seed, species }
+                SsaError::NegativePropensity {
+                    reaction,
+                    name: names.get(reaction).cloned(),
+                    value,
+                    time,
+                    seed,
+                    species,
+                }
             }
             e => e,
         }
@@ -116,7 +130,9 @@ impl std::fmt::Display for SsaError {
                 )
             }
             SsaError::NegativePropensity { reaction, name, value, time, seed, species } => {
-                let who = name.as_ref().map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
+                let who = name
+                    .as_ref()
+                    .map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
                 if let Some(s) = species {
                     return write!(
                         f,
@@ -193,7 +209,9 @@ fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
 #[cold]
 fn law_propensity(law: &[crate::sim::kinetics::LawTerm], omega: f64, n: &[i64]) -> f64 {
     let value: f64 = if omega == 1.0 {
-        law.iter().map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64).powi(e as i32))).sum()
+        law.iter()
+            .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64).powi(e as i32)))
+            .sum()
     } else {
         law.iter()
             .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64 / omega).powi(e as i32)))
@@ -271,7 +289,11 @@ impl<'k> Ssa<'k> {
             // The rejection method's propensity bounds assume monotone mass
             // action; a rate law need not be monotone.
             SsaMethod::Auto | SsaMethod::Rejection if kin.has_laws() => {
-                if kin.reactions() <= DIRECT_MAX_REACTIONS { SsaMethod::Direct } else { SsaMethod::NextReaction }
+                if kin.reactions() <= DIRECT_MAX_REACTIONS {
+                    SsaMethod::Direct
+                } else {
+                    SsaMethod::NextReaction
+                }
             }
             SsaMethod::Auto if kin.reactions() <= DIRECT_MAX_REACTIONS => SsaMethod::Direct,
             SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::NextReaction,
@@ -328,7 +350,8 @@ impl<'k> Ssa<'k> {
         }
         if a > 0.0
             && self.kin.law(r).is_some()
-            && let Some(&(s, _)) = self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0)
+            && let Some(&(s, _)) =
+                self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0)
         {
             return Err(Halt::Negative { reaction: r, value: a, time: t, species: Some(s as usize) });
         }

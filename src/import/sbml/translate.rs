@@ -247,9 +247,11 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         // is `A <-> B`); any other mix is one channel whose law may fall and
         // rise again, which opposing reactions would simulate as another process.
         let mirrored = |a: &Elementary| {
-            out.iter().any(|b| b.forward != a.forward && b.reactants == a.products && b.products == a.reactants)
+            out.iter()
+                .any(|b| b.forward != a.forward && b.reactants == a.products && b.products == a.reactants)
         };
-        let mixed = out.iter().any(|e| !e.forward) && out.iter().any(|e| e.forward) && !out.iter().all(mirrored);
+        let mixed =
+            out.iter().any(|e| !e.forward) && out.iter().any(|e| e.forward) && !out.iter().all(mirrored);
         if as_law || mixed || split.is_some() {
             let (mut reactants, mut products): (Monomial, Monomial) = (Vec::new(), Vec::new());
             for &(s, d) in &net {
