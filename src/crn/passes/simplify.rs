@@ -110,7 +110,8 @@ fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
         for (s, change) in r.net_change() {
             produced[s.index()] |= change > 0;
         }
-        for &(s, _) in &r.reactants {
+        // A rate law need not vanish without its reactants (E0704 at run time if it fires then).
+        for &(s, _) in r.reactants.iter().filter(|_| r.law.is_none()) {
             needed_by[s.index()].get_or_insert(r);
         }
     }
