@@ -150,6 +150,12 @@ fn a_negative_propensity_is_an_error_naming_the_reaction_and_time() {
     let e = sim.run(&[5], &[0.0, 1.0], 0).unwrap_err().with_reaction_names(&["r1".to_string()]);
     assert!(matches!(e, ssa::SsaError::NegativePropensity { time: 0.0, .. }), "{e:?}");
     assert!(e.to_string().contains("reaction `r1`"), "{e}");
+    // A constant law for A -> 0 fires until A would go below zero.
+    let crn = compiled("network n { species amount A = 2; r1: A -> 0 @ law(1); }");
+    let kin = Kinetics::new(&crn);
+    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
+    let e = sim.run(&[2], &[0.0, 100.0], 0).unwrap_err().with_names(&["A".to_string()]);
+    assert!(e.to_string().contains("the count of `A` below zero"), "{e}");
 }
 
 #[test]

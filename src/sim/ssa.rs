@@ -64,17 +64,17 @@ pub enum SsaError {
     /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
     /// [`SsaError::with_names`]: the simulator itself knows only indices.
     CountLimit { species: usize, name: Option<String>, time: f64, seed: u64 },
-    /// A reaction's rate law gave a negative propensity. `name` is filled in
+    /// A reaction's rate law gave a negative propensity; with `species`
+    /// (index, and name from [`SsaError::with_names`]), a positive one whose
+    /// event would take that species' count below zero. `name` is filled in
     /// by [`SsaError::with_reaction_names`].
-    /// With `species`, the propensity is positive but firing would take that
-    /// species' count below zero.
     NegativePropensity {
         reaction: usize,
         name: Option<String>,
         value: f64,
         time: f64,
         seed: u64,
-        species: Option<usize>,
+        species: Option<(usize, Option<String>)>,
     },
 }
 
@@ -84,6 +84,10 @@ impl SsaError {
         match self {
             SsaError::CountLimit { species, time, seed, .. } => {
                 SsaError::CountLimit { species, name: names.get(species).cloned(), time, seed }
+            }
+            SsaError::NegativePropensity { reaction, name, value, time, seed, species: Some((s, _)) } => {
+                let species = Some((s, names.get(s).cloned()));
+                SsaError::NegativePropensity { reaction, name, value, time, seed, species }
             }
             e => e,
         }
@@ -133,11 +137,12 @@ impl std::fmt::Display for SsaError {
                 let who = name
                     .as_ref()
                     .map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
-                if let Some(s) = species {
+                if let Some((s, species)) = species {
+                    let s = species.as_ref().map_or_else(|| format!("species {s}"), |n| format!("`{n}`"));
                     return write!(
                         f,
                         "the rate law of {who} is {value} at t = {time} in the trajectory seeded with {seed}, \
-                         but firing it would take the count of species {s} below zero"
+                         but firing it would take the count of {s} below zero"
                     );
                 }
                 write!(
@@ -389,9 +394,14 @@ impl<'k> Ssa<'k> {
         result.map_err(|halt| match halt {
             Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
             Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
-            Halt::Negative { reaction, value, time, species } => {
-                SsaError::NegativePropensity { reaction, name: None, value, time, seed, species }
-            }
+            Halt::Negative { reaction, value, time, species } => SsaError::NegativePropensity {
+                reaction,
+                name: None,
+                value,
+                time,
+                seed,
+                species: species.map(|s| (s, None)),
+            },
         })
     }
 
