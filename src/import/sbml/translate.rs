@@ -1,8 +1,10 @@
 //! An SBML model as crnl: each kinetic law is expanded into monomials, and
 //! each monomial becomes one mass-action reaction whose reactants are its
-//! factors (see the module documentation of [`super`] for the derivation).
+//! factors (see the module documentation of [`super`] for the derivation),
+//! unless those reactions would be another jump process than the law: then
+//! the reaction is written once with its law (`@ law(...)`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::document::{Initial, Model, ReactionDef, SpeciesDef};
@@ -61,8 +63,6 @@ struct Translator<'m, 'a, 'i> {
     /// Symbol value per unit of crnc's state: s_k = factor_k * x_k.
     factors: Vec<f64>,
     used_parameters: HashSet<usize>,
-    /// A comment for each SBML reaction split into several with the same reactants.
-    split_notes: HashMap<String, String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -143,7 +143,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             uniform,
             factors,
             used_parameters: HashSet::new(),
-            split_notes: HashMap::new(),
             diags,
         }
     }
@@ -265,13 +264,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             return Some(Written::Law { reactants, products, terms });
         }
         self.used_parameters.extend(used);
-        if let Some(n) = split {
-            let note = format!(
-                "// {}: a term consumes more molecules than its factors; split into {n} reactions with the same ODE",
-                identifier(r.id),
-            );
-            self.split_notes.insert(r.id.to_string(), note);
-        }
         Some(Written::MassAction(pair_reversible(out)))
     }
 
@@ -417,9 +409,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         let label = identifier(r.id);
         if elementary.is_empty() {
             let _ = writeln!(o, "  // {label}: its kinetic law is zero");
-        }
-        if let Some(note) = self.split_notes.get(r.id) {
-            let _ = writeln!(o, "  {note}");
         }
         for (i, e) in elementary.iter().enumerate() {
             let label = if elementary.len() == 1 { label.clone() } else { format!("{label}_{}", i + 1) };
