@@ -212,7 +212,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         };
         let net = self.net_change(r);
         let mut out = Vec::new();
-        let mut split = None;
         let mut as_law = false;
         let mut used = Vec::new();
         // Terms the law adds come first, so a reversible reaction reads in the direction written.
@@ -226,21 +225,15 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             let scale = scale(monomial);
             let rate = coefficient.times(&Coefficient::number(if forward { scale } else { -scale }));
             let sign = if forward { 1 } else { -1 };
-            let Ok(products) = products(monomial, &net, sign) else {
-                // A term that consumes a species it does not depend on: not mass action.
+            let Some(products) = products(monomial, &net, sign) else {
+                // A term that consumes more of a species than its power: not mass action.
                 as_law = true;
                 break;
             };
-            if products.len() > 1 {
-                // Several reactions for one term give the right ODE but another jump process.
-                split = Some(products.len());
-            }
             if let Some((_, ps)) = &rate.product {
                 used.extend(ps.iter().map(|&(p, _)| p));
             }
-            for products in products {
-                out.push(Elementary { reactants: monomial.clone(), products, rate: rate.clone(), forward });
-            }
+            out.push(Elementary { reactants: monomial.clone(), products, rate, forward });
         }
         // Terms of both signs are mass action only as mirror pairs (`kf*A - kr*B`
         // is `A <-> B`); any other mix is one channel whose law may fall and
@@ -251,7 +244,7 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         };
         let mixed =
             out.iter().any(|e| !e.forward) && out.iter().any(|e| e.forward) && !out.iter().all(mirrored);
-        if as_law || mixed || split.is_some() {
+        if as_law || mixed {
             let (mut reactants, mut products): (Monomial, Monomial) = (Vec::new(), Vec::new());
             for &(s, d) in &net {
                 if d < 0 {
@@ -444,43 +437,23 @@ pub(super) fn is_crnl_name(name: &str) -> bool {
     })
 }
 
-/// The products of the reactions that carry one term of the law: the
-/// monomial plus `sign` times the net change when the term has every consumed
-/// molecule among its factors; otherwise the change is split over several
-/// reactions with the same reactants and rate (`S -> 2 P + ...` at `k*S`
-/// consuming 2 S becomes two reactions consuming one S each), which gives the
-/// same ODE. A term that consumes a species it does not depend on is `Err`
-/// with that species: mass action cannot write it.
-fn products(monomial: &Monomial, net: &[(usize, i64)], sign: i64) -> Result<Vec<Monomial>, usize> {
-    let exponent = |s: usize| monomial.iter().find(|m| m.0 == s).map_or(0, |m| i64::from(m.1));
-    let change = net.iter().map(|&(s, d)| (s, sign * d));
-    if let Some((s, _)) = change.clone().find(|&(s, d)| d < 0 && exponent(s) == 0) {
-        return Err(s);
-    }
-    let chunks = change
-        .clone()
-        .filter(|&(_, d)| d < 0)
-        .map(|(s, d)| (-d).unsigned_abs().div_ceil(exponent(s).unsigned_abs()))
-        .max();
-    let mut counts: Vec<Vec<(usize, i64)>> =
-        vec![monomial.iter().map(|&(s, e)| (s, i64::from(e))).collect(); chunks.unwrap_or(1).max(1) as usize];
-    for (s, d) in change {
-        let mut left = d;
-        for chunk in &mut counts {
-            // Production all goes to the first reaction; consumption at most `exponent` per reaction.
-            let step = if d > 0 { left } else { left.max(-exponent(s)) };
-            match chunk.iter_mut().find(|(t, _)| *t == s) {
-                Some((_, n)) => *n += step,
-                None => chunk.push((s, step)),
-            }
-            left -= step;
+/// The products of the mass-action reaction that carries one term of the
+/// law: the monomial plus `sign` times the net change, or `None` when the term
+/// consumes more of a species than its power in the term (`k` consuming `A`,
+/// `k*S` consuming 2 S): mass action cannot write that as one reaction.
+fn products(monomial: &Monomial, net: &[(usize, i64)], sign: i64) -> Option<Monomial> {
+    let mut counts: Vec<(usize, i64)> = monomial.iter().map(|&(s, e)| (s, i64::from(e))).collect();
+    for &(s, d) in net {
+        match counts.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += sign * d,
+            None => counts.push((s, sign * d)),
         }
     }
-    let whole = |mut c: Vec<(usize, i64)>| -> Monomial {
-        c.sort_unstable();
-        c.into_iter().filter(|&(_, n)| n > 0).map(|(s, n)| (s, n as u32)).collect()
-    };
-    Ok(counts.into_iter().map(whole).collect())
+    if counts.iter().any(|&(_, n)| n < 0) {
+        return None;
+    }
+    counts.sort_unstable();
+    Some(counts.into_iter().filter(|&(_, n)| n > 0).map(|(s, n)| (s, n as u32)).collect())
 }
 
 struct Reversible {
