@@ -275,6 +275,23 @@ pub fn lower_traced(
 fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let order = r.order();
+    if r.law.is_some() {
+        let d = Diagnostic::error(
+            "E0400",
+            format!(
+                "reaction `{text}` has a rate law, so it cannot be made elementary for --max-order {max}"
+            ),
+        )
+        .with_hint(
+            "a rate law is not mass action, so the molecularity pass cannot split it: \
+             write the reaction as mass-action steps, or compile without --max-order",
+        );
+        let d = with_origin_labels(d, &r.origin, order);
+        return match &r.origin.location {
+            Some(at) => d.with_note(format!("it comes from {at} ({})", r.origin.pass)),
+            None => d,
+        };
+    }
     let hint = if max >= 2 && u64::from(order) > MAX_MOLECULES {
         format!(
             "the molecularity pass splits complexes of at most {MAX_MOLECULES} molecules (docs/limits.md); write the reaction with fewer"

@@ -124,6 +124,46 @@ pub struct Rate {
     pub param: Option<String>,
 }
 
+/// One term of a rate law: `coefficient · ∏ species^exponent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LawTerm {
+    pub coefficient: f64,
+    /// (species name, exponent >= 1), each species at most once.
+    pub factors: Vec<(String, u32)>,
+}
+
+/// A rate law as crnl: `c1 * A^2 * B - c2 * A + c3`.
+pub struct LawText<'a, N: AsRef<str>>(pub &'a [(f64, Vec<(N, u32)>)]);
+
+/// Writes a law given as (coefficient, factors) terms; `0` when it has none.
+pub fn write_law<N: AsRef<str>>(f: &mut impl fmt::Write, terms: &[(f64, Vec<(N, u32)>)]) -> fmt::Result {
+    if terms.is_empty() {
+        return write!(f, "0");
+    }
+    for (i, (c, factors)) in terms.iter().enumerate() {
+        let sign = if *c < 0.0 { "-" } else { "+" };
+        match (i, sign) {
+            (0, "+") => {}
+            (0, _) => write!(f, "-")?,
+            _ => write!(f, " {sign} ")?,
+        }
+        write!(f, "{}", c.abs())?;
+        for (name, e) in factors {
+            write!(f, " * {}", crnl_name(name.as_ref()))?;
+            if *e != 1 {
+                write!(f, "^{e}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<N: AsRef<str>> fmt::Display for LawText<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_law(f, self.0)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reaction {
     pub label: Option<String>,
@@ -132,6 +172,9 @@ pub struct Reaction {
     pub products: Vec<(String, u32)>,
     pub forward: Rate,
     pub reverse: Option<Rate>,
+    /// A rate law (`@ law(...)`) that replaces mass action: the flux is this
+    /// polynomial of the concentrations; `forward` is then 1 and `reverse` `None`.
+    pub law: Option<Vec<LawTerm>>,
     pub span: Span,
     /// The `include` statements and module instances that brought the
     /// reaction into this network, outermost first; empty for a reaction
@@ -196,6 +239,14 @@ impl fmt::Display for Network {
                 write!(f, "{label}: ")?;
             }
             let arrow = if r.reverse.is_some() { "<->" } else { "->" };
+            if let Some(law) = &r.law {
+                let terms: Vec<(f64, Vec<(&str, u32)>)> = law
+                    .iter()
+                    .map(|t| (t.coefficient, t.factors.iter().map(|(n, e)| (n.as_str(), *e)).collect()))
+                    .collect();
+                writeln!(f, "{} -> {} @ law({});", Side(&r.reactants), Side(&r.products), LawText(&terms))?;
+                continue;
+            }
             write!(f, "{} {arrow} {} @ {}", Side(&r.reactants), Side(&r.products), RateText(&r.forward))?;
             if let Some(rev) = &r.reverse {
                 write!(f, ", {}", RateText(rev))?;

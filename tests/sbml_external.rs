@@ -11,7 +11,7 @@ mod common;
 
 use common::sbml_external::{assert_external_sbml_ok, expected, run_checker, write_model};
 use crnc::backend::sbml;
-use crnc::crn::{Crn, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
+use crnc::crn::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
 use crnc::ir::{Quantity, RateLaw};
 use serde_json::json;
 
@@ -81,6 +81,7 @@ impl Net {
             partner: None,
             label: None,
             origin: Origin::default(),
+            law: None,
         };
         self.0.reactions.push(r);
         self
@@ -201,6 +202,29 @@ fn names_needing_care() -> Crn {
         .label("R1")
         .reaction(&[("1x", 1)], &[("c", 1)], K(1.0))
         .build()
+}
+
+/// A rate law (`2 P -> P2 @ law(0.001 P^2 - 0.001 P)`, `0 -> P @ law(2 + 0.5 P2)`)
+/// written as the kinetic law itself.
+fn rate_laws() -> Crn {
+    let mut crn = Net::new("laws", RateLaw::MassAction, 1.0)
+        .conc("P", 40.0)
+        .conc("P2", 3.0)
+        .reaction(&[("P", 2)], &[("P2", 1)], K(1.0))
+        .reaction(&[], &[("P", 1)], K(1.0))
+        .build();
+    let term = |coefficient, factors: &[(u32, u32)]| LawTerm {
+        coefficient,
+        factors: factors.iter().map(|&(s, e)| (SpeciesId(s), e)).collect(),
+    };
+    crn.reactions[0].law = Some(vec![term(0.001, &[(0, 2)]), term(-0.001, &[(0, 1)])]);
+    crn.reactions[1].law = Some(vec![term(2.0, &[]), term(0.5, &[(1, 1)])]);
+    crn
+}
+
+#[test]
+fn reactions_with_rate_laws() {
+    assert_external_sbml_ok(&rate_laws(), "laws");
 }
 
 #[test]

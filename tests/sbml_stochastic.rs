@@ -132,13 +132,16 @@ fn run_case(dir: &Path, id: &str, out: &Path) -> Result<(), String> {
 }
 
 #[test]
-#[ignore = "issue 11 item 19 is open: 28 of 34 pass; 00011 needs SSA output in the declared unit \
-            (src/sim/run.rs), 00030/00031 falling-factorial laws (E0803) and 00034-00036 laws whose \
-            monomials have both signs need one SSA channel per SBML law; run with --ignored"]
+#[ignore = "too slow for CI in a debug build (the birth-death cases 00005 and 00023 take minutes \
+            each): run `cargo test --release --test sbml_stochastic -- --ignored --nocapture`; \
+            CRNC_SBML_CASES=00030,00034 runs only those cases"]
 fn every_stochastic_case_passes_through_crnc_run() {
     let dir = suite("sbml-stochastic", "CRNC_SBML_STOCHASTIC");
     let out = tempfile::tempdir().unwrap();
-    let ids = case_ids(&dir);
+    let only: Option<Vec<String>> =
+        std::env::var("CRNC_SBML_CASES").ok().map(|v| v.split(',').map(|c| c.trim().to_string()).collect());
+    let ids: Vec<String> =
+        case_ids(&dir).into_iter().filter(|id| only.as_ref().is_none_or(|o| o.contains(id))).collect();
     let started = Instant::now();
     let results: Vec<(&str, Result<(), String>)> =
         ids.par_iter().map(|id| (id.as_str(), run_case(&dir, id, out.path()))).collect();
@@ -150,6 +153,8 @@ fn every_stochastic_case_passes_through_crnc_run() {
     );
     let failures: Vec<String> =
         results.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("{id}: {e}"))).collect();
-    assert_eq!(results.len(), 34, "the folder should hold 34 cases");
+    if only.is_none() {
+        assert_eq!(results.len(), 34, "the folder should hold 34 cases");
+    }
     assert!(failures.is_empty(), "{} cases fail:\n{}", failures.len(), failures.join("\n"));
 }

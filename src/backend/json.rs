@@ -13,7 +13,7 @@ pub fn write(crn: &Crn) -> String {
         .reactions
         .iter()
         .map(|r| {
-            json!({
+            let mut reaction = json!({
                 "label": r.label,
                 "reactants": side(&r.reactants),
                 "products": side(&r.products),
@@ -21,7 +21,23 @@ pub fn write(crn: &Crn) -> String {
                 "parameter": r.rate_param.map(|p| &crn.parameters[p].name),
                 "partner": r.partner,
                 "origin": r.origin,
-            })
+            });
+            // A rate law replaces the rate: its terms, species by name.
+            if let Some(law) = &r.law {
+                let terms: Vec<Value> = law
+                    .iter()
+                    .map(|t| {
+                        let factors: Vec<Value> = t
+                            .factors
+                            .iter()
+                            .map(|&(s, e)| json!({ "species": crn.species(s).name, "exponent": e }))
+                            .collect();
+                        json!({ "coefficient": t.coefficient, "factors": factors })
+                    })
+                    .collect();
+                reaction["law"] = Value::Array(terms);
+            }
+            reaction
         })
         .collect();
     let doc = json!({

@@ -254,6 +254,12 @@ impl RatePlan {
         let mut orders: Vec<u32> = param_orders.iter().flatten().copied().collect();
         let (mut single, mut forward, mut reverse) = (false, false, false);
         for r in &ids.reactions {
+            // A rate law has no rate constant, so no local parameter; each
+            // term's number carries the unit of a rate constant of its degree.
+            if let Some(law) = &crn.reactions[r.forward].law {
+                orders.extend(law.iter().map(|t| t.factors.iter().map(|&(_, e)| e).sum::<u32>()));
+                continue;
+            }
             if sources[r.forward] == RateSource::Local {
                 orders.push(crn.reactions[r.forward].order());
                 match r.reverse {
@@ -430,6 +436,21 @@ fn write_reaction(
         }
         line(o, 4, &format!("</{list}>"));
     }
+    // The species a rate law reads that the reaction neither consumes nor makes.
+    let mut modifiers: Vec<crate::crn::SpeciesId> = Vec::new();
+    for &(s, _) in forward.law.iter().flatten().flat_map(|t| &t.factors) {
+        let listed = forward.reactants.iter().chain(&forward.products).any(|&(t, _)| t == s);
+        if !listed && !modifiers.contains(&s) {
+            modifiers.push(s);
+        }
+    }
+    if !modifiers.is_empty() {
+        line(o, 4, "<listOfModifiers>");
+        for s in modifiers {
+            line(o, 5, &format!(r#"<modifierSpeciesReference species="{}"/>"#, ids.species[s.index()]));
+        }
+        line(o, 4, "</listOfModifiers>");
+    }
 
     // (local id, CRN reaction) of each half that needs a local parameter.
     let mut locals: Vec<(String, usize)> = Vec::new();
@@ -445,6 +466,11 @@ fn write_reaction(
     };
     let compartment = Math::Ci(ids.compartment.clone());
     let law = match r.reverse {
+        // A rate law is the kinetic law itself (in concentration per time, times the volume).
+        _ if forward.law.is_some() => {
+            let terms = forward.law.as_deref().unwrap_or_default();
+            Math::Apply("times", vec![compartment, law_math(crn, ids, terms, units)])
+        }
         None => {
             let k = constant(r.forward, &local.k);
             match rate_term(crn, ids, forward, k) {
@@ -495,18 +521,50 @@ fn write_reaction(
     line(o, 3, "</reaction>");
 }
 
+/// A rate law as MathML: the sum of its terms, each a number times powers
+/// of concentrations.
+fn law_math(crn: &Crn, ids: &SbmlIds, terms: &[crate::crn::LawTerm], units: &BTreeMap<u32, String>) -> Math {
+    let term = |t: &crate::crn::LawTerm| {
+        let degree: u32 = t.factors.iter().map(|&(_, e)| e).sum();
+        let mut factors = vec![match Math::dimensionless(t.coefficient) {
+            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&degree).cloned()),
+            other => other,
+        }];
+        for &(s, e) in &t.factors {
+            factors.push(power(concentration(crn, ids, s), e));
+        }
+        Math::product(factors)
+    };
+    match terms {
+        [] => match Math::dimensionless(0.0) {
+            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&0).cloned()),
+            other => other,
+        },
+        [one] => term(one),
+        _ => Math::Apply("plus", terms.iter().map(term).collect()),
+    }
+}
+
+/// A species' symbol as a concentration (an amount species divided by the compartment).
+fn concentration(crn: &Crn, ids: &SbmlIds, s: crate::crn::SpeciesId) -> Math {
+    let symbol = Math::Ci(ids.species[s.index()].clone());
+    match crn.species(s).quantity {
+        Quantity::Concentration => symbol,
+        // An amount species' symbol is in mole; mass action needs mole/litre.
+        Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
+    }
+}
+
+fn power(base: Math, n: u32) -> Math {
+    if n == 1 { base } else { Math::Apply("power", vec![base, Math::integer(n)]) }
+}
+
 /// `k * prod(conc^coef)` in concentration per time, divided by `prod(coef!)`
 /// under the combinatoric convention.
 fn rate_term(crn: &Crn, ids: &SbmlIds, r: &Reaction, k: Math) -> Math {
     let mut factors = vec![k];
     for &(s, n) in &r.reactants {
-        let symbol = Math::Ci(ids.species[s.index()].clone());
-        let conc = match crn.species(s).quantity {
-            Quantity::Concentration => symbol,
-            // An amount species' symbol is in mole; mass action needs mole/litre.
-            Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
-        };
-        factors.push(if n == 1 { conc } else { Math::Apply("power", vec![conc, Math::integer(n)]) });
+        factors.push(power(concentration(crn, ids, s), n));
     }
     let product = Math::product(factors);
     let repeated: Vec<u32> = r.reactants.iter().map(|&(_, n)| n).filter(|&n| n >= 2).collect();
@@ -527,24 +585,27 @@ fn rate_term(crn: &Crn, ids: &SbmlIds, r: &Reaction, k: Math) -> Math {
 enum Math {
     Ci(String),
     /// A dimensionless number: the text and the MathML `type` when not real.
-    Cn(String, Option<&'static str>),
+    /// The text, the MathML `type` when not real, and the unit when not dimensionless.
+    Cn(String, Option<&'static str>, Option<String>),
     Apply(&'static str, Vec<Math>),
 }
 
 impl Math {
     fn integer(n: u32) -> Math {
-        Math::Cn(n.to_string(), Some("integer"))
+        Math::Cn(n.to_string(), Some("integer"), None)
     }
 
     fn dimensionless(x: f64) -> Math {
         // libSBML reads MathML integers into a C `long`, 32 bits on some platforms.
         if x.fract() == 0.0 && x.abs() <= f64::from(i32::MAX) {
-            return Math::Cn(format!("{x}"), Some("integer"));
+            return Math::Cn(format!("{x}"), Some("integer"), None);
         }
         let text = number(x);
         match text.split_once('e') {
-            Some((mantissa, exponent)) => Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation")),
-            None => Math::Cn(text, None),
+            Some((mantissa, exponent)) => {
+                Math::Cn(format!("{mantissa}<sep/>{exponent}"), Some("e-notation"), None)
+            }
+            None => Math::Cn(text, None, None),
         }
     }
 
@@ -564,9 +625,10 @@ impl Math {
     fn render(&self, o: &mut String, depth: usize) {
         match self {
             Math::Ci(id) => line(o, depth, &format!("<ci>{id}</ci>")),
-            Math::Cn(value, kind) => {
+            Math::Cn(value, kind, unit) => {
                 let kind = kind.map(|k| format!(r#" type="{k}""#)).unwrap_or_default();
-                line(o, depth, &format!(r#"<cn sbml:units="dimensionless"{kind}>{value}</cn>"#));
+                let unit = unit.as_deref().unwrap_or("dimensionless");
+                line(o, depth, &format!(r#"<cn sbml:units="{unit}"{kind}>{value}</cn>"#));
             }
             Math::Apply(op, args) => {
                 line(o, depth, "<apply>");
@@ -632,6 +694,7 @@ mod tests {
             partner: None,
             label: None,
             origin: Origin::default(),
+            law: None,
         }
     }
 

@@ -26,6 +26,28 @@ use super::number;
 use crate::crn::{Crn, Partner, Reaction, SpeciesId};
 use crate::ir::{Quantity, RateLaw};
 
+/// E0603 when the network cannot be written in this format: a reaction with
+/// a rate law, which every reader of the format would take as mass action.
+pub fn unsupported(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
+    let r = crn.reactions.iter().find(|r| r.law.is_some())?;
+    let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
+    let d = crate::diagnostic::Diagnostic::error(
+        "E0603",
+        format!("the text reaction list cannot write reaction `{text}`: it has a rate law"),
+    )
+    .with_note(format!(
+        "its law is `{}`; the format has only mass-action rate constants",
+        crn.law_text(r.law.as_deref().unwrap_or_default())
+    ))
+    .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the law");
+    Some(match r.origin.span {
+        Some(span) => d.with_primary(span, "this reaction has a rate law"),
+        None => d,
+    })
+}
+
+/// The network as a text reaction list; check [`unsupported`] first (a
+/// reaction with a rate law is written with its law in a comment only).
 pub fn write(crn: &Crn) -> String {
     let names = plain_names(crn);
     let mut out = String::with_capacity(64 + 48 * crn.reactions.len());

@@ -418,8 +418,14 @@ impl Checker<'_> {
     ) -> Option<ir::Reaction> {
         let reactants = self.complex(b, frame, &r.reactants);
         let products = self.complex(b, frame, &r.products);
-        let rates = self.rates(b, r, frame.env);
-        let (reactants, products, (forward, reverse)) = (reactants?, products?, rates?);
+        let (rates, law) = match law_call(r) {
+            Some(call) => {
+                let law = self.law(b, frame, r, call);
+                (Some((ir::Rate { value: 1.0, param: None }, None)), law.map(Some))
+            }
+            None => (self.rates(b, r, frame.env), Some(None)),
+        };
+        let (reactants, products, (forward, reverse), law) = (reactants?, products?, rates?, law?);
         let reaction = ir::Reaction {
             label: r.label.as_ref().map(|l| l.name.clone()),
             reactants,
@@ -428,6 +434,7 @@ impl Checker<'_> {
             reverse,
             span: r.span,
             brought_in_at: Vec::new(),
+            law,
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {
@@ -438,6 +445,49 @@ impl Checker<'_> {
             );
         }
         Some(reaction)
+    }
+
+    /// `@ law(EXPR)`: the polynomial EXPR over the species, as the rate law
+    /// that replaces mass action for this reaction (docs/language.md, "Rate laws").
+    fn law(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        r: &ast::Reaction,
+        call: &Expr,
+    ) -> Option<Vec<ir::LawTerm>> {
+        let Expr::Call { args, span, .. } = call else { unreachable!("law_call returns a call") };
+        if r.direction == Direction::Reversible {
+            self.diags.push(
+                Diagnostic::error("E0301", "a reaction with a rate law cannot be reversible")
+                    .with_primary(*span, "a rate law gives one direction's flux")
+                    .with_hint(
+                        "write `->`, with the reverse direction as a reaction of its own or inside the law",
+                    ),
+            );
+            return None;
+        }
+        let [expr] = args.as_slice() else {
+            self.diags.push(
+                Diagnostic::error("E0208", format!("`law` takes 1 argument, not {}", args.len()))
+                    .with_primary(*span, "wrong number of arguments")
+                    .with_hint(
+                        "write the rate law as one polynomial over the species: `law(k * A * (A - 1) / 2)`",
+                    ),
+            );
+            return None;
+        };
+        let (terms, names) = self.law_polynomial(b, frame, expr)?;
+        let mut law = Vec::with_capacity(terms.terms.len());
+        for (monomial, c) in terms.terms {
+            if !c.value.is_finite() {
+                self.diags.push(not_finite("a coefficient of the rate law", expr.span(), c.value));
+                return None;
+            }
+            let factors = monomial.iter().map(|&(v, e)| (names[&v].clone(), e)).collect();
+            law.push(ir::LawTerm { coefficient: c.value, factors });
+        }
+        Some(law)
     }
 
     fn complex(&mut self, b: &Builder, frame: &Frame, c: &Complex) -> Option<Vec<(String, u32)>> {
@@ -592,7 +642,10 @@ impl Checker<'_> {
     fn warn_unused_in_network(&mut self, b: &Builder, reactions: &[ir::Reaction], net: NetRef) {
         let used: HashSet<&str> = reactions
             .iter()
-            .flat_map(|r| r.reactants.iter().chain(&r.products))
+            .flat_map(|r| {
+                let law = r.law.iter().flatten().flat_map(|t| &t.factors);
+                r.reactants.iter().chain(&r.products).chain(law)
+            })
             .map(|(n, _)| n.as_str())
             .collect();
         for (name, (s, origin)) in &b.species {
@@ -651,4 +704,14 @@ fn unique_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
         return base.to_string();
     }
     (2..).map(|i| format!("{base}_{i}")).find(|n| !taken(n)).expect("some suffix is free")
+}
+
+/// The `law(...)` call when a reaction's one rate is written as one.
+fn law_call(r: &ast::Reaction) -> Option<&Expr> {
+    match r.rates.as_slice() {
+        [call @ Expr::Call { function, params, .. }] if function.name == "law" && params.is_empty() => {
+            Some(call)
+        }
+        _ => None,
+    }
 }

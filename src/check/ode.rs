@@ -194,6 +194,7 @@ impl<'w> Checker<'w> {
                     reverse: None,
                     span: var.span,
                     brought_in_at: Vec::new(),
+                    law: None,
                 });
             }
         }
@@ -240,6 +241,19 @@ impl<'w> Checker<'w> {
             return None;
         }
         Some(Equation { target, rhs, span: eq.span })
+    }
+
+    /// A rate law's polynomial, with the flat species name of each variable index.
+    pub(super) fn law_polynomial(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        expr: &Expr,
+    ) -> Option<(Polynomial, HashMap<usize, String>)> {
+        let outer = std::mem::take(&mut self.ode_variables);
+        let law = self.polynomial(b, frame, expr);
+        let variables = std::mem::replace(&mut self.ode_variables, outer);
+        Some((law?, variables.into_iter().map(|(n, i)| (i, n)).collect()))
     }
 
     /// A species or signed value of the frame, by flat name.
@@ -494,6 +508,7 @@ impl Term<'_> {
                 reverse: None,
                 span,
                 brought_in_at: Vec::new(),
+                law: None,
             }
         };
         let target_rails = rails.get(self.target);

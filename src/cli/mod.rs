@@ -297,7 +297,13 @@ fn compile(args: &CompileArgs) -> i32 {
         Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
-        None => Some(render(&crn, format)),
+        None => match render(&crn, format) {
+            Ok(text) => Some(text),
+            Err(d) => {
+                diagnostics.push(d);
+                return finish(&reporter, &front.db, front.diagnostics, diagnostics);
+            }
+        },
     };
     let written = match (&text, &args.output, args.emit) {
         (Some(text), Some(out), None) => write_atomically(&reporter.inputs, out, text.as_bytes()),
@@ -308,12 +314,15 @@ fn compile(args: &CompileArgs) -> i32 {
     finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
-fn render(crn: &Crn, format: Format) -> String {
-    match format {
+fn render(crn: &Crn, format: Format) -> Result<String, Diagnostic> {
+    Ok(match format {
         Format::Sbml => backend::sbml::write(crn),
-        Format::Crn => backend::text::write(crn),
+        Format::Crn => match backend::text::unsupported(crn) {
+            Some(d) => return Err(d),
+            None => backend::text::write(crn),
+        },
         Format::Json => backend::json::write(crn),
-    }
+    })
 }
 
 fn format_of(path: &Path) -> Result<Format, Diagnostic> {

@@ -162,6 +162,12 @@ fn run_error(network: &str, e: &run::RunError) -> Diagnostic {
                  `max_events` in the simulate block), or lower `--t-end`",
             )
         }
+        run::RunError::Ssa(SsaError::NegativePropensity { .. }) => {
+            Diagnostic::error("E0704", failed).with_note(e.to_string()).with_hint(
+                "a rate law must stay non-negative on every state the network can reach, and be 0 where \
+                 its reaction would take a count below zero (e.g. a factor of the species it consumes)",
+            )
+        }
         run::RunError::Ssa(SsaError::CountLimit { .. }) => Diagnostic::error("E0702", failed)
             .with_note(e.to_string())
             .with_hint("exact simulation counts molecules up to 2^52: lower `--t-end` or the volume"),

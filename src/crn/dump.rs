@@ -34,6 +34,7 @@ pub fn dump(crn: &Crn) -> String {
     let _ = writeln!(out, "reactions ({}):", crn.reactions.len());
     for (i, r) in crn.reactions.iter().enumerate() {
         let rate = match r.rate_param {
+            _ if r.law.is_some() => format!("law({})", crn.law_text(r.law.as_deref().unwrap_or_default())),
             Some(p) => format!("{} = {}", crn.parameters[p].name, number(r.rate)),
             None => number(r.rate),
         };

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Crn, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
+use super::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
 use crate::ir;
 use crate::source::{SourceDb, Span};
 
@@ -49,6 +49,11 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
             partner: None,
             label: r.label.clone(),
             origin: reaction_origin(r),
+            law: r.law.as_ref().map(|law| {
+                law.iter()
+                    .map(|t| LawTerm { coefficient: t.coefficient, factors: complex(&t.factors) })
+                    .collect()
+            }),
         };
         match &r.reverse {
             None => reactions.push(forward),
@@ -62,6 +67,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
                     partner: Some(Partner::Forward(at)),
                     label: r.label.as_ref().map(|l| format!("{l}_reverse")),
                     origin: reaction_origin(r),
+                    law: None,
                 };
                 reactions.push(Reaction { partner: Some(Partner::Reverse(at + 1)), ..forward });
                 reactions.push(reverse);

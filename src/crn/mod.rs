@@ -100,6 +100,21 @@ pub enum Partner {
     Forward(usize),
 }
 
+/// One term of a rate law: `coefficient · ∏ x_s^e`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LawTerm {
+    pub coefficient: f64,
+    /// (species, exponent >= 1), each species at most once, sorted.
+    pub factors: Vec<(SpeciesId, u32)>,
+}
+
+impl LawTerm {
+    /// The term's value at concentrations `x`.
+    pub fn value(&self, x: &[f64]) -> f64 {
+        self.factors.iter().fold(self.coefficient, |v, &(s, e)| v * x[s.index()].powi(e as i32))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Reaction {
     /// (species, coefficient), each species at most once, in source order.
@@ -111,6 +126,11 @@ pub struct Reaction {
     pub partner: Option<Partner>,
     pub label: Option<String>,
     pub origin: Origin,
+    /// A rate law that replaces mass action (docs/language.md, "Rate laws"):
+    /// the flux is the sum of its terms at the concentrations, whatever the
+    /// network's convention; `rate` is then 1 and the reaction has no partner.
+    /// Passes never split or merge such a reaction.
+    pub law: Option<Vec<LawTerm>>,
 }
 
 impl Reaction {
@@ -176,8 +196,22 @@ impl Crn {
     /// Reaction rate (flux, concentration per time) of reaction `r` at
     /// concentrations `x`, under the network's rate-law convention.
     pub fn flux(&self, r: &Reaction, x: &[f64]) -> f64 {
+        if let Some(law) = &r.law {
+            return law.iter().map(|t| t.value(x)).sum();
+        }
         let monomial: f64 = r.reactants.iter().map(|&(s, n)| x[s.index()].powi(n as i32)).product();
         r.rate * monomial / self.divisor(&r.reactants)
+    }
+
+    /// A rate law as crnl (`0.5 * P^2 - 0.5 * P`), species by name.
+    pub fn law_text(&self, law: &[LawTerm]) -> String {
+        let terms: Vec<(f64, Vec<(&str, u32)>)> = law
+            .iter()
+            .map(|t| {
+                (t.coefficient, t.factors.iter().map(|&(s, e)| (self.species(s).name.as_str(), e)).collect())
+            })
+            .collect();
+        crate::ir::LawText(&terms).to_string()
     }
 
     /// What the rate law divides the monomial of a reactant complex by:
@@ -239,6 +273,7 @@ mod tests {
                 partner: None,
                 label: None,
                 origin,
+                law: None,
             }],
             metadata: Metadata { source: "t".into(), generator: "test".into() },
         }

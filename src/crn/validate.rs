@@ -43,6 +43,19 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
                 }
             }
         }
+        for t in r.law.iter().flatten() {
+            if !t.coefficient.is_finite() {
+                fail(format!("reaction {i}: a rate-law coefficient {} is not finite", t.coefficient));
+            }
+            if t.factors.iter().any(|&(s, e)| s.index() >= crn.species.len() || e == 0) {
+                fail(format!(
+                    "reaction {i}: a rate-law factor names an undeclared species or has exponent 0"
+                ));
+            }
+        }
+        if r.law.is_some() && r.partner.is_some() {
+            fail(format!("reaction {i}: a reaction with a rate law has a partner"));
+        }
         if let Some(p) = r.partner {
             let (other, expected) = match p {
                 Partner::Reverse(j) => (j, Partner::Forward(i)),
@@ -63,5 +76,5 @@ fn mirrors(a: &Reaction, b: &Reaction) -> bool {
 
 /// Reactions whose order exceeds `max_order`.
 pub fn max_order_violations(crn: &Crn, max_order: u32) -> impl Iterator<Item = (usize, &Reaction)> {
-    crn.reactions.iter().enumerate().filter(move |(_, r)| r.order() > max_order)
+    crn.reactions.iter().enumerate().filter(move |(_, r)| r.law.is_some() || r.order() > max_order)
 }

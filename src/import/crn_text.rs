@@ -326,6 +326,7 @@ impl Reader {
             reverse,
             span,
             brought_in_at: Vec::new(),
+            law: None,
         };
         self.network.reactions.extend(reaction.without_zero_rates());
     }

@@ -21,9 +21,17 @@ pub struct Kinetics {
     pub change_start: Vec<usize>,
     pub changes: Vec<(u32, i32)>,
     pub k: Vec<f64>,
-    /// Molecularity m_r.
+    /// Molecularity m_r (0 for a reaction with a rate law).
     pub order: Vec<u32>,
+    /// Per reaction, its rate law as (coefficient, factors) terms, or `None`
+    /// for mass action; empty when no reaction has one. A law reaction's
+    /// `reactants` list the species its law reads (for the dependency graph)
+    /// and its `k` is 1.
+    pub laws: Vec<Option<Vec<LawTerm>>>,
 }
+
+/// One term of a rate law: coefficient · ∏ x_s^e over (species, e).
+pub type LawTerm = (f64, Vec<(u32, u32)>);
 
 impl Kinetics {
     pub fn new(crn: &Crn) -> Kinetics {
@@ -35,8 +43,39 @@ impl Kinetics {
             changes: Vec::new(),
             k: Vec::with_capacity(crn.reactions.len()),
             order: Vec::with_capacity(crn.reactions.len()),
+            laws: Vec::new(),
         };
-        for r in &crn.reactions {
+        if crn.reactions.iter().any(|r| r.law.is_some()) {
+            kin.laws = crn
+                .reactions
+                .iter()
+                .map(|r| {
+                    r.law.as_ref().map(|law| {
+                        law.iter()
+                            .map(|t| (t.coefficient, t.factors.iter().map(|&(s, e)| (s.0, e)).collect()))
+                            .collect()
+                    })
+                })
+                .collect();
+        }
+        for (i, r) in crn.reactions.iter().enumerate() {
+            if let Some(law) = kin.law(i) {
+                // The species the law reads, so that the dependency graph sees them.
+                let mut read: Vec<(u32, u32)> = Vec::new();
+                for &(s, e) in law.iter().flat_map(|(_, f)| f) {
+                    match read.iter_mut().find(|(t, _)| *t == s) {
+                        Some((_, m)) => *m = (*m).max(e),
+                        None => read.push((s, e)),
+                    }
+                }
+                kin.reactants.extend(read);
+                kin.reactant_start.push(kin.reactants.len());
+                kin.changes.extend(r.net_change().map(|(s, d)| (s.0, d as i32)));
+                kin.change_start.push(kin.changes.len());
+                kin.k.push(1.0);
+                kin.order.push(0);
+                continue;
+            }
             let mut k = r.rate;
             for &(s, a) in &r.reactants {
                 kin.reactants.push((s.0, a));
@@ -51,6 +90,48 @@ impl Kinetics {
             kin.order.push(r.order());
         }
         kin
+    }
+
+    /// The rate law of reaction r, if it has one.
+    #[inline]
+    pub fn law(&self, r: usize) -> Option<&[LawTerm]> {
+        self.laws.get(r).and_then(|l| l.as_deref())
+    }
+
+    pub fn has_laws(&self) -> bool {
+        !self.laws.is_empty()
+    }
+
+    /// The same ODE with every rate law written as one mass-action row per
+    /// term (its coefficient, possibly negative, as the rate constant), so
+    /// that the ODE solver's flux and analytic Jacobian need no other case.
+    /// Not for the SSA: there a law reaction is one channel.
+    pub fn expanded(&self) -> Kinetics {
+        let mut out = Kinetics {
+            species: self.species,
+            reactant_start: vec![0],
+            reactants: Vec::new(),
+            change_start: vec![0],
+            changes: Vec::new(),
+            k: Vec::new(),
+            order: Vec::new(),
+            laws: Vec::new(),
+        };
+        for r in 0..self.reactions() {
+            let rows: Vec<(f64, &[(u32, u32)])> = match self.law(r) {
+                Some(law) => law.iter().map(|(c, f)| (*c, f.as_slice())).collect(),
+                None => vec![(self.k[r], self.reactants(r))],
+            };
+            for (k, reactants) in rows {
+                out.reactants.extend_from_slice(reactants);
+                out.reactant_start.push(out.reactants.len());
+                out.changes.extend_from_slice(self.changes(r));
+                out.change_start.push(out.changes.len());
+                out.k.push(k);
+                out.order.push(reactants.iter().map(|&(_, e)| e).sum());
+            }
+        }
+        out
     }
 
     pub fn reactions(&self) -> usize {
@@ -68,6 +149,12 @@ impl Kinetics {
     /// Flux of reaction r at concentrations x.
     #[inline]
     pub fn flux(&self, r: usize, x: &[f64]) -> f64 {
+        if let Some(law) = self.law(r) {
+            return law
+                .iter()
+                .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * x[s as usize].powi(e as i32)))
+                .sum();
+        }
         let mut v = self.k[r];
         for &(s, a) in self.reactants(r) {
             let xs = x[s as usize];
@@ -139,6 +226,7 @@ pub(crate) fn test_kinetics(species: usize, reactions: &[TestReaction<'_>]) -> K
         changes: vec![],
         k: vec![],
         order: vec![],
+        laws: vec![],
     };
     for &(reactants, changes, k) in reactions {
         kin.reactants.extend_from_slice(reactants);

@@ -184,6 +184,14 @@ fn solver_error(e: DiffsolError, time: f64) -> OdeError {
 /// Integrates dx/dt = S v(x) from x(0) = `x0` and returns x at each of
 /// `times` (ascending, >= 0; a time 0 gives `x0` itself).
 pub fn solve(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Result<OdeSolution, OdeError> {
+    // Rate laws become one mass-action row per term: the same ODE and Jacobian.
+    let expanded;
+    let kin = if kin.has_laws() {
+        expanded = kin.expanded();
+        &expanded
+    } else {
+        kin
+    };
     check_input(kin, x0, times, opts)?;
     let t_end = times.last().copied().unwrap_or(0.0);
     if kin.species == 0 || kin.reactions() == 0 || t_end == 0.0 {

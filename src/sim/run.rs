@@ -274,7 +274,14 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
                 SsaMethod::NextReaction => "ssa (next-reaction method)",
                 SsaMethod::Rejection => "ssa (rejection-based method)",
             };
-            let failed = |e: ssa::SsaError| RunError::Ssa(e.with_names(&names));
+            let reaction_names: Vec<String> = crn
+                .reactions
+                .iter()
+                .enumerate()
+                .map(|(i, r)| r.label.clone().unwrap_or_else(|| format!("r{i}")))
+                .collect();
+            let failed =
+                |e: ssa::SsaError| RunError::Ssa(e.with_names(&names).with_reaction_names(&reaction_names));
             // Dividing (not multiplying by 1/volume) keeps whole counts exact where the volume is.
             let divisor: Vec<f64> = in_counts.iter().map(|&c| if c { 1.0 } else { crn.volume }).collect();
             let (columns, values, events) = if settings.trajectories == 1 {

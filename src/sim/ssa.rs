@@ -64,6 +64,18 @@ pub enum SsaError {
     /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
     /// [`SsaError::with_names`]: the simulator itself knows only indices.
     CountLimit { species: usize, name: Option<String>, time: f64, seed: u64 },
+    /// A reaction's rate law gave a negative propensity; with `species`
+    /// (index, and name from [`SsaError::with_names`]), a positive one whose
+    /// event would take that species' count below zero. `name` is filled in
+    /// by [`SsaError::with_reaction_names`].
+    NegativePropensity {
+        reaction: usize,
+        name: Option<String>,
+        value: f64,
+        time: f64,
+        seed: u64,
+        species: Option<(usize, Option<String>)>,
+    },
 }
 
 impl SsaError {
@@ -72,6 +84,27 @@ impl SsaError {
         match self {
             SsaError::CountLimit { species, time, seed, .. } => {
                 SsaError::CountLimit { species, name: names.get(species).cloned(), time, seed }
+            }
+            SsaError::NegativePropensity { reaction, name, value, time, seed, species: Some((s, _)) } => {
+                let species = Some((s, names.get(s).cloned()));
+                SsaError::NegativePropensity { reaction, name, value, time, seed, species }
+            }
+            e => e,
+        }
+    }
+
+    /// Names the reaction of a [`SsaError::NegativePropensity`].
+    pub fn with_reaction_names(self, names: &[String]) -> SsaError {
+        match self {
+            SsaError::NegativePropensity { reaction, value, time, seed, species, .. } => {
+                SsaError::NegativePropensity {
+                    reaction,
+                    name: names.get(reaction).cloned(),
+                    value,
+                    time,
+                    seed,
+                    species,
+                }
             }
             e => e,
         }
@@ -98,6 +131,24 @@ impl std::fmt::Display for SsaError {
                     f,
                     "the count of {who} passed {MAX_COUNT} molecules (2^52) at t = {time} in the trajectory \
                      seeded with {seed}"
+                )
+            }
+            SsaError::NegativePropensity { reaction, name, value, time, seed, species } => {
+                let who = name
+                    .as_ref()
+                    .map_or_else(|| format!("reaction {reaction}"), |n| format!("reaction `{n}`"));
+                if let Some((s, species)) = species {
+                    let s = species.as_ref().map_or_else(|| format!("species {s}"), |n| format!("`{n}`"));
+                    return write!(
+                        f,
+                        "the rate law of {who} is {value} at t = {time} in the trajectory seeded with {seed}, \
+                         but firing it would take the count of {s} below zero"
+                    );
+                }
+                write!(
+                    f,
+                    "the rate law of {who} is negative ({value}) at t = {time} in the trajectory seeded with \
+                     {seed}: a propensity must not be negative"
                 )
             }
         }
@@ -141,6 +192,11 @@ fn stochastic_constants(kin: &Kinetics, omega: f64) -> Vec<f64> {
 
 #[inline]
 fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
+    if !kin.laws.is_empty()
+        && let Some(law) = kin.law(r)
+    {
+        return law_propensity(law, c[r], n);
+    }
     let mut a = c[r];
     for &(s, alpha) in kin.reactants(r) {
         let ns = n[s as usize];
@@ -150,6 +206,23 @@ fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
         a *= falling_factorial(ns, alpha);
     }
     a
+}
+
+/// A rate law's propensity Ω · law(n / Ω) at counts n in volume Ω: the law
+/// itself at the counts when Ω = 1 (SBML's stochastic semantics). It may be
+/// negative; the simulators report that (E0704), never fire on it.
+#[cold]
+fn law_propensity(law: &[crate::sim::kinetics::LawTerm], omega: f64, n: &[i64]) -> f64 {
+    let value: f64 = if omega == 1.0 {
+        law.iter()
+            .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64).powi(e as i32)))
+            .sum()
+    } else {
+        law.iter()
+            .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * (n[s as usize] as f64 / omega).powi(e as i32)))
+            .sum()
+    };
+    omega * value
 }
 
 /// n(n-1)...(n-α+1): ordered tuples of α distinct molecules. Each factor is
@@ -192,6 +265,7 @@ pub struct Ssa<'k> {
 enum Halt {
     Events { time: f64 },
     Count { species: usize, time: f64 },
+    Negative { reaction: usize, value: f64, time: f64, species: Option<usize> },
 }
 
 /// Species -> the reactions with that species among their reactants.
@@ -217,6 +291,15 @@ impl<'k> Ssa<'k> {
         let (consumer_start, consumers) = consumers(kin);
         let widest = consumer_start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
         let method = match method {
+            // The rejection method's propensity bounds assume monotone mass
+            // action; a rate law need not be monotone.
+            SsaMethod::Auto | SsaMethod::Rejection if kin.has_laws() => {
+                if kin.reactions() <= DIRECT_MAX_REACTIONS {
+                    SsaMethod::Direct
+                } else {
+                    SsaMethod::NextReaction
+                }
+            }
             SsaMethod::Auto if kin.reactions() <= DIRECT_MAX_REACTIONS => SsaMethod::Direct,
             SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::NextReaction,
             SsaMethod::Auto => SsaMethod::Rejection,
@@ -252,6 +335,34 @@ impl<'k> Ssa<'k> {
         &self.deps[self.dep_start[r]..self.dep_start[r + 1]]
     }
 
+    /// The propensity of reaction `r` at counts `n`, at time `t`; a negative
+    /// one (only a rate law can give it) stops the trajectory.
+    #[inline]
+    fn checked(&self, r: usize, n: &[i64], t: f64) -> Result<f64, Halt> {
+        let a = propensity(self.kin, &self.c, r, n);
+        if self.kin.has_laws() {
+            self.law_checks(r, a, n, t)?;
+        }
+        Ok(a)
+    }
+
+    /// A negative propensity, or a positive one whose event would take a
+    /// count below zero (a law need not vanish where mass action does).
+    #[cold]
+    fn law_checks(&self, r: usize, a: f64, n: &[i64], t: f64) -> Result<(), Halt> {
+        if a < 0.0 {
+            return Err(Halt::Negative { reaction: r, value: a, time: t, species: None });
+        }
+        if a > 0.0
+            && self.kin.law(r).is_some()
+            && let Some(&(s, _)) =
+                self.kin.changes(r).iter().find(|&&(s, d)| n[s as usize] + i64::from(d) < 0)
+        {
+            return Err(Halt::Negative { reaction: r, value: a, time: t, species: Some(s as usize) });
+        }
+        Ok(())
+    }
+
     /// Fires reaction `r` as the `events`-th event at time `t`, within the
     /// event and count limits. Every method fires through here, so the limits
     /// hold for all of them.
@@ -283,6 +394,14 @@ impl<'k> Ssa<'k> {
         result.map_err(|halt| match halt {
             Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
             Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
+            Halt::Negative { reaction, value, time, species } => SsaError::NegativePropensity {
+                reaction,
+                name: None,
+                value,
+                time,
+                seed,
+                species: species.map(|s| (s, None)),
+            },
         })
     }
 
@@ -290,7 +409,7 @@ impl<'k> Ssa<'k> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
-        let mut a: Vec<f64> = (0..m).map(|r| propensity(self.kin, &self.c, r, &n)).collect();
+        let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
         let mut t = 0.0;
         let mut events = 0;
         loop {
@@ -319,7 +438,7 @@ impl<'k> Ssa<'k> {
             }
             self.fire(chosen, &mut n, &mut events, t)?;
             for &j in self.dependents(chosen) {
-                a[j as usize] = propensity(self.kin, &self.c, j as usize, &n);
+                a[j as usize] = self.checked(j as usize, &n, t)?;
             }
         }
         Ok(out.finish(&n, events))
@@ -334,7 +453,7 @@ impl<'k> Ssa<'k> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
-        let mut a: Vec<f64> = (0..m).map(|r| propensity(self.kin, &self.c, r, &n)).collect();
+        let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
         let tau: Vec<f64> =
             a.iter().map(|&ar| if ar > 0.0 { exponential(rng) / ar } else { f64::INFINITY }).collect();
         let mut queue = IndexedHeap::new(tau);
@@ -348,7 +467,7 @@ impl<'k> Ssa<'k> {
             for &j in self.dependents(mu) {
                 let j = j as usize;
                 let old = a[j];
-                let new = propensity(self.kin, &self.c, j, &n);
+                let new = self.checked(j, &n, t)?;
                 a[j] = new;
                 let next = if new <= 0.0 {
                     f64::INFINITY

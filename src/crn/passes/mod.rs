@@ -94,6 +94,7 @@ mod fixture {
                     partner,
                     label: None,
                     origin: source(),
+                    law: None,
                 })
                 .collect(),
             metadata: Metadata { source: "t".into(), generator: "test".into() },

@@ -57,6 +57,7 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
     let made: u64 = crn
         .reactions
         .iter()
+        .filter(|r| r.law.is_none())
         .map(molecules)
         .filter(|&m| m > u64::from(max) && m <= MAX_MOLECULES)
         .map(|m| 3 * (m - 2))
@@ -79,7 +80,8 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
         let index = at;
         at += unit.len();
         match unit {
-            Unit::Single(r) if r.order() > max => match split.plan(&crn, &r) {
+            // A reaction with a rate law stays whole; the driver reports it (E0400).
+            Unit::Single(r) if r.law.is_none() && r.order() > max => match split.plan(&crn, &r) {
                 Some(plan) => {
                     let (core, gain) = split.bind(&crn, plan, &r.origin, index, &mut out);
                     out.push(Unit::Single(rewritten(r, core, None, gain)));
@@ -222,6 +224,7 @@ impl Splitter {
             partner: None,
             label: None,
             origin: origin.clone(),
+            law: None,
         };
         let mut listed = crn.species(bound[0]).name.clone();
         let mut more = 0;

@@ -70,6 +70,11 @@ fn merged(units: impl Iterator<Item = Unit>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
     let mut first: HashMap<(Complex, Complex, bool), usize> = HashMap::new();
     for unit in units {
+        // A reaction with a rate law is its own channel: it never merges.
+        if matches!(&unit, Unit::Single(r) if r.law.is_some()) {
+            out.push(unit);
+            continue;
+        }
         match first.entry(key(&unit)) {
             Entry::Vacant(e) => {
                 e.insert(out.len());
@@ -105,7 +110,8 @@ fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
         for (s, change) in r.net_change() {
             produced[s.index()] |= change > 0;
         }
-        for &(s, _) in &r.reactants {
+        // A rate law need not vanish without its reactants (E0704 at run time if it fires then).
+        for &(s, _) in r.reactants.iter().filter(|_| r.law.is_none()) {
             needed_by[s.index()].get_or_insert(r);
         }
     }

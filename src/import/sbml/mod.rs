@@ -144,15 +144,34 @@ mod tests {
     }
 
     #[test]
-    fn a_term_that_consumes_what_it_does_not_depend_on_is_refused() {
+    fn a_term_that_consumes_what_it_does_not_depend_on_becomes_a_rate_law() {
         let doc = sbml(
             ONE_COMPARTMENT,
             &(species("A", false, false) + &species("B", false, false)),
             &reaction("A", "B", "<ci>k</ci>"),
         );
-        let errs = translate(&doc).unwrap_err();
-        assert_eq!(errs[0].code, "E0803", "{errs:?}");
-        assert!(errs[0].message.contains("consumes `A` without depending on it"), "{}", errs[0].message);
+        let crnl = translate(&doc).unwrap();
+        assert!(crnl.contains("r: A -> B @ law("), "{crnl}");
+    }
+
+    #[test]
+    fn falling_factorial_and_mixed_sign_laws_are_one_reaction_with_their_law() {
+        // k * A * (A - 1) / 2 for 2 A -> B: the term -k/2 A would run it backwards without B.
+        let law = "<apply><divide/><apply><times/><ci>k</ci><ci>A</ci><apply><minus/><ci>A</ci><cn>1</cn></apply></apply><cn>2</cn></apply>";
+        let species = species("A", false, false) + &species("B", false, false);
+        let doc = sbml(ONE_COMPARTMENT, &species, &reaction("A A", "B", law));
+        let crnl = translate(&doc);
+        let crnl = crnl.unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(crnl.contains("-> B @ law("), "{crnl}");
+        assert_eq!(crnl.matches("@").count(), 1, "{crnl}");
+        // k * (10 - A) * (9 - A) for -> A: terms of both signs that are no mirror pairs
+        // (k * (10 - A) alone is the mirror pair 0 <-> A and stays mass action).
+        let minus = |n: u32| format!("<apply><minus/><cn>{n}</cn><ci>A</ci></apply>");
+        let law = format!("<apply><times/><ci>k</ci>{}{}</apply>", minus(10), minus(9));
+        let law = law.as_str();
+        let doc = sbml(ONE_COMPARTMENT, &species, &reaction("", "A", law));
+        let crnl = translate(&doc).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(crnl.contains("r: 0 -> A @ law("), "{crnl}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! An SBML model as crnl: each kinetic law is expanded into monomials, and
 //! each monomial becomes one mass-action reaction whose reactants are its
-//! factors (see the module documentation of [`super`] for the derivation).
+//! factors (see the module documentation of [`super`] for the derivation),
+//! unless those reactions would be another jump process than the law: then
+//! the reaction is written once with its law (`@ law(...)`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::document::{Initial, Model, ReactionDef, SpeciesDef};
@@ -19,14 +21,24 @@ struct Elementary {
     reactants: Monomial,
     products: Monomial,
     rate: Coefficient,
+    /// Whether the term runs the reaction in its written direction.
+    forward: bool,
+}
+
+/// How one SBML reaction is written: as mass-action reactions, or as one
+/// reaction with its law (`@ law(...)`) where mass action would be a
+/// different jump process.
+enum Written {
+    MassAction(Vec<Reversible>),
+    Law { reactants: Monomial, products: Monomial, terms: Vec<(Monomial, f64)> },
 }
 
 pub fn translate(file: FileId, model: &Model, fallback_name: &str) -> (Option<String>, Vec<Diagnostic>) {
     let mut t = Translator::new(file, model);
     let mut reactions = Vec::new();
     for r in &model.reactions {
-        if let Some(elementary) = t.reaction(r) {
-            reactions.push((r, pair_reversible(elementary)));
+        if let Some(written) = t.reaction(r) {
+            reactions.push((r, written));
         }
     }
     if t.diags.iter().any(Diagnostic::is_error) {
@@ -51,8 +63,6 @@ struct Translator<'m, 'a, 'i> {
     /// Symbol value per unit of crnc's state: s_k = factor_k * x_k.
     factors: Vec<f64>,
     used_parameters: HashSet<usize>,
-    /// A comment for each SBML reaction split into several with the same reactants.
-    split_notes: HashMap<String, String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -133,7 +143,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             uniform,
             factors,
             used_parameters: HashSet::new(),
-            split_notes: HashMap::new(),
             diags,
         }
     }
@@ -168,8 +177,8 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         Err(("E0804", format!("`{name}` is not a species, parameter or compartment of this model{hint}")))
     }
 
-    /// The mass-action reactions of one SBML reaction, or `None` after reporting why not.
-    fn reaction(&mut self, r: &ReactionDef) -> Option<Vec<Elementary>> {
+    /// The reactions of one SBML reaction, or `None` after reporting why not.
+    fn reaction(&mut self, r: &ReactionDef) -> Option<Written> {
         let math = r.math?;
         let resolve = |name: &str| self.resolve(r, name);
         let law = match (Converter { resolve: &resolve }).math(math) {
@@ -203,24 +212,52 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         };
         let net = self.net_change(r);
         let mut out = Vec::new();
+        let mut as_law = false;
+        let mut used = Vec::new();
         // Terms the law adds come first, so a reversible reaction reads in the direction written.
         let mut terms: Vec<_> = law.terms.iter().collect();
         terms.sort_by_key(|(_, c)| c.value < 0.0);
-        for (monomial, coefficient) in terms {
-            let scale =
-                monomial.iter().map(|&(s, e)| self.factors[s].powi(e as i32)).product::<f64>() / self.volume;
+        let scale = |monomial: &Monomial| {
+            monomial.iter().map(|&(s, e)| self.factors[s].powi(e as i32)).product::<f64>() / self.volume
+        };
+        for &(monomial, coefficient) in &terms {
             let forward = coefficient.value > 0.0;
+            let scale = scale(monomial);
             let rate = coefficient.times(&Coefficient::number(if forward { scale } else { -scale }));
             let sign = if forward { 1 } else { -1 };
-            let products = self.products(r, monomial, &net, sign, &rate, math)?;
+            let Some(products) = products(monomial, &net, sign) else {
+                // A term that consumes more of a species than its power: not mass action.
+                as_law = true;
+                break;
+            };
             if let Some((_, ps)) = &rate.product {
-                self.used_parameters.extend(ps.iter().map(|&(p, _)| p));
+                used.extend(ps.iter().map(|&(p, _)| p));
             }
-            for products in products {
-                out.push(Elementary { reactants: monomial.clone(), products, rate: rate.clone() });
-            }
+            out.push(Elementary { reactants: monomial.clone(), products, rate, forward });
         }
-        Some(out)
+        // Terms of both signs are mass action only as mirror pairs (`kf*A - kr*B`
+        // is `A <-> B`); any other mix is one channel whose law may fall and
+        // rise again, which opposing reactions would simulate as another process.
+        let mirrored = |a: &Elementary| {
+            out.iter()
+                .any(|b| b.forward != a.forward && b.reactants == a.products && b.products == a.reactants)
+        };
+        let mixed =
+            out.iter().any(|e| !e.forward) && out.iter().any(|e| e.forward) && !out.iter().all(mirrored);
+        if as_law || mixed {
+            let (mut reactants, mut products): (Monomial, Monomial) = (Vec::new(), Vec::new());
+            for &(s, d) in &net {
+                if d < 0 {
+                    reactants.push((s, (-d) as u32));
+                } else if d > 0 {
+                    products.push((s, d as u32));
+                }
+            }
+            let terms = terms.iter().map(|&(m, c)| (m.clone(), c.value * scale(m))).collect();
+            return Some(Written::Law { reactants, products, terms });
+        }
+        self.used_parameters.extend(used);
+        Some(Written::MassAction(pair_reversible(out)))
     }
 
     /// Products minus reactants, over the species reactions may change.
@@ -237,103 +274,6 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             }
         }
         net
-    }
-
-    /// The products of the reactions that carry one term of the law: the
-    /// monomial plus `sign` times the net change when the term has every
-    /// consumed molecule among its factors; otherwise the change is split over several reactions with the
-    /// same reactants and rate (`S -> 2 P + ...` at `k*S` consuming 2 S becomes
-    /// two reactions consuming one S each), which gives the same ODE. A term
-    /// that consumes a species it does not depend on is an error: mass action
-    /// cannot write it, and it would drive that species below zero.
-    fn products(
-        &mut self,
-        r: &ReactionDef,
-        monomial: &Monomial,
-        net: &[(usize, i64)],
-        sign: i64,
-        rate: &Coefficient,
-        math: roxmltree::Node,
-    ) -> Option<Vec<Monomial>> {
-        let exponent = |s: usize| monomial.iter().find(|m| m.0 == s).map_or(0, |m| i64::from(m.1));
-        let change = net.iter().map(|&(s, d)| (s, sign * d));
-        if let Some((s, _)) = change.clone().find(|&(s, d)| d < 0 && exponent(s) == 0) {
-            self.cannot_consume(r, monomial, rate, sign, s, math);
-            return None;
-        }
-        let chunks = change
-            .clone()
-            .filter(|&(_, d)| d < 0)
-            .map(|(s, d)| (-d).unsigned_abs().div_ceil(exponent(s).unsigned_abs()))
-            .max();
-        let mut counts: Vec<Vec<(usize, i64)>> =
-            vec![
-                monomial.iter().map(|&(s, e)| (s, i64::from(e))).collect();
-                chunks.unwrap_or(1).max(1) as usize
-            ];
-        for (s, d) in change {
-            let mut left = d;
-            for chunk in &mut counts {
-                // Production all goes to the first reaction; consumption at most `exponent` per reaction.
-                let step = if d > 0 { left } else { left.max(-exponent(s)) };
-                match chunk.iter_mut().find(|(t, _)| *t == s) {
-                    Some((_, n)) => *n += step,
-                    None => chunk.push((s, step)),
-                }
-                left -= step;
-            }
-        }
-        if counts.len() > 1 {
-            let note = format!(
-                "// {}: a term consumes more molecules than its factors; split into {} reactions with the same ODE",
-                identifier(r.id),
-                counts.len()
-            );
-            self.split_notes.insert(r.id.to_string(), note);
-        }
-        let whole = |mut c: Vec<(usize, i64)>| -> Monomial {
-            c.sort_unstable();
-            c.into_iter().filter(|&(_, n)| n > 0).map(|(s, n)| (s, n as u32)).collect()
-        };
-        Some(counts.into_iter().map(whole).collect())
-    }
-
-    fn cannot_consume(
-        &mut self,
-        r: &ReactionDef,
-        monomial: &Monomial,
-        rate: &Coefficient,
-        sign: i64,
-        s: usize,
-        math: roxmltree::Node,
-    ) {
-        let term = self.monomial_text(monomial, rate);
-        let species = self.model.species[s].id;
-        let direction = if sign > 0 { "forwards" } else { "backwards" };
-        self.diags.push(
-            Diagnostic::error(
-                "E0803",
-                format!(
-                    "reaction `{}` cannot be written as mass action: its term `{term}` consumes `{species}` without depending on it",
-                    r.id
-                ),
-            )
-            .with_primary(r.span, format!("the term `{term}` runs this reaction {direction}"))
-            .with_note(format!("the law is `{}`", infix(math)))
-            .with_note(format!(
-                "a mass-action term consumes only its own factors; this one would drive `{species}` below zero"
-            ))
-            .with_hint(format!("make `{species}` a factor of that term, or mark `{species}` as a boundary species")),
-        );
-    }
-
-    fn monomial_text(&self, monomial: &Monomial, rate: &Coefficient) -> String {
-        let mut factors = vec![self.rate_text(rate)];
-        for &(s, e) in monomial {
-            let id = self.model.species[s].id;
-            factors.push(if e == 1 { id.to_string() } else { format!("{id}^{e}") });
-        }
-        factors.join(" * ")
     }
 
     /// A rate constant as crnl: the parameters it is a product of, by name.
@@ -374,7 +314,7 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         complex.iter().map(term).collect::<Vec<_>>().join(" + ")
     }
 
-    fn write(&self, fallback_name: &str, reactions: &[(&ReactionDef, Vec<Reversible>)]) -> String {
+    fn write(&self, fallback_name: &str, reactions: &[(&ReactionDef, Written)]) -> String {
         let m = self.model;
         let mut o = String::new();
         let what = m.id.map(|id| format!(" model `{id}`")).unwrap_or_default();
@@ -395,8 +335,13 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         for (s, def) in m.species.iter().enumerate() {
             self.write_species(&mut o, s, def);
         }
-        for (r, elementary) in reactions {
-            self.write_reaction(&mut o, r, elementary);
+        for (r, written) in reactions {
+            match written {
+                Written::MassAction(elementary) => self.write_reaction(&mut o, r, elementary),
+                Written::Law { reactants, products, terms } => {
+                    self.write_law_reaction(&mut o, r, reactants, products, terms)
+                }
+            }
         }
         o.push_str("}\n");
         o
@@ -427,13 +372,36 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         );
     }
 
+    /// One reaction with its law: mass action would be another jump process
+    /// (a term that consumes what it does not depend on, more than its
+    /// factors, or terms of both signs that are not mirror pairs).
+    fn write_law_reaction(
+        &self,
+        o: &mut String,
+        r: &ReactionDef,
+        reactants: &Monomial,
+        products: &Monomial,
+        terms: &[(Monomial, f64)],
+    ) {
+        let named: Vec<(f64, Vec<(&str, u32)>)> = terms
+            .iter()
+            .map(|(m, c)| (*c, m.iter().map(|&(s, e)| (self.species_names[s].as_str(), e)).collect()))
+            .collect();
+        let name = r.name.filter(|n| *n != r.id).map(|n| format!(" // {n}")).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {}: {} -> {} @ law({});{name}",
+            identifier(r.id),
+            self.complex_text(reactants),
+            self.complex_text(products),
+            crate::ir::LawText(&named)
+        );
+    }
+
     fn write_reaction(&self, o: &mut String, r: &ReactionDef, elementary: &[Reversible]) {
         let label = identifier(r.id);
         if elementary.is_empty() {
             let _ = writeln!(o, "  // {label}: its kinetic law is zero");
-        }
-        if let Some(note) = self.split_notes.get(r.id) {
-            let _ = writeln!(o, "  {note}");
         }
         for (i, e) in elementary.iter().enumerate() {
             let label = if elementary.len() == 1 { label.clone() } else { format!("{label}_{}", i + 1) };
@@ -467,6 +435,25 @@ pub(super) fn is_crnl_name(name: &str) -> bool {
         }
         rest.is_empty() && !head.is_empty() && identifier(head) == head
     })
+}
+
+/// The products of the mass-action reaction that carries one term of the
+/// law: the monomial plus `sign` times the net change, or `None` when the term
+/// consumes more of a species than its power in the term (`k` consuming `A`,
+/// `k*S` consuming 2 S): mass action cannot write that as one reaction.
+fn products(monomial: &Monomial, net: &[(usize, i64)], sign: i64) -> Option<Monomial> {
+    let mut counts: Vec<(usize, i64)> = monomial.iter().map(|&(s, e)| (s, i64::from(e))).collect();
+    for &(s, d) in net {
+        match counts.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += sign * d,
+            None => counts.push((s, sign * d)),
+        }
+    }
+    if counts.iter().any(|&(_, n)| n < 0) {
+        return None;
+    }
+    counts.sort_unstable();
+    Some(counts.into_iter().filter(|&(_, n)| n > 0).map(|(s, n)| (s, n as u32)).collect())
 }
 
 struct Reversible {

@@ -259,6 +259,40 @@ mod tests {
             changes: vec![(0, -1), (1, -1), (2, 1), (2, -2), (0, 1), (2, -1)],
             k: vec![2.0, 0.5, 3.0],
             order: vec![2, 2, 1],
+            laws: vec![],
+        }
+    }
+
+    #[test]
+    fn the_jacobian_of_a_rate_law_is_its_partial_derivatives() {
+        // A -> B @ law(3 A^2 B - A + 0.5): v_A = 6AB - 1, v_B = 3A^2.
+        let law = Kinetics {
+            species: 2,
+            reactant_start: vec![0, 2],
+            reactants: vec![(0, 2), (1, 1)],
+            change_start: vec![0, 2],
+            changes: vec![(0, -1), (1, 1)],
+            k: vec![1.0],
+            order: vec![0],
+            laws: vec![Some(vec![(3.0, vec![(0, 2), (1, 1)]), (-1.0, vec![(0, 1)]), (0.5, vec![])])],
+        };
+        let kin = law.expanded();
+        let pattern = JacobianPattern::new(&kin);
+        let (a, b) = (1.3, 0.7);
+        let mut values = vec![0.0; pattern.sparsity.row_idx().len()];
+        pattern.fill(&kin, &[a, b], &mut values);
+        let jac = dense(&pattern, &values);
+        let (da, db) = (6.0 * a * b - 1.0, 3.0 * a * a);
+        let exact = [[-da, -db], [da, db]];
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!(
+                    (jac[i][j] - exact[i][j]).abs() < 1e-12,
+                    "J[{i}][{j}] = {} vs {}",
+                    jac[i][j],
+                    exact[i][j]
+                );
+            }
         }
     }
 
