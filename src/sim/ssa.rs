@@ -203,7 +203,13 @@ fn propensity(kin: &Kinetics, c: &[f64], r: usize, n: &[i64]) -> f64 {
         if ns < i64::from(alpha) {
             return 0.0;
         }
-        a *= falling_factorial(ns, alpha);
+        // The falling factorial n(n-1)...(n-α+1), ordered tuples of distinct
+        // molecules, one f64 factor at a time into the constant: in integers
+        // n(n-1) wraps past 3.04e9 molecules, and a high order's product alone
+        // could leave the float range where c times it does not.
+        for j in 0..i64::from(alpha) {
+            a *= (ns - j) as f64;
+        }
     }
     a
 }
@@ -223,18 +229,6 @@ fn law_propensity(law: &[crate::sim::kinetics::LawTerm], omega: f64, n: &[i64]) 
             .sum()
     };
     omega * value
-}
-
-/// n(n-1)...(n-α+1): ordered tuples of α distinct molecules. Each factor is
-/// converted before multiplying, so the product is right to f64 precision at
-/// every count (in integers, n(n-1) wraps past about 3.04e9 molecules).
-#[inline]
-fn falling_factorial(n: i64, alpha: u32) -> f64 {
-    match alpha {
-        1 => n as f64,
-        2 => n as f64 * (n - 1) as f64,
-        _ => (0..i64::from(alpha)).map(|j| (n - j) as f64).product(),
-    }
 }
 
 /// Uniform in (0, 1]: never 0, so its logarithm is finite.
@@ -798,6 +792,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A high order in a large volume: the factorial alone leaves the float
+    /// range, the propensity does not.
+    #[test]
+    fn a_high_order_propensity_stays_finite_where_its_value_does() {
+        let kin = crate::sim::kinetics::test_kinetics(1, &[(&[(0, 40)], &[(0, -1)], 1.0)]);
+        let n = [100_000_000];
+        let got = propensity(&kin, &[1e-300], 0, &n);
+        let want: f64 = (0..40).map(|j| (1e8 - j as f64).ln()).sum::<f64>() + 1e-300f64.ln();
+        assert!(got.is_finite() && (got.ln() - want).abs() < 1e-9, "{got} vs e^{want}");
     }
 
     #[test]
