@@ -80,6 +80,62 @@ impl Default for Flags {
     }
 }
 
+/// One compilation: the front end's results, and the chosen network through
+/// every pass.
+pub struct Compilation {
+    pub front: FrontEnd,
+    /// The CRN and the passes' warnings, or the diagnostics of selecting and
+    /// lowering the network (empty when the front end already failed: its
+    /// own diagnostics are in `front`).
+    pub lowered: Result<Lowered, Vec<Diagnostic>>,
+}
+
+impl Compilation {
+    /// Every diagnostic, the front end's first.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        let lowered = match &self.lowered {
+            Ok(l) => &l.warnings,
+            Err(d) => d,
+        };
+        self.front.diagnostics.iter().chain(lowered)
+    }
+
+    /// The CRN, or the codes of every error.
+    pub fn crn(self) -> Result<Crn, Vec<&'static str>> {
+        let errors: Vec<&'static str> = self.diagnostics().filter(|d| d.is_error()).map(|d| d.code).collect();
+        match self.lowered {
+            Ok(l) if errors.is_empty() => Ok(l.crn),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The library's entry point, which the command line and the tests share:
+/// reads, parses and checks `path`, picks `network` (or the only one), and
+/// runs every pass under `flags`.
+pub fn compile(fs: &dyn FileSystem, path: &Path, network: Option<&str>, flags: &Flags) -> Compilation {
+    compile_traced(fs, path, network, flags, |_, _| {})
+}
+
+/// [`compile`], showing `after` the output of each stage of [`stages`].
+pub fn compile_traced(
+    fs: &dyn FileSystem,
+    path: &Path,
+    network: Option<&str>,
+    flags: &Flags,
+    after: impl FnMut(&'static str, Stage),
+) -> Compilation {
+    let front = front_end_with(fs, path, flags);
+    let lowered = match front.has_errors() {
+        true => Err(Vec::new()),
+        false => match select(&front, network) {
+            Ok(n) => lower_traced(n, &front.db, flags, after),
+            Err(d) => Err(vec![d]),
+        },
+    };
+    Compilation { front, lowered }
+}
+
 /// Reads, parses and checks `path` and everything it imports.
 pub fn front_end(fs: &dyn FileSystem, path: &Path) -> FrontEnd {
     front_end_with(fs, path, &Flags::default())
@@ -218,11 +274,31 @@ pub struct Lowered {
 /// The stage that turns IR into the CRN; the passes of [`PASSES`] follow it.
 pub const LOWER: &str = "lower";
 
-/// The CRN stages in order, each `(name, one line for --help)`: what
-/// [`lower_traced`] reports and `--emit` accepts.
+/// What a stage hands out: the IR before `lower`, the CRN from then on.
+#[derive(Clone, Copy)]
+pub enum Stage<'a> {
+    Ir(&'a ir::Network),
+    Crn(&'a Crn),
+}
+
+impl Stage<'_> {
+    /// The stage's output as `--emit` prints it: crnl for the IR, the
+    /// listing of [`crn::dump`] for the CRN.
+    pub fn dump(&self) -> String {
+        match self {
+            Stage::Ir(network) => network.to_string(),
+            Stage::Crn(crn) => crn::dump(crn),
+        }
+    }
+}
+
+/// The stages after the checker in order, each `(name, one line for
+/// --help)`: the IR passes, `lower`, the CRN passes. What [`lower_traced`]
+/// reports and `--emit` accepts.
 pub fn stages() -> impl Iterator<Item = (&'static str, &'static str)> {
-    let lower = (LOWER, "The CRN as lowered from the IR, before any pass");
-    std::iter::once(lower).chain(PASSES.iter().map(|p| (p.name, p.about)))
+    let lower = (LOWER, "The CRN as lowered from the IR, before any CRN pass");
+    let ir = ir::passes::PASSES.iter().map(|p| (p.name, p.about));
+    ir.chain(std::iter::once(lower)).chain(PASSES.iter().map(|p| (p.name, p.about)))
 }
 
 /// Lowers a checked network to the elementary CRN, runs the passes and
@@ -235,29 +311,56 @@ pub fn lower(
     lower_traced(network, db, &Flags { max_order, ..Flags::default() }, |_, _| {})
 }
 
+/// Runs the IR passes on a checked network: the network whose every
+/// equation is a reaction, ready for `lower`. An `Err` holds every diagnostic.
+pub fn ir_passes(
+    network: &ir::Network,
+    flags: &Flags,
+    mut after: impl FnMut(&'static str, Stage),
+) -> Result<(ir::Network, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let options = pass_options(network, flags);
+    let mut network = network.clone();
+    let mut diagnostics = Vec::new();
+    for pass in &ir::passes::PASSES {
+        let found;
+        (network, found) = (pass.run)(network, &options);
+        let failed = found.iter().any(Diagnostic::is_error);
+        diagnostics.extend(found);
+        if failed {
+            return Err(diagnostics);
+        }
+        after(pass.name, Stage::Ir(&network));
+    }
+    Ok((network, diagnostics))
+}
+
+fn pass_options(network: &ir::Network, flags: &Flags) -> Options {
+    Options {
+        max_order: flags.max_order,
+        separation: flags.separation.or(network.separation).unwrap_or(DEFAULT_SEPARATION),
+        max_expansion: flags.max_expansion,
+    }
+}
+
 /// [`lower`], with every flag, showing `after` the CRN after each stage of [`stages`].
 pub fn lower_traced(
     network: &ir::Network,
     db: &SourceDb,
     flags: &Flags,
-    mut after: impl FnMut(&'static str, &Crn),
+    mut after: impl FnMut(&'static str, Stage),
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let max_order = flags.max_order;
-    let options = Options {
-        max_order,
-        separation: flags.separation.or(network.separation).unwrap_or(DEFAULT_SEPARATION),
-        max_expansion: flags.max_expansion,
-    };
-    let mut crn = crn::lower(network, db);
+    let options = pass_options(network, flags);
+    let (network, mut diagnostics) = ir_passes(network, flags, &mut after)?;
+    let mut crn = crn::lower(&network, db);
     debug_assert_valid(LOWER, &crn);
-    after(LOWER, &crn);
-    let mut diagnostics = Vec::new();
+    after(LOWER, Stage::Crn(&crn));
     for pass in &PASSES {
         let found;
         (crn, found) = (pass.run)(crn, &options);
         diagnostics.extend(found);
         debug_assert_valid(pass.name, &crn);
-        after(pass.name, &crn);
+        after(pass.name, Stage::Crn(&crn));
     }
     // After a pass's own error (an exceeded budget) what it left whole is no news.
     if let Some(max) = max_order.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) {

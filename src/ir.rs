@@ -2,16 +2,29 @@
 //! evaluated to numbers, still shaped like the source (reversible reactions are
 //! one reaction, species keep their declaration order).
 //!
-//! Architecture invariant: every name in a reaction is a key of the network's
-//! `species`; every value is finite; rates are positive; initial values are
-//! non-negative; coefficients are in 1..=MAX_COEFFICIENT.
+//! A network keeps its polynomial ODE system as data ([`Ode`]), with its
+//! signed values as species marked `signed`, until the `ode` pass
+//! (`ir::passes`) lowers them to rails and reactions; the learning passes
+//! differentiate it before that.
+//!
+//! Architecture invariant: every name in a reaction or equation is a key of
+//! the network's `species`; every value is finite; rates are positive;
+//! initial values are non-negative except a signed value's;
+//! coefficients are in 1..=MAX_COEFFICIENT.
 
 use std::fmt;
 
-use indexmap::IndexMap;
+pub mod passes;
 
+use indexmap::{IndexMap, IndexSet};
+
+use crate::polynomial::Polynomial;
 use crate::source::Span;
 pub use crate::syntax::ast::Quantity;
+
+/// Rate of `x_p + x_m -> 0` for dual-rail values when the network does not
+/// set `annihilation`: fast against rates near 1, as in the Neural CRNs.
+pub const DEFAULT_ANNIHILATION: f64 = 100.0;
 
 /// Largest stoichiometric coefficient accepted in source.
 pub const MAX_COEFFICIENT: u32 = 1000;
@@ -56,6 +69,8 @@ pub struct Network {
     pub rate_law: RateLaw,
     /// Volume of the single compartment (litres in SBML export).
     pub volume: f64,
+    /// Rate of `x_p + x_m -> 0` for the rails of every signed value.
+    pub annihilation: f64,
     /// The `separation` setting: how much faster the molecularity pass's
     /// binding steps are than the fastest reaction (`--separation` overrides it).
     pub separation: Option<f64>,
@@ -64,6 +79,8 @@ pub struct Network {
     /// kept so that exports can name them.
     pub params: IndexMap<String, Param>,
     pub reactions: Vec<Reaction>,
+    /// The `ode` equations, not yet lowered to reactions.
+    pub ode: Ode,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
 }
@@ -105,9 +122,61 @@ impl Method {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Species {
     pub name: String,
+    /// Negative only for a signed value.
     pub initial: f64,
     pub quantity: Quantity,
+    /// A `signed` value: a real number that the `ode` pass holds in two
+    /// rails (or one, where it provably stays non-negative).
+    pub signed: bool,
     pub span: Span,
+}
+
+/// A variable of the ODE system's polynomials: a species or signed value,
+/// or its absolute value (`abs(z)`, which the rails give as z_p + z_m).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Variable {
+    pub name: String,
+    pub abs: bool,
+}
+
+/// A polynomial ODE system over named variables.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Ode {
+    /// What the polynomials' variable indices stand for.
+    pub variables: IndexSet<Variable>,
+    /// Several equations of one target add up (a module's and its user's).
+    pub equations: Vec<Equation>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Equation {
+    pub target: String,
+    pub rhs: Polynomial,
+    pub span: Span,
+    /// As for [`Reaction::brought_in_at`].
+    pub brought_in_at: Vec<Span>,
+}
+
+impl Ode {
+    pub fn is_empty(&self) -> bool {
+        self.equations.is_empty()
+    }
+
+    /// The index of a variable, added if new.
+    pub fn variable(&mut self, name: &str, abs: bool) -> usize {
+        self.variables.insert_full(Variable { name: name.to_string(), abs }).0
+    }
+
+    /// Appends another system's equations, renumbering their variables.
+    pub fn extend(&mut self, other: &Ode, brought_in_at: Option<Span>) {
+        let map: Vec<usize> =
+            other.variables.iter().map(|v| self.variables.insert_full(v.clone()).0).collect();
+        for eq in &other.equations {
+            let mut eq = Equation { rhs: eq.rhs.renamed(|i| map[i]), ..eq.clone() };
+            eq.brought_in_at.splice(0..0, brought_in_at);
+            self.equations.push(eq);
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -133,10 +202,30 @@ pub struct LawTerm {
 }
 
 /// A rate law as crnl: `c1 * A^2 * B - c2 * A + c3`.
-pub struct LawText<'a, N: AsRef<str>>(pub &'a [(f64, Vec<(N, u32)>)]);
+pub struct LawText<'a, N: FactorName>(pub &'a [(f64, Vec<(N, u32)>)]);
+
+/// How a factor of a polynomial is written in crnl.
+pub trait FactorName {
+    fn write(&self, f: &mut impl fmt::Write) -> fmt::Result;
+}
+
+impl<S: AsRef<str>> FactorName for S {
+    fn write(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        write!(f, "{}", crnl_name(self.as_ref()))
+    }
+}
+
+impl FactorName for &Variable {
+    fn write(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self.abs {
+            true => write!(f, "abs({})", crnl_name(&self.name)),
+            false => write!(f, "{}", crnl_name(&self.name)),
+        }
+    }
+}
 
 /// Writes a law given as (coefficient, factors) terms; `0` when it has none.
-pub fn write_law<N: AsRef<str>>(f: &mut impl fmt::Write, terms: &[(f64, Vec<(N, u32)>)]) -> fmt::Result {
+pub fn write_law<N: FactorName>(f: &mut impl fmt::Write, terms: &[(f64, Vec<(N, u32)>)]) -> fmt::Result {
     if terms.is_empty() {
         return write!(f, "0");
     }
@@ -147,9 +236,16 @@ pub fn write_law<N: AsRef<str>>(f: &mut impl fmt::Write, terms: &[(f64, Vec<(N, 
             (0, _) => write!(f, "-")?,
             _ => write!(f, " {sign} ")?,
         }
-        write!(f, "{}", c.abs())?;
-        for (name, e) in factors {
-            write!(f, " * {}", crnl_name(name.as_ref()))?;
+        // A unit coefficient is left out of a product: `-q`, not `-1 * q`.
+        let unit = c.abs() == 1.0 && !factors.is_empty();
+        if !unit {
+            write!(f, "{}", c.abs())?;
+        }
+        for (j, (name, e)) in factors.iter().enumerate() {
+            if j > 0 || !unit {
+                write!(f, " * ")?;
+            }
+            name.write(f)?;
             if *e != 1 {
                 write!(f, "^{e}")?;
             }
@@ -158,7 +254,7 @@ pub fn write_law<N: AsRef<str>>(f: &mut impl fmt::Write, terms: &[(f64, Vec<(N, 
     Ok(())
 }
 
-impl<N: AsRef<str>> fmt::Display for LawText<'_, N> {
+impl<N: FactorName> fmt::Display for LawText<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_law(f, self.0)
     }
@@ -220,13 +316,17 @@ impl fmt::Display for Network {
         writeln!(f, "network {} {{", self.name)?;
         writeln!(f, "  rate_law = {};", self.rate_law.name().replace('-', "_"))?;
         writeln!(f, "  volume = {};", self.volume)?;
+        if !self.ode.is_empty() || self.species.values().any(|s| s.signed) {
+            writeln!(f, "  annihilation = {};", self.annihilation)?;
+        }
         if let Some(separation) = self.separation {
             writeln!(f, "  separation = {separation};")?;
         }
         for s in self.species.values() {
-            let kind = match s.quantity {
-                Quantity::Concentration => "species",
-                Quantity::Amount => "species amount",
+            let kind = match (s.signed, s.quantity) {
+                (true, _) => "signed",
+                (false, Quantity::Concentration) => "species",
+                (false, Quantity::Amount) => "species amount",
             };
             writeln!(f, "  {kind} {} = {};", crnl_name(&s.name), s.initial)?;
         }
@@ -252,6 +352,13 @@ impl fmt::Display for Network {
                 write!(f, ", {}", RateText(rev))?;
             }
             writeln!(f, ";")?;
+        }
+        if !self.ode.is_empty() {
+            writeln!(f, "  ode {{")?;
+            for eq in &self.ode.equations {
+                writeln!(f, "    {}' = {};", crnl_name(&eq.target), OdeText(&self.ode.variables, &eq.rhs))?;
+            }
+            writeln!(f, "  }}")?;
         }
         write!(f, "{}", self.simulate)?;
         writeln!(f, "}}")
@@ -290,6 +397,21 @@ impl fmt::Display for SimSpec {
             writeln!(f, "    plot = [{}];", plot.join(", "))?;
         }
         writeln!(f, "  }}")
+    }
+}
+
+/// A right-hand side as crnl, its variables by name.
+pub struct OdeText<'a>(pub &'a IndexSet<Variable>, pub &'a Polynomial);
+
+impl fmt::Display for OdeText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let terms: Vec<(f64, Vec<(&Variable, u32)>)> = self
+            .1
+            .terms
+            .iter()
+            .map(|(m, c)| (c.value, m.iter().map(|&(v, e)| (&self.0[v], e)).collect()))
+            .collect();
+        write_law(f, &terms)
     }
 }
 

@@ -227,6 +227,84 @@ impl Polynomial {
     }
 }
 
+impl Polynomial {
+    /// ∂p/∂v, where `abs` is the variable standing for |v| when the
+    /// polynomial has one. Below a ≥ 1 or b ≥ 2:
+    /// d/dv v^a·|v|^b = (a+b)·v^(a-1)·|v|^b, and d/dv |v|^b = b·v·|v|^(b-2).
+    /// A lone |v| has the derivative sgn v, which is no polynomial.
+    pub fn derivative(&self, v: usize, abs: Option<usize>) -> Result<Polynomial, SignOfAbs> {
+        let mut d = Polynomial::default();
+        for (monomial, c) in &self.terms {
+            let power = |of: Option<usize>| {
+                of.and_then(|i| monomial.iter().find(|&&(x, _)| x == i)).map_or(0, |&(_, e)| e)
+            };
+            let (a, b) = (power(Some(v)), power(abs));
+            let rest = || monomial.iter().filter(|&&(x, _)| x != v && Some(x) != abs).copied();
+            let (factor, v_power, abs_power) = match (a, b) {
+                (0, 0) => continue,
+                (a, b) if a >= 1 => (a.saturating_add(b), a - 1, b),
+                (_, 1) => return Err(SignOfAbs),
+                (_, b) => (b, 1, b - 2),
+            };
+            let mut m: Monomial = rest().collect();
+            m.extend([(v, v_power)].into_iter().filter(|&(_, e)| e > 0));
+            m.extend(abs.map(|i| (i, abs_power)).filter(|&(_, e)| e > 0));
+            m.sort_unstable();
+            d.add_term(m, c.times(&Coefficient::number(f64::from(factor))));
+        }
+        Ok(d)
+    }
+
+    /// The polynomial with variable `v` replaced by `q`.
+    pub fn substituted(&self, v: usize, q: &Polynomial) -> Result<Polynomial, TooManyTerms> {
+        let mut result = Polynomial::default();
+        for (monomial, c) in &self.terms {
+            let e = monomial.iter().find(|&&(x, _)| x == v).map_or(0, |&(_, e)| e);
+            let rest: Monomial = monomial.iter().filter(|&&(x, _)| x != v).copied().collect();
+            let mut term = Polynomial::default();
+            term.add_term(rest, c.clone());
+            result = result.plus(if e == 0 { term } else { term.times(&q.power(e)?)? });
+        }
+        Ok(result)
+    }
+
+    /// The polynomial over renumbered variables; variables that `rename`
+    /// maps to one index multiply.
+    pub fn renamed(&self, rename: impl Fn(usize) -> usize) -> Polynomial {
+        let mut result = Polynomial::default();
+        for (monomial, c) in &self.terms {
+            let mut renamed: Monomial = Vec::with_capacity(monomial.len());
+            let mut sorted: Monomial = monomial.iter().map(|&(x, e)| (rename(x), e)).collect();
+            sorted.sort_unstable();
+            for (x, e) in sorted {
+                match renamed.last_mut() {
+                    Some((last, total)) if *last == x => *total = total.saturating_add(e),
+                    _ => renamed.push((x, e)),
+                }
+            }
+            result.add_term(renamed, c.clone());
+        }
+        result
+    }
+
+    /// The variables that occur, sorted.
+    pub fn variables(&self) -> Vec<usize> {
+        let mut vs: Vec<usize> = self.terms.keys().flatten().map(|&(x, _)| x).collect();
+        vs.sort_unstable();
+        vs.dedup();
+        vs
+    }
+
+    /// The value at `x` (indexed by variable).
+    pub fn value(&self, x: &[f64]) -> f64 {
+        self.terms.iter().map(|(m, c)| m.iter().fold(c.value, |v, &(i, e)| v * x[i].powi(e as i32))).sum()
+    }
+}
+
+/// The derivative of a lone |v|, sgn v, is not a polynomial.
+#[derive(Debug, PartialEq)]
+pub struct SignOfAbs;
+
 /// C(n+k-1, k), saturating: the number of multisets of k out of n things.
 fn multisets(n: usize, k: u32) -> u128 {
     let (n, k) = (n as u128, u128::from(k));
@@ -296,5 +374,45 @@ mod tests {
         let x = Polynomial::species(0).power(1000).unwrap().power(1000).unwrap();
         let huge = x.power(1000).unwrap().power(1000).unwrap();
         assert_eq!(huge.terms.keys().next().unwrap(), &vec![(0, u32::MAX)]);
+    }
+    #[test]
+    fn derivatives_of_powers_and_absolute_values() {
+        // v = 0, |v| = 1, w = 2: p = 3 v^2 w - 0.15 v|v| + |v|^3
+        let (v, a, w) = (Polynomial::species(0), Polynomial::species(1), Polynomial::species(2));
+        let c = |x: f64| Polynomial::constant(Coefficient::number(x));
+        let p = c(3.0)
+            .times(&v.power(2).unwrap())
+            .unwrap()
+            .times(&w)
+            .unwrap()
+            .plus(c(-0.15).times(&v).unwrap().times(&a).unwrap())
+            .plus(a.power(3).unwrap());
+        let d = p.derivative(0, Some(1)).unwrap();
+        // 6 v w - 0.3 |v| + 3 v |v|
+        assert_eq!(d.terms.len(), 3);
+        assert_eq!(d.terms[&vec![(0, 1), (2, 1)]].value, 6.0);
+        assert_eq!(d.terms[&vec![(1, 1)]].value, -0.3);
+        assert_eq!(d.terms[&vec![(0, 1), (1, 1)]].value, 3.0);
+        // Numerically, on both signs of v.
+        for &x in &[-1.7, -0.3, 0.4, 2.2] {
+            let at = |x: f64| p.value(&[x, x.abs(), 0.9]);
+            let numeric = (at(x + 1e-6) - at(x - 1e-6)) / 2e-6;
+            assert!((d.value(&[x, x.abs(), 0.9]) - numeric).abs() < 1e-6, "at {x}");
+        }
+        assert_eq!(a.derivative(0, Some(1)), Err(SignOfAbs));
+        assert!(w.derivative(0, Some(1)).unwrap().is_zero());
+    }
+
+    #[test]
+    fn substitution_and_renaming() {
+        // (x0 + x1)^2 with x1 := 2 x0 is 9 x0^2; renaming x1 to x0 gives 4 x0^2.
+        let s = Polynomial::species(0).plus(Polynomial::species(1)).power(2).unwrap();
+        let two_x0 = Polynomial::species(0).scaled(&Coefficient::number(2.0));
+        let sub = s.substituted(1, &two_x0).unwrap();
+        assert_eq!(sub.terms.len(), 1);
+        assert_eq!(sub.terms[&vec![(0, 2)]].value, 9.0);
+        let renamed = s.renamed(|_| 0);
+        assert_eq!(renamed.terms[&vec![(0, 2)]].value, 4.0);
+        assert_eq!(s.renamed(|i| 5 - i).variables(), vec![4, 5]);
     }
 }

@@ -117,7 +117,18 @@ fn check_text_round_trip(crn: &Crn) {
 fn check_ir(n: &ir::Network) {
     assert!(n.volume.is_finite() && n.volume > 0.0, "{}: volume {}", n.name, n.volume);
     for s in n.species.values() {
-        assert!(s.initial.is_finite() && s.initial >= 0.0, "{}: initial value {}", s.name, s.initial);
+        assert!(
+            s.initial.is_finite() && (s.signed || s.initial >= 0.0),
+            "{}: initial value {}",
+            s.name,
+            s.initial
+        );
+    }
+    for eq in &n.ode.equations {
+        assert!(n.species.contains_key(&eq.target), "{}: equation of undeclared `{}`", n.name, eq.target);
+        for v in &n.ode.variables {
+            assert!(n.species.contains_key(&v.name), "{}: equation reads undeclared `{}`", n.name, v.name);
+        }
     }
     for r in &n.reactions {
         for (name, k) in r.reactants.iter().chain(&r.products) {
@@ -155,6 +166,14 @@ fn pipeline(fs: &MemoryFs, path: &str) -> Outcome {
     for network in front.program.networks.values() {
         check_ir(network);
         let _ = network.to_string();
+        // The `ode` pass finds what the front end cannot: a species that could go negative.
+        match driver::ir_passes(network, &driver::Flags::default(), |_, _| {}) {
+            Ok((lowered, _)) => check_ir(&lowered),
+            Err(ds) => {
+                check_diagnostics(&front.db, &ds);
+                return Outcome::Errors;
+            }
+        }
         let crn = match driver::lower(network, &front.db, None) {
             Ok(lowered) => lowered.crn,
             Err(ds) => panic!("lowering without --max-order failed: {ds:?}"),

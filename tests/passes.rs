@@ -1,4 +1,4 @@
-//! The CRN passes: snapshots of the CRN after every stage on small networks,
+//! The passes: snapshots of the IR or CRN after every stage on small networks,
 //! and the molecularity pass against the ODE it approximates (accuracy as
 //! the fast rate grows, detailed balance of reversible reactions).
 
@@ -20,13 +20,17 @@ fn stages(src: &str, max_order: Option<u32>) -> (Vec<(&'static str, String)>, Cr
 /// [`stages`] with every flag.
 fn stages_with(src: &str, flags: &driver::Flags) -> (Vec<(&'static str, String)>, Crn) {
     let fs = MemoryFs::new().with("m.crnl", src);
-    let front = driver::front_end_with(&fs, Path::new("m.crnl"), flags);
-    assert!(!front.has_errors(), "{}", diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
     let mut dumps = Vec::new();
-    let lowered = driver::lower_traced(&front.program.networks[0], &front.db, flags, |name, crn| {
-        dumps.push((name, crn::dump(crn)))
+    let compiled = driver::compile_traced(&fs, Path::new("m.crnl"), None, flags, |name, stage| {
+        dumps.push((name, stage.dump()))
     });
-    (dumps, lowered.expect("the network compiles").crn)
+    let all: Vec<_> = compiled.diagnostics().cloned().collect();
+    assert!(
+        !all.iter().any(|d| d.is_error()),
+        "{}",
+        diagnostic::render_human(&compiled.front.db, &all, Color::Never)
+    );
+    (dumps, compiled.lowered.expect("the network compiles").crn)
 }
 
 /// The CRN of `src` after every pass but molecularity.
@@ -69,6 +73,17 @@ const REVERSIBLE: &str = "network Reversible {
   A + 2 X <-> 3 X @ 1, 0.5;
 }";
 
+const SIGNED: &str = "network Signed {
+  annihilation = 50;
+  signed z0 = -0.5, z1 = 1, theta = -2, c = -1;
+  species x = 2, s = 1;
+  ode {
+    z0' = theta * x - 0.15 * z0 * abs(z0);
+    z1' = z0 * z1 + c;
+    s' = -s * abs(z0);
+  }
+}";
+
 const HIGHER: &str = "network Higher {
   rate_law = combinatoric;
   species A = 1, B = 2, C = 3, D = 4, E = 5, F, X = 1;
@@ -83,6 +98,7 @@ fn every_stage_matches_its_snapshot() {
         ("trimolecular", TRIMOLECULAR),
         ("reversible", REVERSIBLE),
         ("higher", HIGHER),
+        ("signed", SIGNED),
     ] {
         let (dumps, last) = stages(src, Some(2));
         let names: Vec<&str> = dumps.iter().map(|(stage, _)| *stage).collect();

@@ -167,14 +167,7 @@ impl<'w> Checker<'w> {
                 }
             }
         }
-        // The ode blocks' reactions go with the first of them.
-        if let Some(first) = statements.iter().position(|s| matches!(s, Statement::Ode { .. })) {
-            let reactions = self.lower_odes(b, frame, statements);
-            groups[first].extend(reactions);
-        } else if !frame.signed.is_empty() {
-            let reactions = self.lower_odes(b, frame, statements);
-            groups[0].extend(reactions);
-        }
+        self.collect_odes(b, frame, statements);
         for (i, statement) in statements.iter().enumerate() {
             match statement {
                 Statement::Reaction(r) => self.expand_reaction(b, frame, r, &mut groups[i]),
@@ -344,6 +337,7 @@ impl<'w> Checker<'w> {
                     name: name.clone(),
                     initial,
                     quantity: decl.quantity,
+                    signed: false,
                     span: entry.name.span,
                 };
                 b.declare(self, name, species, origin);
@@ -430,9 +424,24 @@ impl<'w> Checker<'w> {
 
     /// The flat name of a species reference that must be one species.
     pub(super) fn species_ref(&mut self, b: &Builder, frame: &Frame, r: &SpeciesRef) -> Option<String> {
+        self.one_species(b, frame, r, false)
+    }
+
+    /// The flat name of a reference to one species or, with `signed`, one
+    /// signed value.
+    pub(super) fn one_species(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        r: &SpeciesRef,
+        signed: bool,
+    ) -> Option<String> {
         let index = self.one_index(r)?;
+        let is_signed = |name: &str| {
+            frame.signed.contains_key(name) || b.species.get(name).is_some_and(|(s, _)| s.signed)
+        };
         match self.binding(b, frame, &r.name, index, r.span)? {
-            Binding::Scalar(name) if frame.signed.contains_key(&name) && !b.species.contains_key(&name) => {
+            Binding::Scalar(name) if !signed && is_signed(&name) => {
                 self.diags.push(
                     Diagnostic::error(
                         "E0220",
@@ -632,6 +641,7 @@ impl<'w> Checker<'w> {
         self.numbers.push(numbers);
         self.instantiating.push(module);
         let errors_before = self.diags.len();
+        let equations_before = b.ode.equations.len();
         let ports = self.bind_ports(b, caller, &mut frame, ast, args, targets, span);
         let mut groups = vec![Vec::new(); ast.statements.len()];
         if ports.is_some() {
@@ -645,6 +655,9 @@ impl<'w> Checker<'w> {
         let mut reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
         for r in &mut reactions {
             r.brought_in_at.insert(0, span);
+        }
+        for eq in &mut b.ode.equations[equations_before..] {
+            eq.brought_in_at.insert(0, span);
         }
         Some(reactions)
     }
@@ -805,6 +818,7 @@ impl<'w> Checker<'w> {
                 name: name.clone(),
                 initial: 0.0,
                 quantity: ast::Quantity::Concentration,
+                signed: false,
                 span: target.span,
             };
             b.declare(self, name, species, origin);
@@ -859,7 +873,11 @@ impl<'w> Checker<'w> {
 /// A flat name of the network as a binding: one species, or the elements
 /// `name[0]`, `name[1]`, ... of an array.
 fn flat_binding(b: &Builder, flat: &str) -> Option<Binding> {
-    if b.species.contains_key(flat) {
+    // The rails of a signed value exist once the `ode` pass has run, which
+    // then gives the value both, whatever its sign.
+    let value = flat.strip_suffix("_p").or_else(|| flat.strip_suffix("_m"));
+    let rail = value.and_then(|v| b.species.get(v)).is_some_and(|(s, _)| s.signed);
+    if b.species.contains_key(flat) || rail {
         return Some(Binding::Scalar(flat.to_string()));
     }
     let elements: Vec<String> =

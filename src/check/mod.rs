@@ -14,6 +14,7 @@ mod simulate;
 
 pub use elaborate::MAX_NESTING;
 pub use network::zero_rate;
+pub(crate) use ode::too_many_terms;
 
 use std::collections::{HashMap, HashSet};
 
@@ -58,7 +59,7 @@ pub fn check(
         including: Vec::new(),
         numbers: Vec::new(),
         instantiating: Vec::new(),
-        ode_variables: HashMap::new(),
+        ode_variables: indexmap::IndexSet::new(),
         budget: elaborate::Budget::new(max_expansion),
         incomplete_files,
         diags,
@@ -109,7 +110,7 @@ struct Checker<'w> {
     /// Modules being instantiated, outermost first, to catch recursion.
     instantiating: Vec<scope::ModRef>,
     /// Species and signed values of the `ode` blocks being lowered, numbered.
-    ode_variables: HashMap<String, usize>,
+    ode_variables: indexmap::IndexSet<ir::Variable>,
     budget: elaborate::Budget,
     incomplete_files: HashSet<FileId>,
     diags: Vec<Diagnostic>,

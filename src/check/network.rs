@@ -17,10 +17,6 @@ use super::{Checker, unused_param};
 
 const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation", "separation"];
 
-/// Rate of `x_p + x_m -> 0` for dual-rail values when the network does not
-/// set `annihilation`: fast against rates near 1, as in the Neural CRNs.
-const DEFAULT_ANNIHILATION: f64 = 100.0;
-
 /// Where a species of the network came from.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum SpeciesOrigin {
@@ -50,6 +46,8 @@ pub(super) struct Builder {
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
+    /// The `ode` equations of every body expanded so far.
+    pub ode: ir::Ode,
     params: IndexMap<String, ir::Param>,
     /// Names of the module instances made so far (`dot1`, `outer.dot1`).
     instances: HashSet<String>,
@@ -118,6 +116,7 @@ impl Checker<'_> {
             volume,
             annihilation,
             species: IndexMap::new(),
+            ode: ir::Ode::default(),
             params: IndexMap::new(),
             instances: HashSet::new(),
             next_instance: HashMap::new(),
@@ -140,11 +139,24 @@ impl Checker<'_> {
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
 
+        // A signed value's rails exist only after the `ode` pass: `plot`
+        // may name them (which of them exist is checked when plotting).
+        let rails = |name: &str| -> Vec<String> {
+            match b.species.get(name) {
+                Some((s, _)) if s.signed => vec![format!("{name}_p"), format!("{name}_m")],
+                Some(_) => vec![name.to_string()],
+                None => Vec::new(),
+            }
+        };
+        let is_rail = |name: &str| {
+            let value = name.strip_suffix("_p").or_else(|| name.strip_suffix("_m"));
+            value.and_then(|v| b.species.get(v)).is_some_and(|(s, _)| s.signed)
+        };
         let simulate = self.simulate_spec(
             ast,
             env,
-            |name| b.species.contains_key(name),
-            || b.species.keys().cloned().collect(),
+            |name| b.species.contains_key(name) || is_rail(name),
+            || b.species.keys().flat_map(|n| rails(n)).collect(),
         );
         // After an error some reactions are missing, so "unused" would be noise.
         let clean = self.error_count() == errors_before && !b.incomplete;
@@ -157,10 +169,12 @@ impl Checker<'_> {
                 span: ast.name.span,
                 rate_law: b.rate_law,
                 volume: b.volume,
+                annihilation: b.annihilation,
                 separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
                 reactions,
+                ode: b.ode,
                 simulate,
             }))
         } else {
@@ -178,7 +192,8 @@ impl Checker<'_> {
 
     fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64, f64, Option<f64>) {
         let mut seen: IndexMap<String, Span> = IndexMap::new();
-        let (mut rate_law, mut volume, mut annihilation) = (RateLaw::MassAction, 1.0, DEFAULT_ANNIHILATION);
+        let (mut rate_law, mut volume, mut annihilation) =
+            (RateLaw::MassAction, 1.0, ir::DEFAULT_ANNIHILATION);
         let mut separation = None;
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
@@ -341,20 +356,31 @@ impl Checker<'_> {
         }
         let NetState::Done(inner) = &self.networks[&target] else { unreachable!("ensured above") };
         let inner = inner.as_ref().clone();
-        if inner.rate_law != b.rate_law || inner.volume != b.volume {
+        // The includer's annihilation rate will hold the included signed values.
+        let signed = inner.species.values().any(|s| s.signed);
+        let settings = |law: &RateLaw, volume: f64, annihilation: f64| match signed {
+            true => format!("rate_law = {}, volume = {volume}, annihilation = {annihilation}", law.name()),
+            false => format!("rate_law = {}, volume = {volume}", law.name()),
+        };
+        if inner.rate_law != b.rate_law
+            || inner.volume != b.volume
+            || (signed && inner.annihilation != b.annihilation)
+        {
             self.diags.push(
                 Diagnostic::error("E0209", format!("network `{}` has different settings", id.name))
                     .with_primary(id.span, "included here")
                     .with_secondary(
                         inner.span,
-                        format!("it uses rate_law = {}, volume = {}", inner.rate_law.name(), inner.volume),
+                        format!("it uses {}", settings(&inner.rate_law, inner.volume, inner.annihilation)),
                     )
                     .with_note(format!(
-                        "this network uses rate_law = {}, volume = {}",
-                        b.rate_law.name(),
-                        b.volume
+                        "this network uses {}",
+                        settings(&b.rate_law, b.volume, b.annihilation)
                     ))
-                    .with_hint("set the same `rate_law` and `volume` in both networks"),
+                    .with_hint(match signed {
+                        true => "set the same `rate_law`, `volume` and `annihilation` in both networks",
+                        false => "set the same `rate_law` and `volume` in both networks",
+                    }),
             );
             return None;
         }
@@ -397,6 +423,7 @@ impl Checker<'_> {
             }
             b.params.insert(fresh.clone(), ir::Param { name: fresh, ..p.clone() });
         }
+        b.ode.extend(&inner.ode, Some(id.span));
         let mut reactions = inner.reactions;
         for r in &mut reactions {
             // Includes recorded inside `inner` are nested within this one.
@@ -647,6 +674,8 @@ impl Checker<'_> {
                 r.reactants.iter().chain(&r.products).chain(law)
             })
             .map(|(n, _)| n.as_str())
+            .chain(b.ode.equations.iter().map(|eq| eq.target.as_str()))
+            .chain(b.ode.variables.iter().map(|v| v.name.as_str()))
             .collect();
         for (name, (s, origin)) in &b.species {
             if *origin == SpeciesOrigin::Declared && !used.contains(name.as_str()) {

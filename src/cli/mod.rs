@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crnc::backend;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
-use crnc::driver::{self, FrontEnd, InputKind, Lowered};
+use crnc::driver::{self, Compilation, InputKind, Lowered};
 use crnc::source::{RealFs, SourceDb};
 
 const EXAMPLES: &str = "\
@@ -171,7 +171,7 @@ enum Format {
 enum Stage {
     Ast,
     Ir,
-    /// The CRN after one of the driver's stages (`lower` or a pass).
+    /// The IR or CRN after one of the driver's stages (a pass, or `lower`).
     After(&'static str),
     /// The final CRN.
     Crn,
@@ -227,8 +227,8 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => {
-            let (front, reporter) = start(&args.common);
-            let (_, more) = split(crn_of(&front, &args.common));
+            let (Compilation { front, lowered }, reporter) = start(&args.common);
+            let (_, more) = split(lowered);
             finish(&reporter, &front.db, front.diagnostics, more)
         }
         Command::Compile(args) => compile(&args),
@@ -240,9 +240,9 @@ fn run(cli: Cli) -> i32 {
 /// The translation of a non-crnl input (or the IR printout of a reaction
 /// list), written only when the whole front end accepted it.
 fn import(args: &ImportArgs) -> i32 {
-    let (front, reporter) = start(&args.common);
+    let (Compilation { front, lowered }, reporter) = start(&args.common);
     let translated = matches!(InputKind::of(&args.common.file), InputKind::BioNetGen | InputKind::Sbml);
-    let (crn, mut diagnostics) = split(crn_of(&front, &args.common));
+    let (crn, mut diagnostics) = split(lowered);
     let crnl = match (front.root.filter(|_| translated), crn) {
         (_, None) => return finish(&reporter, &front.db, front.diagnostics, diagnostics),
         (Some(file), Some(_)) => front.db.get(file).text.clone(),
@@ -268,7 +268,12 @@ fn write_stdout(text: &str) -> Result<(), Diagnostic> {
 }
 
 fn compile(args: &CompileArgs) -> i32 {
-    let (front, reporter) = start(&args.common);
+    let mut after_stage = None;
+    let (Compilation { front, lowered }, reporter) = start_traced(&args.common, |name, stage| {
+        if args.emit == Some(Stage::After(name)) {
+            after_stage = Some(stage.dump());
+        }
+    });
     if args.emit == Some(Stage::Ast)
         && let Some(ast) = &front.ast
     {
@@ -284,12 +289,6 @@ fn compile(args: &CompileArgs) -> i32 {
         Ok(f) => f,
         Err(d) => return finish(&reporter, &front.db, front.diagnostics, vec![d]),
     };
-    let mut after_stage = None;
-    let lowered = traced_crn_of(&front, &args.common, |name, crn| {
-        if args.emit == Some(Stage::After(name)) {
-            after_stage = Some(crn::dump(crn));
-        }
-    });
     let (crn, mut diagnostics) = split(lowered);
     let Some(crn) = crn else { return finish(&reporter, &front.db, front.diagnostics, diagnostics) };
     let text = match args.emit {
@@ -337,25 +336,6 @@ fn format_of(path: &Path) -> Result<Format, Diagnostic> {
                 ))
         }
     }
-}
-
-/// The chosen network, lowered and through the passes; front-end errors stop
-/// here. `check`, `compile`, `run` and `import` all take this one path.
-pub(crate) fn crn_of(front: &FrontEnd, common: &Common) -> Result<Lowered, Vec<Diagnostic>> {
-    traced_crn_of(front, common, |_, _| {})
-}
-
-/// [`crn_of`], showing `after` the CRN after each stage (for `--emit`).
-fn traced_crn_of(
-    front: &FrontEnd,
-    common: &Common,
-    after: impl FnMut(&'static str, &Crn),
-) -> Result<Lowered, Vec<Diagnostic>> {
-    if front.has_errors() {
-        return Err(Vec::new());
-    }
-    let network = driver::select(front, common.network.as_deref()).map_err(|d| vec![d])?;
-    driver::lower_traced(network, &front.db, &common.flags(), after)
 }
 
 /// The CRN if there is one, and the diagnostics lowering found either way.
@@ -409,7 +389,14 @@ pub(crate) struct Reporter {
     pub(crate) inputs: Vec<PathBuf>,
 }
 
-pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
+/// Compiles the file of `common` (the one path of `check`, `compile`, `run`
+/// and `import`), and sets up the reporting of its diagnostics.
+pub(crate) fn start(common: &Common) -> (Compilation, Reporter) {
+    start_traced(common, |_, _| {})
+}
+
+/// [`start`], showing `after` the output of each stage (for `--emit`).
+fn start_traced(common: &Common, after: impl FnMut(&'static str, driver::Stage)) -> (Compilation, Reporter) {
     let color = match common.color {
         ColorChoice::Always => Color::Always,
         ColorChoice::Never => Color::Never,
@@ -419,8 +406,9 @@ pub(crate) fn start(common: &Common) -> (FrontEnd, Reporter) {
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
-    let front = driver::front_end_with(&fs, &common.file, &common.flags());
-    (front, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
+    let flags = common.flags();
+    let compilation = driver::compile_traced(&fs, &common.file, common.network.as_deref(), &flags, after);
+    (compilation, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }
 
 /// Prints all diagnostics, sorted, and returns the exit code.

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Common, crn_of, finish, split, start, whole, write_atomically};
+use super::{Common, finish, split, start, whole, write_atomically};
 use crnc::diagnostic::Diagnostic;
-use crnc::driver;
+use crnc::driver::Compilation;
+
 use crnc::ir::{Method, SimSpec};
 use crnc::sim::plot;
 use crnc::sim::run::{self, RunSettings, Table};
@@ -73,7 +74,7 @@ fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
-    let (front, reporter) = start(&args.common);
+    let (Compilation { front, lowered }, reporter) = start(&args.common);
     let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
         finish(&reporter, &front.db, front.diagnostics, errors)
     };
@@ -87,9 +88,9 @@ pub fn run(args: &RunArgs) -> i32 {
             .with_hint("plots are written as SVG or PNG: use a file name ending in .svg or .png");
         return fail(front, vec![d]);
     }
-    let (crn, mut diagnostics) = split(crn_of(&front, &args.common));
+    let (crn, mut diagnostics) = split(lowered);
     let Some(crn) = crn else { return fail(front, diagnostics) };
-    let network = driver::select(&front, args.common.network.as_deref()).expect("selected in crn_of");
+    let network = &front.program.networks[&crn.name];
     let overrides = SimSpec {
         method: args.method.map(|m| match m {
             MethodArg::Ode => Method::Ode,

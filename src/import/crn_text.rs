@@ -22,10 +22,12 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             span: Span::new(file, 0, 0),
             rate_law: RateLaw::MassAction,
             volume: 1.0,
+            annihilation: ir::DEFAULT_ANNIHILATION,
             separation: None,
             species: IndexMap::new(),
             params: IndexMap::new(),
             reactions: Vec::new(),
+            ode: Default::default(),
             simulate: Default::default(),
         },
         amounts: Vec::new(),
@@ -273,6 +275,7 @@ impl Reader {
             name: name.to_string(),
             initial: 0.0,
             quantity: Quantity::Concentration,
+            signed: false,
             span,
         })
     }
