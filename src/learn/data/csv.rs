@@ -114,7 +114,11 @@ pub fn read_params(text: &str, file: FileId) -> Result<Vec<ParamValue>, Vec<Diag
             errors.push(
                 Diagnostic::error(
                     "E0903",
-                    format!("a parameter row holds {} columns, expected 2", row.fields.len()),
+                    format!(
+                        "a parameter row holds {} {}, expected 2",
+                        row.fields.len(),
+                        columns(row.fields.len())
+                    ),
                 )
                 .with_primary(row.span(file), "expected `name,value`")
                 .with_hint("write one parameter per row: its name, a comma, its value"),
@@ -282,8 +286,7 @@ fn row_width(row: &Row, file: FileId, width: usize, declared_inputs: Option<usiz
         Some(d) => format!("the model declares {d} {}: each row holds them, then the target", inputs(d)),
         None => format!("the header names {width} columns"),
     };
-    let line = &row.fields.iter().map(|f| f.text).collect::<Vec<_>>().join(",");
-    let hint = if found == 1 && (line.contains(';') || line.contains('\t')) {
+    let hint = if found == 1 && row.fields[0].text.contains([';', '\t']) {
         "separate the columns with commas".to_string()
     } else if found > width {
         "remove the extra columns (a decimal comma splits a number in two: write a decimal point)".to_string()
