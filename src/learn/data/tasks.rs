@@ -85,8 +85,10 @@ pub struct Generated {
 /// A request no generator serves.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GenerateError {
-    /// A part larger than [`MAX_SAMPLES`] (or a grid beyond [`MAX_GRID_POINTS`] per axis).
-    TooLarge { part: &'static str, requested: usize, max: usize },
+    /// A part larger than [`MAX_SAMPLES`].
+    TooLarge { part: &'static str, requested: usize },
+    /// A grid of more than [`MAX_GRID_POINTS`] per axis.
+    GridTooLarge { requested: usize },
     /// A grid test set for a task without a grid.
     NoGrid(Task),
 }
@@ -162,7 +164,7 @@ impl Task {
         };
         for (part, requested) in parts.into_iter().chain(test_size) {
             if requested > MAX_SAMPLES {
-                return Err(GenerateError::TooLarge { part, requested, max: MAX_SAMPLES });
+                return Err(GenerateError::TooLarge { part, requested });
             }
         }
         let test = match plan.test {
@@ -185,7 +187,7 @@ impl Task {
             return Err(GenerateError::NoGrid(self));
         }
         if k > MAX_GRID_POINTS {
-            return Err(GenerateError::TooLarge { part: "grid", requested: k, max: MAX_GRID_POINTS });
+            return Err(GenerateError::GridTooLarge { requested: k });
         }
         let axis: Vec<f64> = match k {
             0 => Vec::new(),
@@ -295,10 +297,16 @@ impl GenerateError {
     /// E0905 at `at`, the place that asked for the data.
     pub fn diagnostic(&self, at: Span) -> Diagnostic {
         match self {
-            GenerateError::TooLarge { part, requested, max } => {
-                Diagnostic::error("E0905", format!("a generated {part} set of {requested} is too large"))
-                    .with_primary(at, format!("at most {max}"))
-                    .with_hint("ask for fewer samples; docs/limits.md lists the limit")
+            GenerateError::TooLarge { part, requested } => Diagnostic::error(
+                "E0905",
+                format!("a generated {part} set of {requested} samples is too large"),
+            )
+            .with_primary(at, format!("at most {MAX_SAMPLES} samples"))
+            .with_hint("ask for fewer samples, or read a data file (docs/limits.md)"),
+            GenerateError::GridTooLarge { requested } => {
+                Diagnostic::error("E0905", format!("a test grid of {requested} points per axis is too large"))
+                    .with_primary(at, format!("at most {MAX_GRID_POINTS} per axis"))
+                    .with_hint("ask for a coarser grid (docs/limits.md)")
             }
             GenerateError::NoGrid(task) => {
                 let grids: Vec<&str> = ALL.iter().filter(|t| t.has_grid()).map(|t| t.name()).collect();
@@ -579,16 +587,18 @@ mod tests {
     fn requests_no_generator_serves_are_e0905() {
         let big = Plan { train: MAX_SAMPLES + 1, ..Task::Linear.defaults() };
         let err = Task::Linear.generate(0, &big).unwrap_err();
-        assert_eq!(
-            err,
-            GenerateError::TooLarge { part: "train", requested: MAX_SAMPLES + 1, max: MAX_SAMPLES }
-        );
+        assert_eq!(err, GenerateError::TooLarge { part: "train", requested: MAX_SAMPLES + 1 });
         let grid = Plan { test: TestSet::Grid(40), ..Task::RingsCubic.defaults() };
         assert_eq!(Task::RingsCubic.generate(0, &grid).unwrap_err(), GenerateError::NoGrid(Task::RingsCubic));
-        assert!(matches!(
-            Task::Xor.grid(MAX_GRID_POINTS + 1),
-            Err(GenerateError::TooLarge { part: "grid", .. })
+        assert_eq!(Task::Xor.grid(MAX_GRID_POINTS + 1), Err(GenerateError::GridTooLarge { requested: 1001 }));
+        let sampled = Plan { test: TestSet::Sampled(MAX_SAMPLES + 1), ..Task::Xor.defaults() };
+        assert!(matches!(Task::Xor.generate(0, &sampled), Err(GenerateError::TooLarge { part: "test", .. })));
+        let too_fine = GenerateError::GridTooLarge { requested: 1001 }.diagnostic(Span::new(
+            crate::source::FileId(0),
+            0,
+            4,
         ));
+        assert_eq!(too_fine.message, "a test grid of 1001 points per axis is too large");
         let at = Span::new(crate::source::FileId(0), 0, 4);
         let d = GenerateError::NoGrid(Task::Sin).diagnostic(at);
         assert_eq!(d.code, "E0905");
