@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod driver;
 pub mod import;
 pub mod ir;
+pub mod learn;
 pub mod load;
 pub mod polynomial;
 pub mod sim;
