@@ -100,6 +100,12 @@ impl Compilation {
         self.front.diagnostics.iter().chain(lowered)
     }
 
+    /// Every diagnostic as `crnc check --color never` prints it.
+    pub fn rendered(&self) -> String {
+        let all: Vec<Diagnostic> = self.diagnostics().cloned().collect();
+        crate::diagnostic::render_human(&self.front.db, &all, crate::diagnostic::Color::Never)
+    }
+
     /// The CRN, or the codes of every error.
     pub fn crn(self) -> Result<Crn, Vec<&'static str>> {
         let errors: Vec<&'static str> = self.diagnostics().filter(|d| d.is_error()).map(|d| d.code).collect();

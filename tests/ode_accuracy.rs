@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use crnc::crn::Crn;
-use crnc::diagnostic::{self, Color};
 use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, OdeError, OdeOptions, OdeSolution};
@@ -12,9 +11,9 @@ use crnc::source::{FileSystem, MemoryFs, RealFs};
 use proptest::prelude::*;
 
 fn compile(fs: &dyn FileSystem, path: &Path) -> Crn {
-    let front = driver::front_end(fs, path);
-    assert!(!front.has_errors(), "{}", diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
-    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
+    let compiled = driver::compile(fs, path, None, &driver::Flags::default());
+    let report = compiled.rendered();
+    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
 }
 
 fn crn(src: &str) -> Crn {

@@ -7,33 +7,25 @@ use std::path::Path;
 
 use crnc::backend;
 use crnc::crn::Crn;
-use crnc::diagnostic::{self, Color};
 use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, OdeOptions};
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
 use crnc::source::MemoryFs;
 
-fn front(src: &str) -> driver::FrontEnd {
+fn compilation(src: &str, max_order: Option<u32>) -> driver::Compilation {
     let fs = MemoryFs::new().with("m.crnl", src);
-    driver::front_end(&fs, Path::new("m.crnl"))
+    driver::compile(&fs, Path::new("m.crnl"), None, &driver::Flags { max_order, ..driver::Flags::default() })
 }
 
 fn compiled(src: &str) -> Crn {
-    let front = front(src);
-    assert!(!front.has_errors(), "{}", diagnostic::render_human(&front.db, &front.diagnostics, Color::Never));
-    driver::lower(&front.program.networks[0], &front.db, None).expect("the network compiles").crn
+    let compiled = compilation(src, None);
+    let report = compiled.rendered();
+    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
 }
 
 fn error_codes(src: &str, max_order: Option<u32>) -> Vec<&'static str> {
-    let front = front(src);
-    if front.has_errors() {
-        return front.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
-    }
-    match driver::lower(&front.program.networks[0], &front.db, max_order) {
-        Ok(_) => Vec::new(),
-        Err(ds) => ds.iter().filter(|d| d.is_error()).map(|d| d.code).collect(),
-    }
+    compilation(src, max_order).crn().err().unwrap_or_default()
 }
 
 const DIMER: &str = "network d {
@@ -46,12 +38,12 @@ const DIMER: &str = "network d {
 
 #[test]
 fn a_law_is_a_polynomial_over_the_species_and_prints_back() {
-    let front = front(DIMER);
+    let front = compilation(DIMER, None).front;
     assert!(!front.has_errors());
     let ir = front.program.networks[0].to_string();
     assert!(ir.contains("dim: 2 P -> P2 @ law(-0.001 * P + 0.001 * P^2);"), "{ir}");
     // The printout reads back to the same IR.
-    let again = self::front(&ir);
+    let again = compilation(&ir, None).front;
     assert!(!again.has_errors());
     assert_eq!(again.program.networks[0].to_string(), ir);
     let crn = compiled(DIMER);

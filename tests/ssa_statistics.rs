@@ -16,9 +16,9 @@ const N: usize = 10_000;
 
 fn compile(src: &str) -> Crn {
     let fs = MemoryFs::new().with("m.crnl", src);
-    let front = driver::front_end(&fs, Path::new("m.crnl"));
-    assert!(!front.has_errors(), "{:?}", front.diagnostics);
-    driver::lower(&front.program.networks[0], &front.db, None).unwrap().crn
+    let compiled = driver::compile(&fs, Path::new("m.crnl"), None, &driver::Flags::default());
+    let report = compiled.rendered();
+    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
 }
 
 fn times(t_end: f64, points: usize) -> Vec<f64> {
