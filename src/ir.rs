@@ -4,12 +4,16 @@
 //!
 //! Architecture invariant: every name in a reaction is a key of the network's
 //! `species`; every value is finite; rates are positive; initial values are
-//! non-negative; coefficients are in 1..=MAX_COEFFICIENT.
+//! non-negative; coefficients are in 1..=MAX_COEFFICIENT; every group id
+//! (of a reaction or a species) indexes the network's `groups`. Roles, rails
+//! and groups have no crnl spelling: the `Display` printout (valid crnl)
+//! leaves them out, and `crn::lower` carries them into the CRN.
 
 use std::fmt;
 
 use indexmap::IndexMap;
 
+use crate::crn::{GroupId, Rail, Role};
 use crate::source::Span;
 pub use crate::syntax::ast::Quantity;
 
@@ -66,6 +70,9 @@ pub struct Network {
     pub reactions: Vec<Reaction>,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
+    /// Reaction group names, indexed by [`GroupId`]; `[main]` unless a
+    /// learning pass splits the network into phase sub-networks.
+    pub groups: Vec<String>,
 }
 
 /// Simulation settings from a `simulate` block; unset ones take the
@@ -108,6 +115,12 @@ pub struct Species {
     pub initial: f64,
     pub quantity: Quantity,
     pub span: Span,
+    /// What the species is for ([`Role::Plain`] unless a pass says more).
+    pub role: Role,
+    /// Set when the species is one rail of a signed value.
+    pub rail: Option<Rail>,
+    /// The group whose sub-network alone uses it; `None` when shared.
+    pub group: Option<GroupId>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -180,6 +193,8 @@ pub struct Reaction {
     /// reaction into this network, outermost first; empty for a reaction
     /// written in the network itself.
     pub brought_in_at: Vec<Span>,
+    /// The phase sub-network it belongs to ([`GroupId::MAIN`] by default).
+    pub group: GroupId,
 }
 
 impl Reaction {

@@ -345,6 +345,9 @@ impl<'w> Checker<'w> {
                     initial,
                     quantity: decl.quantity,
                     span: entry.name.span,
+                    role: crate::crn::Role::Plain,
+                    rail: None,
+                    group: None,
                 };
                 b.declare(self, name, species, origin);
             }
@@ -806,6 +809,9 @@ impl<'w> Checker<'w> {
                 initial: 0.0,
                 quantity: ast::Quantity::Concentration,
                 span: target.span,
+                role: crate::crn::Role::Plain,
+                rail: None,
+                group: None,
             };
             b.declare(self, name, species, origin);
         }

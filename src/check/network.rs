@@ -162,6 +162,7 @@ impl Checker<'_> {
                 params: b.params,
                 reactions,
                 simulate,
+                groups: vec![crate::crn::MAIN_GROUP.to_string()],
             }))
         } else {
             NetState::Failed
@@ -435,6 +436,7 @@ impl Checker<'_> {
             span: r.span,
             brought_in_at: Vec::new(),
             law,
+            group: crate::crn::GroupId::MAIN,
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {

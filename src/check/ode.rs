@@ -130,6 +130,9 @@ impl<'w> Checker<'w> {
                     initial,
                     quantity: ast::Quantity::Concentration,
                     span: var.span,
+                    role: crate::crn::Role::Plain,
+                    rail: None,
+                    group: None,
                 };
                 b.declare(self, &name, species, origin);
                 name
@@ -195,6 +198,7 @@ impl<'w> Checker<'w> {
                     span: var.span,
                     brought_in_at: Vec::new(),
                     law: None,
+                    group: crate::crn::GroupId::MAIN,
                 });
             }
         }
@@ -509,6 +513,7 @@ impl Term<'_> {
                 span,
                 brought_in_at: Vec::new(),
                 law: None,
+                group: crate::crn::GroupId::MAIN,
             }
         };
         let target_rails = rails.get(self.target);

@@ -27,6 +27,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             params: IndexMap::new(),
             reactions: Vec::new(),
             simulate: Default::default(),
+            groups: vec![crate::crn::MAIN_GROUP.to_string()],
         },
         amounts: Vec::new(),
         names: Vec::new(),
@@ -274,6 +275,9 @@ impl Reader {
             initial: 0.0,
             quantity: Quantity::Concentration,
             span,
+            role: crate::crn::Role::Plain,
+            rail: None,
+            group: None,
         })
     }
 
@@ -327,6 +331,7 @@ impl Reader {
             span,
             brought_in_at: Vec::new(),
             law: None,
+            group: crate::crn::GroupId::MAIN,
         };
         self.network.reactions.extend(reaction.without_zero_rates());
     }
