@@ -12,8 +12,7 @@ mod common;
 use common::sbml_external::{assert_external_sbml_ok, expected, run_checker, write_model};
 use crnc::backend::sbml;
 use crnc::crn::{
-    Crn, GroupId, LawTerm, MAIN_GROUP, Metadata, Origin, Parameter, Partner, Reaction, Role, Species,
-    SpeciesId,
+    Crn, GroupId, LawTerm, MAIN_GROUP, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId,
 };
 use crnc::ir::{Quantity, RateLaw};
 use serde_json::json;
@@ -37,15 +36,7 @@ impl Net {
     }
 
     fn species(mut self, name: &str, initial: f64, quantity: Quantity) -> Net {
-        self.0.species.push(Species {
-            name: name.into(),
-            role: Role::Plain,
-            rail: None,
-            group: None,
-            initial,
-            quantity,
-            origin: Origin::default(),
-        });
+        self.0.species.push(Species::plain(name, initial, quantity));
         self
     }
 

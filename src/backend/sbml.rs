@@ -678,18 +678,10 @@ fn text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crn::{GroupId, MAIN_GROUP, Metadata, Origin, Parameter, Role, Species, SpeciesId};
+    use crate::crn::{GroupId, MAIN_GROUP, Metadata, Origin, Parameter, Species, SpeciesId};
 
     fn species(name: &str, initial: f64, quantity: Quantity) -> Species {
-        Species {
-            name: name.into(),
-            role: Role::Plain,
-            rail: None,
-            group: None,
-            initial,
-            quantity,
-            origin: Origin::default(),
-        }
+        Species::plain(name, initial, quantity)
     }
 
     fn reaction(reactants: &[(u32, u32)], products: &[(u32, u32)], rate: f64) -> Reaction {

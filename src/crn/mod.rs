@@ -190,6 +190,22 @@ pub struct Species {
     pub origin: Origin,
 }
 
+impl Species {
+    /// A plain species with no rail, group or origin: what hand-built
+    /// networks (tests, tools) start from.
+    pub fn plain(name: &str, initial: f64, quantity: Quantity) -> Species {
+        Species {
+            name: name.into(),
+            role: Role::Plain,
+            rail: None,
+            group: None,
+            initial,
+            quantity,
+            origin: Origin::default(),
+        }
+    }
+}
+
 /// A named rate constant, kept so exports can show it by name.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Parameter {

@@ -78,13 +78,8 @@ pub(crate) mod fixture {
             species: species
                 .iter()
                 .map(|&(name, initial)| Species {
-                    name: name.into(),
-                    role: Role::Plain,
-                    rail: None,
-                    group: None,
-                    initial,
-                    quantity: Quantity::Concentration,
                     origin: source(),
+                    ..Species::plain(name, initial, Quantity::Concentration)
                 })
                 .collect(),
             parameters: vec![],
