@@ -69,19 +69,6 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
-        Role::Plain,
-        Role::Intermediate,
-        Role::Parameter,
-        Role::Input,
-        Role::Target,
-        Role::State,
-        Role::Output,
-        Role::Adjoint,
-        Role::Gradient,
-        Role::Potential,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Role::Plain => "plain",

@@ -144,11 +144,12 @@ impl<'a> Executor<'a> {
             }
             Duration::SteadyState { tolerance, max_time } => {
                 let mut dxdt = vec![0.0; x.len()];
+                // The species that changes fastest, and how fast; a NaN rate is never settled.
                 let fastest = |state: &[f64], dxdt: &mut [f64]| {
                     kin.rhs(state, dxdt);
-                    dxdt.iter()
-                        .enumerate()
-                        .fold((0, 0.0f64), |(at, m), (s, v)| if v.abs() > m { (s, v.abs()) } else { (at, m) })
+                    dxdt.iter().enumerate().fold((0, 0.0f64), |(at, m), (s, v)| {
+                        if v.abs() > m || v.is_nan() { (s, v.abs()) } else { (at, m) }
+                    })
                 };
                 if fastest(x, &mut dxdt).1 <= tolerance {
                     return Ok(0.0);
