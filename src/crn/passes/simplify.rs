@@ -12,7 +12,8 @@
 //!   a sum of positive rates and so never the value of the parameter either
 //!   one was written as.
 //! - W0007 for a species that a reaction needs, that no reaction produces
-//!   and that starts at 0: it stays 0 and those reactions never happen.
+//!   and that starts at 0: it stays 0 and those reactions never happen. Not
+//!   for a species of a learning role (input, state, ...): the protocol sets it.
 //!
 //! Rates need no constant folding here: the CRN holds every rate as a number
 //! (the front end evaluates expressions, readers parse numbers), so nothing
@@ -23,7 +24,7 @@ use std::collections::hash_map::Entry;
 
 use super::Options;
 use super::unit::{Unit, reactions, units};
-use crate::crn::{Crn, GroupId, Reaction, SpeciesId};
+use crate::crn::{Crn, GroupId, Reaction, Role, SpeciesId};
 use crate::diagnostic::Diagnostic;
 
 pub const NAME: &str = "simplify";
@@ -121,7 +122,10 @@ fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
     let stuck = crn.species.iter().zip(produced).zip(needed_by);
     stuck
         .filter_map(|((s, produced), needed_by)| {
-            let needed_by = needed_by.filter(|_| s.initial == 0.0 && !produced)?;
+            // A species of a learning role gets its value from the protocol
+            // (a loaded input, a copied state), not from a reaction.
+            let set_by_reactions = matches!(s.role, Role::Plain | Role::Intermediate);
+            let needed_by = needed_by.filter(|_| s.initial == 0.0 && !produced && set_by_reactions)?;
             let name = &s.name;
             let d = Diagnostic::warning(
                 "W0007",
@@ -219,6 +223,15 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].code, "W0007");
         assert_eq!(warnings[0].message, "species `B` is never produced and starts at 0, so it stays 0");
+    }
+
+    #[test]
+    fn a_species_the_protocol_sets_draws_no_w0007() {
+        // x is loaded before each forward phase: that it starts at 0 and no reaction makes it is no news.
+        let mut c = crn(vec![(vec![(A, 1), (B, 1)], vec![(A, 1), (B, 1), (C, 1)], 1.0, None)]);
+        c.species[1].role = Role::Input;
+        let (_, warnings) = simplified(c);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
