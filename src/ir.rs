@@ -9,8 +9,11 @@
 //!
 //! Architecture invariant: every name in a reaction or equation is a key of
 //! the network's `species`; every value is finite; rates are positive;
-//! initial values are non-negative except a signed value's;
-//! coefficients are in 1..=MAX_COEFFICIENT.
+//! initial values are non-negative except a signed value's; coefficients
+//! are in 1..=MAX_COEFFICIENT; every group id (of a reaction or a species)
+//! indexes the network's `groups`. Roles, rails and groups have no crnl
+//! spelling: the `Display` printout (valid crnl) leaves them out, and
+//! `crn::lower` carries them into the CRN.
 
 use std::fmt;
 
@@ -18,6 +21,7 @@ pub mod passes;
 
 use indexmap::{IndexMap, IndexSet};
 
+use crate::crn::{GroupId, Rail, Role};
 use crate::polynomial::Polynomial;
 use crate::source::Span;
 pub use crate::syntax::ast::Quantity;
@@ -83,6 +87,9 @@ pub struct Network {
     pub ode: Ode,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
+    /// Reaction group names, indexed by [`GroupId`]; `[main]` unless a
+    /// learning pass splits the network into phase sub-networks.
+    pub groups: Vec<String>,
 }
 
 /// Simulation settings from a `simulate` block; unset ones take the
@@ -129,6 +136,12 @@ pub struct Species {
     /// rails (or one, where it provably stays non-negative).
     pub signed: bool,
     pub span: Span,
+    /// What the species is for ([`Role::Plain`] unless a pass says more).
+    pub role: Role,
+    /// Set when the species is one rail of a signed value.
+    pub rail: Option<Rail>,
+    /// The group whose sub-network alone uses it; `None` when shared.
+    pub group: Option<GroupId>,
 }
 
 /// A variable of the ODE system's polynomials: a species or signed value,
@@ -152,6 +165,8 @@ pub struct Ode {
 pub struct Equation {
     pub target: String,
     pub rhs: Polynomial,
+    /// The group its reactions go into.
+    pub group: GroupId,
     pub span: Span,
     /// As for [`Reaction::brought_in_at`].
     pub brought_in_at: Vec<Span>,
@@ -276,6 +291,8 @@ pub struct Reaction {
     /// reaction into this network, outermost first; empty for a reaction
     /// written in the network itself.
     pub brought_in_at: Vec<Span>,
+    /// The phase sub-network it belongs to ([`GroupId::MAIN`] by default).
+    pub group: GroupId,
 }
 
 impl Reaction {

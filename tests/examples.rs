@@ -43,13 +43,16 @@ fn compile(
     compiled.crn().map_err(|_| report)
 }
 
-/// What the text format keeps: everything but origins, parameter names and labels.
+/// What the text format keeps: everything but origins, roles, rails, parameter names and labels.
 fn comparable(crn: &Crn) -> String {
     let mut c = crn.clone();
     c.parameters.clear();
     c.metadata.source.clear();
     for s in &mut c.species {
         s.origin = Default::default();
+        // Roles and rails are what the compiler knows, not what the file says.
+        s.role = crnc::crn::Role::Plain;
+        s.rail = None;
     }
     for r in &mut c.reactions {
         r.origin = Default::default();

@@ -11,7 +11,9 @@ mod common;
 
 use common::sbml_external::{assert_external_sbml_ok, expected, run_checker, write_model};
 use crnc::backend::sbml;
-use crnc::crn::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
+use crnc::crn::{
+    Crn, GroupId, LawTerm, MAIN_GROUP, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId,
+};
 use crnc::ir::{Quantity, RateLaw};
 use serde_json::json;
 
@@ -29,17 +31,12 @@ impl Net {
             parameters: vec![],
             reactions: vec![],
             metadata: Metadata { source: format!("{name}.crnl"), generator: "crnc test".into() },
+            groups: vec![MAIN_GROUP.into()],
         })
     }
 
     fn species(mut self, name: &str, initial: f64, quantity: Quantity) -> Net {
-        self.0.species.push(Species {
-            name: name.into(),
-            role: Role::Plain,
-            initial,
-            quantity,
-            origin: Origin::default(),
-        });
+        self.0.species.push(Species::plain(name, initial, quantity));
         self
     }
 
@@ -82,6 +79,7 @@ impl Net {
             label: None,
             origin: Origin::default(),
             law: None,
+            group: GroupId::MAIN,
         };
         self.0.reactions.push(r);
         self

@@ -678,10 +678,10 @@ fn text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crn::{Metadata, Origin, Parameter, Role, Species, SpeciesId};
+    use crate::crn::{GroupId, MAIN_GROUP, Metadata, Origin, Parameter, Species, SpeciesId};
 
     fn species(name: &str, initial: f64, quantity: Quantity) -> Species {
-        Species { name: name.into(), role: Role::Plain, initial, quantity, origin: Origin::default() }
+        Species::plain(name, initial, quantity)
     }
 
     fn reaction(reactants: &[(u32, u32)], products: &[(u32, u32)], rate: f64) -> Reaction {
@@ -695,6 +695,7 @@ mod tests {
             label: None,
             origin: Origin::default(),
             law: None,
+            group: GroupId::MAIN,
         }
     }
 
@@ -707,6 +708,7 @@ mod tests {
             parameters: vec![],
             reactions,
             metadata: Metadata { source: "net.crnl".into(), generator: "crnc test".into() },
+            groups: vec![MAIN_GROUP.into()],
         }
     }
 

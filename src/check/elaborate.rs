@@ -339,6 +339,9 @@ impl<'w> Checker<'w> {
                     quantity: decl.quantity,
                     signed: false,
                     span: entry.name.span,
+                    role: crate::crn::Role::Plain,
+                    rail: None,
+                    group: None,
                 };
                 b.declare(self, name, species, origin);
             }
@@ -820,6 +823,9 @@ impl<'w> Checker<'w> {
                 quantity: ast::Quantity::Concentration,
                 signed: false,
                 span: target.span,
+                role: crate::crn::Role::Plain,
+                rail: None,
+                group: None,
             };
             b.declare(self, name, species, origin);
         }

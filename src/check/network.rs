@@ -176,6 +176,7 @@ impl Checker<'_> {
                 reactions,
                 ode: b.ode,
                 simulate,
+                groups: vec![crate::crn::MAIN_GROUP.to_string()],
             }))
         } else {
             NetState::Failed
@@ -462,6 +463,7 @@ impl Checker<'_> {
             span: r.span,
             brought_in_at: Vec::new(),
             law,
+            group: crate::crn::GroupId::MAIN,
         }
         .without_zero_rates()?;
         if same_multiset(&reaction.reactants, &reaction.products) {

@@ -101,12 +101,16 @@ impl<'w> Checker<'w> {
                 quantity: ast::Quantity::Concentration,
                 signed: true,
                 span: var.span,
+                role: crate::crn::Role::Plain,
+                rail: None,
+                group: None,
             };
             b.declare(self, flat, species, origin);
         }
         b.ode.equations.extend(equations.into_iter().map(|e| ir::Equation {
             target: e.target,
             rhs: e.rhs,
+            group: crate::crn::GroupId::MAIN,
             span: e.span,
             brought_in_at: Vec::new(),
         }));

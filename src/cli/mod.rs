@@ -175,22 +175,28 @@ enum Stage {
     After(&'static str),
     /// The final CRN.
     Crn,
+    /// The protocol beside the final CRN.
+    Protocol,
 }
 
-/// `--emit`'s values: `ast`, `ir`, every CRN stage the driver names, `crn`.
+/// `--emit`'s values: `ast`, `ir`, every CRN stage the driver names, `crn`, `protocol`.
 fn stage_parser() -> impl clap::builder::TypedValueParser<Value = Stage> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
     let fixed = [
         ("ast", "The syntax tree of the root file, as one line of JSON"),
         ("ir", "The checked IR, printed as crnl"),
     ];
-    let last = ("crn", "The final elementary CRN with origins (after every pass)");
-    let values = fixed.into_iter().chain(driver::stages()).chain([last]);
+    let last = [
+        ("crn", "The final elementary CRN with origins (after every pass)"),
+        ("protocol", "The phases that run the CRN's reaction groups, and what happens between them"),
+    ];
+    let values = fixed.into_iter().chain(driver::stages()).chain(last);
     PossibleValuesParser::new(values.map(|(name, about)| PossibleValue::new(name).help(about))).map(|name| {
         match name.as_str() {
             "ast" => Stage::Ast,
             "ir" => Stage::Ir,
             "crn" => Stage::Crn,
+            "protocol" => Stage::Protocol,
             _ => {
                 Stage::After(driver::stages().map(|(n, _)| n).find(|n| *n == name).expect("a possible value"))
             }
@@ -296,6 +302,11 @@ fn compile(args: &CompileArgs) -> i32 {
         Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
+        Some(Stage::Protocol) => {
+            let spec = &front.program.networks[&crn.name].simulate;
+            let t_end = spec.t_end.unwrap_or(crnc::sim::run::RunSettings::DEFAULT.t_end);
+            Some(crn::protocol::Protocol::plain(&crn, t_end).display(&crn).to_string())
+        }
         None => match render(&crn, format) {
             Ok(text) => Some(text),
             Err(d) => {

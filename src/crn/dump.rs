@@ -1,5 +1,7 @@
 //! `--emit crn`: the elementary CRN as a person debugs it, with indices,
-//! roles, parameters and the origin of every element.
+//! roles, rails, parameters and the origin of every element. Groups are
+//! shown only when there are several: a plain network's one group, `main`,
+//! would be noise on every line.
 
 use std::fmt::Write as _;
 
@@ -10,18 +12,31 @@ pub fn dump(crn: &Crn) -> String {
     let mut out = String::new();
     let _ =
         writeln!(out, "crn {} (rate law {}, volume {})", crn.name, crn.rate_law.name(), number(crn.volume));
+    let grouped = crn.groups.len() > 1;
+    if grouped {
+        let _ = writeln!(out, "groups ({}): {}", crn.groups.len(), crn.groups.join(", "));
+    }
+    let group = |g: super::GroupId| match crn.groups.get(g.index()) {
+        Some(name) if grouped => format!(", group {name}"),
+        _ => String::new(),
+    };
     let _ = writeln!(out, "species ({}):", crn.species.len());
     for (i, s) in crn.species.iter().enumerate() {
         let quantity = match s.quantity {
             crate::ir::Quantity::Concentration => "concentration",
             crate::ir::Quantity::Amount => "amount",
         };
+        let rail = match &s.rail {
+            Some(r) => format!(", rail {} of {}", r.sign.symbol(), r.of),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  s{i} {} = {} {quantity}, {}{}",
+            "  s{i} {} = {} {quantity}, {}{rail}{}{}",
             s.name,
             number(s.initial),
             s.role.name(),
+            s.group.map(group).unwrap_or_default(),
             origin(&s.origin)
         );
     }
@@ -46,10 +61,11 @@ pub fn dump(crn: &Crn) -> String {
         let label = r.label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "  r{i} {label}{} -> {} @ {rate}, order {}{partner}{}",
+            "  r{i} {label}{} -> {} @ {rate}, order {}{partner}{}{}",
             complex_text(crn, &r.reactants),
             complex_text(crn, &r.products),
             r.order(),
+            group(r.group),
             origin(&r.origin)
         );
     }
@@ -60,5 +76,37 @@ fn origin(o: &super::Origin) -> String {
     match &o.location {
         Some(at) => format!("  ({} {at})", o.pass),
         None => format!("  ({})", o.pass),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crn::passes::fixture;
+    use crate::crn::{GroupId, Role, SpeciesId};
+    use crate::ir::RateLaw;
+
+    #[test]
+    fn roles_rails_and_groups_are_listed() {
+        let s = SpeciesId;
+        let reactions = vec![
+            (vec![(s(0), 1), (s(2), 1)], vec![(s(0), 1), (s(2), 1), (s(4), 1)], 1.0, None),
+            (vec![(s(4), 1)], vec![(s(3), 1)], 2.0, None),
+        ];
+        let species = [("P_p", 1.0), ("P_m", 0.0), ("x", 0.5), ("w", 0.0), ("y", 0.0)];
+        let mut crn = fixture::grouped(
+            fixture::crn(RateLaw::MassAction, &species, reactions),
+            &["forward", "decay"],
+            &[0, 1],
+        );
+        fixture::rails(&mut crn, 0, "P", Role::Parameter);
+        crn.species[2].role = Role::Input;
+        crn.species[3].group = Some(GroupId(1));
+        insta::assert_snapshot!(dump(&crn));
+        // One group is not shown.
+        crn.groups.truncate(1);
+        crn.reactions[1].group = GroupId(0);
+        crn.species[3].group = Some(GroupId(0));
+        assert!(!dump(&crn).contains("group"));
     }
 }

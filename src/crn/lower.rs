@@ -1,8 +1,9 @@
-//! IR to elementary CRN: species get ids, reversible reactions split in two.
+//! IR to elementary CRN: species get ids, reversible reactions split in two
+//! (both halves in the reaction's group); roles, rails and groups carry over.
 
 use std::collections::HashMap;
 
-use super::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
+use super::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId};
 use crate::ir;
 use crate::source::{SourceDb, Span};
 
@@ -22,7 +23,9 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
         .values()
         .map(|s| Species {
             name: s.name.clone(),
-            role: Role::Plain,
+            role: s.role,
+            rail: s.rail.clone(),
+            group: s.group,
             initial: s.initial,
             quantity: s.quantity,
             origin: origin(s.span),
@@ -54,6 +57,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
                     .map(|t| LawTerm { coefficient: t.coefficient, factors: complex(&t.factors) })
                     .collect()
             }),
+            group: r.group,
         };
         match &r.reverse {
             None => reactions.push(forward),
@@ -68,6 +72,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
                     label: r.label.as_ref().map(|l| format!("{l}_reverse")),
                     origin: reaction_origin(r),
                     law: None,
+                    group: r.group,
                 };
                 reactions.push(Reaction { partner: Some(Partner::Reverse(at + 1)), ..forward });
                 reactions.push(reverse);
@@ -85,5 +90,6 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
             source: db.get(network.span.file).name.clone(),
             generator: format!("crnc {}", env!("CARGO_PKG_VERSION")),
         },
+        groups: network.groups.clone(),
     }
 }

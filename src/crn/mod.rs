@@ -8,15 +8,21 @@
 //! Architecture invariant (checked by [`validate`] after every pass in debug
 //! builds): species ids are in range, each species occurs at most once per
 //! complex with a coefficient >= 1, rates and initial values are finite and
-//! non-negative, partner links are mutual and mirror each other's complexes.
+//! non-negative, partner links are mutual and mirror each other's complexes
+//! within one group, group ids are in range and group names distinct, and a
+//! signed value has at most one rail of each sign.
 //!
-//! Open for the learning constructions: [`Role`] will gain parameter, input,
-//! output and rail roles, and a protocol (phases, events) will sit beside the
-//! reactions; [`Origin`] already records where each element came from.
+//! The learning constructions tag what they make: every species has a
+//! [`Role`] and, if it is one rail of a signed value, a [`Rail`]; every
+//! reaction (and a species that belongs to one phase's sub-network) has a
+//! group, and the [`protocol::Protocol`] beside the CRN says which groups run
+//! in which phase. Backends and runners find parameters and rails through
+//! these, never by name. [`Origin`] records where each element came from.
 
 mod dump;
 mod lower;
 pub mod passes;
+pub mod protocol;
 mod validate;
 
 pub use dump::dump;
@@ -44,6 +50,22 @@ pub enum Role {
     /// A complex made by a pass (molecularity) that the model does not name:
     /// outputs may hide it, and its value is not a quantity of the model.
     Intermediate,
+    /// A learned value θ: it keeps its value from sample to sample.
+    Parameter,
+    /// An input x, loaded from a sample.
+    Input,
+    /// A target y, loaded from a sample.
+    Target,
+    /// The hidden state z of a Neural CRN (forward or reverse time).
+    State,
+    /// An output ŷ.
+    Output,
+    /// An adjoint a = ∂L/∂z.
+    Adjoint,
+    /// A gradient accumulator g = ∂L/∂θ.
+    Gradient,
+    /// A chemical potential of a detailed-balanced network: learned, like a parameter.
+    Potential,
 }
 
 impl Role {
@@ -51,9 +73,75 @@ impl Role {
         match self {
             Role::Plain => "plain",
             Role::Intermediate => "intermediate",
+            Role::Parameter => "parameter",
+            Role::Input => "input",
+            Role::Target => "target",
+            Role::State => "state",
+            Role::Output => "output",
+            Role::Adjoint => "adjoint",
+            Role::Gradient => "gradient",
+            Role::Potential => "potential",
+        }
+    }
+
+    /// Whether the species holds what is learned, which survives the reset
+    /// between samples.
+    pub fn is_learned(self) -> bool {
+        matches!(self, Role::Parameter | Role::Potential)
+    }
+}
+
+/// Which rail of a signed value a species is: the value is `+` rail − `-` rail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Sign {
+    #[serde(rename = "+")]
+    Plus,
+    #[serde(rename = "-")]
+    Minus,
+}
+
+impl Sign {
+    pub fn symbol(self) -> char {
+        match self {
+            Sign::Plus => '+',
+            Sign::Minus => '-',
         }
     }
 }
+
+/// A species that is one rail of a signed value. Kept apart from [`Role`]:
+/// a parameter, a state or an adjoint may each be dual rail.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Rail {
+    /// The signed value's name (`x` for the rails `x_p`, `x_m`).
+    pub of: String,
+    pub sign: Sign,
+}
+
+/// The two rails of one signed value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RailPair {
+    pub plus: SpeciesId,
+    pub minus: SpeciesId,
+}
+
+/// A reaction group: the reactions that one phase of a protocol runs.
+/// An index into [`Crn::groups`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct GroupId(pub u32);
+
+impl GroupId {
+    /// The group every reaction starts in: a plain network has only this
+    /// one, named [`MAIN_GROUP`].
+    pub const MAIN: GroupId = GroupId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The name of a plain network's one group.
+pub const MAIN_GROUP: &str = "main";
 
 /// Where an element of the CRN came from.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
@@ -76,10 +164,33 @@ pub struct Origin {
 pub struct Species {
     pub name: String,
     pub role: Role,
+    /// Set when the species is one rail of a signed value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rail: Option<Rail>,
+    /// The group whose sub-network alone uses the species; `None` for a
+    /// species that several phases share (docs/formats.md, "Groups").
+    #[serde(skip)]
+    pub group: Option<GroupId>,
     /// In the species' declared quantity: concentration or amount.
     pub initial: f64,
     pub quantity: Quantity,
     pub origin: Origin,
+}
+
+impl Species {
+    /// A plain species with no rail, group or origin: what hand-built
+    /// networks (tests, tools) start from.
+    pub fn plain(name: &str, initial: f64, quantity: Quantity) -> Species {
+        Species {
+            name: name.into(),
+            role: Role::Plain,
+            rail: None,
+            group: None,
+            initial,
+            quantity,
+            origin: Origin::default(),
+        }
+    }
 }
 
 /// A named rate constant, kept so exports can show it by name.
@@ -131,6 +242,8 @@ pub struct Reaction {
     /// network's convention; `rate` is then 1 and the reaction has no partner.
     /// Passes never split or merge such a reaction.
     pub law: Option<Vec<LawTerm>>,
+    /// The phase sub-network the reaction belongs to.
+    pub group: GroupId,
 }
 
 impl Reaction {
@@ -175,6 +288,8 @@ pub struct Crn {
     pub parameters: Vec<Parameter>,
     pub reactions: Vec<Reaction>,
     pub metadata: Metadata,
+    /// Group names, indexed by [`GroupId`]: `[main]` for a plain network.
+    pub groups: Vec<String>,
 }
 
 impl Crn {
@@ -236,6 +351,50 @@ impl Crn {
     }
 }
 
+/// Rails and groups: what the protocol and its executor look up.
+impl Crn {
+    /// Every signed value with both rails, in the order its first rail is
+    /// declared. A value with one rail only (a negative constant keeps just
+    /// its `x_m`) has no pair.
+    pub fn rail_pairs(&self) -> Vec<RailPair> {
+        let mut rails: indexmap::IndexMap<&str, (Option<SpeciesId>, Option<SpeciesId>)> =
+            indexmap::IndexMap::new();
+        for (i, s) in self.species.iter().enumerate() {
+            if let Some(rail) = &s.rail {
+                let entry = rails.entry(rail.of.as_str()).or_default();
+                let slot = match rail.sign {
+                    Sign::Plus => &mut entry.0,
+                    Sign::Minus => &mut entry.1,
+                };
+                slot.get_or_insert(SpeciesId(i as u32));
+            }
+        }
+        rails
+            .into_values()
+            .filter_map(|pair| match pair {
+                (Some(plus), Some(minus)) => Some(RailPair { plus, minus }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The two rails of the signed value `value`, found by role.
+    pub fn rails_of(&self, value: &str) -> Option<RailPair> {
+        let find = |sign| {
+            self.species.iter().position(|s| s.rail.as_ref().is_some_and(|r| r.of == value && r.sign == sign))
+        };
+        Some(RailPair {
+            plus: SpeciesId(find(Sign::Plus)? as u32),
+            minus: SpeciesId(find(Sign::Minus)? as u32),
+        })
+    }
+
+    /// The group called `name`.
+    pub fn group(&self, name: &str) -> Option<GroupId> {
+        self.groups.iter().position(|g| g == name).map(|i| GroupId(i as u32))
+    }
+}
+
 pub fn factorial(n: u32) -> f64 {
     (2..=n).map(f64::from).product()
 }
@@ -255,6 +414,8 @@ mod tests {
         let species = |name: &str| Species {
             name: name.into(),
             role: Role::Plain,
+            rail: None,
+            group: None,
             initial: 2.0,
             quantity: Quantity::Concentration,
             origin: origin.clone(),
@@ -274,8 +435,10 @@ mod tests {
                 label: None,
                 origin,
                 law: None,
+                group: GroupId::MAIN,
             }],
             metadata: Metadata { source: "t".into(), generator: "test".into() },
+            groups: vec![MAIN_GROUP.into()],
         }
     }
 
@@ -294,5 +457,61 @@ mod tests {
         assert_eq!(s[(0, 0)], 1.0);
         assert_eq!(s[(1, 0)], -1.0);
         assert_eq!(crn(RateLaw::MassAction).reactions[0].order(), 3);
+    }
+
+    #[test]
+    fn rails_are_found_by_role_and_a_lone_rail_has_no_pair() {
+        use super::passes::fixture;
+        let species = [("a", 0.0), ("b", 0.0), ("c", 0.0), ("d", 0.0), ("e", 0.0)];
+        let mut crn = fixture::crn(RateLaw::MassAction, &species, vec![]);
+        fixture::rails(&mut crn, 0, "x", Role::Parameter);
+        fixture::rails(&mut crn, 3, "y", Role::State);
+        // A negative constant keeps only its minus rail.
+        crn.species[2].rail = Some(Rail { of: "k".into(), sign: Sign::Minus });
+        let pair = |p, m| RailPair { plus: SpeciesId(p), minus: SpeciesId(m) };
+        assert_eq!(crn.rail_pairs(), [pair(0, 1), pair(3, 4)]);
+        assert_eq!((crn.rails_of("y"), crn.rails_of("k")), (Some(pair(3, 4)), None));
+        assert_eq!(validate(&crn), vec![]);
+    }
+
+    #[test]
+    fn validate_checks_groups_and_rails() {
+        use super::passes::fixture;
+        let decay = |rate, partner| (vec![(SpeciesId(0), 1)], vec![(SpeciesId(1), 1)], rate, partner);
+        let reverse = (vec![(SpeciesId(1), 1)], vec![(SpeciesId(0), 1)], 1.0, Some(Partner::Forward(0)));
+        let net = fixture::crn(
+            RateLaw::MassAction,
+            &[("a", 1.0), ("b", 0.0)],
+            vec![decay(1.0, Some(Partner::Reverse(1))), reverse],
+        );
+        let broken = |change: &dyn Fn(&mut Crn)| {
+            let mut crn = fixture::grouped(net.clone(), &["one", "two"], &[0, 0]);
+            change(&mut crn);
+            validate(&crn).into_iter().map(|v| v.0).collect::<Vec<_>>()
+        };
+        assert_eq!(broken(&|_| {}), Vec::<String>::new());
+        assert_eq!(broken(&|c| c.reactions[0].group = GroupId(2))[0], "reaction 0: group index out of range");
+        assert_eq!(
+            broken(&|c| c.species[1].group = Some(GroupId(5))),
+            ["species b: group index out of range"]
+        );
+        assert_eq!(
+            broken(&|c| c.reactions[1].group = GroupId(1)),
+            [
+                "reaction 0: its partner 1 is in another group",
+                "reaction 1: its partner 0 is in another group"
+            ]
+        );
+        assert_eq!(broken(&|c| c.groups[1] = "one".into()), ["group 1: name `one` is empty or not unique"]);
+        assert_eq!(broken(&|c| c.groups.clear())[0], "the CRN has no group");
+        let twice = |c: &mut Crn| {
+            for s in &mut c.species {
+                s.rail = Some(Rail { of: "x".into(), sign: Sign::Plus });
+            }
+        };
+        assert_eq!(broken(&twice), ["species b: a second + rail of `x`"]);
+        let net = fixture::grouped(net.clone(), &["one", "two"], &[0, 0]);
+        assert_eq!(net.group("two"), Some(GroupId(1)));
+        assert_eq!(net.group("three"), None);
     }
 }

@@ -17,8 +17,15 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
         if !(s.initial.is_finite() && s.initial >= 0.0) {
             fail(format!("species {}: initial value {} is not finite and non-negative", s.name, s.initial));
         }
+        if s.group.is_some_and(|g| g.index() >= crn.groups.len()) {
+            fail(format!("species {}: group index out of range", s.name));
+        }
     }
+    groups_and_rails(crn, &mut fail);
     for (i, r) in crn.reactions.iter().enumerate() {
+        if r.group.index() >= crn.groups.len() {
+            fail(format!("reaction {i}: group index out of range"));
+        }
         if !(r.rate.is_finite() && r.rate >= 0.0) {
             fail(format!("reaction {i}: rate {} is not finite and non-negative", r.rate));
         }
@@ -62,12 +69,37 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
                 Partner::Forward(j) => (j, Partner::Reverse(i)),
             };
             match crn.reactions.get(other) {
-                Some(o) if o.partner == Some(expected) && mirrors(r, o) => {}
+                Some(o) if o.partner == Some(expected) && mirrors(r, o) => {
+                    if o.group != r.group {
+                        fail(format!("reaction {i}: its partner {other} is in another group"));
+                    }
+                }
                 _ => fail(format!("reaction {i}: partner link to {other} is not mutual")),
             }
         }
     }
     out
+}
+
+/// Group names are present and distinct; a signed value has at most one
+/// rail of each sign.
+fn groups_and_rails(crn: &Crn, fail: &mut impl FnMut(String)) {
+    if crn.groups.is_empty() {
+        fail("the CRN has no group".to_string());
+    }
+    for (i, g) in crn.groups.iter().enumerate() {
+        if g.is_empty() || crn.groups[..i].contains(g) {
+            fail(format!("group {i}: name `{g}` is empty or not unique"));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in &crn.species {
+        if let Some(rail) = &s.rail
+            && !seen.insert(rail)
+        {
+            fail(format!("species {}: a second {} rail of `{}`", s.name, rail.sign.symbol(), rail.of));
+        }
+    }
 }
 
 fn mirrors(a: &Reaction, b: &Reaction) -> bool {

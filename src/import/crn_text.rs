@@ -29,6 +29,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             reactions: Vec::new(),
             ode: Default::default(),
             simulate: Default::default(),
+            groups: vec![crate::crn::MAIN_GROUP.to_string()],
         },
         amounts: Vec::new(),
         names: Vec::new(),
@@ -277,6 +278,9 @@ impl Reader {
             quantity: Quantity::Concentration,
             signed: false,
             span,
+            role: crate::crn::Role::Plain,
+            rail: None,
+            group: None,
         })
     }
 
@@ -330,6 +334,7 @@ impl Reader {
             span,
             brought_in_at: Vec::new(),
             law: None,
+            group: crate::crn::GroupId::MAIN,
         };
         self.network.reactions.extend(reaction.without_zero_rates());
     }

@@ -1,7 +1,9 @@
 //! Simulation of the elementary CRN: a library, usable without the CLI.
 
+mod groups;
 pub mod kinetics;
 pub mod ode;
 pub mod plot;
+pub mod protocol;
 pub mod run;
 pub mod ssa;

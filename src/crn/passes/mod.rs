@@ -53,10 +53,12 @@ pub const PASSES: [Pass; 2] = [
     },
 ];
 
-/// Small networks for the passes' unit tests.
+/// Small networks for the unit tests of the passes and the protocol.
 #[cfg(test)]
-mod fixture {
-    use crate::crn::{Crn, Metadata, Origin, Partner, Reaction, Role, Species, SpeciesId};
+pub(crate) mod fixture {
+    use crate::crn::{
+        Crn, GroupId, MAIN_GROUP, Metadata, Origin, Partner, Rail, Reaction, Role, Sign, Species, SpeciesId,
+    };
     use crate::ir::{Quantity, RateLaw};
 
     pub type Complex = Vec<(SpeciesId, u32)>;
@@ -76,11 +78,8 @@ mod fixture {
             species: species
                 .iter()
                 .map(|&(name, initial)| Species {
-                    name: name.into(),
-                    role: Role::Plain,
-                    initial,
-                    quantity: Quantity::Concentration,
                     origin: source(),
+                    ..Species::plain(name, initial, Quantity::Concentration)
                 })
                 .collect(),
             parameters: vec![],
@@ -95,9 +94,29 @@ mod fixture {
                     label: None,
                     origin: source(),
                     law: None,
+                    group: GroupId::MAIN,
                 })
                 .collect(),
             metadata: Metadata { source: "t".into(), generator: "test".into() },
+            groups: vec![MAIN_GROUP.into()],
+        }
+    }
+
+    /// `crn` with its reactions in the groups `groups`: reaction r in `of[r]`.
+    pub fn grouped(mut crn: Crn, groups: &[&str], of: &[u32]) -> Crn {
+        crn.groups = groups.iter().map(|g| g.to_string()).collect();
+        for (r, &g) in crn.reactions.iter_mut().zip(of) {
+            r.group = GroupId(g);
+        }
+        crn
+    }
+
+    /// Makes species `plus` and `plus + 1` the + and - rails of `value`, of `role`.
+    pub fn rails(crn: &mut Crn, plus: u32, value: &str, role: Role) {
+        for (s, sign) in [(plus, Sign::Plus), (plus + 1, Sign::Minus)] {
+            let species = &mut crn.species[s as usize];
+            species.role = role;
+            species.rail = Some(Rail { of: value.into(), sign });
         }
     }
 }

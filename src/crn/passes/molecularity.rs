@@ -7,7 +7,8 @@
 //! `A_B__r0 + C -> P @ k/K`: once the binding step is in equilibrium,
 //! A_B = K·a·b and the second step runs at k·a·b·c. A longer complex binds one
 //! molecule more per step (`A_B_C__r0`, ...), and the rate law's divisors are
-//! carried over. Of a reversible reaction, each side above N is bound up this
+//! carried over. The intermediates and steps belong to the reaction's group.
+//! Of a reversible reaction, each side above N is bound up this
 //! way and each direction's rate constant is divided by its own side's K's, so
 //! the product of the equilibrium constants along the new path is the old
 //! kf/kr: detailed balance holds, and the original species keep their
@@ -24,7 +25,7 @@ use std::collections::HashSet;
 
 use super::Options;
 use super::unit::{Unit, reactions, units};
-use crate::crn::{Crn, Origin, Reaction, Role, Species, SpeciesId};
+use crate::crn::{Crn, GroupId, Origin, Reaction, Role, Species, SpeciesId};
 use crate::diagnostic::Diagnostic;
 use crate::ir::Quantity;
 
@@ -83,7 +84,7 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
             // A reaction with a rate law stays whole; the driver reports it (E0400).
             Unit::Single(r) if r.law.is_none() && r.order() > max => match split.plan(&crn, &r) {
                 Some(plan) => {
-                    let (core, gain) = split.bind(&crn, plan, &r.origin, index, &mut out);
+                    let (core, gain) = split.bind(&crn, plan, &r, index, &mut out);
                     out.push(Unit::Single(rewritten(r, core, None, gain)));
                 }
                 None => out.push(Unit::Single(r)),
@@ -97,7 +98,7 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
                     continue;
                 };
                 let mut side = |r: &Reaction, plan: Option<Plan>, index| match plan {
-                    Some(plan) => split.bind(&crn, plan, &r.origin, index, &mut out),
+                    Some(plan) => split.bind(&crn, plan, r, index, &mut out),
                     None => (r.reactants.clone(), 1.0),
                 };
                 let (left, left_gain) = side(&forward, f, index);
@@ -204,17 +205,17 @@ impl Splitter {
     }
 
     /// Makes the plan's intermediates and reversible binding steps (into
-    /// `out`); returns the two-molecule complex that replaces the reactants,
-    /// and the gain.
+    /// `out`) for reaction `r`, in its group; returns the two-molecule complex
+    /// that replaces the reactants, and the gain.
     fn bind(
         &mut self,
         crn: &Crn,
         plan: Plan,
-        origin: &Origin,
+        r: &Reaction,
         index: usize,
         out: &mut Vec<Unit>,
     ) -> (Complex, f64) {
-        let origin = Origin { pass: NAME.to_string(), ..origin.clone() };
+        let origin = Origin { pass: NAME.to_string(), ..r.origin.clone() };
         let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
         let step = |reactants: &Complex, products: &Complex, rate| Reaction {
             reactants: reactants.clone(),
@@ -225,6 +226,7 @@ impl Splitter {
             label: None,
             origin: origin.clone(),
             law: None,
+            group: r.group,
         };
         let mut listed = crn.species(bound[0]).name.clone();
         let mut more = 0;
@@ -241,7 +243,7 @@ impl Splitter {
                 0 => format!("{listed}__r{index}"),
                 _ => format!("{listed}_and_{more}_more__r{index}"),
             };
-            let made = self.intermediate(crn, &name, &origin);
+            let made = self.intermediate(crn, &name, &origin, r.group);
             let together = pair(held, next);
             let alone = vec![(made, 1)];
             out.push(Unit::Pair {
@@ -253,9 +255,9 @@ impl Splitter {
         (pair(held, last), plan.gain)
     }
 
-    /// A new intermediate species, 0 at the start, named `base` or, if that
-    /// is taken, `base_2`, `base_3`, ...
-    fn intermediate(&mut self, crn: &Crn, base: &str, origin: &Origin) -> SpeciesId {
+    /// A new intermediate species of `group`, 0 at the start, named `base`
+    /// or, if that is taken, `base_2`, `base_3`, ...
+    fn intermediate(&mut self, crn: &Crn, base: &str, origin: &Origin, group: GroupId) -> SpeciesId {
         let name = (1..)
             .map(|i| if i == 1 { base.to_string() } else { format!("{base}_{i}") })
             .find(|n| !self.taken.contains(n))
@@ -264,6 +266,8 @@ impl Splitter {
         self.species.push(Species {
             name,
             role: Role::Intermediate,
+            rail: None,
+            group: Some(group),
             initial: 0.0,
             quantity: Quantity::Concentration,
             origin: origin.clone(),
@@ -411,5 +415,65 @@ mod tests {
         let reaction = (vec![(A, 1), (B, 2)], vec![(C, 1)], 1.0, None);
         let crn = split(fixture::crn(RateLaw::MassAction, &species, vec![reaction]), Some(2));
         assert_eq!(names(&crn)[3], "A_B__r0_2");
+    }
+
+    #[test]
+    fn steps_and_intermediates_stay_in_their_reactions_group() {
+        let reactions = vec![
+            (vec![(A, 1), (B, 1), (C, 1)], vec![(D, 1)], 1.0, None),
+            (vec![(A, 1), (B, 1), (C, 1)], vec![(E, 1)], 1.0, None),
+        ];
+        let species = [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0), ("E", 1.0)];
+        let net = fixture::grouped(
+            fixture::crn(RateLaw::MassAction, &species, reactions),
+            &["one", "two"],
+            &[1, 0],
+        );
+        let crn = split(net, Some(2));
+        assert_eq!(names(&crn)[5..], ["A_B__r0", "A_B__r1"]);
+        let groups: Vec<_> = crn.species[5..].iter().map(|s| s.group).collect();
+        assert_eq!(groups, [Some(GroupId(1)), Some(GroupId(0))]);
+        // Each reaction touches only its own group's intermediates.
+        for r in &crn.reactions {
+            for &(s, _) in r.reactants.iter().chain(&r.products).filter(|(s, _)| s.index() >= 5) {
+                assert_eq!(crn.species[s.index()].group, Some(r.group), "{r:?}");
+            }
+        }
+        let per_group = |g| crn.reactions.iter().filter(|r| r.group == GroupId(g)).count();
+        assert_eq!((per_group(0), per_group(1)), (3, 3));
+    }
+
+    mod property {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the groups, every reaction after the split touches
+            /// only intermediates of its own group, and each group keeps as
+            /// many reactions that are not binding steps as it had.
+            #[test]
+            fn splits_stay_in_their_group(
+                reactions in prop::collection::vec((prop::collection::btree_map(0u32..4, 1u32..3, 1..4), 0u32..3), 1..8)
+            ) {
+                let groups: Vec<u32> = reactions.iter().map(|r| r.1).collect();
+                let species = [("A", 1.0), ("B", 2.0), ("C", 0.5), ("D", 1.0)];
+                let list = reactions
+                    .into_iter()
+                    .map(|(r, _)| (r.into_iter().map(|(s, n)| (SpeciesId(s), n)).collect(), vec![], 1.0, None))
+                    .collect();
+                let before = fixture::grouped(fixture::crn(RateLaw::MassAction, &species, list), &["a", "b", "c"], &groups);
+                let after = split(before.clone(), Some(2));
+                for r in &after.reactions {
+                    prop_assert!(r.order() <= 2);
+                    for &(s, _) in r.reactants.iter().chain(&r.products).filter(|(s, _)| s.index() >= 4) {
+                        prop_assert_eq!(after.species[s.index()].group, Some(r.group));
+                    }
+                }
+                for g in 0..3 {
+                    let cores = after.reactions.iter().filter(|r| r.group == GroupId(g) && r.partner.is_none()).count();
+                    prop_assert_eq!(cores, groups.iter().filter(|&&h| h == g).count());
+                }
+            }
+        }
     }
 }

@@ -7,11 +7,13 @@
 //!   the first of them, their rates summed; two reversible pairs merge half
 //!   with half (also when one is written the other way round), but a pair
 //!   never merges with an irreversible reaction, so reversibility survives.
+//!   Reactions of different groups never merge: each phase runs only its own.
 //!   A merged rate is shown as a number: after the zero rates are gone it is
 //!   a sum of positive rates and so never the value of the parameter either
 //!   one was written as.
 //! - W0007 for a species that a reaction needs, that no reaction produces
-//!   and that starts at 0: it stays 0 and those reactions never happen.
+//!   and that starts at 0: it stays 0 and those reactions never happen. Not
+//!   for a species of a learning role (input, state, ...): the protocol sets it.
 //!
 //! Rates need no constant folding here: the CRN holds every rate as a number
 //! (the front end evaluates expressions, readers parse numbers), so nothing
@@ -22,7 +24,7 @@ use std::collections::hash_map::Entry;
 
 use super::Options;
 use super::unit::{Unit, reactions, units};
-use crate::crn::{Crn, Reaction, SpeciesId};
+use crate::crn::{Crn, GroupId, Reaction, Role, SpeciesId};
 use crate::diagnostic::Diagnostic;
 
 pub const NAME: &str = "simplify";
@@ -48,14 +50,16 @@ fn without_zero_rates(unit: Unit) -> Option<Unit> {
 
 type Complex = Vec<(SpeciesId, u32)>;
 
-/// Reactions that merge have equal keys: the complexes as sorted multisets
-/// (a pair's in a fixed orientation), and whether it is a pair.
-fn key(unit: &Unit) -> (Complex, Complex, bool) {
+/// Reactions that merge have equal keys: the group, the complexes as sorted
+/// multisets (a pair's in a fixed orientation), and whether it is a pair.
+type Key = (GroupId, Complex, Complex, bool);
+
+fn key(unit: &Unit) -> Key {
     match unit {
-        Unit::Single(r) => (sorted(&r.reactants), sorted(&r.products), false),
+        Unit::Single(r) => (r.group, sorted(&r.reactants), sorted(&r.products), false),
         Unit::Pair { forward, .. } => {
             let (a, b) = (sorted(&forward.reactants), sorted(&forward.products));
-            if a <= b { (a, b, true) } else { (b, a, true) }
+            if a <= b { (forward.group, a, b, true) } else { (forward.group, b, a, true) }
         }
     }
 }
@@ -68,7 +72,7 @@ fn sorted(complex: &[(SpeciesId, u32)]) -> Complex {
 
 fn merged(units: impl Iterator<Item = Unit>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
-    let mut first: HashMap<(Complex, Complex, bool), usize> = HashMap::new();
+    let mut first: HashMap<Key, usize> = HashMap::new();
     for unit in units {
         // A reaction with a rate law is its own channel: it never merges.
         if matches!(&unit, Unit::Single(r) if r.law.is_some()) {
@@ -118,7 +122,10 @@ fn stuck_at_zero(crn: &Crn) -> Vec<Diagnostic> {
     let stuck = crn.species.iter().zip(produced).zip(needed_by);
     stuck
         .filter_map(|((s, produced), needed_by)| {
-            let needed_by = needed_by.filter(|_| s.initial == 0.0 && !produced)?;
+            // A species of a learning role gets its value from the protocol
+            // (a loaded input, a copied state), not from a reaction.
+            let set_by_reactions = matches!(s.role, Role::Plain | Role::Intermediate);
+            let needed_by = needed_by.filter(|_| s.initial == 0.0 && !produced && set_by_reactions)?;
             let name = &s.name;
             let d = Diagnostic::warning(
                 "W0007",
@@ -219,9 +226,84 @@ mod tests {
     }
 
     #[test]
+    fn a_species_the_protocol_sets_draws_no_w0007() {
+        // x is loaded before each forward phase: that it starts at 0 and no reaction makes it is no news.
+        let mut c = crn(vec![(vec![(A, 1), (B, 1)], vec![(A, 1), (B, 1), (C, 1)], 1.0, None)]);
+        c.species[1].role = Role::Input;
+        let (_, warnings) = simplified(c);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
     fn a_species_made_only_at_rate_zero_is_never_produced() {
         let (_, warnings) =
             simplified(crn(vec![(vec![(A, 1)], vec![(B, 1)], 0.0, None), (vec![(B, 1)], vec![], 1.0, None)]));
         assert_eq!(warnings.iter().map(|d| d.code).collect::<Vec<_>>(), ["W0007"]);
+    }
+
+    #[test]
+    fn reactions_of_different_groups_never_merge() {
+        let ab = || (vec![(A, 1)], vec![(B, 1)]);
+        let pair = |at: usize| {
+            [
+                (vec![(B, 1)], vec![(C, 1)], 1.0, Some(Partner::Reverse(at + 1))),
+                (vec![(C, 1)], vec![(B, 1)], 2.0, Some(Partner::Forward(at))),
+            ]
+        };
+        let mut reactions =
+            vec![(ab().0, ab().1, 1.0, None), (ab().0, ab().1, 2.0, None), (ab().0, ab().1, 4.0, None)];
+        reactions.extend(pair(3));
+        reactions.extend(pair(5));
+        let grouped = fixture::grouped(crn(reactions), &["one", "two"], &[0, 1, 0, 0, 0, 1, 1]);
+        let (c, _) = simplified(grouped);
+        let got: Vec<_> = c.reactions.iter().map(|r| (r.group.0, r.rate)).collect();
+        assert_eq!(got, [(0, 5.0), (1, 2.0), (0, 1.0), (0, 2.0), (1, 1.0), (1, 2.0)]);
+    }
+
+    mod property {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// dx/dt of the reactions of `group` at `x`.
+        fn rhs(crn: &Crn, group: u32, x: &[f64]) -> Vec<f64> {
+            let mut dxdt = vec![0.0; x.len()];
+            for r in crn.reactions.iter().filter(|r| r.group == GroupId(group)) {
+                for (s, d) in r.net_change() {
+                    dxdt[s.index()] += d as f64 * crn.flux(r, x);
+                }
+            }
+            dxdt
+        }
+
+        fn reaction() -> impl Strategy<Value = (Complex, Complex, f64, u32)> {
+            let complex = || prop::collection::btree_map(0u32..3, 1u32..3, 0..3);
+            let as_ids = |m: std::collections::BTreeMap<u32, u32>| {
+                m.into_iter().map(|(s, n)| (SpeciesId(s), n)).collect()
+            };
+            (complex(), complex(), prop::sample::select(vec![0.0, 1.0, 2.5]), 0u32..3)
+                .prop_map(move |(r, p, rate, g)| (as_ids(r), as_ids(p), rate, g))
+        }
+
+        proptest! {
+            /// Each group keeps its own dynamics, and no two reactions of one
+            /// group are left with the same complexes.
+            #[test]
+            fn simplify_keeps_every_groups_ode(reactions in prop::collection::vec(reaction(), 0..12)) {
+                let groups: Vec<u32> = reactions.iter().map(|r| r.3).collect();
+                let net = crn(reactions.into_iter().map(|(r, p, k, _)| (r, p, k, None)).collect());
+                let before = fixture::grouped(net, &["a", "b", "c"], &groups);
+                let (after, _) = simplified(before.clone());
+                let x = [0.7, 1.3, 2.1];
+                for g in 0..3 {
+                    let (old, new) = (rhs(&before, g, &x), rhs(&after, g, &x));
+                    for (o, n) in old.iter().zip(&new) {
+                        prop_assert!((o - n).abs() <= 1e-12 * o.abs().max(1.0), "group {}: {:?} vs {:?}", g, old, new);
+                    }
+                }
+                let keys: Vec<_> = after.reactions.iter().map(|r| (r.group, sorted(&r.reactants), sorted(&r.products))).collect();
+                let distinct: std::collections::HashSet<_> = keys.iter().collect();
+                prop_assert_eq!(distinct.len(), keys.len());
+            }
+        }
     }
 }

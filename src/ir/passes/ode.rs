@@ -29,6 +29,7 @@ use indexmap::{IndexMap, IndexSet};
 
 use crate::backend::number;
 use crate::crn::passes::Options;
+use crate::crn::{GroupId, Rail, Sign};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Equation, Network, Ode, RateLaw, Variable};
 use crate::polynomial::{Coefficient, Monomial, Polynomial, TooManyTerms};
@@ -72,27 +73,37 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
             species.insert(name, s);
             continue;
         }
-        let mut rail = |rail: String, initial: f64| {
-            let made = ir::Species { name: rail.clone(), initial, signed: false, ..s.clone() };
+        let mut rail = |rail: String, initial: f64, sign: Option<Sign>| {
+            let of = sign.map(|sign| Rail { of: name.clone(), sign });
+            let made = ir::Species { name: rail.clone(), initial, signed: false, rail: of, ..s.clone() };
             species.insert(rail.clone(), made);
             rail
         };
         let railed = named.contains(name.as_str());
         let h = if single.contains(&name) && !railed {
-            Held::Single(rail(name.clone(), s.initial))
+            Held::Single(rail(name.clone(), s.initial, None))
         } else if !targets.contains(name.as_str()) && !railed {
-            Held::Minus(rail(format!("{name}_m"), -s.initial))
+            Held::Minus(rail(format!("{name}_m"), -s.initial, Some(Sign::Minus)))
         } else {
             // Positive part and negative part; `0.0`, never `-0`, for the empty rail.
-            let p = rail(format!("{name}_p"), if s.initial > 0.0 { s.initial } else { 0.0 });
-            let m = rail(format!("{name}_m"), if s.initial < 0.0 { -s.initial } else { 0.0 });
-            annihilations.push(reaction(
-                vec![(p.clone(), 1), (m.clone(), 1)],
-                Vec::new(),
-                network.annihilation,
-                s.span,
-                Vec::new(),
-            ));
+            let p =
+                rail(format!("{name}_p"), if s.initial > 0.0 { s.initial } else { 0.0 }, Some(Sign::Plus));
+            let m =
+                rail(format!("{name}_m"), if s.initial < 0.0 { -s.initial } else { 0.0 }, Some(Sign::Minus));
+            // One annihilation in every group whose equations move the value.
+            let mut groups: Vec<GroupId> =
+                ode.equations.iter().filter(|e| e.target == name).map(|e| e.group).collect();
+            groups.sort_unstable();
+            groups.dedup();
+            for group in if groups.is_empty() { vec![GroupId::MAIN] } else { groups } {
+                annihilations.push(reaction(
+                    vec![(p.clone(), 1), (m.clone(), 1)],
+                    Vec::new(),
+                    network.annihilation,
+                    (s.span, group),
+                    Vec::new(),
+                ));
+            }
             Held::Dual { p, m }
         };
         held.insert(name, h);
@@ -117,10 +128,11 @@ fn reaction(
     reactants: Vec<(String, u32)>,
     products: Vec<(String, u32)>,
     rate: f64,
-    span: crate::source::Span,
+    (span, group): (crate::source::Span, GroupId),
     brought_in_at: Vec<crate::source::Span>,
 ) -> ir::Reaction {
     ir::Reaction {
+        group,
         label: None,
         reactants,
         products,
@@ -289,7 +301,7 @@ impl Lowering<'_> {
                 )
                 .with_hint("each power becomes that many molecules in a reaction; rescale the equation"));
         }
-        Ok(reaction(reactants, products, rate, eq.span, eq.brought_in_at.clone()))
+        Ok(reaction(reactants, products, rate, (eq.span, eq.group), eq.brought_in_at.clone()))
     }
 }
 
