@@ -97,6 +97,11 @@ fn check_crn(crn: &Crn) {
 /// The text reaction list of a valid CRN reads back without errors to the
 /// same species and reactions.
 fn check_text_round_trip(crn: &Crn) {
+    // What the format cannot state is refused, never written wrong.
+    if let Some(d) = text::unsupported(crn) {
+        assert!(["E0302", "E0603"].contains(&d.code), "{d:?}");
+        return;
+    }
     let written = text::write(crn);
     let fs = MemoryFs::new().with("back.crn", written.clone());
     let front = driver::front_end(&fs, Path::new("back.crn"));

@@ -29,6 +29,34 @@ use crate::ir::{Quantity, RateLaw};
 /// E0603 when the network cannot be written in this format: a reaction with
 /// a rate law, which every reader of the format would take as mass action.
 pub fn unsupported(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
+    law_reaction(crn).or_else(|| rate_out_of_range(crn))
+}
+
+/// E0302: a combinatoric rate that its mass-action form (the rate over
+/// ∏α!) takes to 0 or infinity, which the file would state as a number.
+fn rate_out_of_range(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
+    let r = crn.reactions.iter().find(|r| {
+        let plain = r.rate / crn.divisor(&r.reactants);
+        r.rate > 0.0 && (plain == 0.0 || !plain.is_finite())
+    })?;
+    let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
+    let d = crate::diagnostic::Diagnostic::error(
+        "E0302",
+        format!("the rate of `{text}` leaves the range of 64-bit numbers in mass-action form"),
+    )
+    .with_note(format!(
+        "the text reaction list states mass-action rates: the combinatoric rate {} divided by the product of the reactant coefficients' factorials",
+        number(r.rate)
+    ))
+    .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the combinatoric form, or use smaller coefficients");
+    Some(match r.origin.span {
+        Some(span) => d.with_primary(span, "this reaction's rate"),
+        None => d,
+    })
+}
+
+/// E0603: a reaction with a rate law, which the format cannot state.
+fn law_reaction(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
     let r = crn.reactions.iter().find(|r| r.law.is_some())?;
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let d = crate::diagnostic::Diagnostic::error(
