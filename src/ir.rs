@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+pub mod learning;
 pub mod passes;
 
 use indexmap::{IndexMap, IndexSet};
@@ -85,6 +86,9 @@ pub struct Network {
     pub reactions: Vec<Reaction>,
     /// The `ode` equations, not yet lowered to reactions.
     pub ode: Ode,
+    /// A Neural CRN's model and training, which the `learn` pass turns into
+    /// the learning circuit.
+    pub learning: Option<learning::Learning>,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
     /// Reaction group names, indexed by [`GroupId`]; `[main]` unless a

@@ -175,6 +175,7 @@ impl Checker<'_> {
                 params: b.params,
                 reactions,
                 ode: b.ode,
+                learning: None,
                 simulate,
                 groups: vec![crate::crn::MAIN_GROUP.to_string()],
             }))

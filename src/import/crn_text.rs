@@ -28,6 +28,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             params: IndexMap::new(),
             reactions: Vec::new(),
             ode: Default::default(),
+            learning: None,
             simulate: Default::default(),
             groups: vec![crate::crn::MAIN_GROUP.to_string()],
         },
