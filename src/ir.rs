@@ -89,6 +89,8 @@ pub struct Network {
     /// A Neural CRN's model and training, which the `learn` pass turns into
     /// the learning circuit.
     pub learning: Option<learning::Learning>,
+    /// The learning circuit's protocol, made by the `learn` pass.
+    pub protocol: Option<learning::Protocol>,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
     /// Reaction group names, indexed by [`GroupId`]; `[main]` unless a

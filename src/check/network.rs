@@ -176,6 +176,7 @@ impl Checker<'_> {
                 reactions,
                 ode: b.ode,
                 learning: None,
+                protocol: None,
                 simulate,
                 groups: vec![crate::crn::MAIN_GROUP.to_string()],
             }))

@@ -29,6 +29,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             reactions: Vec::new(),
             ode: Default::default(),
             learning: None,
+            protocol: None,
             simulate: Default::default(),
             groups: vec![crate::crn::MAIN_GROUP.to_string()],
         },

@@ -138,3 +138,37 @@ pub struct TrainSettings {
     pub threshold: Option<f64>,
     pub seed: u64,
 }
+
+/// The learning circuit's protocol at the level of values (signed values by
+/// name, before the `ode` pass gives them rails): what the `learn` pass makes
+/// and the driver resolves into a [`crate::crn::protocol::Protocol`] once the
+/// CRN exists.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Protocol {
+    pub phases: Vec<Phase>,
+    /// After the last phase (the host's parameter update).
+    pub after: Vec<Step>,
+    /// How many leading phases give the prediction: their end state holds ŷ
+    /// in the species with the role `output`.
+    pub predict: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub name: String,
+    pub groups: Vec<crate::crn::GroupId>,
+    pub duration: crate::crn::protocol::Duration,
+    /// Applied in order before the phase starts.
+    pub before: Vec<Step>,
+}
+
+/// A perturbation of [`crate::crn::protocol::Perturbation`], naming values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    ResetTransients,
+    CancelRails,
+    /// Each value gets an input column, the target or a constant.
+    Load(Vec<(String, crate::crn::protocol::Source)>),
+    /// θ <- θ − rate·g for each (parameter, gradient).
+    Update { rate: f64, pairs: Vec<(String, String)> },
+}
