@@ -1,5 +1,6 @@
-//! Simulation benchmark. First the solver on a training-shaped network
-//! (`benches/b4_forward.crnl`, the shape of a Neural CRN's B4 forward phase,
+//! Simulation benchmark. First the solver on training-shaped networks
+//! (`benches/b4_forward.crnl` and `b4_reference.crnl`, a Neural CRN's B4
+//! forward phase as crnc compiles it and as the reference writes it,
 //! domain.md §2.7): time per solve to T = 0.4 from a new initial state, through
 //! `ode::solve` (setup per call), a reused `Integrator` with BDF, and one with
 //! the Rosenbrock method, at the two tolerances of the Neural CRN reference,
@@ -123,8 +124,8 @@ fn per_solve(states: &[Vec<f64>], mut solve: impl FnMut(&[f64], &mut [f64]) -> u
     (seconds / states.len() as f64, steps as f64 / states.len() as f64, ends)
 }
 
-fn training_table() {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/b4_forward.crnl");
+fn training_table(name: &str) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches").join(name);
     let crn = load(&file);
     let kin = Kinetics::new(&crn);
     let states = samples(&crn.initial_concentrations());
@@ -136,7 +137,7 @@ fn training_table() {
         s.len()
     };
     println!(
-        "Training-shaped network (benches/b4_forward.crnl): {} species ({changing} change), {} reactions, T = {t}, {SAMPLES} initial states",
+        "Training-shaped network (benches/{name}): {} species ({changing} change), {} reactions, T = {t}, {SAMPLES} initial states",
         crn.species.len(),
         crn.reactions.len()
     );
@@ -148,7 +149,7 @@ fn training_table() {
     let options = |method, rtol, atol| OdeOptions { method, rtol, atol, ..OdeOptions::default() };
     let mut exact = Integrator::new(&kin, &options(OdeMethod::Bdf, 1e-12, 1e-14)).expect("valid options");
     let (_, _, reference) = per_solve(&states, |x, end| exact.solve_to(x, t, end).expect("solves"));
-    for (rtol, atol) in [(1e-4, 1e-8), (1e-8, 1e-8)] {
+    for (rtol, atol) in [(1e-4, 1e-8), (1e-5, 1e-8), (1e-6, 1e-8), (1e-8, 1e-8)] {
         let bdf = options(OdeMethod::Bdf, rtol, atol);
         let one_off = per_solve(&states, |x, end| {
             let sol = ode::solve(&kin, x, &[t], &bdf).expect("solves");
@@ -176,23 +177,26 @@ fn training_table() {
     println!();
 }
 
-/// Per-solve time of each method on a benchmark network at t = 100: where the
-/// dense Rosenbrock method stops paying (`ode::ROSENBROCK_MAX_SPECIES`).
+/// Per-solve time of each method on a benchmark network at t = 100 and two
+/// tolerances: where the dense Rosenbrock method stops paying
+/// (`ode::ROSENBROCK_MAX_SPECIES`, `ode::ROSENBROCK_MIN_RTOL`).
 fn method_row(name: &str, crn: &Crn) {
     let kin = Kinetics::new(crn);
     let x0 = crn.initial_concentrations();
     let mut cells = Vec::new();
-    for method in [OdeMethod::Bdf, OdeMethod::Rosenbrock] {
-        let mut handle =
-            Integrator::new(&kin, &OdeOptions { method, ..OdeOptions::default() }).expect("valid");
-        let mut end = vec![0.0; x0.len()];
-        let (seconds, steps) = best_of(3, || handle.solve_to(&x0, 100.0, &mut end));
-        cells.push(match steps {
-            Ok(steps) => format!("{:.3} ({steps} steps)", seconds * 1e3),
-            Err(e) => format!("failed: {e}"),
-        });
+    for rtol in [1e-4, 1e-6] {
+        for method in [OdeMethod::Bdf, OdeMethod::Rosenbrock] {
+            let opts = OdeOptions { method, rtol, ..OdeOptions::default() };
+            let mut handle = Integrator::new(&kin, &opts).expect("valid options");
+            let mut end = vec![0.0; x0.len()];
+            let (seconds, steps) = best_of(3, || handle.solve_to(&x0, 100.0, &mut end));
+            cells.push(match steps {
+                Ok(steps) => format!("{:.3} ({steps} steps)", seconds * 1e3),
+                Err(e) => format!("failed: {e}"),
+            });
+        }
     }
-    println!("| {name} | {} | {} | {} |", crn.species.len(), cells[0], cells[1]);
+    println!("| {name} | {} | {} |", crn.species.len(), cells.join(" | "));
 }
 
 fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Option<serde_json::Value> {
@@ -208,10 +212,16 @@ fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Opt
 }
 
 fn main() {
-    training_table();
+    // As crnc compiles the B4 forward phase, and as the reference writes it.
+    training_table("b4_forward.crnl");
+    training_table("b4_reference.crnl");
     let networks = list("CRNC_BENCH_NETWORKS", &ALL);
-    println!("| network | species | BDF at t = 100 (ms) | Rosenbrock at t = 100 (ms) |");
-    println!("|---|---|---|---|");
+    println!("Each method to t = 100 (ms), atol 1e-9:");
+    println!();
+    println!(
+        "| network | species | BDF, rtol 1e-4 | Rosenbrock, rtol 1e-4 | BDF, rtol 1e-6 | Rosenbrock, rtol 1e-6 |"
+    );
+    println!("|---|---|---|---|---|---|");
     for name in networks.iter().filter(|n| ["multistate", "multisite2"].contains(&n.as_str())) {
         if let Some(file) = sbml_file(name) {
             method_row(name, &load(&file));

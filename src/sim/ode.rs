@@ -8,7 +8,7 @@
 //! - Small networks (up to [`ROSENBROCK_MAX_SPECIES`] species that change)
 //!   can use a hand-written Rosenbrock method on a dense Jacobian
 //!   ([`rosenbrock`]), for training runs that solve the same network tens of
-//!   thousands of times.
+//!   thousands of times at loose tolerances ([`OdeMethod`]).
 //! - Otherwise diffsol's variable-order BDF ([`bdf`]) on a CSC pattern
 //!   computed once per network. The Newton systems of large networks are
 //!   solved by ILU(0)-preconditioned GMRES rather than sparse LU
@@ -35,7 +35,9 @@ mod linear_solver;
 mod rosenbrock;
 mod stepper;
 
-pub use self::integrator::{Integrator, ROSENBROCK_MAX_SPECIES, SteadyOptions, SteadyState};
+pub use self::integrator::{
+    Integrator, ROSENBROCK_MAX_SPECIES, ROSENBROCK_MIN_RTOL, SteadyOptions, SteadyState,
+};
 use super::kinetics::Kinetics;
 
 /// The integration method.
@@ -47,7 +49,8 @@ pub enum OdeMethod {
     /// Rodas3, a Rosenbrock method on a dense Jacobian: for small networks
     /// solved many times (training runs).
     Rosenbrock,
-    /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] species that change, BDF above.
+    /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] species that change and
+    /// from an rtol of [`ROSENBROCK_MIN_RTOL`] up (where it is faster), else BDF.
     Auto,
 }
 

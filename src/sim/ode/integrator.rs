@@ -11,10 +11,19 @@ use super::{OdeError, OdeMethod, OdeOptions, OdeSolution, check_kinetics, check_
 use crate::sim::kinetics::Kinetics;
 
 /// `OdeMethod::Auto` uses the dense Rosenbrock method up to this many
-/// changing species, and BDF above: a dense LU costs n³/3 per step, and
-/// around here BDF's sparse factors, reused over many steps, catch up
-/// (measured in benches/simulate.rs).
-pub const ROSENBROCK_MAX_SPECIES: usize = 48;
+/// changing species and BDF above: a dense LU costs n³/3 per step, which BDF
+/// avoids by reusing its factors over many steps. Measured per step
+/// (benches/simulate.rs): 0.6 µs against BDF's 1.2 µs with 5 changing
+/// species, 1.1 µs against 0.6 µs with 9, 42 µs against 8 µs with 66; the
+/// same bound as the BDF path's dense LU.
+pub const ROSENBROCK_MAX_SPECIES: usize = 24;
+
+/// ... and from this relative tolerance up: Rodas3 is of order 3 and BDF of
+/// up to 5, so tight tolerances take Rodas3 many more steps. On the
+/// B4-shaped forward network (T = 0.4) Rodas3 took 16 µs per solve against
+/// BDF's 39 µs at rtol 1e-4, 32 against 44 at 1e-5, 59 against 56 at 1e-6
+/// and 89 against 62 at 1e-8.
+pub const ROSENBROCK_MIN_RTOL: f64 = 1e-5;
 
 /// How a run to steady state ends.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,7 +78,9 @@ impl Integrator {
         check_options(&kin, opts)?;
         let atol = opts.species_atol.clone().unwrap_or_else(|| vec![opts.atol; kin.species]);
         let dense = match opts.method {
-            OdeMethod::Auto => changing_species(&kin).len() <= ROSENBROCK_MAX_SPECIES,
+            OdeMethod::Auto => {
+                opts.rtol >= ROSENBROCK_MIN_RTOL && changing_species(&kin).len() <= ROSENBROCK_MAX_SPECIES
+            }
             OdeMethod::Rosenbrock => true,
             OdeMethod::Bdf => false,
         };
@@ -198,6 +209,7 @@ impl Integrator {
 mod tests {
     use super::*;
     use crate::sim::kinetics::test_kinetics as kinetics;
+    use proptest::prelude::*;
 
     const METHODS: [OdeMethod; 2] = [OdeMethod::Bdf, OdeMethod::Rosenbrock];
 
@@ -211,21 +223,20 @@ mod tests {
     }
 
     #[test]
-    fn auto_picks_rosenbrock_for_small_networks_only() {
-        let small = Integrator::new(
-            &isomerisation(),
-            &OdeOptions { method: OdeMethod::Auto, ..OdeOptions::default() },
-        );
-        assert_eq!(small.unwrap().method(), OdeMethod::Rosenbrock);
+    fn auto_picks_rosenbrock_for_small_networks_at_loose_tolerances() {
+        let auto = |rtol| OdeOptions { method: OdeMethod::Auto, rtol, ..OdeOptions::default() };
+        let small = Integrator::new(&isomerisation(), &auto(1e-4)).unwrap();
+        assert_eq!(small.method(), OdeMethod::Rosenbrock);
+        let tight = Integrator::new(&isomerisation(), &auto(ROSENBROCK_MIN_RTOL / 10.0)).unwrap();
+        assert_eq!(tight.method(), OdeMethod::Bdf);
         // A chain of decays through more species than the dense method takes.
         let n = ROSENBROCK_MAX_SPECIES + 1;
         let chain: Vec<(Vec<(u32, u32)>, Vec<(u32, i32)>)> =
             (0..n as u32).map(|i| (vec![(i, 1)], vec![(i, -1), ((i + 1) % n as u32, 1)])).collect();
         let reactions: Vec<_> = chain.iter().map(|(r, c)| (r.as_slice(), c.as_slice(), 1.0)).collect();
         let big = kinetics(n, &reactions);
-        let auto = Integrator::new(&big, &OdeOptions { method: OdeMethod::Auto, ..OdeOptions::default() });
-        assert_eq!(auto.unwrap().method(), OdeMethod::Bdf);
-        assert_eq!(handle(&big, OdeMethod::Bdf, 1e-6).method(), OdeMethod::Bdf);
+        assert_eq!(Integrator::new(&big, &auto(1e-4)).unwrap().method(), OdeMethod::Bdf);
+        assert_eq!(handle(&big, OdeMethod::Rosenbrock, 1e-6).method(), OdeMethod::Rosenbrock);
     }
 
     #[test]
@@ -333,6 +344,77 @@ mod tests {
             .steady_state(&[0.5, 0.5, 0.5], &SteadyOptions { tol: 1e-12, t_max: 1.0 })
             .unwrap();
         assert_eq!((steady.time, steady.steps), (0.0, 0));
+    }
+
+    /// A reaction of a closed network: as many molecules out as in.
+    fn closed_reaction(species: u32) -> impl Strategy<Value = (Vec<u32>, Vec<u32>, f64)> {
+        (1usize..=2)
+            .prop_flat_map(move |n| {
+                let side = prop::collection::vec(0..species, n);
+                (side.clone(), side, 0.1f64..10.0)
+            })
+            .prop_filter("no net change", |(r, p, _)| {
+                let (mut r, mut p) = (r.clone(), p.clone());
+                r.sort_unstable();
+                p.sort_unstable();
+                r != p
+            })
+    }
+
+    fn closed_network() -> impl Strategy<Value = (Kinetics, Vec<f64>)> {
+        (2u32..6).prop_flat_map(|n| {
+            let reactions = prop::collection::vec(closed_reaction(n), 1..8);
+            let x0 = prop::collection::vec(0.0f64..2.0, n as usize);
+            (reactions, x0).prop_map(move |(reactions, x0)| {
+                let count = |side: &[u32]| {
+                    let mut c: Vec<(u32, i32)> = Vec::new();
+                    for &s in side {
+                        match c.iter_mut().find(|e| e.0 == s) {
+                            Some(e) => e.1 += 1,
+                            None => c.push((s, 1)),
+                        }
+                    }
+                    c
+                };
+                let rows: Vec<(Vec<(u32, u32)>, Vec<(u32, i32)>, f64)> = reactions
+                    .iter()
+                    .map(|(r, p, k)| {
+                        let reactants = count(r);
+                        let mut change: Vec<(u32, i32)> = reactants.iter().map(|&(s, a)| (s, -a)).collect();
+                        for (s, a) in count(p) {
+                            match change.iter_mut().find(|e| e.0 == s) {
+                                Some(e) => e.1 += a,
+                                None => change.push((s, a)),
+                            }
+                        }
+                        change.retain(|e| e.1 != 0);
+                        (reactants.iter().map(|&(s, a)| (s, a as u32)).collect(), change, *k)
+                    })
+                    .collect();
+                let slices: Vec<_> = rows.iter().map(|(r, c, k)| (r.as_slice(), c.as_slice(), *k)).collect();
+                (kinetics(n as usize, &slices), x0)
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// On random closed networks Rosenbrock conserves the molecule count
+        /// to rounding and agrees with a tightly solved BDF.
+        #[test]
+        fn rosenbrock_conserves_mass_and_agrees_with_bdf((kin, x0) in closed_network()) {
+            let times = [0.0, 0.5, 5.0];
+            let ours = handle(&kin, OdeMethod::Rosenbrock, 1e-6).solve(&x0, &times).unwrap();
+            let reference = handle(&kin, OdeMethod::Bdf, 1e-10).solve(&x0, &times).unwrap();
+            let total: f64 = x0.iter().sum();
+            for row in ours.values.chunks(x0.len()) {
+                prop_assert!((row.iter().sum::<f64>() - total).abs() < 1e-12 * total.max(1.0), "{:?}", row);
+            }
+            for (a, b) in ours.values.iter().zip(&reference.values) {
+                prop_assert!((a - b).abs() < 1e-4 * total.max(1.0), "{} vs {}", a, b);
+            }
+        }
     }
 
     #[test]
