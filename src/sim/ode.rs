@@ -5,8 +5,8 @@
 //! analytic Jacobian of mass action ([`equations`]): J_ij = Σ_r ν_ir
 //! ∂v_r/∂x_j with ∂v_r/∂x_j = k_r α_rj x_j^(α_rj-1) ∏_{l≠j} x_l^α_rl.
 //!
-//! - Small networks (up to [`ROSENBROCK_MAX_SPECIES`] species that change)
-//!   can use a hand-written Rosenbrock method on a dense Jacobian
+//! - Small networks (up to [`ROSENBROCK_MAX_SPECIES`] species that change
+//!   and that some rate reads) can use a hand-written Rosenbrock method on a dense Jacobian
 //!   ([`rosenbrock`]), for training runs that solve the same network tens of
 //!   thousands of times at loose tolerances ([`OdeMethod`]).
 //! - Otherwise diffsol's variable-order BDF ([`bdf`]) on a CSC pattern
@@ -23,8 +23,10 @@
 //! [`Integrator`] is the handle built once per network and reused for every
 //! integration; [`solve`] builds one for a single integration. Both methods
 //! run step by step under the drivers of [`stepper`], for a step limit of our
-//! own and a finiteness check after every step; outputs are interpolated at
-//! the requested times, so they cost no extra steps.
+//! own and a finiteness check after every step. BDF interpolates outputs
+//! from its polynomial, so they cost no extra steps; Rosenbrock steps end at
+//! each output time (its steps can be long where the solution is easy, and a
+//! cubic between their ends is not accurate enough).
 
 mod bdf;
 mod dense_lu;
@@ -49,7 +51,7 @@ pub enum OdeMethod {
     /// Rodas3, a Rosenbrock method on a dense Jacobian: for small networks
     /// solved many times (training runs).
     Rosenbrock,
-    /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] species that change and
+    /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] coupled species that change and
     /// from an rtol of [`ROSENBROCK_MIN_RTOL`] up (where it is faster), else BDF.
     Auto,
 }

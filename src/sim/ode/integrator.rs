@@ -11,12 +11,13 @@ use super::{OdeError, OdeMethod, OdeOptions, OdeSolution, check_kinetics, check_
 use crate::sim::kinetics::Kinetics;
 
 /// `OdeMethod::Auto` uses the dense Rosenbrock method up to this many
-/// changing species and BDF above: a dense LU costs n³/3 per step, which BDF
+/// species that change and that some rate depends on (accumulators, which
+/// no rate reads, cost no factorisation), and BDF above: a dense LU costs n³/3 per step, which BDF
 /// avoids by reusing its factors over many steps. Measured per step
-/// (benches/simulate.rs): 0.6 µs against BDF's 1.2 µs with 5 changing
-/// species, 1.1 µs against 0.6 µs with 9, 42 µs against 8 µs with 66; the
-/// same bound as the BDF path's dense LU.
-pub const ROSENBROCK_MAX_SPECIES: usize = 24;
+/// (benches/simulate.rs, rtol 1e-4): 0.9 µs against BDF's 2.2 µs with 6
+/// changing species (B4's forward phase to T = 0.4), 1.2 µs against 0.7 µs
+/// with 9 (multistate to t = 100), 39 µs against 11 µs with 66 (multisite2).
+pub const ROSENBROCK_MAX_SPECIES: usize = 8;
 
 /// ... and from this relative tolerance up: Rodas3 is of order 3 and BDF of
 /// up to 5, so tight tolerances take Rodas3 many more steps. On the
@@ -79,7 +80,7 @@ impl Integrator {
         let atol = opts.species_atol.clone().unwrap_or_else(|| vec![opts.atol; kin.species]);
         let dense = match opts.method {
             OdeMethod::Auto => {
-                opts.rtol >= ROSENBROCK_MIN_RTOL && changing_species(&kin).len() <= ROSENBROCK_MAX_SPECIES
+                opts.rtol >= ROSENBROCK_MIN_RTOL && changing_species(&kin).1 <= ROSENBROCK_MAX_SPECIES
             }
             OdeMethod::Rosenbrock => true,
             OdeMethod::Bdf => false,
@@ -236,6 +237,11 @@ mod tests {
         let reactions: Vec<_> = chain.iter().map(|(r, c)| (r.as_slice(), c.as_slice(), 1.0)).collect();
         let big = kinetics(n, &reactions);
         assert_eq!(Integrator::new(&big, &auto(1e-4)).unwrap().method(), OdeMethod::Bdf);
+        // One species feeding as many accumulators: one coupled species.
+        let fan: Vec<[(u32, i32); 2]> = (1..=n as u32).map(|i| [(0, -1), (i, 1)]).collect();
+        let reactions: Vec<_> = fan.iter().map(|c| (&[(0u32, 1u32)][..], &c[..], 1.0)).collect();
+        let fan = kinetics(n + 1, &reactions);
+        assert_eq!(Integrator::new(&fan, &auto(1e-4)).unwrap().method(), OdeMethod::Rosenbrock);
         assert_eq!(handle(&big, OdeMethod::Rosenbrock, 1e-6).method(), OdeMethod::Rosenbrock);
     }
 
@@ -253,7 +259,8 @@ mod tests {
             assert_eq!(first, fresh, "{method:?}");
             let mut end = [0.0; 3];
             let steps = reused.solve_to(&[1.0, 0.0, 0.5], 4.0, &mut end).unwrap();
-            assert_eq!((&end[..], steps), (&first.values[12..], first.steps), "{method:?}");
+            let at_end = reused.solve(&[1.0, 0.0, 0.5], &[4.0]).unwrap();
+            assert_eq!((end.to_vec(), steps), (at_end.values, at_end.steps), "{method:?}");
             assert!(first.values.chunks(3).all(|row| row[2] == 0.5), "{method:?}");
         }
     }

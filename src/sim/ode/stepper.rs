@@ -15,6 +15,10 @@ pub(super) trait Stepper {
     fn y(&self) -> &[f64];
     /// One accepted step.
     fn step(&mut self) -> Result<(), OdeError>;
+    /// Asks that no step end beyond `t` (at most the stop time): for a
+    /// method without an accurate interpolant the next output time. Methods
+    /// that interpolate ignore it.
+    fn end_steps_at(&mut self, _t: f64) {}
     /// The state at `t`, which lies within the last step, into `out`.
     fn interpolate(&mut self, t: f64, out: &mut [f64]) -> Result<(), OdeError>;
 }
@@ -51,6 +55,7 @@ pub(super) fn trajectory(
             values.extend_from_slice(x0);
             continue;
         }
+        stepper.end_steps_at(t);
         while stepper.t() < t {
             checked_step(stepper, &mut steps, max_steps)?;
         }
