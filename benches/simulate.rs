@@ -1,7 +1,8 @@
 //! Simulation benchmark. First the solver on training-shaped networks
 //! (`benches/b4_forward.crnl` and `b4_reference.crnl`, a Neural CRN's B4
 //! forward phase as crnc compiles it and as the reference writes it,
-//! domain.md §2.7): time per solve to T = 0.4 from a new initial state, through
+//! domain.md §2.7, and its backward phase, `b4_backward.crnl`): time per
+//! solve to T = 0.4 (backward 2.0) from a new initial state, through
 //! `ode::solve` (setup per call), a reused `Integrator` with BDF, and one with
 //! the Rosenbrock method, at the two tolerances of the Neural CRN reference,
 //! and each one's largest deviation from a BDF solve at rtol 1e-12; then the
@@ -124,12 +125,11 @@ fn per_solve(states: &[Vec<f64>], mut solve: impl FnMut(&[f64], &mut [f64]) -> u
     (seconds / states.len() as f64, steps as f64 / states.len() as f64, ends)
 }
 
-fn training_table(name: &str) {
+fn training_table(name: &str, t: f64) {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches").join(name);
     let crn = load(&file);
     let kin = Kinetics::new(&crn);
     let states = samples(&crn.initial_concentrations());
-    let t = 0.4;
     let changing = {
         let mut s: Vec<u32> = kin.changes.iter().map(|c| c.0).collect();
         s.sort_unstable();
@@ -213,8 +213,9 @@ fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Opt
 
 fn main() {
     // As crnc compiles the B4 forward phase, and as the reference writes it.
-    training_table("b4_forward.crnl");
-    training_table("b4_reference.crnl");
+    training_table("b4_forward.crnl", 0.4);
+    training_table("b4_reference.crnl", 0.4);
+    training_table("b4_backward.crnl", 2.0);
     let networks = list("CRNC_BENCH_NETWORKS", &ALL);
     println!("Each method to t = 100 (ms), atol 1e-9:");
     println!();

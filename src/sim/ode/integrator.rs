@@ -12,12 +12,15 @@ use crate::sim::kinetics::Kinetics;
 
 /// `OdeMethod::Auto` uses the dense Rosenbrock method up to this many
 /// species that change and that some rate depends on (accumulators, which
-/// no rate reads, cost no factorisation), and BDF above: a dense LU costs n³/3 per step, which BDF
-/// avoids by reusing its factors over many steps. Measured per step
-/// (benches/simulate.rs, rtol 1e-4): 0.9 µs against BDF's 2.2 µs with 6
-/// changing species (B4's forward phase to T = 0.4), 1.2 µs against 0.7 µs
-/// with 9 (multistate to t = 100), 39 µs against 11 µs with 66 (multisite2).
-pub const ROSENBROCK_MAX_SPECIES: usize = 8;
+/// no rate reads, cost no factorisation), and BDF above: a dense LU costs
+/// n³/3 per step, which BDF avoids by reusing its factors over many steps.
+/// Measured at rtol 1e-4 (benches/simulate.rs): 22 µs per solve against BDF's
+/// 67 µs with 6 such species (B4's forward phase to T = 0.4), 45 against 81
+/// with 12 (its backward phase to 2.0), but 0.16 ms against 0.10 ms with 9
+/// on multistate to t = 100, where BDF's long high-order steps pay, and 12
+/// ms against 2.3 ms with 66 (multisite2). 12 is the largest measured win:
+/// the setting is for training runs, many short solves of small networks.
+pub const ROSENBROCK_MAX_SPECIES: usize = 12;
 
 /// ... and from this relative tolerance up: Rodas3 is of order 3 and BDF of
 /// up to 5, so tight tolerances take Rodas3 many more steps. On the
