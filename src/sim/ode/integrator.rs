@@ -217,6 +217,14 @@ mod tests {
 
     const METHODS: [OdeMethod; 2] = [OdeMethod::Bdf, OdeMethod::Rosenbrock];
 
+    /// A reaction with owned lists: (reactants as (species, α), net changes, k).
+    type Row = (Vec<(u32, u32)>, Vec<(u32, i32)>, f64);
+
+    fn from_rows(species: usize, rows: &[Row]) -> Kinetics {
+        let slices: Vec<_> = rows.iter().map(|(r, c, k)| (r.as_slice(), c.as_slice(), *k)).collect();
+        kinetics(species, &slices)
+    }
+
     fn handle(kin: &Kinetics, method: OdeMethod, rtol: f64) -> Integrator {
         Integrator::new(kin, &OdeOptions { method, rtol, atol: 1e-10, ..OdeOptions::default() }).unwrap()
     }
@@ -235,15 +243,13 @@ mod tests {
         assert_eq!(tight.method(), OdeMethod::Bdf);
         // A chain of decays through more species than the dense method takes.
         let n = ROSENBROCK_MAX_SPECIES + 1;
-        let chain: Vec<(Vec<(u32, u32)>, Vec<(u32, i32)>)> =
-            (0..n as u32).map(|i| (vec![(i, 1)], vec![(i, -1), ((i + 1) % n as u32, 1)])).collect();
-        let reactions: Vec<_> = chain.iter().map(|(r, c)| (r.as_slice(), c.as_slice(), 1.0)).collect();
-        let big = kinetics(n, &reactions);
+        let chain: Vec<Row> =
+            (0..n as u32).map(|i| (vec![(i, 1)], vec![(i, -1), ((i + 1) % n as u32, 1)], 1.0)).collect();
+        let big = from_rows(n, &chain);
         assert_eq!(Integrator::new(&big, &auto(1e-4)).unwrap().method(), OdeMethod::Bdf);
         // One species feeding as many accumulators: one coupled species.
-        let fan: Vec<[(u32, i32); 2]> = (1..=n as u32).map(|i| [(0, -1), (i, 1)]).collect();
-        let reactions: Vec<_> = fan.iter().map(|c| (&[(0u32, 1u32)][..], &c[..], 1.0)).collect();
-        let fan = kinetics(n + 1, &reactions);
+        let fan: Vec<Row> = (1..=n as u32).map(|i| (vec![(0, 1)], vec![(0, -1), (i, 1)], 1.0)).collect();
+        let fan = from_rows(n + 1, &fan);
         assert_eq!(Integrator::new(&fan, &auto(1e-4)).unwrap().method(), OdeMethod::Rosenbrock);
         assert_eq!(handle(&big, OdeMethod::Rosenbrock, 1e-6).method(), OdeMethod::Rosenbrock);
     }
@@ -312,11 +318,9 @@ mod tests {
     fn dot_product_settles_on_its_value() {
         // y = a·b through A_i + B_i -> A_i + B_i + Y and Y -> 0 (domain.md §2.5).
         let (a, b) = ([0.5, 1.0, 2.0], [4.0, 3.0, 0.25]);
-        let mut reactions: Vec<(Vec<(u32, u32)>, Vec<(u32, i32)>, f64)> =
-            (0..3).map(|i| (vec![(i, 1), (3 + i, 1)], vec![(6, 1)], 1.0)).collect();
+        let mut reactions: Vec<Row> = (0..3).map(|i| (vec![(i, 1), (3 + i, 1)], vec![(6, 1)], 1.0)).collect();
         reactions.push((vec![(6, 1)], vec![(6, -1)], 1.0));
-        let as_slices: Vec<_> = reactions.iter().map(|(r, c, k)| (r.as_slice(), c.as_slice(), *k)).collect();
-        let kin = kinetics(7, &as_slices);
+        let kin = from_rows(7, &reactions);
         let x0 = [a[0], a[1], a[2], b[0], b[1], b[2], 0.0];
         for method in METHODS {
             let steady = handle(&kin, method, 1e-8)
@@ -386,7 +390,7 @@ mod tests {
                     }
                     c
                 };
-                let rows: Vec<(Vec<(u32, u32)>, Vec<(u32, i32)>, f64)> = reactions
+                let rows: Vec<Row> = reactions
                     .iter()
                     .map(|(r, p, k)| {
                         let reactants = count(r);
@@ -401,8 +405,7 @@ mod tests {
                         (reactants.iter().map(|&(s, a)| (s, a as u32)).collect(), change, *k)
                     })
                     .collect();
-                let slices: Vec<_> = rows.iter().map(|(r, c, k)| (r.as_slice(), c.as_slice(), *k)).collect();
-                (kinetics(n as usize, &slices), x0)
+                (from_rows(n as usize, &rows), x0)
             })
         })
     }

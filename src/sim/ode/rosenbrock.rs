@@ -325,7 +325,7 @@ impl Stepper for Rosenbrock {
                 self.rejected = true;
                 continue;
             }
-            if !(err <= 1.0) {
+            if err.is_nan() || err > 1.0 {
                 let factor = if err.is_finite() {
                     (SAFETY * err.powf(ERROR_EXPONENT)).max(MIN_FACTOR)
                 } else {
