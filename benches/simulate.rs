@@ -1,5 +1,13 @@
-//! Simulation benchmark on the five networks of ../shared/bench, crnc and
-//! libRoadRunner side by side in one run: load time, ODE time per simulation
+//! Simulation benchmark. First the solver on training-shaped networks
+//! (`benches/b4_forward.crnl` and `b4_reference.crnl`, a Neural CRN's B4
+//! forward phase as crnc compiles it and as the reference writes it,
+//! domain.md §2.7, and its backward phase, `b4_backward.crnl`): time per
+//! solve to T = 0.4 (backward 2.0) from a new initial state, through
+//! `ode::solve` (setup per call), a reused `Integrator` with BDF, and one with
+//! the Rosenbrock method, at the two tolerances of the Neural CRN reference,
+//! and each one's largest deviation from a BDF solve at rtol 1e-12; then the
+//! two methods per network (where `OdeMethod::Auto` switches). Then the five
+//! networks of ../shared/bench, crnc and libRoadRunner side by side: load time, ODE time per simulation
 //! at t = 10, 100, 1000 (atol 1e-9, rtol 1e-6, output at the end time only),
 //! their ratios, and SSA events per second (libRoadRunner's gillespie on
 //! multistate as the peer).
@@ -21,7 +29,7 @@ use std::time::Instant;
 use crnc::crn::Crn;
 use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
-use crnc::sim::ode::{self, OdeOptions};
+use crnc::sim::ode::{self, Integrator, OdeMethod, OdeOptions};
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
 use crnc::source::RealFs;
 
@@ -99,6 +107,98 @@ fn ssa_rate(crn: &Crn) -> Option<(f64, &'static str)> {
     }
 }
 
+/// Initial states of the training-shaped network: its own, scaled per
+/// sample, as a training run loads new inputs and states.
+const SAMPLES: usize = 64;
+
+fn samples(x0: &[f64]) -> Vec<Vec<f64>> {
+    (0..SAMPLES).map(|i| x0.iter().map(|v| v * (0.5 + i as f64 / SAMPLES as f64)).collect()).collect()
+}
+
+/// Seconds per solve (best of 5 passes over every sample), steps per solve,
+/// and the end states.
+fn per_solve(states: &[Vec<f64>], mut solve: impl FnMut(&[f64], &mut [f64]) -> u64) -> (f64, f64, Vec<f64>) {
+    let mut ends = vec![0.0; states.len() * states[0].len()];
+    let (seconds, steps) = best_of(5, || {
+        states.iter().zip(ends.chunks_mut(states[0].len())).map(|(x, end)| solve(x, end)).sum::<u64>()
+    });
+    (seconds / states.len() as f64, steps as f64 / states.len() as f64, ends)
+}
+
+fn training_table(name: &str, t: f64) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches").join(name);
+    let crn = load(&file);
+    let kin = Kinetics::new(&crn);
+    let states = samples(&crn.initial_concentrations());
+    let changing = {
+        let mut s: Vec<u32> = kin.changes.iter().map(|c| c.0).collect();
+        s.sort_unstable();
+        s.dedup();
+        s.len()
+    };
+    println!(
+        "Training-shaped network (benches/{name}): {} species ({changing} change), {} reactions, T = {t}, {SAMPLES} initial states",
+        crn.species.len(),
+        crn.reactions.len()
+    );
+    println!();
+    println!(
+        "| rtol / atol | solver | µs per solve | steps per solve | max deviation | speed-up over solve() |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let options = |method, rtol, atol| OdeOptions { method, rtol, atol, ..OdeOptions::default() };
+    let mut exact = Integrator::new(&kin, &options(OdeMethod::Bdf, 1e-12, 1e-14)).expect("valid options");
+    let (_, _, reference) = per_solve(&states, |x, end| exact.solve_to(x, t, end).expect("solves"));
+    for (rtol, atol) in [(1e-4, 1e-8), (1e-5, 1e-8), (1e-6, 1e-8), (1e-8, 1e-8)] {
+        let bdf = options(OdeMethod::Bdf, rtol, atol);
+        let one_off = per_solve(&states, |x, end| {
+            let sol = ode::solve(&kin, x, &[t], &bdf).expect("solves");
+            end.copy_from_slice(&sol.values);
+            sol.steps
+        });
+        let mut handle = Integrator::new(&kin, &bdf).expect("valid options");
+        let reused = per_solve(&states, |x, end| handle.solve_to(x, t, end).expect("solves"));
+        let mut rosenbrock =
+            Integrator::new(&kin, &options(OdeMethod::Rosenbrock, rtol, atol)).expect("valid");
+        let dense = per_solve(&states, |x, end| rosenbrock.solve_to(x, t, end).expect("solves"));
+        for (name, (seconds, steps, ends)) in [
+            ("solve() (BDF, setup per call)", &one_off),
+            ("Integrator, BDF", &reused),
+            ("Integrator, Rosenbrock", &dense),
+        ] {
+            let deviation = ends.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            println!(
+                "| {rtol:e} / {atol:e} | {name} | {:.1} | {steps:.1} | {deviation:.1e} | {:.1}x |",
+                seconds * 1e6,
+                one_off.0 / seconds
+            );
+        }
+    }
+    println!();
+}
+
+/// Per-solve time of each method on a benchmark network at t = 100 and two
+/// tolerances: where the dense Rosenbrock method stops paying
+/// (`ode::ROSENBROCK_MAX_SPECIES`, `ode::ROSENBROCK_MIN_RTOL`).
+fn method_row(name: &str, crn: &Crn) {
+    let kin = Kinetics::new(crn);
+    let x0 = crn.initial_concentrations();
+    let mut cells = Vec::new();
+    for rtol in [1e-4, 1e-6] {
+        for method in [OdeMethod::Bdf, OdeMethod::Rosenbrock] {
+            let opts = OdeOptions { method, rtol, ..OdeOptions::default() };
+            let mut handle = Integrator::new(&kin, &opts).expect("valid options");
+            let mut end = vec![0.0; x0.len()];
+            let (seconds, steps) = best_of(3, || handle.solve_to(&x0, 100.0, &mut end));
+            cells.push(match steps {
+                Ok(steps) => format!("{:.3} ({steps} steps)", seconds * 1e3),
+                Err(e) => format!("failed: {e}"),
+            });
+        }
+    }
+    println!("| {name} | {} | {} |", crn.species.len(), cells.join(" | "));
+}
+
 fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Option<serde_json::Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/roadrunner_bench.py");
     let ends = END_TIMES.map(|t| t.to_string()).join(",");
@@ -112,7 +212,23 @@ fn roadrunner(python: &str, file: &Path, repeats: usize, gillespie: bool) -> Opt
 }
 
 fn main() {
+    // As crnc compiles the B4 forward phase, and as the reference writes it.
+    training_table("b4_forward.crnl", 0.4);
+    training_table("b4_reference.crnl", 0.4);
+    training_table("b4_backward.crnl", 2.0);
     let networks = list("CRNC_BENCH_NETWORKS", &ALL);
+    println!("Each method to t = 100 (ms), atol 1e-9:");
+    println!();
+    println!(
+        "| network | species | BDF, rtol 1e-4 | Rosenbrock, rtol 1e-4 | BDF, rtol 1e-6 | Rosenbrock, rtol 1e-6 |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for name in networks.iter().filter(|n| ["multistate", "multisite2"].contains(&n.as_str())) {
+        if let Some(file) = sbml_file(name) {
+            method_row(name, &load(&file));
+        }
+    }
+    println!();
     let with_rr = list("CRNC_BENCH_ROADRUNNER", &["multistate", "multisite2", "egfr_net"]);
     let python = std::env::var("CRNC_PYTHON").ok();
     println!(

@@ -1,38 +1,60 @@
-//! Deterministic simulation: the mass-action ODE dx/dt = S v(x), integrated
-//! with diffsol's variable-order BDF method.
+//! Deterministic simulation: the mass-action ODE dx/dt = S v(x).
 //!
 //! Reaction networks are stiff as a rule (binding rates and slow turnover
-//! differ by orders of magnitude), so the integrator is implicit and every
-//! step solves Newton systems with the matrix I - γJ. Two choices make that
-//! fast:
+//! differ by orders of magnitude), so both methods are implicit and use the
+//! analytic Jacobian of mass action ([`equations`]): J_ij = Σ_r ν_ir
+//! ∂v_r/∂x_j with ∂v_r/∂x_j = k_r α_rj x_j^(α_rj-1) ∏_{l≠j} x_l^α_rl.
 //!
-//! - The Jacobian is analytic and sparse ([`equations`]): J_ij = Σ_r ν_ir
-//!   ∂v_r/∂x_j with ∂v_r/∂x_j = k_r α_rj x_j^(α_rj-1) ∏_{l≠j} x_l^α_rl, on a
-//!   CSC pattern computed once per network.
-//! - The Newton systems of large networks are solved by ILU(0)-preconditioned
-//!   GMRES rather than sparse LU ([`linear_solver`]). Rule-based networks
-//!   couple a few hub species (free receptors, ligands) to almost everything,
-//!   and LU fill-in on those rows is severe: on fceri_gamma2 (3,744 species,
-//!   58,276 reactions) BDF with faer's sparse LU took 27 s to t = 10, with
-//!   ILU-GMRES 0.5 s; BCR (1,122 species) went from 2.2 s to 0.37 s to t = 100.
-//!   Small networks keep the exact LU, and a large one falls back to it
-//!   whenever an ILU pivot is bad or GMRES does not converge.
+//! - Small networks (up to [`ROSENBROCK_MAX_SPECIES`] species that change
+//!   and that some rate reads) can use a hand-written Rosenbrock method on a dense Jacobian
+//!   ([`rosenbrock`]), for training runs that solve the same network tens of
+//!   thousands of times at loose tolerances ([`OdeMethod`]).
+//! - Otherwise diffsol's variable-order BDF ([`bdf`]) on a CSC pattern
+//!   computed once per network. The Newton systems of large networks are
+//!   solved by ILU(0)-preconditioned GMRES rather than sparse LU
+//!   ([`linear_solver`]). Rule-based networks couple a few hub species (free
+//!   receptors, ligands) to almost everything, and LU fill-in on those rows is
+//!   severe: on fceri_gamma2 (3,744 species, 58,276 reactions) BDF with faer's
+//!   sparse LU took 27 s to t = 10, with ILU-GMRES 0.5 s; BCR (1,122 species)
+//!   went from 2.2 s to 0.37 s to t = 100. Small networks keep the exact LU,
+//!   and a large one falls back to it whenever an ILU pivot is bad or GMRES
+//!   does not converge.
 //!
-//! The integration runs step by step rather than through diffsol's
-//! `solve_dense`, for a step limit of our own and for a finiteness check
-//! after every step; outputs are interpolated from the BDF polynomial at the
-//! requested times, so they cost no extra steps.
+//! [`Integrator`] is the handle built once per network and reused for every
+//! integration; [`solve`] builds one for a single integration. Both methods
+//! run step by step under the drivers of [`stepper`], for a step limit of our
+//! own and a finiteness check after every step. BDF interpolates outputs
+//! from its polynomial, so they cost no extra steps; Rosenbrock steps end at
+//! each output time (its steps can be long where the solution is easy, and a
+//! cubic between their ends is not accurate enough).
 
+mod bdf;
+mod dense_lu;
 mod equations;
 mod ilu_gmres;
+mod integrator;
 mod linear_solver;
+mod rosenbrock;
+mod stepper;
 
-use diffsol::error::OdeSolverError;
-use diffsol::{DiffsolError, FaerSparseMat, OdeBuilder, OdeSolverMethod, VectorCommon};
-
-use self::equations::MassAction;
-use self::linear_solver::NewtonSolver;
+pub use self::integrator::{
+    Integrator, ROSENBROCK_MAX_SPECIES, ROSENBROCK_MIN_RTOL, SteadyOptions, SteadyState,
+};
 use super::kinetics::Kinetics;
+
+/// The integration method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OdeMethod {
+    /// diffsol's variable-order BDF (any size; ILU-GMRES for large networks).
+    #[default]
+    Bdf,
+    /// Rodas3, a Rosenbrock method on a dense Jacobian: for small networks
+    /// solved many times (training runs).
+    Rosenbrock,
+    /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] coupled species that change and
+    /// from an rtol of [`ROSENBROCK_MIN_RTOL`] up (where it is faster), else BDF.
+    Auto,
+}
 
 /// Tolerances and limits of one integration.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,11 +68,18 @@ pub struct OdeOptions {
     pub species_atol: Option<Vec<f64>>,
     /// Accepted steps allowed before giving up.
     pub max_steps: u64,
+    pub method: OdeMethod,
 }
 
 impl Default for OdeOptions {
     fn default() -> Self {
-        OdeOptions { rtol: 1e-6, atol: 1e-9, species_atol: None, max_steps: 1_000_000 }
+        OdeOptions {
+            rtol: 1e-6,
+            atol: 1e-9,
+            species_atol: None,
+            max_steps: 1_000_000,
+            method: OdeMethod::Bdf,
+        }
     }
 }
 
@@ -71,9 +100,12 @@ pub enum OdeError {
     TooManySteps { time: f64, steps: u64 },
     /// A concentration became infinite or NaN.
     NotFinite { time: f64 },
+    /// A run to steady state reached its time cap with the relative rate of
+    /// change `rate` still above `tol`.
+    NotSteady { time: f64, rate: f64, tol: f64 },
     /// Any other failure of the solver (Newton or error-test failures, ...).
     Solver { time: f64, message: String },
-    /// Inconsistent arguments to [`solve`].
+    /// Inconsistent arguments to [`solve`] or [`Integrator`].
     InvalidInput { message: String },
 }
 
@@ -98,6 +130,12 @@ impl std::fmt::Display for OdeError {
                 "ODE integration failed at t = {time}: a concentration became infinite or NaN; \
                  some species grows without bound (autocatalysis such as 2A -> 3A blows up in finite time): \
                  check the rates or shorten t_end"
+            ),
+            OdeError::NotSteady { time, rate, tol } => write!(
+                f,
+                "no steady state by t = {time}: the largest rate of change relative to its species is {rate:e} \
+                 per time unit, above the tolerance {tol:e}; the network may oscillate or keep growing: \
+                 raise the time cap or loosen the tolerance"
             ),
             OdeError::Solver { time, message } => {
                 write!(f, "ODE integration failed at t = {time}: {message}; {STIFF_HINT}")
@@ -140,20 +178,7 @@ fn check_kinetics(kin: &Kinetics) -> Result<(), OdeError> {
     Ok(())
 }
 
-fn check_input(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Result<(), OdeError> {
-    check_kinetics(kin)?;
-    if x0.len() != kin.species {
-        return Err(invalid(format!("{} initial values for {} species", x0.len(), kin.species)));
-    }
-    if let Some(v) = x0.iter().find(|v| !v.is_finite()) {
-        return Err(invalid(format!("initial value {v} is not finite")));
-    }
-    if let Some(t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-        return Err(invalid(format!("output time {t} is not a finite time >= 0")));
-    }
-    if times.windows(2).any(|w| w[1] < w[0]) {
-        return Err(invalid("output times must be in ascending order"));
-    }
+fn check_options(kin: &Kinetics, opts: &OdeOptions) -> Result<(), OdeError> {
     if !(opts.rtol.is_finite() && opts.rtol >= 0.0) {
         return Err(invalid(format!("rtol = {} must be finite and >= 0", opts.rtol)));
     }
@@ -172,80 +197,12 @@ fn check_input(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> 
     Ok(())
 }
 
-fn solver_error(e: DiffsolError, time: f64) -> OdeError {
-    match e {
-        DiffsolError::OdeSolverError(OdeSolverError::StepSizeTooSmall { time }) => {
-            OdeError::StepSizeTooSmall { time }
-        }
-        e => OdeError::Solver { time, message: e.to_string() },
-    }
-}
-
 /// Integrates dx/dt = S v(x) from x(0) = `x0` and returns x at each of
-/// `times` (ascending, >= 0; a time 0 gives `x0` itself).
+/// `times` (ascending, >= 0; a time 0 gives `x0` itself). One integration
+/// through a fresh [`Integrator`]; build the handle instead to integrate the
+/// same network many times.
 pub fn solve(kin: &Kinetics, x0: &[f64], times: &[f64], opts: &OdeOptions) -> Result<OdeSolution, OdeError> {
-    // Rate laws become one mass-action row per term: the same ODE and Jacobian.
-    let expanded;
-    let kin = if kin.has_laws() {
-        expanded = kin.expanded();
-        &expanded
-    } else {
-        kin
-    };
-    check_input(kin, x0, times, opts)?;
-    let t_end = times.last().copied().unwrap_or(0.0);
-    if kin.species == 0 || kin.reactions() == 0 || t_end == 0.0 {
-        return Ok(OdeSolution { values: times.iter().flat_map(|_| x0.iter().copied()).collect(), steps: 0 });
-    }
-
-    let mut problem = OdeBuilder::<FaerSparseMat<f64>>::new()
-        .rtol(opts.rtol)
-        .atol(opts.species_atol.clone().unwrap_or_else(|| vec![opts.atol]))
-        .build_from_eqn(MassAction::new(kin, x0))
-        .map_err(|e| solver_error(e, 0.0))?;
-    // diffsol's 1e-13 floor is absolute; a network simulated over 1e-12 time
-    // units needs a smaller one. Stalls at large t (t + h == t) are caught below.
-    problem.ode_options.min_timestep = problem.ode_options.min_timestep.min(t_end * 1e-14);
-    // diffsol counts Newton failures over the whole integration, not per step,
-    // so a long run would die of failures it recovered from; the step-size
-    // floor and the step limit already bound a run that is really stuck.
-    problem.ode_options.max_nonlinear_solver_failures = usize::MAX;
-    // diffsol grows a step at most 2x, and only when 2x is due; mass-action
-    // transients start at tiny steps, and climbing out of them dominated small
-    // networks (361 steps to t = 100 on multistate against CVODE's 297).
-    // CVODE's growth limit (10x) and a lower threshold take 269 steps there,
-    // and cut the time per simulation by 10-20% on the benchmark networks.
-    problem.ode_options.max_timestep_growth = Some(10.0);
-    problem.ode_options.min_timestep_growth = Some(1.2);
-    let mut solver = problem.bdf::<NewtonSolver>().map_err(|e| solver_error(e, 0.0))?;
-    solver.set_stop_time(t_end).map_err(|e| solver_error(e, 0.0))?;
-
-    let mut values = Vec::with_capacity(times.len() * kin.species);
-    let mut steps = 0u64;
-    for &t in times {
-        if t == 0.0 {
-            values.extend_from_slice(x0);
-            continue;
-        }
-        while solver.state().t < t {
-            let before = solver.state().t;
-            if steps >= opts.max_steps {
-                return Err(OdeError::TooManySteps { time: before, steps });
-            }
-            solver.step().map_err(|e| solver_error(e, before))?;
-            steps += 1;
-            let state = solver.state();
-            if state.t <= before {
-                return Err(OdeError::StepSizeTooSmall { time: before });
-            }
-            if !state.y.inner().col_as_slice(0).iter().all(|v| v.is_finite()) {
-                return Err(OdeError::NotFinite { time: state.t });
-            }
-        }
-        let x = solver.interpolate(t).map_err(|e| solver_error(e, t))?;
-        values.extend_from_slice(x.inner().col_as_slice(0));
-    }
-    Ok(OdeSolution { values, steps })
+    Integrator::new(kin, opts)?.solve(x0, times)
 }
 
 #[cfg(test)]
@@ -253,15 +210,23 @@ mod tests {
     use super::*;
     use crate::sim::kinetics::test_kinetics as kinetics;
 
+    const METHODS: [OdeMethod; 2] = [OdeMethod::Bdf, OdeMethod::Rosenbrock];
+
+    fn with(method: OdeMethod) -> OdeOptions {
+        OdeOptions { method, ..OdeOptions::default() }
+    }
+
     #[test]
     fn decay_matches_the_exponential() {
         let kin = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 2.0)]);
         let times = [0.0, 0.5, 1.0, 3.0];
-        let sol = solve(&kin, &[1.0], &times, &OdeOptions::default()).unwrap();
-        for (x, t) in sol.values.iter().zip(times) {
-            assert!((x - (-2.0 * t).exp()).abs() < 1e-5, "t = {t}: {x}");
+        for method in METHODS {
+            let sol = solve(&kin, &[1.0], &times, &with(method)).unwrap();
+            for (x, t) in sol.values.iter().zip(times) {
+                assert!((x - (-2.0 * t).exp()).abs() < 1e-5, "{method:?}, t = {t}: {x}");
+            }
+            assert!(sol.steps > 0);
         }
-        assert!(sol.steps > 0);
     }
 
     #[test]
@@ -283,11 +248,13 @@ mod tests {
     fn per_species_absolute_tolerances_are_used() {
         // Two independent decays, one of them at a time: the one with the loose tolerance takes fewer steps.
         let decays = kinetics(2, &[(&[(0, 1)], &[(0, -1)], 1.0), (&[(1, 1)], &[(1, -1)], 1.0)]);
-        let tight = OdeOptions { rtol: 0.0, atol: 1e-10, ..OdeOptions::default() };
-        let loose = OdeOptions { species_atol: Some(vec![1e-10, 1e-2]), ..tight.clone() };
-        let b = solve(&decays, &[1.0, 0.0], &[0.0, 5.0], &loose).unwrap();
-        let c = solve(&decays, &[0.0, 1.0], &[0.0, 5.0], &loose).unwrap();
-        assert!(c.steps < b.steps, "{} vs {}", c.steps, b.steps);
+        for method in METHODS {
+            let tight = OdeOptions { rtol: 0.0, atol: 1e-10, ..with(method) };
+            let loose = OdeOptions { species_atol: Some(vec![1e-10, 1e-2]), ..tight.clone() };
+            let b = solve(&decays, &[1.0, 0.0], &[0.0, 5.0], &loose).unwrap();
+            let c = solve(&decays, &[0.0, 1.0], &[0.0, 5.0], &loose).unwrap();
+            assert!(c.steps < b.steps, "{method:?}: {} vs {}", c.steps, b.steps);
+        }
     }
 
     #[test]
@@ -326,24 +293,27 @@ mod tests {
     fn finite_time_blow_up_is_reported() {
         // 2A -> 3A: x' = x², x(0) = 1 reaches infinity at t = 1.
         let kin = kinetics(1, &[(&[(0, 2)], &[(0, 1)], 1.0)]);
-        let err = solve(&kin, &[1.0], &[0.0, 2.0], &OdeOptions::default()).unwrap_err();
-        let time = match &err {
-            OdeError::NotFinite { time } | OdeError::StepSizeTooSmall { time } => *time,
-            OdeError::Solver { time, .. } | OdeError::TooManySteps { time, .. } => *time,
-            OdeError::InvalidInput { .. } => panic!("{err}"),
-        };
-        assert!(time > 0.9 && time <= 1.0 + 1e-6, "{err}");
+        for method in METHODS {
+            let err = solve(&kin, &[1.0], &[0.0, 2.0], &with(method)).unwrap_err();
+            let time = match &err {
+                OdeError::NotFinite { time } | OdeError::StepSizeTooSmall { time } => *time,
+                OdeError::Solver { time, .. } | OdeError::TooManySteps { time, .. } => *time,
+                OdeError::NotSteady { .. } | OdeError::InvalidInput { .. } => panic!("{err}"),
+            };
+            assert!(time > 0.9 && time <= 1.0 + 1e-6, "{method:?}: {err}");
+        }
     }
 
     #[test]
     fn tiny_and_huge_time_scales_integrate() {
-        let opts = OdeOptions::default();
         let fast = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 1e12)]);
-        let v = solve(&fast, &[1.0], &[0.0, 1e-12], &opts).unwrap().values;
-        assert!((v[1] - (-1f64).exp()).abs() < 1e-5, "{v:?}");
         let slow = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 1e-9)]);
-        let v = solve(&slow, &[1.0], &[0.0, 1e9], &opts).unwrap().values;
-        assert!((v[1] - (-1f64).exp()).abs() < 1e-5, "{v:?}");
+        for method in METHODS {
+            let v = solve(&fast, &[1.0], &[0.0, 1e-12], &with(method)).unwrap().values;
+            assert!((v[1] - (-1f64).exp()).abs() < 1e-5, "{method:?}: {v:?}");
+            let v = solve(&slow, &[1.0], &[0.0, 1e9], &with(method)).unwrap().values;
+            assert!((v[1] - (-1f64).exp()).abs() < 1e-5, "{method:?}: {v:?}");
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ fn pow(x: f64, a: u32) -> f64 {
 /// `k_r α_p x_s^(α_p - 1) ∏_{q≠p} x_q^α_q`. Written as a product over the other
 /// slots rather than `v_r α / x_s` so that it stays exact at x_s = 0.
 #[inline]
-fn partial(kin: &Kinetics, r: usize, p: usize, x: &[f64]) -> f64 {
+pub(super) fn partial(kin: &Kinetics, r: usize, p: usize, x: &[f64]) -> f64 {
     let reactants = kin.reactants(r);
     let mut d = kin.k[r];
     for (q, &(s, a)) in reactants.iter().enumerate() {
@@ -46,6 +46,7 @@ fn partial(kin: &Kinetics, r: usize, p: usize, x: &[f64]) -> f64 {
 /// its partial derivative lands: J_ij = Σ_r ν_ir ∂v_r/∂x_j, so slot (r, j)
 /// contributes ν_ir · ∂v_r/∂x_j to entry (i, j) for each species i that r
 /// changes.
+#[derive(Debug)]
 pub(super) struct JacobianPattern {
     pub sparsity: SymbolicSparseColMat<usize>,
     /// Per reaction-reactant slot, in reaction order: `scatter[slot_start[s]..slot_start[s + 1]]`.
@@ -134,22 +135,16 @@ fn jacobian_times(kin: &Kinetics, x: &[f64], v: &[f64], y: &mut [f64]) {
 pub(super) struct MassAction<'k> {
     kin: &'k Kinetics,
     x0: V,
-    pattern: JacobianPattern,
+    pattern: &'k JacobianPattern,
     /// diffsol's parameter plumbing; mass action here has none (rates are fixed).
     params: V,
     ctx: FaerContext,
 }
 
 impl<'k> MassAction<'k> {
-    pub fn new(kin: &'k Kinetics, x0: &[f64]) -> MassAction<'k> {
+    pub fn new(kin: &'k Kinetics, pattern: &'k JacobianPattern, x0: &[f64]) -> MassAction<'k> {
         let ctx = FaerContext::default();
-        MassAction {
-            kin,
-            x0: V::from_slice(x0, ctx),
-            pattern: JacobianPattern::new(kin),
-            params: V::zeros(0, ctx),
-            ctx,
-        }
+        MassAction { kin, x0: V::from_slice(x0, ctx), pattern, params: V::zeros(0, ctx), ctx }
     }
 }
 

@@ -1,0 +1,462 @@
+//! Rodas3 (Sandu et al. 1997, as in KPP): a 4-stage, order-3, L-stable and
+//! stiffly accurate Rosenbrock method with an embedded order-2 error
+//! estimate, on a dense Jacobian over the species that change.
+//!
+//! Why by hand: a training run solves the same small network tens of
+//! thousands of times (domain.md §2.10). There diffsol's BDF spends most of
+//! its time in per-solve setup and per-step bookkeeping on sparse matrices,
+//! not in the chemistry (measured in benches/simulate.rs; ARCHITECTURE.md). A
+//! Rosenbrock step is one Jacobian, one dense LU and three right-hand sides,
+//! with no Newton iteration to converge, and the catalysts that make up most
+//! of a Neural CRN's species (inputs and parameters never change in a phase)
+//! drop out of the linear algebra altogether.
+
+use std::sync::Arc;
+
+use super::OdeError;
+use super::dense_lu::DenseLu;
+use super::equations::partial;
+use super::stepper::Stepper;
+use crate::sim::kinetics::Kinetics;
+
+/// The diagonal γ of the stage matrices I/(hγ) - J.
+const GAMMA: f64 = 0.5;
+/// Stage inputs Y_i = y + Σ_j A_ij K_j (A21, A32 and A42 are 0).
+const A31: f64 = 2.0;
+const A41: f64 = 2.0;
+const A43: f64 = 1.0;
+/// Stage couplings: the right-hand side of stage i adds Σ_j C_ij K_j / h.
+const C21: f64 = 4.0;
+const C31: f64 = 1.0;
+const C32: f64 = -1.0;
+const C41: f64 = 1.0;
+const C42: f64 = -1.0;
+const C43: f64 = -8.0 / 3.0;
+// The solution is y + 2 K1 + K3 + K4 = Y4 + K4 (stiffly accurate), the
+// embedded one Y4, so K4 is the error estimate.
+
+/// Step-size control: h_new = h · clamp(SAFETY · err^(-1/3), MIN_FACTOR, MAX_FACTOR).
+const SAFETY: f64 = 0.9;
+const MIN_FACTOR: f64 = 0.2;
+const MAX_FACTOR: f64 = 6.0;
+const ERROR_EXPONENT: f64 = -1.0 / 3.0;
+
+#[derive(Clone, Debug)]
+pub(super) struct Rosenbrock {
+    kin: Arc<Kinetics>,
+    /// The species some reaction changes (the others keep their initial
+    /// value): first the `coupled` ones that are also reactants, then those
+    /// no rate depends on (accumulators such as gradients and outputs).
+    active: Vec<usize>,
+    coupled: usize,
+    /// Every (reaction, reactant slot) whose species changes, with the range
+    /// of `scatter` its partial derivative lands in.
+    slots: Vec<(usize, usize)>,
+    slot_start: Vec<usize>,
+    /// (row-major position in the active x coupled Jacobian, net change ν);
+    /// the columns of the other species are zero.
+    scatter: Vec<(usize, f64)>,
+    rtol: f64,
+    /// Per active species.
+    atol: Vec<f64>,
+    /// Whether every rate constant is >= 0 (no rate-law term with a negative
+    /// coefficient), so that exact solutions never leave the non-negative orthant.
+    positive: bool,
+
+    t: f64,
+    t_stop: f64,
+    /// The step size to try next.
+    h: f64,
+    /// Every species.
+    y: Vec<f64>,
+    /// dy/dt of the active species at `t`.
+    f: Vec<f64>,
+    jacobian: Vec<f64>,
+    /// Whether `jacobian` is J(y) at the current `t`.
+    jacobian_current: bool,
+    /// Whether the last attempt was rejected (the next step may not grow).
+    rejected: bool,
+    lu: DenseLu,
+    k: [Vec<f64>; 4],
+    /// A stage's state and its dx/dt, every species.
+    stage: Vec<f64>,
+    rate: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+/// dx/dt at `x` into `rate` (every species), and its active entries into `out`.
+fn rhs_active(kin: &Kinetics, active: &[usize], x: &[f64], rate: &mut [f64], out: &mut [f64]) {
+    kin.rhs(x, rate);
+    for (o, &i) in out.iter_mut().zip(active) {
+        *o = rate[i];
+    }
+}
+
+/// The species some reaction changes, those that are also reactants first
+/// (ascending within each group), and how many those are: the size of the
+/// linear systems.
+pub(super) fn changing_species(kin: &Kinetics) -> (Vec<usize>, usize) {
+    let mut reactant = vec![false; kin.species];
+    for &(s, _) in &kin.reactants {
+        reactant[s as usize] = true;
+    }
+    let mut changes: Vec<usize> = kin.changes.iter().map(|&(s, _)| s as usize).collect();
+    changes.sort_unstable_by_key(|&s| (!reactant[s], s));
+    changes.dedup();
+    let coupled = changes.iter().take_while(|&&s| reactant[s]).count();
+    (changes, coupled)
+}
+
+impl Rosenbrock {
+    /// `atol` has one entry per species.
+    pub fn new(kin: Arc<Kinetics>, rtol: f64, atol: &[f64]) -> Rosenbrock {
+        let (active, coupled) = changing_species(&kin);
+        let mut index = vec![usize::MAX; kin.species];
+        for (a, &s) in active.iter().enumerate() {
+            index[s] = a;
+        }
+        let m = active.len();
+        let (mut slots, mut slot_start, mut scatter) = (Vec::new(), vec![0], Vec::new());
+        for r in 0..kin.reactions() {
+            for (p, &(j, _)) in kin.reactants(r).iter().enumerate() {
+                let column = index[j as usize];
+                if column == usize::MAX {
+                    continue;
+                }
+                scatter.extend(
+                    kin.changes(r).iter().map(|&(i, d)| (index[i as usize] * coupled + column, f64::from(d))),
+                );
+                slots.push((r, p));
+                slot_start.push(scatter.len());
+            }
+        }
+        let n = kin.species;
+        Rosenbrock {
+            atol: active.iter().map(|&i| atol[i]).collect(),
+            positive: kin.k.iter().all(|&k| k >= 0.0),
+            kin,
+            slots,
+            slot_start,
+            scatter,
+            rtol,
+            t: 0.0,
+            t_stop: 0.0,
+            h: 0.0,
+            y: vec![0.0; n],
+            f: vec![0.0; m],
+            jacobian: vec![0.0; m * coupled],
+            jacobian_current: false,
+            rejected: false,
+            lu: DenseLu::new(coupled),
+            k: std::array::from_fn(|_| vec![0.0; m]),
+            stage: vec![0.0; n],
+            rate: vec![0.0; n],
+            scratch: vec![0.0; coupled],
+            active,
+            coupled,
+        }
+    }
+
+    /// Starts an integration from `x0` at t = 0 that stops at `t_stop` > 0.
+    pub fn start(&mut self, x0: &[f64], t_stop: f64) {
+        self.t = 0.0;
+        self.t_stop = t_stop;
+        self.y.copy_from_slice(x0);
+        rhs_active(&self.kin, &self.active, &self.y, &mut self.rate, &mut self.f);
+        self.jacobian_current = false;
+        self.rejected = false;
+        self.h = self.initial_step();
+    }
+
+    /// The weighted RMS norm of an active vector against the state `x`
+    /// (and, when given, a second state: the larger scale of the two counts).
+    fn norm(&self, v: &[f64], x: &[f64], other: Option<&[f64]>) -> f64 {
+        let sum: f64 = self
+            .active
+            .iter()
+            .enumerate()
+            .map(|(a, &i)| {
+                let size = other.map_or(x[i].abs(), |o| x[i].abs().max(o[i].abs()));
+                (v[a] / (self.atol[a] + self.rtol * size)).powi(2)
+            })
+            .sum();
+        (sum / self.active.len().max(1) as f64).sqrt()
+    }
+
+    /// Hairer, Nørsett and Wanner's starting step (Solving ODEs I, II.4):
+    /// small enough that an explicit Euler step would meet the tolerance,
+    /// from the sizes of y, y' and an estimate of y''.
+    fn initial_step(&mut self) -> f64 {
+        let span = self.t_stop;
+        let active_y: Vec<f64> = self.active.iter().map(|&i| self.y[i]).collect();
+        let d0 = self.norm(&active_y, &self.y, None);
+        let d1 = self.norm(&self.f, &self.y, None);
+        let h0 = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 * span } else { (0.01 * d0 / d1).min(span) };
+        self.stage.copy_from_slice(&self.y);
+        for (a, &i) in self.active.iter().enumerate() {
+            self.stage[i] += h0 * self.f[a];
+        }
+        let mut probe = std::mem::take(&mut self.k[0]);
+        rhs_active(&self.kin, &self.active, &self.stage, &mut self.rate, &mut probe);
+        for (p, f) in probe.iter_mut().zip(&self.f) {
+            *p -= f;
+        }
+        let d2 = self.norm(&probe, &self.y, None) / h0;
+        self.k[0] = probe;
+        let d = d1.max(d2);
+        let h1 = if d <= 1e-15 { (h0 * 1e-3).max(1e-6 * span) } else { (0.01 / d).powf(1.0 / 3.0) };
+        (100.0 * h0).min(h1).min(span)
+    }
+
+    fn fill_jacobian(&mut self) {
+        self.jacobian.fill(0.0);
+        for (s, &(r, p)) in self.slots.iter().enumerate() {
+            let d = partial(&self.kin, r, p, &self.y);
+            if d != 0.0 {
+                for &(pos, nu) in &self.scatter[self.slot_start[s]..self.slot_start[s + 1]] {
+                    self.jacobian[pos] += nu * d;
+                }
+            }
+        }
+        self.jacobian_current = true;
+    }
+
+    /// Factors the coupled block of I/(hγ) - J; false when it is singular.
+    fn factor(&mut self, h: f64) -> bool {
+        let c = self.coupled;
+        let matrix = self.lu.matrix_mut();
+        for (a, j) in matrix.iter_mut().zip(&self.jacobian[..c * c]) {
+            *a = -j;
+        }
+        for i in 0..c {
+            matrix[i * c + i] += 1.0 / (h * GAMMA);
+        }
+        self.lu.factor()
+    }
+
+    /// Y = y + Σ weight · K into `stage`, and its active dx/dt into `out`.
+    fn stage_rate(&mut self, terms: &[(f64, usize)], out: usize) {
+        self.stage.copy_from_slice(&self.y);
+        for &(weight, k) in terms {
+            for (a, &i) in self.active.iter().enumerate() {
+                self.stage[i] += weight * self.k[k][a];
+            }
+        }
+        let mut target = std::mem::take(&mut self.k[out]);
+        rhs_active(&self.kin, &self.active, &self.stage, &mut self.rate, &mut target);
+        self.k[out] = target;
+    }
+
+    /// Whether the proposed state `stage` takes a species that was >= 0 below
+    /// zero by more than its tolerance. A linearly implicit step can jump
+    /// across a pole (x' = x² from 1 lands on the branch -1/(t - 1) past
+    /// t = 1) with a small error estimate; mass action cannot go negative, so
+    /// such a step is refused.
+    fn leaves_the_orthant(&self) -> bool {
+        self.positive
+            && self.active.iter().enumerate().any(|(a, &i)| {
+                self.y[i] >= 0.0 && -self.stage[i] > self.atol[a] + self.rtol * self.y[i].abs()
+            })
+    }
+
+    /// K_out += Σ c · K / h, then K_out = (I/(hγ) - J)⁻¹ K_out. The matrix is
+    /// block lower triangular (no rate depends on an uncoupled species), so
+    /// only the coupled block is factored; an uncoupled row o then reads
+    /// K_o / (hγ) - Σ_j J_oj K_j = rhs_o.
+    fn couple_and_solve(&mut self, terms: &[(f64, usize)], out: usize, h: f64) {
+        let (done, rest) = self.k.split_at_mut(out);
+        let target = &mut rest[0];
+        for &(c, k) in terms {
+            for (t, v) in target.iter_mut().zip(&done[k]) {
+                *t += c / h * v;
+            }
+        }
+        let c = self.coupled;
+        let (inner, outer) = target.split_at_mut(c);
+        self.lu.solve(inner, &mut self.scratch);
+        for (o, rhs) in outer.iter_mut().enumerate() {
+            let row = &self.jacobian[(c + o) * c..(c + o + 1) * c];
+            *rhs = h * GAMMA * (*rhs + row.iter().zip(inner.iter()).map(|(j, k)| j * k).sum::<f64>());
+        }
+    }
+}
+
+impl Stepper for Rosenbrock {
+    fn t(&self) -> f64 {
+        self.t
+    }
+
+    fn y(&self) -> &[f64] {
+        &self.y
+    }
+
+    fn step(&mut self) -> Result<(), OdeError> {
+        loop {
+            let remaining = self.t_stop - self.t;
+            let last = self.h >= remaining;
+            let h = if last { remaining } else { self.h };
+            if self.t + h <= self.t {
+                return Err(OdeError::StepSizeTooSmall { time: self.t });
+            }
+            if !self.jacobian_current {
+                self.fill_jacobian();
+            }
+            if !self.factor(h) {
+                self.h = h * MIN_FACTOR;
+                self.rejected = true;
+                continue;
+            }
+            self.k[0].copy_from_slice(&self.f);
+            self.couple_and_solve(&[], 0, h);
+            // Y2 = y, so stage 2 reuses f(y).
+            self.k[1].copy_from_slice(&self.f);
+            self.couple_and_solve(&[(C21, 0)], 1, h);
+            self.stage_rate(&[(A31, 0)], 2);
+            self.couple_and_solve(&[(C31, 0), (C32, 1)], 2, h);
+            self.stage_rate(&[(A41, 0), (A43, 2)], 3);
+            self.couple_and_solve(&[(C41, 0), (C42, 1), (C43, 2)], 3, h);
+            // `stage` holds Y4; the new state is Y4 + K4.
+            for (a, &i) in self.active.iter().enumerate() {
+                self.stage[i] += self.k[3][a];
+            }
+            let err = self.norm(&self.k[3], &self.y, Some(&self.stage));
+            if self.leaves_the_orthant() {
+                self.h = h * MIN_FACTOR;
+                self.rejected = true;
+                continue;
+            }
+            if err.is_nan() || err > 1.0 {
+                let factor = if err.is_finite() {
+                    (SAFETY * err.powf(ERROR_EXPONENT)).max(MIN_FACTOR)
+                } else {
+                    MIN_FACTOR
+                };
+                self.h = h * factor;
+                self.rejected = true;
+                continue;
+            }
+            self.t = if last { self.t_stop } else { self.t + h };
+            std::mem::swap(&mut self.y, &mut self.stage);
+            rhs_active(&self.kin, &self.active, &self.y, &mut self.rate, &mut self.f);
+            self.jacobian_current = false;
+            let grow = if err > 0.0 { SAFETY * err.powf(ERROR_EXPONENT) } else { MAX_FACTOR };
+            let limit = if self.rejected { 1.0 } else { MAX_FACTOR };
+            let next = h * grow.clamp(MIN_FACTOR, limit);
+            // A step cut short to end at an output time says little about
+            // the size the next one may take; the size it was cut from stands.
+            self.h = if last && !self.rejected { next.max(self.h) } else { next };
+            self.rejected = false;
+            return Ok(());
+        }
+    }
+
+    /// Steps end at output times, so no interpolant is needed: Rodas3's
+    /// solution is accurate at the ends of its steps, and on problems it
+    /// solves almost exactly (x' = -k x² takes steps of 0.9 at rtol 1e-6) a
+    /// cubic through the ends was 16% off in between.
+    fn end_steps_at(&mut self, t: f64) {
+        self.t_stop = t;
+    }
+
+    fn interpolate(&mut self, t: f64, out: &mut [f64]) -> Result<(), OdeError> {
+        if t != self.t {
+            return Err(OdeError::Solver {
+                time: self.t,
+                message: format!("no state at t = {t} between steps"),
+            });
+        }
+        out.copy_from_slice(&self.y);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::kinetics::test_kinetics as kinetics;
+    use crate::sim::ode::{OdeMethod, OdeOptions, solve};
+
+    /// 2A -> B @ 1 (A' = -2A², B' = A²) beside a catalyst C: A + C -> C + D @ 3.
+    fn dimerisation() -> Kinetics {
+        kinetics(4, &[(&[(0, 2)], &[(0, -2), (1, 1)], 1.0), (&[(0, 1), (2, 1)], &[(0, -1), (3, 1)], 3.0)])
+    }
+
+    /// A at t = 1 from A = 1, C = 0.5 after `n` steps of equal size (the
+    /// tolerances so loose that none is rejected): A' = -2A² - 1.5A has
+    /// A(t) = 1.5 / ((1.5 + 2) e^{1.5t} - 2).
+    fn fixed_step_error(n: usize) -> f64 {
+        let mut method = Rosenbrock::new(Arc::new(dimerisation()), 1e6, &[1e6; 4]);
+        method.start(&[1.0, 0.0, 0.5, 0.0], 1.0);
+        for _ in 0..n {
+            method.h = 1.0 / n as f64;
+            method.step().unwrap();
+        }
+        assert!((method.t - 1.0).abs() < 1e-12 && method.y[2] == 0.5);
+        // D is an accumulator (solved outside the factored block): A + 2B + D stays 1.
+        let y = &method.y;
+        assert!((y[0] + 2.0 * y[1] + y[3] - 1.0).abs() < 1e-14, "{y:?}");
+        let exact = 1.5 / (3.5 * 1.5f64.exp() - 2.0);
+        (method.y[0] - exact).abs()
+    }
+
+    #[test]
+    fn converges_with_order_three() {
+        let errors: Vec<f64> = [10, 20, 40, 80].map(fixed_step_error).to_vec();
+        for pair in errors.windows(2) {
+            let order = (pair[0] / pair[1]).log2();
+            assert!((2.7..3.4).contains(&order), "observed order {order} from {errors:?}");
+        }
+    }
+
+    #[test]
+    fn is_l_stable_on_a_very_stiff_decay() {
+        // y' = -1e9 y: one step of h = 1 damps by R(-1e9) = O(1e-9), as L-stability requires.
+        let kin = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 1e9)]);
+        let mut method = Rosenbrock::new(Arc::new(kin), 1e6, &[1e6]);
+        method.start(&[1.0], 1.0);
+        method.h = 1.0;
+        method.step().unwrap();
+        assert!(method.y[0].abs() < 1e-7, "{}", method.y[0]);
+    }
+
+    /// Robertson's problem (0.04, 3e7, 1e4), the classic stiff test, against
+    /// diffsol's BDF at a tight tolerance.
+    #[test]
+    fn agrees_with_bdf_on_robertson() {
+        let kin = kinetics(
+            3,
+            &[
+                (&[(0, 1)], &[(0, -1), (1, 1)], 0.04),
+                (&[(1, 2)], &[(1, -1), (2, 1)], 3e7),
+                (&[(1, 1), (2, 1)], &[(0, 1), (1, -1)], 1e4),
+            ],
+        );
+        let times = [0.0, 0.4, 4.0, 40.0, 400.0, 4e4];
+        let opts = |method, rtol| OdeOptions { method, rtol, atol: 1e-12, ..OdeOptions::default() };
+        let reference = solve(&kin, &[1.0, 0.0, 0.0], &times, &opts(OdeMethod::Bdf, 1e-10)).unwrap();
+        let ours = solve(&kin, &[1.0, 0.0, 0.0], &times, &opts(OdeMethod::Rosenbrock, 1e-7)).unwrap();
+        for (i, (a, b)) in ours.values.iter().zip(&reference.values).enumerate() {
+            assert!((a - b).abs() <= 1e-5 * b.abs() + 1e-11, "value {i}: {a} vs {b}");
+        }
+        // Stiffness does not force explicit-sized steps (h < 1e-7 for 3e7 · y2).
+        assert!(ours.steps < 2_000, "{} steps", ours.steps);
+        let mass: Vec<f64> = ours.values.chunks(3).map(|r| r.iter().sum()).collect();
+        assert!(mass.iter().all(|m| (m - 1.0).abs() < 1e-12), "{mass:?}");
+    }
+
+    #[test]
+    fn outputs_between_long_steps_are_exact_states() {
+        // 2A -> A + B @ 5.5: A = A0 / (1 + k A0 t). Rodas3 solves it almost
+        // exactly with steps of 0.9; every output is the end of a step.
+        let kin = kinetics(2, &[(&[(0, 2)], &[(0, -1), (1, 1)], 5.5)]);
+        let times: Vec<f64> = (0..=40).map(|i| i as f64 * 0.125).collect();
+        let opts =
+            OdeOptions { method: OdeMethod::Rosenbrock, rtol: 1e-6, atol: 1e-10, ..OdeOptions::default() };
+        let sol = solve(&kin, &[0.96, 0.0], &times, &opts).unwrap();
+        for (row, t) in sol.values.chunks(2).zip(&times) {
+            let exact = 0.96 / (1.0 + 5.5 * 0.96 * t);
+            assert!((row[0] - exact).abs() < 1e-5 * exact, "t = {t}: {} vs {exact}", row[0]);
+            assert!((row[0] + row[1] - 0.96).abs() < 1e-14, "t = {t}: {row:?}");
+        }
+    }
+}
