@@ -54,8 +54,11 @@ pub struct Network {
     pub name: String,
     pub span: Span,
     pub rate_law: RateLaw,
-    /// Volume of the single compartment (litres in SBML export).
+    /// Volume of the reaction compartment, where every reaction takes place
+    /// and every species without a compartment lives (litres in SBML export).
     pub volume: f64,
+    /// Other compartments (`compartment c = 2;`), by name, in source order.
+    pub compartments: IndexMap<String, Compartment>,
     /// The `separation` setting: how much faster the molecularity pass's
     /// binding steps are than the fastest reaction (`--separation` overrides it).
     pub separation: Option<f64>,
@@ -107,6 +110,19 @@ pub struct Species {
     pub name: String,
     pub initial: f64,
     pub quantity: Quantity,
+    pub span: Span,
+    /// The compartment it lives in (`species in c ...`); `None` is the
+    /// reaction compartment of size `volume`.
+    pub compartment: Option<String>,
+}
+
+/// A compartment of its own size: its species' concentrations are amounts
+/// over that size (docs/language.md, "Compartments").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compartment {
+    pub name: String,
+    /// Finite and positive.
+    pub size: f64,
     pub span: Span,
 }
 
@@ -223,12 +239,16 @@ impl fmt::Display for Network {
         if let Some(separation) = self.separation {
             writeln!(f, "  separation = {separation};")?;
         }
+        for c in self.compartments.values() {
+            writeln!(f, "  compartment {} = {};", crnl_name(&c.name), c.size)?;
+        }
         for s in self.species.values() {
             let kind = match s.quantity {
                 Quantity::Concentration => "species",
                 Quantity::Amount => "species amount",
             };
-            writeln!(f, "  {kind} {} = {};", crnl_name(&s.name), s.initial)?;
+            let place = s.compartment.as_ref().map(|c| format!(" in {}", crnl_name(c))).unwrap_or_default();
+            writeln!(f, "  {kind}{place} {} = {};", crnl_name(&s.name), s.initial)?;
         }
         for p in self.params.values() {
             writeln!(f, "  param {} = {};", p.name, p.value)?;

@@ -25,6 +25,7 @@ impl Net {
             name: name.into(),
             rate_law,
             volume,
+            compartments: vec![],
             species: vec![],
             parameters: vec![],
             reactions: vec![],
@@ -39,6 +40,7 @@ impl Net {
             initial,
             quantity,
             origin: Origin::default(),
+            compartment: None,
         });
         self
     }

@@ -681,7 +681,14 @@ mod tests {
     use crate::crn::{Metadata, Origin, Parameter, Role, Species, SpeciesId};
 
     fn species(name: &str, initial: f64, quantity: Quantity) -> Species {
-        Species { name: name.into(), role: Role::Plain, initial, quantity, origin: Origin::default() }
+        Species {
+            name: name.into(),
+            role: Role::Plain,
+            initial,
+            quantity,
+            origin: Origin::default(),
+            compartment: None,
+        }
     }
 
     fn reaction(reactants: &[(u32, u32)], products: &[(u32, u32)], rate: f64) -> Reaction {
@@ -703,6 +710,7 @@ mod tests {
             name: "net".into(),
             rate_law: RateLaw::MassAction,
             volume: 1.0,
+            compartments: vec![],
             species: names.iter().map(|n| species(n, 1.0, Quantity::Concentration)).collect(),
             parameters: vec![],
             reactions,

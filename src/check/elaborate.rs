@@ -192,7 +192,10 @@ impl<'w> Checker<'w> {
                 Statement::Simulate { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `simulate` block")
                 }
-                Statement::Include(_) | Statement::Simulate { .. } => {}
+                Statement::Compartment { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `compartment`")
+                }
+                Statement::Include(_) | Statement::Simulate { .. } | Statement::Compartment { .. } => {}
             }
         }
     }
@@ -252,6 +255,7 @@ impl<'w> Checker<'w> {
             Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),
             Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
+            Statement::Compartment { span, .. } => self.not_in_module(*span, "a `compartment` inside a loop"),
         }
     }
 
@@ -306,6 +310,14 @@ impl<'w> Checker<'w> {
 
     /// Declares the species of one declaration under the frame's prefix.
     pub(super) fn declare_species(&mut self, b: &mut Builder, frame: &mut Frame, decl: &ast::SpeciesDecl) {
+        let compartment = match &decl.compartment {
+            None => None,
+            Some(c) if b.compartments.contains_key(&c.name) => Some(c.name.clone()),
+            Some(c) => {
+                self.diags.push(unknown_compartment(c, b));
+                return;
+            }
+        };
         for entry in &decl.entries {
             if frame.in_module && frame.species.contains_key(&entry.name.name) {
                 self.initialise_port(b, frame, decl, entry);
@@ -345,6 +357,7 @@ impl<'w> Checker<'w> {
                     initial,
                     quantity: decl.quantity,
                     span: entry.name.span,
+                    compartment: compartment.clone(),
                 };
                 b.declare(self, name, species, origin);
             }
@@ -806,6 +819,7 @@ impl<'w> Checker<'w> {
                 initial: 0.0,
                 quantity: ast::Quantity::Concentration,
                 span: target.span,
+                compartment: None,
             };
             b.declare(self, name, species, origin);
         }
@@ -885,6 +899,15 @@ fn module_signature(ast: &ast::Module) -> String {
     let params = if params.is_empty() { String::new() } else { format!("[{}]", params.join(", ")) };
     let lhs = if outputs.is_empty() { String::new() } else { format!("{} = ", outputs.join(", ")) };
     format!("{lhs}{}{params}({});", ast.name.name, inputs.join(", "))
+}
+
+/// `species in c ...` naming no compartment of the network.
+fn unknown_compartment(c: &ast::Ident, b: &Builder) -> Diagnostic {
+    let hint = did_you_mean(&c.name, b.compartments.keys().map(String::as_str))
+        .unwrap_or_else(|| format!("declare it in the network first: `compartment {} = SIZE;`", c.name));
+    Diagnostic::error("E0200", format!("no compartment named `{}`", c.name))
+        .with_primary(c.span, "not a compartment of this network")
+        .with_hint(hint)
 }
 
 #[cfg(test)]

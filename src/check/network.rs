@@ -47,6 +47,8 @@ pub(super) struct Builder {
     pub incomplete: bool,
     pub rate_law: RateLaw,
     volume: f64,
+    /// The network's compartments and those of its includes, by name.
+    pub compartments: IndexMap<String, ir::Compartment>,
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
@@ -112,10 +114,12 @@ impl Checker<'_> {
         let ast = self.network_ast(net);
         let env = Env::Network(net);
         let (rate_law, volume, annihilation, separation) = self.settings(ast, env);
+        let compartments = self.compartments(ast, env);
         let mut b = Builder {
             incomplete: false,
             rate_law,
             volume,
+            compartments,
             annihilation,
             species: IndexMap::new(),
             params: IndexMap::new(),
@@ -139,6 +143,7 @@ impl Checker<'_> {
         self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
+        self.compartment_names_unique(&b, net);
 
         let simulate = self.simulate_spec(
             ast,
@@ -157,6 +162,7 @@ impl Checker<'_> {
                 span: ast.name.span,
                 rate_law: b.rate_law,
                 volume: b.volume,
+                compartments: b.compartments,
                 separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
@@ -170,6 +176,41 @@ impl Checker<'_> {
         self.networks.insert(net, state);
         self.including.pop();
         ok
+    }
+
+    /// The network's `compartment` statements. A bad size is reported and
+    /// the compartment kept at size 1, so its species are not reported again.
+    fn compartments(&mut self, ast: &ast::Network, env: Env) -> IndexMap<String, ir::Compartment> {
+        let mut out: IndexMap<String, ir::Compartment> = IndexMap::new();
+        for statement in &ast.statements {
+            let Statement::Compartment { name, size, .. } = statement else { continue };
+            if let Some(first) = out.get(&name.name) {
+                self.diags.push(duplicate(&name.name, name.span, first.span));
+                continue;
+            }
+            let what = format!("size of compartment `{}`", name.name);
+            let size = self.positive_setting(&what, size, env).unwrap_or(1.0);
+            out.insert(name.name.clone(), ir::Compartment { name: name.name.clone(), size, span: name.span });
+        }
+        out
+    }
+
+    /// A compartment's name is neither a species nor a parameter of the
+    /// network, so that `in c` and a name in an expression never mean two things.
+    fn compartment_names_unique(&mut self, b: &Builder, net: NetRef) {
+        for c in b.compartments.values() {
+            let param = self.locals[&net].get(&c.name).map(|&(_, span)| span).or_else(|| {
+                match self.scopes[&net.file].get(&c.name) {
+                    Some(&Def::Param(_, span)) => Some(span),
+                    _ => None,
+                }
+            });
+            if let Some(other) = b.species.get(&c.name).map(|(s, _)| s.span).or(param) {
+                self.diags.push(duplicate(&c.name, c.span, other).with_note(
+                    "compartments share one name space with the network's species and parameters",
+                ));
+            }
+        }
     }
 
     fn error_count(&self) -> usize {
@@ -358,6 +399,27 @@ impl Checker<'_> {
             );
             return None;
         }
+        for (name, c) in &inner.compartments {
+            match b.compartments.get(name) {
+                None => {
+                    _ = b.compartments.insert(name.clone(), ir::Compartment { span: id.span, ..c.clone() })
+                }
+                Some(own) if own.size == c.size => {}
+                Some(own) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0209",
+                            format!("included networks disagree on compartment `{name}`"),
+                        )
+                        .with_primary(id.span, format!("brings in `{name}` of size {}", number(c.size)))
+                        .with_secondary(own.span, format!("`{name}` has size {} here", number(own.size)))
+                        .with_secondary(c.span, "the included network's compartment")
+                        .with_hint("give the compartment one size in every network, or rename one of them"),
+                    );
+                    return None;
+                }
+            }
+        }
         for (name, s) in inner.species {
             match b.species.get(&name) {
                 None => {
@@ -365,7 +427,10 @@ impl Checker<'_> {
                 }
                 Some((_, SpeciesOrigin::Declared | SpeciesOrigin::Output | SpeciesOrigin::Generated)) => {}
                 Some((prev, SpeciesOrigin::Included(prev_at))) => {
-                    if prev.initial != s.initial || prev.quantity != s.quantity {
+                    if prev.initial != s.initial
+                        || prev.quantity != s.quantity
+                        || prev.compartment != s.compartment
+                    {
                         self.diags.push(
                             Diagnostic::error(
                                 "E0209",

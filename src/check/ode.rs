@@ -130,6 +130,7 @@ impl<'w> Checker<'w> {
                     initial,
                     quantity: ast::Quantity::Concentration,
                     span: var.span,
+                    compartment: None,
                 };
                 b.declare(self, &name, species, origin);
                 name

@@ -22,6 +22,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             span: Span::new(file, 0, 0),
             rate_law: RateLaw::MassAction,
             volume: 1.0,
+            compartments: IndexMap::new(),
             separation: None,
             species: IndexMap::new(),
             params: IndexMap::new(),
@@ -274,6 +275,7 @@ impl Reader {
             initial: 0.0,
             quantity: Quantity::Concentration,
             span,
+            compartment: None,
         })
     }
 

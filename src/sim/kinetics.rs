@@ -7,10 +7,16 @@ use crate::ir::RateLaw;
 
 /// Mass-action kinetics of a CRN.
 ///
-/// The flux of reaction r at concentrations x is `k[r] · ∏ x_i^α_ri`, where
-/// `k` already includes the combinatoric 1/∏α! when the network uses that
-/// convention. The SSA propensity at counts n in volume Ω is
-/// `k[r] · Ω^(1-m_r) · ∏ ff(n_i, α_ri)` (domain.md §1.3).
+/// The state is y = n / V, amount per unit of the reaction volume V (the
+/// concentration itself for a species in the reaction compartment). The
+/// flux of reaction r is `k[r] · ∏ y_i^α_ri`, where `k` already includes the
+/// combinatoric 1/∏α! when the network uses that convention, and
+/// (V/V_i)^α_ri for each reactant in a compartment of size V_i: then
+/// dy/dt = S·v(y) is dx_s/dt = (V/V_s)·Σ_r ν_sr f_r(x) at the concentrations
+/// x_s = n_s/V_s in their own compartments, and the ODE solver and its
+/// Jacobian never see a compartment. The SSA propensity at counts n is
+/// `k[r] · V^(1-m_r) · ∏ ff(n_i, α_ri)` = V·k·∏ ff(n_i, α_ri)/V_i^α_ri
+/// (domain.md §1.3).
 #[derive(Clone, Debug)]
 pub struct Kinetics {
     pub species: usize,
@@ -35,6 +41,9 @@ pub type LawTerm = (f64, Vec<(u32, u32)>);
 
 impl Kinetics {
     pub fn new(crn: &Crn) -> Kinetics {
+        // V / V_s: exactly 1 in the reaction compartment, so one-volume rates are untouched.
+        let dilution: Vec<f64> = crn.sizes().iter().map(|&size| crn.volume / size).collect();
+        let diluted = |s: u32, e: u32| dilution[s as usize].powi(e as i32);
         let mut kin = Kinetics {
             species: crn.species.len(),
             reactant_start: vec![0],
@@ -52,7 +61,11 @@ impl Kinetics {
                 .map(|r| {
                     r.law.as_ref().map(|law| {
                         law.iter()
-                            .map(|t| (t.coefficient, t.factors.iter().map(|&(s, e)| (s.0, e)).collect()))
+                            .map(|t| {
+                                let c =
+                                    t.factors.iter().fold(t.coefficient, |c, &(s, e)| c * diluted(s.0, e));
+                                (c, t.factors.iter().map(|&(s, e)| (s.0, e)).collect())
+                            })
                             .collect()
                     })
                 })
@@ -82,6 +95,7 @@ impl Kinetics {
                 if crn.rate_law == RateLaw::Combinatoric {
                     k /= factorial(a);
                 }
+                k *= diluted(s.0, a);
             }
             kin.reactant_start.push(kin.reactants.len());
             kin.changes.extend(r.net_change().map(|(s, d)| (s.0, d as i32)));
@@ -90,6 +104,12 @@ impl Kinetics {
             kin.order.push(r.order());
         }
         kin
+    }
+
+    /// Each species' share of the reaction volume, V_s / V: the state is
+    /// y_s = x_s · V_s/V for the concentration x_s in its own compartment.
+    pub fn shares(crn: &Crn) -> Vec<f64> {
+        crn.sizes().iter().map(|&size| size / crn.volume).collect()
     }
 
     /// The rate law of reaction r, if it has one.

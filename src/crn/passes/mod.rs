@@ -73,6 +73,7 @@ mod fixture {
             name: "t".into(),
             rate_law,
             volume: 1.0,
+            compartments: vec![],
             species: species
                 .iter()
                 .map(|&(name, initial)| Species {
@@ -81,6 +82,7 @@ mod fixture {
                     initial,
                     quantity: Quantity::Concentration,
                     origin: source(),
+                    compartment: None,
                 })
                 .collect(),
             parameters: vec![],
