@@ -40,7 +40,7 @@ pub fn write(crn: &Crn) -> String {
             reaction
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "format": "crnc-crn",
         "version": 1,
         "name": crn.name,
@@ -51,6 +51,10 @@ pub fn write(crn: &Crn) -> String {
         "reactions": reactions,
         "metadata": crn.metadata,
     });
+    // Only networks with compartments have the key, so one-volume documents stay as they were.
+    if !crn.compartments.is_empty() {
+        doc["compartments"] = json!(crn.compartments);
+    }
     let mut text = serde_json::to_string_pretty(&doc).expect("CRN values always serialise");
     text.push('\n');
     text

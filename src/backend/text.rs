@@ -26,9 +26,31 @@ use super::number;
 use crate::crn::{Crn, Partner, Reaction, SpeciesId};
 use crate::ir::{Quantity, RateLaw};
 
-/// E0603 when the network cannot be written in this format: a reaction with
-/// a rate law, which every reader of the format would take as mass action.
+/// E0603 when the network cannot be written in this format: a species in a
+/// compartment of its own (the format has one volume, and rescaling the
+/// rates would change what its readers report as concentrations), or a
+/// reaction with a rate law, which every reader of the format would take as
+/// mass action.
 pub fn unsupported(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
+    if let Some(s) = crn.species.iter().find(|s| s.compartment.is_some()) {
+        let compartment = s.compartment.as_deref().unwrap_or_default();
+        let d = crate::diagnostic::Diagnostic::error(
+            "E0603",
+            format!(
+                "the text reaction list cannot write species `{}`: it is in compartment `{compartment}`",
+                s.name
+            ),
+        )
+        .with_note(format!(
+            "the format has one volume ({}); concentrations in a compartment of another size cannot be said",
+            number(crn.volume)
+        ))
+        .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the compartments");
+        return Some(match s.origin.span {
+            Some(span) => d.with_primary(span, "declared in another compartment"),
+            None => d,
+        });
+    }
     let r = crn.reactions.iter().find(|r| r.law.is_some())?;
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let d = crate::diagnostic::Diagnostic::error(

@@ -10,15 +10,22 @@ pub fn dump(crn: &Crn) -> String {
     let mut out = String::new();
     let _ =
         writeln!(out, "crn {} (rate law {}, volume {})", crn.name, crn.rate_law.name(), number(crn.volume));
+    if !crn.compartments.is_empty() {
+        let _ = writeln!(out, "compartments ({}):", crn.compartments.len());
+        for c in &crn.compartments {
+            let _ = writeln!(out, "  {} = {}{}", c.name, number(c.size), origin(&c.origin));
+        }
+    }
     let _ = writeln!(out, "species ({}):", crn.species.len());
     for (i, s) in crn.species.iter().enumerate() {
         let quantity = match s.quantity {
             crate::ir::Quantity::Concentration => "concentration",
             crate::ir::Quantity::Amount => "amount",
         };
+        let place = s.compartment.as_ref().map(|c| format!(" in {c}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "  s{i} {} = {} {quantity}, {}{}",
+            "  s{i} {} = {} {quantity}{place}, {}{}",
             s.name,
             number(s.initial),
             s.role.name(),
