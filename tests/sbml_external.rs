@@ -11,7 +11,9 @@ mod common;
 
 use common::sbml_external::{assert_external_sbml_ok, expected, run_checker, write_model};
 use crnc::backend::sbml;
-use crnc::crn::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId};
+use crnc::crn::{
+    Compartment, Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Role, Species, SpeciesId,
+};
 use crnc::ir::{Quantity, RateLaw};
 use serde_json::json;
 
@@ -42,6 +44,18 @@ impl Net {
             origin: Origin::default(),
             compartment: None,
         });
+        self
+    }
+
+    /// A compartment of its own size (`compartment name = size;`).
+    fn compartment(mut self, name: &str, size: f64) -> Net {
+        self.0.compartments.push(Compartment { name: name.into(), size, origin: Origin::default() });
+        self
+    }
+
+    /// Puts the last species in a compartment (`species in compartment ...`).
+    fn inside(mut self, compartment: &str) -> Net {
+        self.0.species.last_mut().expect("a species first").compartment = Some(compartment.into());
         self
     }
 
@@ -154,6 +168,26 @@ fn amounts_in_volume() -> Crn {
         .build()
 }
 
+/// Species in three compartments (one named `c`, as the reaction
+/// compartment's id would be), amounts among them, and reactions across them.
+fn compartments() -> Crn {
+    Net::new("compartments", RateLaw::Combinatoric, 2.0)
+        .compartment("c", 0.5)
+        .compartment("outside", 8.0)
+        .conc("S", 3.0)
+        .conc("N", 1.5)
+        .inside("c")
+        .species("E", 6.0, Quantity::Amount)
+        .inside("outside")
+        .conc("P", 0.25)
+        .inside("outside")
+        .reaction(&[("S", 1), ("N", 2)], &[("N", 3)], K(0.4))
+        .reversible(&[("N", 1)], &[("P", 1)], K(0.3), K(0.2))
+        .reaction(&[("E", 1), ("S", 1)], &[("E", 1), ("P", 1)], K(0.05))
+        .reaction(&[("E", 2)], &[("E", 1)], K(0.01))
+        .build()
+}
+
 fn combinatoric() -> Crn {
     Net::new("combinatoric", RateLaw::Combinatoric, 1.0)
         .conc("A", 2.0)
@@ -237,6 +271,15 @@ fn reversible_reaction_with_catalyst() {
 #[test]
 fn amount_species_in_a_volume_of_2_5() {
     assert_external_sbml_ok(&amounts_in_volume(), "amounts");
+}
+
+#[test]
+fn species_in_compartments_of_different_sizes() {
+    let crn = compartments();
+    let ids = sbml::ids(&crn);
+    assert_eq!(ids.compartments, ["c", "outside"]);
+    assert_eq!(ids.compartment, "c_1");
+    assert_external_sbml_ok(&crn, "compartments");
 }
 
 #[test]

@@ -314,8 +314,9 @@ impl<'w> Checker<'w> {
             None => None,
             Some(c) if b.compartments.contains_key(&c.name) => Some(c.name.clone()),
             Some(c) => {
+                // Declared anyway (the network has failed), so its uses are not reported again.
                 self.diags.push(unknown_compartment(c, b));
-                return;
+                None
             }
         };
         for entry in &decl.entries {

@@ -206,7 +206,12 @@ impl Checker<'_> {
                 }
             });
             if let Some(other) = b.species.get(&c.name).map(|(s, _)| s.span).or(param) {
-                self.diags.push(duplicate(&c.name, c.span, other).with_note(
+                let (first, again) = if (other.file, other.start) < (c.span.file, c.span.start) {
+                    (other, c.span)
+                } else {
+                    (c.span, other)
+                };
+                self.diags.push(duplicate(&c.name, again, first).with_note(
                     "compartments share one name space with the network's species and parameters",
                 ));
             }
