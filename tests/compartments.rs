@@ -249,3 +249,38 @@ fn the_molecularity_split_follows_the_original_across_compartments() {
         }
     }
 }
+
+#[test]
+fn an_include_brings_its_compartments_and_one_of_the_same_size_merges() {
+    let src = "network Inner {
+          compartment c = 0.5;
+          species in c A = 1;
+          A -> 0 @ 1;
+        }
+        network Outer {
+          compartment c = 0.5;
+          compartment d = 3;
+          species in d B = 2;
+          include Inner;
+          A -> B @ 1;
+        }";
+    let fs = MemoryFs::new().with("two.crnl", src.to_string());
+    let crn = common::compile_all(&fs, "two.crnl".as_ref()).remove(1);
+    assert_eq!(crn.name, "Outer");
+    let compartments: Vec<(&str, f64)> = crn.compartments.iter().map(|c| (c.name.as_str(), c.size)).collect();
+    assert_eq!(compartments, [("c", 0.5), ("d", 3.0)]);
+    let placed: Vec<(&str, Option<&str>)> =
+        crn.species.iter().map(|s| (s.name.as_str(), s.compartment.as_deref())).collect();
+    assert_eq!(placed, [("A", Some("c")), ("B", Some("d"))]);
+}
+
+#[test]
+fn emit_crn_shows_the_compartments() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cell.crnl"), CELL).unwrap();
+    let out = crnc(&["compile", "cell.crnl", "--emit", "crn"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dump = String::from_utf8_lossy(&out.stdout);
+    assert!(dump.contains("compartments (2):\n  nucleus = 0.25  (source cell.crnl:3:15)\n"), "{dump}");
+    assert!(dump.contains("  s1 N = 400 concentration in nucleus, plain"), "{dump}");
+}

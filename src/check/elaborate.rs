@@ -321,6 +321,20 @@ impl<'w> Checker<'w> {
         };
         for entry in &decl.entries {
             if frame.in_module && frame.species.contains_key(&entry.name.name) {
+                if let Some(c) = &decl.compartment {
+                    // The caller's species is already placed; moving it here would be a second placement.
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0211",
+                            format!("port `{}` cannot be placed in a compartment", entry.name.name),
+                        )
+                        .with_primary(c.span, "the caller's species keeps its own compartment")
+                        .with_hint(
+                            "declare the species `in` the compartment where the module is instantiated",
+                        ),
+                    );
+                    continue;
+                }
                 self.initialise_port(b, frame, decl, entry);
                 continue;
             }

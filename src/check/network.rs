@@ -432,10 +432,25 @@ impl Checker<'_> {
                 }
                 Some((_, SpeciesOrigin::Declared | SpeciesOrigin::Output | SpeciesOrigin::Generated)) => {}
                 Some((prev, SpeciesOrigin::Included(prev_at))) => {
-                    if prev.initial != s.initial
-                        || prev.quantity != s.quantity
-                        || prev.compartment != s.compartment
-                    {
+                    if prev.compartment != s.compartment {
+                        let place = |c: &Option<String>| match c {
+                            Some(c) => format!("in compartment `{c}`"),
+                            None => "in the reaction compartment".to_string(),
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0209",
+                                format!("included networks disagree on species `{name}`"),
+                            )
+                            .with_primary(id.span, format!("puts `{name}` {}", place(&s.compartment)))
+                            .with_secondary(*prev_at, format!("puts `{name}` {}", place(&prev.compartment)))
+                            .with_hint(format!(
+                                "declare `{name}` in this network to choose its compartment: `species {name};` or \
+                                 `species in {} {name};`",
+                                s.compartment.as_ref().or(prev.compartment.as_ref()).map_or("c", String::as_str)
+                            )),
+                        );
+                    } else if prev.initial != s.initial || prev.quantity != s.quantity {
                         self.diags.push(
                             Diagnostic::error(
                                 "E0209",
