@@ -35,6 +35,20 @@ fn crnc(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
 }
 
+/// `crnc ARGS` that must succeed.
+fn ok(args: &[&str], cwd: &Path) -> Output {
+    let out = crnc(args, cwd);
+    assert!(out.status.success(), "crnc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A temporary directory holding one file.
+fn with_file(name: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), text).unwrap();
+    dir
+}
+
 fn compiled(src: &str) -> Crn {
     let fs = MemoryFs::new().with("cell.crnl", src.to_string());
     common::compile_all(&fs, "cell.crnl".as_ref()).remove(0)
@@ -111,25 +125,11 @@ fn kinetics_scale_each_species_by_its_share_of_the_reaction_volume() {
 
 #[test]
 fn ode_and_ssa_mean_agree_in_the_declared_units() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cell.crnl"), CELL).unwrap();
-    let ode = crnc(&["run", "cell.crnl", "-o", "ode.csv"], dir.path());
-    assert!(ode.status.success(), "{}", String::from_utf8_lossy(&ode.stderr));
+    let dir = with_file("cell.crnl", CELL);
+    ok(&["run", "cell.crnl", "-o", "ode.csv"], dir.path());
     let trajectories = 400;
-    let out = crnc(
-        &[
-            "run",
-            "cell.crnl",
-            "--method",
-            "ssa",
-            "--trajectories",
-            &trajectories.to_string(),
-            "-o",
-            "ssa.csv",
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let n = trajectories.to_string();
+    ok(&["run", "cell.crnl", "--method", "ssa", "--trajectories", &n, "-o", "ssa.csv"], dir.path());
     let (oh, orows) = read_csv(&dir.path().join("ode.csv"));
     let (sh, srows) = read_csv(&dir.path().join("ssa.csv"));
     // At t = 0: concentrations in their own compartments, E in amounts.
@@ -151,8 +151,7 @@ fn ode_and_ssa_mean_agree_in_the_declared_units() {
         }
     }
     // Molecules on request: N's concentration times its compartment's size.
-    let counts = crnc(&["run", "cell.crnl", "--counts", "-o", "counts.csv"], dir.path());
-    assert!(counts.status.success(), "{}", String::from_utf8_lossy(&counts.stderr));
+    ok(&["run", "cell.crnl", "--counts", "-o", "counts.csv"], dir.path());
     let (ch, crows) = read_csv(&dir.path().join("counts.csv"));
     assert_eq!(column(&ch, &crows, "N")[0], 100.0);
     assert_eq!(column(&ch, &crows, "P")[0], 0.0);
@@ -163,18 +162,15 @@ fn ode_and_ssa_mean_agree_in_the_declared_units() {
 
 #[test]
 fn the_sbml_export_simulates_to_the_same_trajectories_in_libroadrunner() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cell.crnl"), CELL).unwrap();
-    let compile = crnc(&["compile", "cell.crnl", "-o", "cell.xml"], dir.path());
-    assert!(compile.status.success(), "{}", String::from_utf8_lossy(&compile.stderr));
+    let dir = with_file("cell.crnl", CELL);
+    ok(&["compile", "cell.crnl", "-o", "cell.xml"], dir.path());
     let doc = std::fs::read_to_string(dir.path().join("cell.xml")).unwrap();
     assert!(
         doc.contains(r#"<compartment id="nucleus" name="nucleus" spatialDimensions="3" size="0.25""#),
         "{doc}"
     );
     assert!(doc.contains(r#"<species id="N" name="N" compartment="nucleus""#), "{doc}");
-    let run = crnc(&["run", "cell.crnl", "--rtol", "1e-10", "--atol", "1e-12", "-o", "ode.csv"], dir.path());
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    ok(&["run", "cell.crnl", "--rtol", "1e-10", "--atol", "1e-12", "-o", "ode.csv"], dir.path());
     let rr = dir.path().join("rr.csv");
     let status = Command::new(common::sbml_external::python())
         .arg(common::root().join("scripts/roadrunner_simulate.py"))
@@ -204,8 +200,7 @@ fn the_sbml_export_simulates_to_the_same_trajectories_in_libroadrunner() {
 
 #[test]
 fn the_text_reaction_list_refuses_a_species_in_another_compartment() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cell.crnl"), CELL).unwrap();
+    let dir = with_file("cell.crnl", CELL);
     let out = crnc(&["compile", "cell.crnl", "-o", "cell.crn"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -225,7 +220,6 @@ fn the_text_reaction_list_refuses_a_species_in_another_compartment() {
 /// 3 % at the default separation, 0.3 % at 1e5).
 #[test]
 fn the_molecularity_split_follows_the_original_across_compartments() {
-    let dir = tempfile::tempdir().unwrap();
     let src = "network T {
       volume = 2;
       compartment small = 0.5;
@@ -234,12 +228,9 @@ fn the_molecularity_split_follows_the_original_across_compartments() {
       A + B + C -> D @ 2;
       simulate { t_end = 2; points = 4; }
     }";
-    std::fs::write(dir.path().join("t.crnl"), src).unwrap();
-    let whole = crnc(&["run", "t.crnl", "-o", "whole.csv"], dir.path());
-    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
-    let split =
-        crnc(&["run", "t.crnl", "--max-order", "2", "--separation", "1e5", "-o", "split.csv"], dir.path());
-    assert!(split.status.success(), "{}", String::from_utf8_lossy(&split.stderr));
+    let dir = with_file("t.crnl", src);
+    ok(&["run", "t.crnl", "-o", "whole.csv"], dir.path());
+    ok(&["run", "t.crnl", "--max-order", "2", "--separation", "1e5", "-o", "split.csv"], dir.path());
     let (wh, wrows) = read_csv(&dir.path().join("whole.csv"));
     let (sh, srows) = read_csv(&dir.path().join("split.csv"));
     for name in ["A", "B", "C", "D"] {
@@ -276,10 +267,8 @@ fn an_include_brings_its_compartments_and_one_of_the_same_size_merges() {
 
 #[test]
 fn emit_crn_shows_the_compartments() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cell.crnl"), CELL).unwrap();
-    let out = crnc(&["compile", "cell.crnl", "--emit", "crn"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = with_file("cell.crnl", CELL);
+    let out = ok(&["compile", "cell.crnl", "--emit", "crn"], dir.path());
     let dump = String::from_utf8_lossy(&out.stdout);
     assert!(dump.contains("compartments (2):\n  nucleus = 0.25  (source cell.crnl:3:15)\n"), "{dump}");
     assert!(dump.contains("  s1 N = 400 concentration in nucleus, plain"), "{dump}");

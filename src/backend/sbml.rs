@@ -716,14 +716,8 @@ mod tests {
     use crate::crn::{Metadata, Origin, Parameter, Role, Species, SpeciesId};
 
     fn species(name: &str, initial: f64, quantity: Quantity) -> Species {
-        Species {
-            name: name.into(),
-            role: Role::Plain,
-            initial,
-            quantity,
-            origin: Origin::default(),
-            compartment: None,
-        }
+        let origin = Origin::default();
+        Species { name: name.into(), role: Role::Plain, initial, quantity, origin, compartment: None }
     }
 
     fn reaction(reactants: &[(u32, u32)], products: &[(u32, u32)], rate: f64) -> Reaction {

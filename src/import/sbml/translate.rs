@@ -376,20 +376,20 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             Some((compartment, _)) => format!("{keyword} in {compartment}"),
             None => keyword.to_string(),
         };
-        let mut notes = vec![format!("in `{}`", self.model.compartments[def.compartment].id)];
+        // A placed species says its compartment in the declaration already.
+        let mut notes = match self.placed[s] {
+            Some(_) => Vec::new(),
+            None => vec![format!("in `{}`", self.model.compartments[def.compartment].id)],
+        };
         if def.fixed {
             notes.push("boundary or constant: reactions do not change it".into());
         }
         if let Some(name) = def.name.filter(|n| *n != def.id && *n != self.species_names[s]) {
             notes.push(format!("name: {name}"));
         }
-        let _ = writeln!(
-            o,
-            "  {keyword} {} = {}; // {}",
-            crnl_name(&self.species_names[s]),
-            number(initial),
-            notes.join("; ")
-        );
+        let comment = if notes.is_empty() { String::new() } else { format!(" // {}", notes.join("; ")) };
+        let _ =
+            writeln!(o, "  {keyword} {} = {};{comment}", crnl_name(&self.species_names[s]), number(initial));
     }
 
     /// One reaction with its law: mass action would be another jump process
