@@ -97,6 +97,9 @@ fn check_crn(crn: &Crn) {
 /// The text reaction list of a valid CRN reads back without errors to the
 /// same species and reactions.
 fn check_text_round_trip(crn: &Crn) {
+    if text::unsupported(crn).is_some() {
+        return; // refused with E0603: nothing is written to read back
+    }
     let written = text::write(crn);
     let fs = MemoryFs::new().with("back.crn", written.clone());
     let front = driver::front_end(&fs, Path::new("back.crn"));
@@ -200,6 +203,7 @@ const CRNL_TOKENS: &[&str] = &[
     "in",
     "signed",
     "ode",
+    "compartment",
     "'",
     // identifiers, some of them meaningful
     "A",

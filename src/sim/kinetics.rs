@@ -258,3 +258,42 @@ pub(crate) fn test_kinetics(species: usize, reactions: &[TestReaction<'_>]) -> K
     }
     kin
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Kinetics;
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    fn compiled(src: &str) -> crate::crn::Crn {
+        let front = driver::front_end(&MemoryFs::new().with("t.crnl", src), Path::new("t.crnl"));
+        assert!(!front.has_errors(), "{:?}", front.diagnostics);
+        driver::lower(&front.program.networks[0], &front.db, None).expect("lowers").crn
+    }
+
+    /// A law's flux in the state y = x·V_s/V is the law at the
+    /// concentrations x in their own compartments.
+    #[test]
+    fn a_law_reads_each_species_in_its_own_compartment() {
+        // P in a compartment of 0.5, Q in one of 6, R in the reaction volume 3.
+        let crn = compiled(
+            "network T { volume = 3; compartment a = 0.5; compartment b = 6; species in a P = 2; species in b Q = 5; \
+             species R = 1; P -> Q @ law(0.5 * P^2 * Q - 0.25 * P + 2 * R); }",
+        );
+        let kin = Kinetics::new(&crn);
+        let x = [2.0, 5.0, 1.0];
+        let y: Vec<f64> = x.iter().zip(Kinetics::shares(&crn)).map(|(x, s)| x * s).collect();
+        let law = 0.5 * 4.0 * 5.0 - 0.25 * 2.0 + 2.0 * 1.0;
+        assert!((kin.flux(0, &y) - law).abs() < 1e-12 * law, "{} != {law}", kin.flux(0, &y));
+    }
+
+    /// Without compartments the rate constants are the CRN's, bit for bit.
+    #[test]
+    fn one_volume_keeps_the_rate_constants() {
+        let crn = compiled("network T { volume = 0.3; species A = 1, B; 2 A + B -> B @ 0.7; }");
+        assert_eq!(Kinetics::new(&crn).k, [0.7]);
+        assert_eq!(Kinetics::shares(&crn), [1.0, 1.0]);
+    }
+}
