@@ -4,7 +4,8 @@
 //!
 //! Architecture invariant: every name in a reaction is a key of the network's
 //! `species`; every value is finite; rates are positive; initial values are
-//! non-negative; coefficients are in 1..=MAX_COEFFICIENT.
+//! non-negative; coefficients are in 1..=MAX_COEFFICIENT; a species'
+//! compartment is a key of `compartments`, whose sizes are positive.
 
 use std::fmt;
 

@@ -8,7 +8,9 @@
 //! Architecture invariant (checked by [`validate`] after every pass in debug
 //! builds): species ids are in range, each species occurs at most once per
 //! complex with a coefficient >= 1, rates and initial values are finite and
-//! non-negative, partner links are mutual and mirror each other's complexes.
+//! non-negative, partner links are mutual and mirror each other's complexes,
+//! compartment sizes are finite and positive and every species' compartment
+//! is declared.
 //!
 //! Open for the learning constructions: [`Role`] will gain parameter, input,
 //! output and rail roles, and a protocol (phases, events) will sit beside the
@@ -230,8 +232,9 @@ impl Crn {
             .collect()
     }
 
-    /// Reaction rate (flux, concentration per time) of reaction `r` at
-    /// concentrations `x`, under the network's rate-law convention.
+    /// Reaction rate (flux, concentration per time in the reaction volume) of
+    /// reaction `r` at concentrations `x`, each in its species' own
+    /// compartment, under the network's rate-law convention.
     pub fn flux(&self, r: &Reaction, x: &[f64]) -> f64 {
         if let Some(law) = &r.law {
             return law.iter().map(|t| t.value(x)).sum();
