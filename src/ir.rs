@@ -13,7 +13,8 @@
 //! are in 1..=MAX_COEFFICIENT; every group id (of a reaction or a species)
 //! indexes the network's `groups`. Roles, rails and groups have no crnl
 //! spelling: the `Display` printout (valid crnl) leaves them out, and
-//! `crn::lower` carries them into the CRN.
+//! `crn::lower` carries them into the CRN. A species' compartment is a key
+//! of `compartments`, whose sizes are positive.
 
 use std::fmt;
 
@@ -72,10 +73,13 @@ pub struct Network {
     pub name: String,
     pub span: Span,
     pub rate_law: RateLaw,
-    /// Volume of the single compartment (litres in SBML export).
+    /// Volume of the reaction compartment, where every reaction takes place
+    /// and every species without a compartment lives (litres in SBML export).
     pub volume: f64,
     /// Rate of `x_p + x_m -> 0` for the rails of every signed value.
     pub annihilation: f64,
+    /// Other compartments (`compartment c = 2;`), by name, in source order.
+    pub compartments: IndexMap<String, Compartment>,
     /// The `separation` setting: how much faster the molecularity pass's
     /// binding steps are than the fastest reaction (`--separation` overrides it).
     pub separation: Option<f64>,
@@ -148,6 +152,9 @@ pub struct Species {
     pub rail: Option<Rail>,
     /// The group whose sub-network alone uses it; `None` when shared.
     pub group: Option<GroupId>,
+    /// The compartment it lives in (`species in c ...`); `None` is the
+    /// reaction compartment of size `volume`.
+    pub compartment: Option<String>,
 }
 
 /// A variable of the ODE system's polynomials: a species or signed value,
@@ -198,6 +205,16 @@ impl Ode {
             self.equations.push(eq);
         }
     }
+}
+
+/// A compartment of its own size: its species' concentrations are amounts
+/// over that size (docs/language.md, "Compartments").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compartment {
+    pub name: String,
+    /// Finite and positive.
+    pub size: f64,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -345,13 +362,17 @@ impl fmt::Display for Network {
         if let Some(separation) = self.separation {
             writeln!(f, "  separation = {separation};")?;
         }
+        for c in self.compartments.values() {
+            writeln!(f, "  compartment {} = {};", crnl_name(&c.name), c.size)?;
+        }
         for s in self.species.values() {
             let kind = match (s.signed, s.quantity) {
                 (true, _) => "signed",
                 (false, Quantity::Concentration) => "species",
                 (false, Quantity::Amount) => "species amount",
             };
-            writeln!(f, "  {kind} {} = {};", crnl_name(&s.name), s.initial)?;
+            let place = s.compartment.as_ref().map(|c| format!(" in {}", crnl_name(c))).unwrap_or_default();
+            writeln!(f, "  {kind}{place} {} = {};", crnl_name(&s.name), s.initial)?;
         }
         for p in self.params.values() {
             writeln!(f, "  param {} = {};", p.name, p.value)?;

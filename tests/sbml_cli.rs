@@ -54,8 +54,6 @@ fn run_case(dir: &Path, id: &str, out: &Path) -> Result<usize, String> {
 }
 
 #[test]
-#[ignore = "issue 11 item 18 is open: 192 of 194 pass; 01807 and 01808 (compartments of different \
-            sizes) come out in amounts (W0005), not in their declared concentrations; run with --ignored"]
 fn every_semantic_case_passes_through_crnc_run() {
     let dir = suite("sbml-semantic", "CRNC_SBML_SUITE");
     let out = tempfile::tempdir().unwrap();

@@ -12,7 +12,8 @@ mod common;
 use common::sbml_external::{assert_external_sbml_ok, expected, run_checker, write_model};
 use crnc::backend::sbml;
 use crnc::crn::{
-    Crn, GroupId, LawTerm, MAIN_GROUP, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId,
+    Compartment, Crn, GroupId, LawTerm, MAIN_GROUP, Metadata, Origin, Parameter, Partner, Reaction, Species,
+    SpeciesId,
 };
 use crnc::ir::{Quantity, RateLaw};
 use serde_json::json;
@@ -27,6 +28,7 @@ impl Net {
             name: name.into(),
             rate_law,
             volume,
+            compartments: vec![],
             species: vec![],
             parameters: vec![],
             reactions: vec![],
@@ -37,6 +39,18 @@ impl Net {
 
     fn species(mut self, name: &str, initial: f64, quantity: Quantity) -> Net {
         self.0.species.push(Species::plain(name, initial, quantity));
+        self
+    }
+
+    /// A compartment of its own size (`compartment name = size;`).
+    fn compartment(mut self, name: &str, size: f64) -> Net {
+        self.0.compartments.push(Compartment { name: name.into(), size, origin: Origin::default() });
+        self
+    }
+
+    /// Puts the last species in a compartment (`species in compartment ...`).
+    fn inside(mut self, compartment: &str) -> Net {
+        self.0.species.last_mut().expect("a species first").compartment = Some(compartment.into());
         self
     }
 
@@ -150,6 +164,26 @@ fn amounts_in_volume() -> Crn {
         .build()
 }
 
+/// Species in three compartments (one named `c`, as the reaction
+/// compartment's id would be), amounts among them, and reactions across them.
+fn compartments() -> Crn {
+    Net::new("compartments", RateLaw::Combinatoric, 2.0)
+        .compartment("c", 0.5)
+        .compartment("outside", 8.0)
+        .conc("S", 3.0)
+        .conc("N", 1.5)
+        .inside("c")
+        .species("E", 6.0, Quantity::Amount)
+        .inside("outside")
+        .conc("P", 0.25)
+        .inside("outside")
+        .reaction(&[("S", 1), ("N", 2)], &[("N", 3)], K(0.4))
+        .reversible(&[("N", 1)], &[("P", 1)], K(0.3), K(0.2))
+        .reaction(&[("E", 1), ("S", 1)], &[("E", 1), ("P", 1)], K(0.05))
+        .reaction(&[("E", 2)], &[("E", 1)], K(0.01))
+        .build()
+}
+
 fn combinatoric() -> Crn {
     Net::new("combinatoric", RateLaw::Combinatoric, 1.0)
         .conc("A", 2.0)
@@ -233,6 +267,15 @@ fn reversible_reaction_with_catalyst() {
 #[test]
 fn amount_species_in_a_volume_of_2_5() {
     assert_external_sbml_ok(&amounts_in_volume(), "amounts");
+}
+
+#[test]
+fn species_in_compartments_of_different_sizes() {
+    let crn = compartments();
+    let ids = sbml::ids(&crn);
+    assert_eq!(ids.compartments, ["c", "outside"]);
+    assert_eq!(ids.compartment, "c_1");
+    assert_external_sbml_ok(&crn, "compartments");
 }
 
 #[test]

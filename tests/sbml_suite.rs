@@ -46,12 +46,14 @@ fn run_case(dir: &Path, id: &str) -> Result<usize, String> {
     for variable in &s.variables {
         let computed: Vec<f64> = match crn.species.iter().find(|sp| sp.name == identifier(variable)) {
             Some(species) => {
-                // The table is in the species' declared unit; one volume holds every species.
-                let to_amount = if species.quantity == Quantity::Amount { 1.0 } else { crn.volume };
+                // The table is in the species' declared unit, a concentration
+                // over the size of the species' own compartment.
+                let size = crn.size(species);
+                let to_amount = if species.quantity == Quantity::Amount { 1.0 } else { size };
                 let scale = if s.amounts.contains(variable) {
                     to_amount
                 } else if s.concentrations.contains(variable) {
-                    to_amount / crn.volume
+                    to_amount / size
                 } else {
                     return Err(format!("{variable} is a species reported in no unit"));
                 };

@@ -71,6 +71,10 @@ pub fn write(crn: &Crn) -> String {
     if grouped {
         doc["groups"] = json!(crn.groups);
     }
+    // Only networks with compartments have the key, so one-volume documents stay as they were.
+    if !crn.compartments.is_empty() {
+        doc["compartments"] = json!(crn.compartments);
+    }
     let mut text = serde_json::to_string_pretty(&doc).expect("CRN values always serialise");
     text.push('\n');
     text

@@ -41,7 +41,10 @@ pub struct SbmlReaction {
 /// id of `crn.species[i]`, `parameters[p]` of `crn.parameters[p]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SbmlIds {
+    /// The reaction compartment, of size `crn.volume`.
     pub compartment: String,
+    /// Indexed like `crn.compartments`.
+    pub compartments: Vec<String>,
     pub species: Vec<String>,
     pub parameters: Vec<String>,
     /// In CRN order of the forward halves.
@@ -60,6 +63,9 @@ pub fn ids(crn: &Crn) -> SbmlIds {
         .collect();
     let mut species = ns.assign(&names);
     let parameters = species.split_off(crn.species.len());
+    // The user's compartments claim their names before the reaction compartment's `c`.
+    let compartment_names: Vec<&str> = crn.compartments.iter().map(|c| c.name.as_str()).collect();
+    let compartments = ns.assign(&compartment_names);
     let compartment = ns.fresh("c");
     let halves = sbml_reactions(crn);
     let wanted: Vec<Option<&str>> = halves.iter().map(|&(f, _)| crn.reactions[f].label.as_deref()).collect();
@@ -77,7 +83,24 @@ pub fn ids(crn: &Crn) -> SbmlIds {
         .zip(claimed)
         .map(|((forward, reverse), id)| SbmlReaction { id: id.expect("every slot filled"), forward, reverse })
         .collect();
-    SbmlIds { compartment, species, parameters, reactions }
+    SbmlIds { compartment, compartments, species, parameters, reactions }
+}
+
+impl SbmlIds {
+    /// The id of the compartment species `s` lives in.
+    pub fn compartment_of(&self, crn: &Crn, s: crate::crn::SpeciesId) -> &str {
+        match &crn.species(s).compartment {
+            None => &self.compartment,
+            Some(name) => {
+                let c = crn
+                    .compartments
+                    .iter()
+                    .position(|c| c.name == *name)
+                    .expect("validated: compartments exist");
+                &self.compartments[c]
+            }
+        }
+    }
 }
 
 /// The whole SBML document.
@@ -86,6 +109,7 @@ pub fn write(crn: &Crn) -> String {
     let mut ns = Namespace::default();
     ns.taken.extend(ids.species.iter().chain(&ids.parameters).cloned());
     ns.taken.insert(ids.compartment.clone());
+    ns.taken.extend(ids.compartments.iter().cloned());
     ns.taken.extend(ids.reactions.iter().map(|r| r.id.clone()));
     let model_id = ns.fresh(&crn.name);
     let plan = RatePlan::new(crn, &ids);
@@ -116,15 +140,19 @@ pub fn write(crn: &Crn) -> String {
     write_notes(o, crn);
     write_unit_definitions(o, &unit_ids);
     line(o, 2, "<listOfCompartments>");
-    line(
-        o,
-        3,
-        &format!(
-            r#"<compartment id="{}" spatialDimensions="3" size="{}" units="litre" constant="true"/>"#,
-            ids.compartment,
-            number(crn.volume)
-        ),
-    );
+    let sizes = std::iter::once((&ids.compartment, None, crn.volume))
+        .chain(ids.compartments.iter().zip(&crn.compartments).map(|(id, c)| (id, Some(&c.name), c.size)));
+    for (id, name, size) in sizes {
+        let name = name.map(|n| format!(r#" name="{}""#, text(n))).unwrap_or_default();
+        line(
+            o,
+            3,
+            &format!(
+                r#"<compartment id="{id}"{name} spatialDimensions="3" size="{}" units="litre" constant="true"/>"#,
+                number(size)
+            ),
+        );
+    }
     line(o, 2, "</listOfCompartments>");
     write_species(o, crn, &ids);
     write_parameters(o, crn, &ids, &plan, &unit_ids);
@@ -332,6 +360,11 @@ fn write_notes(o: &mut String, crn: &Crn) {
     ] {
         line(o, 4, &format!("<p>{}</p>", text(&p)));
     }
+    if !crn.compartments.is_empty() {
+        let p = "Reactions take place in the first compartment; every species enters its kinetic law as its \
+                 concentration in its own compartment.";
+        line(o, 4, &format!("<p>{p}</p>"));
+    }
     line(o, 3, "</body>");
     line(o, 2, "</notes>");
 }
@@ -358,7 +391,7 @@ fn write_species(o: &mut String, crn: &Crn, ids: &SbmlIds) {
         return;
     }
     line(o, 2, "<listOfSpecies>");
-    for (s, id) in crn.species.iter().zip(&ids.species) {
+    for (i, (s, id)) in crn.species.iter().zip(&ids.species).enumerate() {
         let (initial, only_substance) = match s.quantity {
             Quantity::Concentration => ("initialConcentration", false),
             Quantity::Amount => ("initialAmount", true),
@@ -369,7 +402,7 @@ fn write_species(o: &mut String, crn: &Crn, ids: &SbmlIds) {
             &format!(
                 r#"<species id="{id}" name="{}" compartment="{}" {initial}="{}" substanceUnits="mole" hasOnlySubstanceUnits="{only_substance}" boundaryCondition="false" constant="false"/>"#,
                 text(&s.name),
-                ids.compartment,
+                ids.compartment_of(crn, crate::crn::SpeciesId(i as u32)),
                 number(s.initial)
             ),
         );
@@ -551,7 +584,9 @@ fn concentration(crn: &Crn, ids: &SbmlIds, s: crate::crn::SpeciesId) -> Math {
     match crn.species(s).quantity {
         Quantity::Concentration => symbol,
         // An amount species' symbol is in mole; mass action needs mole/litre.
-        Quantity::Amount => Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment.clone())]),
+        Quantity::Amount => {
+            Math::Apply("divide", vec![symbol, Math::Ci(ids.compartment_of(crn, s).to_string())])
+        }
     }
 }
 
@@ -704,6 +739,7 @@ mod tests {
             name: "net".into(),
             rate_law: RateLaw::MassAction,
             volume: 1.0,
+            compartments: vec![],
             species: names.iter().map(|n| species(n, 1.0, Quantity::Concentration)).collect(),
             parameters: vec![],
             reactions,

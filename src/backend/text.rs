@@ -26,52 +26,72 @@ use super::number;
 use crate::crn::{Crn, Partner, Reaction, SpeciesId};
 use crate::ir::{Quantity, RateLaw};
 
-/// E0603 when the network cannot be written in this format: a reaction with
-/// a rate law, which every reader of the format would take as mass action.
+/// E0603 when the network cannot be written in this format: a species in a
+/// compartment of its own (the format has one volume, and rescaling the
+/// rates would change what its readers report as concentrations), or a
+/// reaction with a rate law, which every reader of the format would take as
+/// mass action.
 pub fn unsupported(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
-    law_reaction(crn).or_else(|| rate_out_of_range(crn))
-}
-
-/// E0302: a combinatoric rate that its mass-action form (the rate over
-/// ∏α!) takes to 0 or infinity, which the file would state as a number.
-fn rate_out_of_range(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
-    let r = crn.reactions.iter().find(|r| {
-        let plain = r.rate / crn.divisor(&r.reactants);
-        r.rate > 0.0 && (plain == 0.0 || !plain.is_finite())
-    })?;
-    let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
-    let d = crate::diagnostic::Diagnostic::error(
-        "E0302",
-        format!("the rate of `{text}` leaves the range of 64-bit numbers in mass-action form"),
-    )
-    .with_note(format!(
-        "the text reaction list states mass-action rates: the combinatoric rate {} divided by the product of the reactant coefficients' factorials",
-        number(r.rate)
-    ))
-    .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the combinatoric form, or use smaller coefficients");
-    Some(match r.origin.span {
-        Some(span) => d.with_primary(span, "this reaction's rate"),
-        None => d,
-    })
-}
-
-/// E0603: a reaction with a rate law, which the format cannot state.
-fn law_reaction(crn: &Crn) -> Option<crate::diagnostic::Diagnostic> {
+    if let Some(s) = crn.species.iter().find(|s| s.compartment.is_some()) {
+        let compartment = s.compartment.as_deref().unwrap_or_default();
+        let d = crate::diagnostic::Diagnostic::error(
+            "E0603",
+            format!(
+                "the text reaction list cannot write species `{}`: it is in compartment `{compartment}`",
+                s.name
+            ),
+        )
+        .with_note(format!(
+            "the format has one volume ({}); concentrations in a compartment of another size cannot be said",
+            number(crn.volume)
+        ))
+        .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the compartments");
+        return Some(match s.origin.span {
+            Some(span) => d.with_primary(span, "declared in another compartment"),
+            None => d,
+        });
+    }
+    // 1/1000! is 0 in floating point: such a rate would be written as 0 and read back as no reaction.
+    let below_range = |r: &&Reaction| r.law.is_none() && r.rate > 0.0 && !plain_rate(crn, r).is_normal();
+    if let Some(r) = crn.reactions.iter().find(below_range) {
+        let note = format!(
+            "the format's rates are plain mass action: {} / {} (∏α! of the combinatoric convention) is {}",
+            number(r.rate),
+            number(crn.divisor(&r.reactants)),
+            number(plain_rate(crn, r))
+        );
+        let why =
+            ["its plain mass-action rate is below the float range", "this reaction's rate cannot be written"];
+        return Some(refusal(crn, r, why, note, "the convention's factors apart"));
+    }
     let r = crn.reactions.iter().find(|r| r.law.is_some())?;
+    let note = format!(
+        "its law is `{}`; the format has only mass-action rate constants",
+        crn.law_text(r.law.as_deref().unwrap_or_default())
+    );
+    Some(refusal(crn, r, ["it has a rate law", "this reaction has a rate law"], note, "the law"))
+}
+
+/// E0603 for reaction `r`: `why` is the message's reason and the label at
+/// the reaction; SBML and JSON keep `what` the text list cannot.
+fn refusal(
+    crn: &Crn,
+    r: &Reaction,
+    why: [&str; 2],
+    note: String,
+    what: &str,
+) -> crate::diagnostic::Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
     let d = crate::diagnostic::Diagnostic::error(
         "E0603",
-        format!("the text reaction list cannot write reaction `{text}`: it has a rate law"),
+        format!("the text reaction list cannot write reaction `{text}`: {}", why[0]),
     )
-    .with_note(format!(
-        "its law is `{}`; the format has only mass-action rate constants",
-        crn.law_text(r.law.as_deref().unwrap_or_default())
-    ))
-    .with_hint("write SBML (`.xml`) or JSON (`.json`), which keep the law");
-    Some(match r.origin.span {
-        Some(span) => d.with_primary(span, "this reaction has a rate law"),
+    .with_note(note)
+    .with_hint(format!("write SBML (`.xml`) or JSON (`.json`), which keep {what}"));
+    match r.origin.span {
+        Some(span) => d.with_primary(span, why[1]),
         None => d,
-    })
+    }
 }
 
 /// The network as a text reaction list; check [`unsupported`] first (a
@@ -156,7 +176,7 @@ fn line(crn: &Crn, names: &[String], r: &Reaction) -> String {
     };
     out.push_str(if reverse.is_some() { " <=> " } else { " -> " });
     complex(&mut out, names, &r.products);
-    let plain = |r: &Reaction| number(r.rate / crn.divisor(&r.reactants));
+    let plain = |r: &Reaction| number(plain_rate(crn, r));
     let _ = match reverse {
         Some(rev) => write!(out, " [kf = {}, kr = {}]", plain(r), plain(rev)),
         None => write!(out, " [k = {}]", plain(r)),
@@ -170,6 +190,12 @@ fn line(crn: &Crn, names: &[String], r: &Reaction) -> String {
         };
     }
     out
+}
+
+/// The rate in the format's plain mass-action convention (divided by ∏α!
+/// for a combinatoric network).
+fn plain_rate(crn: &Crn, r: &Reaction) -> f64 {
+    r.rate / crn.divisor(&r.reactants)
 }
 
 /// A complex as text, `0` when empty.
@@ -192,5 +218,32 @@ fn complex(out: &mut String, names: &[String], c: &[(SpeciesId, u32)]) {
             let _ = write!(out, "{n} ");
         }
         out.push_str(&names[s.index()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    /// 1000 A under the combinatoric convention: 1/1000! is 0 in floating
+    /// point, so the line would say `k = 0` and read back as no reaction.
+    #[test]
+    fn a_plain_rate_below_the_float_range_is_refused_not_written_as_zero() {
+        let src = "network T { rate_law = combinatoric; species A = 1, B; 1000 A -> B @ 1; 100 B -> A @ 1; }";
+        let front = driver::front_end(&MemoryFs::new().with("t.crnl", src), Path::new("t.crnl"));
+        let mut crn = driver::lower(&front.program.networks[0], &front.db, None).expect("lowers").crn;
+        let d = super::unsupported(&crn).expect("refused");
+        assert_eq!(d.code, "E0603");
+        assert!(
+            d.message.contains("`1000 A -> B`: its plain mass-action rate is below the float range"),
+            "{d:?}"
+        );
+        // 1/100! ≈ 1.07e-158 is an ordinary float: written, and read back by multiplying by 100!.
+        crn.reactions.remove(0);
+        assert!(super::unsupported(&crn).is_none());
+        assert!(super::write(&crn).contains("100 B -> A [k = 1.0715102881254675e-158]"));
     }
 }

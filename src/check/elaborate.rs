@@ -185,7 +185,10 @@ impl<'w> Checker<'w> {
                 Statement::Simulate { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `simulate` block")
                 }
-                Statement::Include(_) | Statement::Simulate { .. } => {}
+                Statement::Compartment { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `compartment`")
+                }
+                Statement::Include(_) | Statement::Simulate { .. } | Statement::Compartment { .. } => {}
             }
         }
     }
@@ -245,6 +248,7 @@ impl<'w> Checker<'w> {
             Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),
             Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
+            Statement::Compartment { span, .. } => self.not_in_module(*span, "a `compartment` inside a loop"),
         }
     }
 
@@ -299,8 +303,31 @@ impl<'w> Checker<'w> {
 
     /// Declares the species of one declaration under the frame's prefix.
     pub(super) fn declare_species(&mut self, b: &mut Builder, frame: &mut Frame, decl: &ast::SpeciesDecl) {
+        let compartment = match &decl.compartment {
+            None => None,
+            Some(c) if b.compartments.contains_key(&c.name) => Some(c.name.clone()),
+            Some(c) => {
+                // Declared anyway (the network has failed), so its uses are not reported again.
+                self.diags.push(unknown_compartment(c, b));
+                None
+            }
+        };
         for entry in &decl.entries {
             if frame.in_module && frame.species.contains_key(&entry.name.name) {
+                if let Some(c) = &decl.compartment {
+                    // The caller's species is already placed; moving it here would be a second placement.
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0211",
+                            format!("port `{}` cannot be placed in a compartment", entry.name.name),
+                        )
+                        .with_primary(c.span, "the caller's species keeps its own compartment")
+                        .with_hint(
+                            "declare the species `in` the compartment where the module is instantiated",
+                        ),
+                    );
+                    continue;
+                }
                 self.initialise_port(b, frame, decl, entry);
                 continue;
             }
@@ -342,6 +369,7 @@ impl<'w> Checker<'w> {
                     role: crate::crn::Role::Plain,
                     rail: None,
                     group: None,
+                    compartment: compartment.clone(),
                 };
                 b.declare(self, name, species, origin);
             }
@@ -826,6 +854,7 @@ impl<'w> Checker<'w> {
                 role: crate::crn::Role::Plain,
                 rail: None,
                 group: None,
+                compartment: None,
             };
             b.declare(self, name, species, origin);
         }
@@ -909,6 +938,15 @@ fn module_signature(ast: &ast::Module) -> String {
     let params = if params.is_empty() { String::new() } else { format!("[{}]", params.join(", ")) };
     let lhs = if outputs.is_empty() { String::new() } else { format!("{} = ", outputs.join(", ")) };
     format!("{lhs}{}{params}({});", ast.name.name, inputs.join(", "))
+}
+
+/// `species in c ...` naming no compartment of the network.
+fn unknown_compartment(c: &ast::Ident, b: &Builder) -> Diagnostic {
+    let hint = did_you_mean(&c.name, b.compartments.keys().map(String::as_str))
+        .unwrap_or_else(|| format!("declare it in the network first: `compartment {} = SIZE;`", c.name));
+    Diagnostic::error("E0200", format!("no compartment named `{}`", c.name))
+        .with_primary(c.span, "not a compartment of this network")
+        .with_hint(hint)
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub(super) struct Builder {
     pub incomplete: bool,
     pub rate_law: RateLaw,
     volume: f64,
+    /// The network's compartments and those of its includes, by name.
+    pub compartments: IndexMap<String, ir::Compartment>,
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
@@ -110,10 +112,12 @@ impl Checker<'_> {
         let ast = self.network_ast(net);
         let env = Env::Network(net);
         let (rate_law, volume, annihilation, separation) = self.settings(ast, env);
+        let compartments = self.compartments(ast, env);
         let mut b = Builder {
             incomplete: false,
             rate_law,
             volume,
+            compartments,
             annihilation,
             species: IndexMap::new(),
             ode: ir::Ode::default(),
@@ -138,6 +142,7 @@ impl Checker<'_> {
         self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
+        self.compartment_names_unique(&b, net);
 
         // A signed value's rails exist only after the `ode` pass: `plot`
         // may name them (which of them exist is checked when plotting).
@@ -170,6 +175,7 @@ impl Checker<'_> {
                 rate_law: b.rate_law,
                 volume: b.volume,
                 annihilation: b.annihilation,
+                compartments: b.compartments,
                 separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 params: b.params,
@@ -187,6 +193,46 @@ impl Checker<'_> {
         self.networks.insert(net, state);
         self.including.pop();
         ok
+    }
+
+    /// The network's `compartment` statements. A bad size is reported and
+    /// the compartment kept at size 1, so its species are not reported again.
+    fn compartments(&mut self, ast: &ast::Network, env: Env) -> IndexMap<String, ir::Compartment> {
+        let mut out: IndexMap<String, ir::Compartment> = IndexMap::new();
+        for statement in &ast.statements {
+            let Statement::Compartment { name, size, .. } = statement else { continue };
+            if let Some(first) = out.get(&name.name) {
+                self.diags.push(duplicate(&name.name, name.span, first.span));
+                continue;
+            }
+            let what = format!("size of compartment `{}`", name.name);
+            let size = self.positive_setting(&what, size, env).unwrap_or(1.0);
+            out.insert(name.name.clone(), ir::Compartment { name: name.name.clone(), size, span: name.span });
+        }
+        out
+    }
+
+    /// A compartment's name is neither a species nor a parameter of the
+    /// network, so that `in c` and a name in an expression never mean two things.
+    fn compartment_names_unique(&mut self, b: &Builder, net: NetRef) {
+        for c in b.compartments.values() {
+            let param = self.locals[&net].get(&c.name).map(|&(_, span)| span).or_else(|| {
+                match self.scopes[&net.file].get(&c.name) {
+                    Some(&Def::Param(_, span)) => Some(span),
+                    _ => None,
+                }
+            });
+            if let Some(other) = b.species.get(&c.name).map(|(s, _)| s.span).or(param) {
+                let (first, again) = if (other.file, other.start) < (c.span.file, c.span.start) {
+                    (other, c.span)
+                } else {
+                    (c.span, other)
+                };
+                self.diags.push(duplicate(&c.name, again, first).with_note(
+                    "compartments share one name space with the network's species and parameters",
+                ));
+            }
+        }
     }
 
     fn error_count(&self) -> usize {
@@ -387,6 +433,27 @@ impl Checker<'_> {
             );
             return None;
         }
+        for (name, c) in &inner.compartments {
+            match b.compartments.get(name) {
+                None => {
+                    _ = b.compartments.insert(name.clone(), ir::Compartment { span: id.span, ..c.clone() })
+                }
+                Some(own) if own.size == c.size => {}
+                Some(own) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0209",
+                            format!("included networks disagree on compartment `{name}`"),
+                        )
+                        .with_primary(id.span, format!("brings in `{name}` of size {}", number(c.size)))
+                        .with_secondary(own.span, format!("`{name}` has size {} here", number(own.size)))
+                        .with_secondary(c.span, "the included network's compartment")
+                        .with_hint("give the compartment one size in every network, or rename one of them"),
+                    );
+                    return None;
+                }
+            }
+        }
         for (name, s) in inner.species {
             match b.species.get(&name) {
                 None => {
@@ -394,7 +461,25 @@ impl Checker<'_> {
                 }
                 Some((_, SpeciesOrigin::Declared | SpeciesOrigin::Output | SpeciesOrigin::Generated)) => {}
                 Some((prev, SpeciesOrigin::Included(prev_at))) => {
-                    if prev.initial != s.initial || prev.quantity != s.quantity {
+                    if prev.compartment != s.compartment {
+                        let place = |c: &Option<String>| match c {
+                            Some(c) => format!("in compartment `{c}`"),
+                            None => "in the reaction compartment".to_string(),
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0209",
+                                format!("included networks disagree on species `{name}`"),
+                            )
+                            .with_primary(id.span, format!("puts `{name}` {}", place(&s.compartment)))
+                            .with_secondary(*prev_at, format!("puts `{name}` {}", place(&prev.compartment)))
+                            .with_hint(format!(
+                                "declare `{name}` in this network to choose its compartment: `species {name};` or \
+                                 `species in {} {name};`",
+                                s.compartment.as_ref().or(prev.compartment.as_ref()).map_or("c", String::as_str)
+                            )),
+                        );
+                    } else if prev.initial != s.initial || prev.quantity != s.quantity {
                         self.diags.push(
                             Diagnostic::error(
                                 "E0209",

@@ -104,6 +104,7 @@ impl<'w> Checker<'w> {
                 role: crate::crn::Role::Plain,
                 rail: None,
                 group: None,
+                compartment: None,
             };
             b.declare(self, flat, species, origin);
         }

@@ -20,6 +20,12 @@ pub fn dump(crn: &Crn) -> String {
         Some(name) if grouped => format!(", group {name}"),
         _ => String::new(),
     };
+    if !crn.compartments.is_empty() {
+        let _ = writeln!(out, "compartments ({}):", crn.compartments.len());
+        for c in &crn.compartments {
+            let _ = writeln!(out, "  {} = {}{}", c.name, number(c.size), origin(&c.origin));
+        }
+    }
     let _ = writeln!(out, "species ({}):", crn.species.len());
     for (i, s) in crn.species.iter().enumerate() {
         let quantity = match s.quantity {
@@ -30,9 +36,10 @@ pub fn dump(crn: &Crn) -> String {
             Some(r) => format!(", rail {} of {}", r.sign.symbol(), r.of),
             None => String::new(),
         };
+        let place = s.compartment.as_ref().map(|c| format!(" in {c}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "  s{i} {} = {} {quantity}, {}{rail}{}{}",
+            "  s{i} {} = {} {quantity}{place}, {}{rail}{}{}",
             s.name,
             number(s.initial),
             s.role.name(),

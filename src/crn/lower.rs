@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId};
+use super::{Compartment, Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId};
 use crate::ir;
 use crate::source::{SourceDb, Span};
 
@@ -29,7 +29,13 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
             initial: s.initial,
             quantity: s.quantity,
             origin: origin(s.span),
+            compartment: s.compartment.clone(),
         })
+        .collect();
+    let compartments = network
+        .compartments
+        .values()
+        .map(|c| Compartment { name: c.name.clone(), size: c.size, origin: origin(c.span) })
         .collect();
     let parameters: Vec<Parameter> = network
         .params
@@ -83,6 +89,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
         name: network.name.clone(),
         rate_law: network.rate_law,
         volume: network.volume,
+        compartments,
         species,
         parameters,
         reactions,

@@ -10,7 +10,8 @@
 //! complex with a coefficient >= 1, rates and initial values are finite and
 //! non-negative, partner links are mutual and mirror each other's complexes
 //! within one group, group ids are in range and group names distinct, and a
-//! signed value has at most one rail of each sign.
+//! signed value has at most one rail of each sign, compartment sizes are
+//! finite and positive and every species' compartment is declared.
 //!
 //! The learning constructions tag what they make: every species has a
 //! [`Role`] and, if it is one rail of a signed value, a [`Rail`]; every
@@ -175,6 +176,19 @@ pub struct Species {
     pub initial: f64,
     pub quantity: Quantity,
     pub origin: Origin,
+    /// The name of its compartment in [`Crn::compartments`]; `None` is the
+    /// reaction compartment (size [`Crn::volume`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compartment: Option<String>,
+}
+
+/// A compartment other than the reaction compartment: species in it have
+/// concentrations over its size (docs/language.md, "Compartments").
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Compartment {
+    pub name: String,
+    pub size: f64,
+    pub origin: Origin,
 }
 
 impl Species {
@@ -189,6 +203,7 @@ impl Species {
             initial,
             quantity,
             origin: Origin::default(),
+            compartment: None,
         }
     }
 }
@@ -282,8 +297,12 @@ pub struct Metadata {
 pub struct Crn {
     pub name: String,
     pub rate_law: RateLaw,
-    /// Volume of the one compartment; concentration = amount / volume.
+    /// Volume of the reaction compartment: every reaction's flux is
+    /// `volume · f(x)` in amount per time, and a species without a
+    /// compartment has concentration = amount / volume.
     pub volume: f64,
+    /// Compartments of their own sizes, in source order (usually none).
+    pub compartments: Vec<Compartment>,
     pub species: Vec<Species>,
     pub parameters: Vec<Parameter>,
     pub reactions: Vec<Reaction>,
@@ -297,19 +316,40 @@ impl Crn {
         &self.species[id.index()]
     }
 
-    /// Initial concentrations (amount species divided by the volume).
+    /// The size of the compartment species `s` lives in.
+    pub fn size(&self, s: &Species) -> f64 {
+        match &s.compartment {
+            None => self.volume,
+            Some(name) => {
+                self.compartments
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .expect("validated: compartments exist")
+                    .size
+            }
+        }
+    }
+
+    /// Each species' compartment size, by species index.
+    pub fn sizes(&self) -> Vec<f64> {
+        self.species.iter().map(|s| self.size(s)).collect()
+    }
+
+    /// Initial concentrations, each in its species' own compartment (amount
+    /// species divided by their compartment's size).
     pub fn initial_concentrations(&self) -> Vec<f64> {
         self.species
             .iter()
             .map(|s| match s.quantity {
                 Quantity::Concentration => s.initial,
-                Quantity::Amount => s.initial / self.volume,
+                Quantity::Amount => s.initial / self.size(s),
             })
             .collect()
     }
 
-    /// Reaction rate (flux, concentration per time) of reaction `r` at
-    /// concentrations `x`, under the network's rate-law convention.
+    /// Reaction rate (flux, concentration per time in the reaction volume) of
+    /// reaction `r` at concentrations `x`, each in its species' own
+    /// compartment, under the network's rate-law convention.
     pub fn flux(&self, r: &Reaction, x: &[f64]) -> f64 {
         if let Some(law) = &r.law {
             return law.iter().map(|t| t.value(x)).sum();
@@ -419,11 +459,13 @@ mod tests {
             initial: 2.0,
             quantity: Quantity::Concentration,
             origin: origin.clone(),
+            compartment: None,
         };
         Crn {
             name: "t".into(),
             rate_law,
             volume: 1.0,
+            compartments: vec![],
             species: vec![species("A"), species("B")],
             parameters: vec![],
             reactions: vec![Reaction {

@@ -13,12 +13,20 @@ pub fn validate(crn: &Crn) -> Vec<Violation> {
     if !(crn.volume.is_finite() && crn.volume > 0.0) {
         fail(format!("volume {} is not positive and finite", crn.volume));
     }
+    for c in &crn.compartments {
+        if !(c.size.is_finite() && c.size > 0.0) {
+            fail(format!("compartment {}: size {} is not positive and finite", c.name, c.size));
+        }
+    }
     for s in &crn.species {
         if !(s.initial.is_finite() && s.initial >= 0.0) {
             fail(format!("species {}: initial value {} is not finite and non-negative", s.name, s.initial));
         }
         if s.group.is_some_and(|g| g.index() >= crn.groups.len()) {
             fail(format!("species {}: group index out of range", s.name));
+        }
+        if let Some(c) = s.compartment.as_ref().filter(|c| !crn.compartments.iter().any(|d| d.name == **c)) {
+            fail(format!("species {}: compartment {c} is undeclared", s.name));
         }
     }
     groups_and_rails(crn, &mut fail);

@@ -23,6 +23,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             rate_law: RateLaw::MassAction,
             volume: 1.0,
             annihilation: ir::DEFAULT_ANNIHILATION,
+            compartments: IndexMap::new(),
             separation: None,
             species: IndexMap::new(),
             params: IndexMap::new(),
@@ -283,6 +284,7 @@ impl Reader {
             role: crate::crn::Role::Plain,
             rail: None,
             group: None,
+            compartment: None,
         })
     }
 

@@ -66,10 +66,19 @@ pub struct LearnedParam {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Init {
     Value(f64),
-    Normal { mean: f64, sd: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// |N(mean, sd)|, as the reference's `abs.(randn(...) .* sd)`.
-    AbsNormal { mean: f64, sd: f64 },
-    Uniform { low: f64, high: f64 },
+    AbsNormal {
+        mean: f64,
+        sd: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
 }
 
 /// An output weight: fixed, or a learned parameter (by name).
@@ -170,5 +179,8 @@ pub enum Step {
     /// Each value gets an input column, the target or a constant.
     Load(Vec<(String, crate::crn::protocol::Source)>),
     /// θ <- θ − rate·g for each (parameter, gradient).
-    Update { rate: f64, pairs: Vec<(String, String)> },
+    Update {
+        rate: f64,
+        pairs: Vec<(String, String)>,
+    },
 }

@@ -7,10 +7,16 @@ use crate::ir::RateLaw;
 
 /// Mass-action kinetics of a CRN.
 ///
-/// The flux of reaction r at concentrations x is `k[r] · ∏ x_i^α_ri`, where
-/// `k` already includes the combinatoric 1/∏α! when the network uses that
-/// convention. The SSA propensity at counts n in volume Ω is
-/// `k[r] · Ω^(1-m_r) · ∏ ff(n_i, α_ri)` (domain.md §1.3).
+/// The state is y = n / V, amount per unit of the reaction volume V (the
+/// concentration itself for a species in the reaction compartment). The
+/// flux of reaction r is `k[r] · ∏ y_i^α_ri`, where `k` already includes the
+/// combinatoric 1/∏α! when the network uses that convention, and
+/// (V/V_i)^α_ri for each reactant in a compartment of size V_i: then
+/// dy/dt = S·v(y) is dx_s/dt = (V/V_s)·Σ_r ν_sr f_r(x) at the concentrations
+/// x_s = n_s/V_s in their own compartments, and the ODE solver and its
+/// Jacobian never see a compartment. The SSA propensity at counts n is
+/// `k[r] · V^(1-m_r) · ∏ ff(n_i, α_ri)` = V·k·∏ ff(n_i, α_ri)/V_i^α_ri
+/// (domain.md §1.3).
 #[derive(Clone, Debug)]
 pub struct Kinetics {
     pub species: usize,
@@ -35,6 +41,9 @@ pub type LawTerm = (f64, Vec<(u32, u32)>);
 
 impl Kinetics {
     pub fn new(crn: &Crn) -> Kinetics {
+        // V / V_s: exactly 1 in the reaction compartment, so one-volume rates are untouched.
+        let dilution: Vec<f64> = crn.sizes().iter().map(|&size| crn.volume / size).collect();
+        let diluted = |s: u32, e: u32| dilution[s as usize].powi(e as i32);
         let mut kin = Kinetics {
             species: crn.species.len(),
             reactant_start: vec![0],
@@ -52,7 +61,11 @@ impl Kinetics {
                 .map(|r| {
                     r.law.as_ref().map(|law| {
                         law.iter()
-                            .map(|t| (t.coefficient, t.factors.iter().map(|&(s, e)| (s.0, e)).collect()))
+                            .map(|t| {
+                                let c =
+                                    t.factors.iter().fold(t.coefficient, |c, &(s, e)| c * diluted(s.0, e));
+                                (c, t.factors.iter().map(|&(s, e)| (s.0, e)).collect())
+                            })
                             .collect()
                     })
                 })
@@ -82,6 +95,7 @@ impl Kinetics {
                 if crn.rate_law == RateLaw::Combinatoric {
                     k /= factorial(a);
                 }
+                k *= diluted(s.0, a);
             }
             kin.reactant_start.push(kin.reactants.len());
             kin.changes.extend(r.net_change().map(|(s, d)| (s.0, d as i32)));
@@ -90,6 +104,12 @@ impl Kinetics {
             kin.order.push(r.order());
         }
         kin
+    }
+
+    /// Each species' share of the reaction volume, V_s / V: the state is
+    /// y_s = x_s · V_s/V for the concentration x_s in its own compartment.
+    pub fn shares(crn: &Crn) -> Vec<f64> {
+        crn.sizes().iter().map(|&size| size / crn.volume).collect()
     }
 
     /// The rate law of reaction r, if it has one.
@@ -237,4 +257,43 @@ pub(crate) fn test_kinetics(species: usize, reactions: &[TestReaction<'_>]) -> K
         kin.order.push(reactants.iter().map(|r| r.1).sum());
     }
     kin
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Kinetics;
+    use crate::driver;
+    use crate::source::MemoryFs;
+
+    fn compiled(src: &str) -> crate::crn::Crn {
+        let front = driver::front_end(&MemoryFs::new().with("t.crnl", src), Path::new("t.crnl"));
+        assert!(!front.has_errors(), "{:?}", front.diagnostics);
+        driver::lower(&front.program.networks[0], &front.db, None).expect("lowers").crn
+    }
+
+    /// A law's flux in the state y = x·V_s/V is the law at the
+    /// concentrations x in their own compartments.
+    #[test]
+    fn a_law_reads_each_species_in_its_own_compartment() {
+        // P in a compartment of 0.5, Q in one of 6, R in the reaction volume 3.
+        let crn = compiled(
+            "network T { volume = 3; compartment a = 0.5; compartment b = 6; species in a P = 2; species in b Q = 5; \
+             species R = 1; P -> Q @ law(0.5 * P^2 * Q - 0.25 * P + 2 * R); }",
+        );
+        let kin = Kinetics::new(&crn);
+        let x = [2.0, 5.0, 1.0];
+        let y: Vec<f64> = x.iter().zip(Kinetics::shares(&crn)).map(|(x, s)| x * s).collect();
+        let law = 0.5 * 4.0 * 5.0 - 0.25 * 2.0 + 2.0 * 1.0;
+        assert!((kin.flux(0, &y) - law).abs() < 1e-12 * law, "{} != {law}", kin.flux(0, &y));
+    }
+
+    /// Without compartments the rate constants are the CRN's, bit for bit.
+    #[test]
+    fn one_volume_keeps_the_rate_constants() {
+        let crn = compiled("network T { volume = 0.3; species A = 1, B; 2 A + B -> B @ 0.7; }");
+        assert_eq!(Kinetics::new(&crn).k, [0.7]);
+        assert_eq!(Kinetics::shares(&crn), [1.0, 1.0]);
+    }
 }

@@ -241,15 +241,19 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
     let times = settings.times();
     let start = Instant::now();
     let names: Vec<String> = crn.species.iter().map(|s| s.name.clone()).collect();
-    // Counts are x · volume; the ODE integrates x, the SSA counts n.
+    // Counts are x · V_s for a species in a compartment of size V_s; the ODE
+    // integrates y = n / volume (`Kinetics`), the SSA counts n.
     let in_counts: Vec<bool> =
         crn.species.iter().map(|s| settings.counts || s.quantity == Quantity::Amount).collect();
     match settings.method {
         Method::Ode => {
             let opts = OdeOptions { rtol: settings.rtol, atol: settings.atol, ..OdeOptions::default() };
-            let solution =
-                ode::solve(&kin, &crn.initial_concentrations(), &times, &opts).map_err(RunError::Ode)?;
-            let scale: Vec<f64> = in_counts.iter().map(|&c| if c { crn.volume } else { 1.0 }).collect();
+            let shares = Kinetics::shares(crn);
+            let y0: Vec<f64> = crn.initial_concentrations().iter().zip(&shares).map(|(x, s)| x * s).collect();
+            let solution = ode::solve(&kin, &y0, &times, &opts).map_err(RunError::Ode)?;
+            // Dividing by the share (1 in the reaction compartment) keeps one-volume results exact.
+            let scale: Vec<f64> =
+                in_counts.iter().zip(&shares).map(|(&c, s)| if c { crn.volume } else { 1.0 / s }).collect();
             let values = solution
                 .values
                 .chunks(names.len())
@@ -283,7 +287,9 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
             let failed =
                 |e: ssa::SsaError| RunError::Ssa(e.with_names(&names).with_reaction_names(&reaction_names));
             // Dividing (not multiplying by 1/volume) keeps whole counts exact where the volume is.
-            let divisor: Vec<f64> = in_counts.iter().map(|&c| if c { 1.0 } else { crn.volume }).collect();
+            let sizes = crn.sizes();
+            let divisor: Vec<f64> =
+                in_counts.iter().zip(&sizes).map(|(&c, &v)| if c { 1.0 } else { v }).collect();
             let (columns, values, events) = if settings.trajectories == 1 {
                 let run = sim.run(&n0, &times, settings.seed).map_err(failed)?;
                 let values = run

@@ -155,14 +155,15 @@ impl std::fmt::Display for SsaError {
     }
 }
 
-/// Initial molecule counts; a non-integer count is an error, never rounded.
+/// Initial molecule counts (a concentration times its compartment's size);
+/// a non-integer count is an error, never rounded.
 pub fn initial_counts(crn: &Crn) -> Result<Vec<i64>, SsaError> {
     crn.species
         .iter()
         .map(|s| {
             let count = match s.quantity {
                 Quantity::Amount => s.initial,
-                Quantity::Concentration => s.initial * crn.volume,
+                Quantity::Concentration => s.initial * crn.size(s),
             };
             // Concentrations times a volume pick up rounding noise (0.1 * 30 = 3.0000000000000004).
             let rounded = count.round();

@@ -96,6 +96,13 @@ pub enum Statement {
         body: Vec<Statement>,
         span: Span,
     },
+    /// `compartment nucleus = 2;`: a compartment of its own size, for the
+    /// species declared `in` it.
+    Compartment {
+        name: Ident,
+        size: Expr,
+        span: Span,
+    },
     /// `simulate { t_end = 100; plot = [X, Y]; }`: how `crnc run` simulates.
     Simulate {
         settings: Vec<SimSetting>,
@@ -125,6 +132,9 @@ pub enum Quantity {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SpeciesDecl {
     pub quantity: Quantity,
+    /// `species in c ...`: the compartment the entries live in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compartment: Option<Ident>,
     pub entries: Vec<SpeciesEntry>,
     pub span: Span,
 }

@@ -35,6 +35,8 @@ pub enum Tok<'s> {
     Signed,
     #[token("ode")]
     Ode,
+    #[token("compartment")]
+    Compartment,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -141,6 +143,7 @@ impl Tok<'_> {
             Tok::In => "in",
             Tok::Signed => "signed",
             Tok::Ode => "ode",
+            Tok::Compartment => "compartment",
             Tok::Prime => "'",
             Tok::Dot => ".",
             Tok::DotDot => "..",

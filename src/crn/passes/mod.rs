@@ -75,6 +75,7 @@ pub(crate) mod fixture {
             name: "t".into(),
             rate_law,
             volume: 1.0,
+            compartments: vec![],
             species: species
                 .iter()
                 .map(|&(name, initial)| Species {

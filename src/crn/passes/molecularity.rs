@@ -271,6 +271,8 @@ impl Splitter {
             initial: 0.0,
             quantity: Quantity::Concentration,
             origin: origin.clone(),
+            // In the reaction volume, where the binding steps take place.
+            compartment: None,
         });
         SpeciesId((crn.species.len() + self.species.len() - 1) as u32)
     }

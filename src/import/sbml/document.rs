@@ -19,8 +19,6 @@ pub struct Model<'a, 'i> {
     pub species: Vec<SpeciesDef<'a>>,
     pub parameters: Vec<ParameterDef<'a>>,
     pub reactions: Vec<ReactionDef<'a, 'i>>,
-    /// The `<listOfCompartments>` start tag, for diagnostics about all of them.
-    pub compartments_span: Option<Span>,
 }
 
 pub struct Compartment<'a> {
@@ -178,7 +176,6 @@ impl<'t> Reader<'t> {
                 self.unsupported(span, what);
             }
         }
-        let compartments_list = child(model, "listOfCompartments");
         let compartments: Vec<Compartment> = elements(model, "listOfCompartments", "compartment")
             .filter_map(|c| self.compartment(c))
             .collect();
@@ -198,7 +195,6 @@ impl<'t> Reader<'t> {
             species,
             parameters,
             reactions,
-            compartments_span: compartments_list.map(|n| self.tag(n)),
         })
     }
 

@@ -3,16 +3,18 @@
 //!
 //! Semantics. SBML's kinetic law v is in amount per time, and each species
 //! symbol in it means a concentration n/V_c (or the amount n, with
-//! `hasOnlySubstanceUnits`). crnc's state is x = n/V for the network's one
-//! volume V, so a symbol is s = f·x with f = V/V_c (or V). A law that is a
-//! polynomial Σ c·∏ s^e becomes, per monomial, the mass-action reaction with
-//! reactants ∏ s^e (its factors), products those plus the reaction's net
-//! change, and rate constant c·∏ f^e / V; a negative monomial runs the
-//! reaction backwards. Boundary and constant species have no net change, so
-//! they stay as catalysts where a law names them. V is the size shared by
-//! the compartments of all concentration species; when sizes differ, V = 1
-//! and every species is declared in amounts (warning W0005), since one
-//! volume cannot report concentrations in two compartments.
+//! `hasOnlySubstanceUnits`). crnc's concentration is x = n/V_s in the
+//! species' own compartment of size V_s, and a reaction's flux in amount per
+//! time is V·f(x) for the reaction volume V, so a symbol is s = f·x with
+//! f = V_s/V_c (or V_s). A law that is a polynomial Σ c·∏ s^e becomes, per
+//! monomial, the mass-action reaction with reactants ∏ s^e (its factors),
+//! products those plus the reaction's net change, and rate constant
+//! c·∏ f^e / V; a negative monomial runs the reaction backwards. Boundary and
+//! constant species have no net change, so they stay as catalysts where a law
+//! names them. When every compartment that holds a species has one size, V
+//! is that size and every V_s = V (f = 1 for concentrations); when sizes
+//! differ, V = 1 (the flux is the law itself) and each species is declared
+//! `in` its own compartment, so it keeps its declared unit.
 
 mod document;
 mod mathml;
@@ -188,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn compartments_of_different_sizes_switch_to_amounts() {
+    fn compartments_of_different_sizes_keep_each_species_in_its_own() {
         let compartments = format!(
             r#"{ONE_COMPARTMENT}<compartment id="d" spatialDimensions="2" size="5" constant="true"/>"#
         );
@@ -200,10 +202,13 @@ mod tests {
             "x",
         );
         let crnl = crnl.unwrap();
-        assert_eq!(diags[0].code, "W0005");
-        assert!(crnl.contains("species amount A = 4;"), "{crnl}");
-        // v = c k [A] = 2 k (n_A / 2) = k n_A.
-        assert!(crnl.contains("r: A -> B @ k;"), "{crnl}");
+        assert_eq!(diags, vec![]);
+        assert!(crnl.contains("volume = 1;\n  compartment c = 2;\n  compartment d = 5;\n"), "{crnl}");
+        // Amounts of 4 over their own sizes.
+        assert!(crnl.contains("species in c A = 2;"), "{crnl}");
+        assert!(crnl.contains("species in d B = 0.8;"), "{crnl}");
+        // v = c k [A] in amount per time, the flux in volume 1.
+        assert!(crnl.contains("r: A -> B @ 2 * k;"), "{crnl}");
     }
 
     #[test]

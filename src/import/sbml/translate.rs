@@ -54,13 +54,16 @@ struct Translator<'m, 'a, 'i> {
     /// crnl names of the species and global parameters, unique and not keywords.
     species_names: Vec<String>,
     parameter_names: Vec<String>,
-    /// The network's one volume: the size shared by every compartment that
-    /// holds a species, or 1 when they differ.
+    /// The crnl compartment of each species (`species in c`) and its size;
+    /// `None` for the reaction compartment. Only models whose compartments
+    /// differ in size place species in compartments.
+    placed: Vec<Option<(String, f64)>>,
+    /// The reaction volume: the size shared by every compartment that holds
+    /// a species, or 1 when they differ (then the flux is the law in amount
+    /// per time, and each species lives in its own compartment).
     volume: f64,
-    /// Whether concentrations are reported faithfully (sizes agree); otherwise
-    /// every species is declared in amounts.
-    uniform: bool,
-    /// Symbol value per unit of crnc's state: s_k = factor_k * x_k.
+    /// Symbol value per unit of crnc's concentration x_k (in the species'
+    /// own compartment): s_k = factor_k * x_k.
     factors: Vec<f64>,
     used_parameters: HashSet<usize>,
     diags: Vec<Diagnostic>,
@@ -101,6 +104,8 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             })
             .collect();
         let parameter_names = model.parameters.iter().map(|p| unique(&mut taken, p.id)).collect();
+        let compartment_names: Vec<String> =
+            model.compartments.iter().map(|c| unique(&mut taken, c.id)).collect();
         // A compartment without a size holds only amount species (the reader
         // refuses the others), whose laws never see a size: it sets no volume.
         let size = |c: usize| model.compartments[c].size.unwrap_or(1.0);
@@ -113,37 +118,36 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
         let first = sizes.next();
         let uniform = sizes.all(|v| Some(v) == first);
         let volume = if uniform { first.unwrap_or(1.0) } else { 1.0 };
+        // Sizes differ: each species with a size goes into its compartment, so
+        // its concentration is over its own size (a sizeless compartment holds
+        // amounts only, which stay in the reaction compartment of size 1).
+        let placed: Vec<Option<(String, f64)>> = model
+            .species
+            .iter()
+            .map(|s| {
+                let c = &model.compartments[s.compartment];
+                c.size.filter(|_| !uniform).map(|size| (compartment_names[s.compartment].clone(), size))
+            })
+            .collect();
         let factors = model
             .species
             .iter()
-            .map(|s| if s.only_substance { volume } else { volume / size(s.compartment) })
+            .zip(&placed)
+            .map(|(s, placed)| {
+                let own = placed.as_ref().map_or(volume, |&(_, size)| size);
+                if s.only_substance { own } else { own / size(s.compartment) }
+            })
             .collect();
-        let mut diags = Vec::new();
-        if !uniform {
-            let sizes: Vec<String> =
-                model.compartments.iter().filter_map(|c| Some(format!("{} = {}", c.id, c.size?))).collect();
-            let mut d = Diagnostic::warning(
-                "W0005",
-                "compartments of different sizes: every species is simulated and reported in amounts",
-            )
-            .with_note(format!("the sizes are {}", sizes.join(", ")))
-            .with_note("a crnc network has one volume, so only amounts are meaningful across compartments")
-            .with_hint("divide an amount by its compartment's size to get the concentration");
-            if let Some(span) = model.compartments_span {
-                d = d.with_primary(span, "compartments of different sizes");
-            }
-            diags.push(d);
-        }
         Translator {
             file,
             model,
             species_names,
             parameter_names,
+            placed,
             volume,
-            uniform,
             factors,
             used_parameters: HashSet::new(),
-            diags,
+            diags: Vec::new(),
         }
     }
 
@@ -324,11 +328,24 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             "// Each monomial of a kinetic law is one mass-action reaction whose reactants are its"
         );
         let _ = writeln!(o, "// factors; rates are per unit of concentration in the network's volume.");
-        if !self.uniform {
-            let _ = writeln!(o, "// Compartments differ in size, so every species is in amounts (volume 1).");
+        let mut compartments: Vec<(&str, f64)> = Vec::new();
+        for (name, size) in self.placed.iter().flatten() {
+            if !compartments.iter().any(|(n, _)| n == name) {
+                compartments.push((name, *size));
+            }
+        }
+        if !compartments.is_empty() {
+            let _ = writeln!(
+                o,
+                "// Compartments differ in size: the reactions take place in volume 1 (the law is in amount"
+            );
+            let _ = writeln!(o, "// per time), each species lives in its own compartment.");
         }
         let _ = writeln!(o, "network {} {{", identifier(m.id.unwrap_or(fallback_name)));
         let _ = writeln!(o, "  volume = {};", number(self.volume));
+        for (name, size) in compartments {
+            let _ = writeln!(o, "  compartment {name} = {};", number(size));
+        }
         for (p, def) in m.parameters.iter().enumerate().filter(|(p, _)| self.used_parameters.contains(p)) {
             let _ = writeln!(o, "  param {} = {};", self.parameter_names[p], number(def.value));
         }
@@ -353,23 +370,26 @@ impl<'m, 'a, 'i> Translator<'m, 'a, 'i> {
             Initial::Amount(a) => a,
             Initial::Concentration(c) => c * size,
         };
-        let in_amounts = def.only_substance || !self.uniform;
         let (keyword, initial) =
-            if in_amounts { ("species amount", amount) } else { ("species", amount / size) };
-        let mut notes = vec![format!("in `{}`", self.model.compartments[def.compartment].id)];
+            if def.only_substance { ("species amount", amount) } else { ("species", amount / size) };
+        let keyword = match &self.placed[s] {
+            Some((compartment, _)) => format!("{keyword} in {compartment}"),
+            None => keyword.to_string(),
+        };
+        // A placed species says its compartment in the declaration already.
+        let mut notes = match self.placed[s] {
+            Some(_) => Vec::new(),
+            None => vec![format!("in `{}`", self.model.compartments[def.compartment].id)],
+        };
         if def.fixed {
             notes.push("boundary or constant: reactions do not change it".into());
         }
         if let Some(name) = def.name.filter(|n| *n != def.id && *n != self.species_names[s]) {
             notes.push(format!("name: {name}"));
         }
-        let _ = writeln!(
-            o,
-            "  {keyword} {} = {}; // {}",
-            crnl_name(&self.species_names[s]),
-            number(initial),
-            notes.join("; ")
-        );
+        let comment = if notes.is_empty() { String::new() } else { format!(" // {}", notes.join("; ")) };
+        let _ =
+            writeln!(o, "  {keyword} {} = {};{comment}", crnl_name(&self.species_names[s]), number(initial));
     }
 
     /// One reaction with its law: mass action would be another jump process
