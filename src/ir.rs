@@ -344,10 +344,15 @@ impl fmt::Display for Network {
             writeln!(f, "  separation = {separation};")?;
         }
         for s in self.species.values() {
-            let kind = match (s.signed, s.quantity) {
-                (true, _) => "signed",
-                (false, Quantity::Concentration) => "species",
-                (false, Quantity::Amount) => "species amount",
+            if let Some(decl) = self.learning.as_ref().and_then(|l| l.declaration(&s.name)) {
+                writeln!(f, "  {decl};")?;
+                continue;
+            }
+            let kind = match (s.signed, s.role, s.quantity) {
+                (true, Role::Input, _) => "input",
+                (true, _, _) => "signed",
+                (false, _, Quantity::Concentration) => "species",
+                (false, _, Quantity::Amount) => "species amount",
             };
             writeln!(f, "  {kind} {} = {};", crnl_name(&s.name), s.initial)?;
         }
@@ -380,6 +385,10 @@ impl fmt::Display for Network {
                 writeln!(f, "    {}' = {};", crnl_name(&eq.target), OdeText(&self.ode.variables, &eq.rhs))?;
             }
             writeln!(f, "  }}")?;
+        }
+        if let Some(learning) = &self.learning {
+            writeln!(f, "  {}", learning.output)?;
+            write!(f, "{}", learning.settings)?;
         }
         write!(f, "{}", self.simulate)?;
         writeln!(f, "}}")

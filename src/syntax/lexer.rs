@@ -35,6 +35,16 @@ pub enum Tok<'s> {
     Signed,
     #[token("ode")]
     Ode,
+    #[token("input")]
+    Input,
+    #[token("state")]
+    State,
+    #[token("learn")]
+    Learn,
+    #[token("output")]
+    Output,
+    #[token("train")]
+    Train,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -96,6 +106,8 @@ pub enum Tok<'s> {
     At,
     #[token("'")]
     Prime,
+    #[token("~")]
+    Tilde,
 
     // Never reach the parser. Comments are tokens rather than logos skips
     // because logos re-enters itself for each skip in a row: half a million
@@ -141,6 +153,12 @@ impl Tok<'_> {
             Tok::In => "in",
             Tok::Signed => "signed",
             Tok::Ode => "ode",
+            Tok::Input => "input",
+            Tok::State => "state",
+            Tok::Learn => "learn",
+            Tok::Output => "output",
+            Tok::Train => "train",
+            Tok::Tilde => "~",
             Tok::Prime => "'",
             Tok::Dot => ".",
             Tok::DotDot => "..",
