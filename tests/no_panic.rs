@@ -224,6 +224,12 @@ const CRNL_TOKENS: &[&str] = &[
     "in",
     "signed",
     "ode",
+    "input",
+    "state",
+    "learn",
+    "output",
+    "train",
+    "~",
     "'",
     // identifiers, some of them meaningful
     "A",

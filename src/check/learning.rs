@@ -570,3 +570,135 @@ fn train_span(s: &Statement) -> Option<Span> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::driver::{self, Flags};
+    use crate::ir::learning::{Affine, DataSource, Init, Learning, TrainSettings, Weight};
+    use crate::source::MemoryFs;
+
+    /// A model around `body` (which declares what it needs beyond `x`, `z`, `theta`).
+    fn model(parts: &str) -> String {
+        format!(
+            "network N {{
+               input x[2];
+               learn theta[2] = [0.5, -1];
+               ode {{ for i in 0..2 {{ z[i]' = theta[i] * x[i] - z[i]; }} }}
+               {parts}
+             }}"
+        )
+    }
+
+    fn codes(src: &str, flags: &Flags) -> (Vec<&'static str>, Option<Learning>) {
+        let front = driver::front_end_with(&MemoryFs::new().with("n.crnl", src), Path::new("n.crnl"), flags);
+        let codes = front.diagnostics.iter().map(|d| d.code).collect();
+        (codes, front.program.networks.values().next().and_then(|n| n.learning.clone()))
+    }
+
+    fn learning(src: &str) -> Learning {
+        match codes(src, &Flags::default()) {
+            (c, Some(l)) if c.is_empty() => l,
+            (c, _) => panic!("{c:?}\n{src}"),
+        }
+    }
+
+    #[test]
+    fn output_terms_become_fixed_and_learned_weights() {
+        let l = learning(&model(
+            "state z[3] = [x[0], x[1], 1];
+             learn w = 1;
+             ode { z[2]' = -z[2]; }
+             output y = w * z[0] - z[1] + z[2] / 2;
+             train { data = generate(linear); }",
+        ));
+        let weights = [
+            ("z[0]".to_string(), Weight::Learned("w".to_string())),
+            ("z[1]".to_string(), Weight::Fixed(-1.0)),
+            ("z[2]".to_string(), Weight::Fixed(0.5)),
+        ];
+        assert_eq!(l.output.weights, weights);
+    }
+
+    #[test]
+    fn state_initial_values_are_affine_forms_of_the_inputs() {
+        let l = learning(&model(
+            "state z[2] = [2 * x[0] - 0.5, (x[0] + x[1]) / 2];
+             output y = sum(z);
+             train { data = generate(linear); }",
+        ));
+        let first = Affine { constant: -0.5, terms: vec![("x[0]".to_string(), 2.0)] };
+        let second =
+            Affine { constant: 0.0, terms: vec![("x[0]".to_string(), 0.5), ("x[1]".to_string(), 0.5)] };
+        assert_eq!(l.state[0].initial, first);
+        assert_eq!(l.state[1].initial, second);
+        assert_eq!(l.params[1].init, Init::Value(-1.0));
+    }
+
+    #[test]
+    fn train_settings_take_their_defaults_and_keep_csv_paths() {
+        let l = learning(&model(
+            "state z[2] = [x[0], x[1]];
+             output y = sum(z);
+             train { data = csv(\"data/train.csv\", \"data/val.csv\"); }",
+        ));
+        let data = DataSource::Files {
+            train: "data/train.csv".to_string(),
+            validation: Some("data/val.csv".to_string()),
+            test: None,
+            span: match &l.settings.data {
+                Some(DataSource::Files { span, .. }) => *span,
+                other => panic!("{other:?}"),
+            },
+        };
+        assert_eq!(l.settings, TrainSettings { data: Some(data), ..TrainSettings::default() });
+    }
+
+    #[test]
+    fn bad_models_report_their_codes() {
+        let cases = [
+            ("state z[2] = [x[0], x[1]]; output y = z[0] + z[0] + z[1]; train { }", "E0243"),
+            ("state z[2] = [x[0], x[1]]; output y = 2 * theta[0] * z[0] + z[1]; train { }", "E0243"),
+            ("state z[2] = [x[0], x[1]]; output y = x[0] * z[0] + z[1]; train { }", "E0243"),
+            ("state z[2] = [x[0], x[1]]; output y = sum(x); train { }", "E0243"),
+            ("state z[2] = [x[0], exp(x[1])]; output y = sum(z); train { }", "E0242"),
+            ("state z[2] = [x[0], theta[1]]; output y = sum(z); train { }", "E0242"),
+            ("state z[2] = [x[0], x[1]]; learn v ~ normal(0, -1); output y = sum(z); train { }", "E0246"),
+            ("state z[2] = [x[0], x[1]]; learn v ~ uniform(2, 1); output y = sum(z); train { }", "E0246"),
+            ("state z[2] = [x[0], x[1]]; learn v ~ normal(0); output y = sum(z); train { }", "E0246"),
+            ("state z[2] = [x[0], x[1]]; output y = sum(z); train { backward_horizon = 0; }", "E0205"),
+            ("state z[2] = [x[0], x[1]]; output y = sum(z); train { threshold = 1 / 0; }", "E0205"),
+            ("state z[2] = [x[0], x[1]]; output y = sum(z); train { data = csv(); }", "E0205"),
+            ("state z[2] = [x[0], x[1]]; output z = sum(z); train { }", "E0201"),
+            ("state z[2] = [x[0], x[1]]; output y = sum(z); train { } train { }", "E0201"),
+        ];
+        for (parts, code) in cases {
+            let (found, learning) = codes(&model(parts), &Flags::default());
+            assert_eq!(found, [code], "{parts}");
+            assert!(learning.is_none());
+        }
+    }
+
+    #[test]
+    fn signed_arrays_take_one_value_per_element() {
+        let src = "network S { signed v[3] = [1, -2, 0.5]; ode { for i in 0..3 { v[i]' = -v[i]; } } }";
+        let front = driver::front_end(&MemoryFs::new().with("s.crnl", src), Path::new("s.crnl"));
+        assert!(front.diagnostics.is_empty(), "{:?}", front.diagnostics);
+        let n = &front.program.networks[0];
+        let initial: Vec<(&str, f64, bool)> =
+            n.species.values().map(|s| (s.name.as_str(), s.initial, s.signed)).collect();
+        assert_eq!(initial, [("v[0]", 1.0, true), ("v[1]", -2.0, true), ("v[2]", 0.5, true)]);
+        assert_eq!(n.ode.equations.len(), 3);
+    }
+
+    #[test]
+    fn ode_loops_are_charged_to_the_expansion_budget() {
+        // Iterations are work even when they write no equation.
+        let src =
+            "network S { signed v; ode { v' = -v; for i in 0..1000000 { for j in 0..0 { v' = 1; } } } }";
+        let flags = Flags { max_expansion: 1000, ..Flags::default() };
+        let (found, _) = codes(src, &flags);
+        assert_eq!(found, ["E0230"]);
+    }
+}
