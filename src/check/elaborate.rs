@@ -229,23 +229,11 @@ impl<'w> Checker<'w> {
             Statement::Reaction(r) => self.expand_reaction(b, frame, r, out),
             Statement::For { var, start, end, body, span } => {
                 let Some(range) = self.loop_range(frame, start, end) else { return };
-                let errors_before = self.diags.len();
-                for i in range {
-                    // Iterations are work even when they produce nothing.
-                    if !self.charge(Work::Iteration, 1, *span) {
-                        break;
-                    }
-                    self.numbers_mut().push((var.name.clone(), i as f64));
+                self.unroll(range, &var.name, *span, |this| {
                     for s in body {
-                        self.expand_nested(b, frame, s, out);
+                        this.expand_nested(b, frame, s, out);
                     }
-                    self.numbers_mut().pop();
-                    // Later iterations would repeat the error with other numbers.
-                    if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
-                        break;
-                    }
-                }
-                self.dedupe_since(errors_before);
+                });
             }
             Statement::Assign { targets, value, span } => match self.module_called(frame, value) {
                 Some(module) => out
@@ -277,6 +265,31 @@ impl<'w> Checker<'w> {
             Statement::Output { span, .. } => self.not_in_module(*span, "`output` inside a loop"),
             Statement::Train { span, .. } => self.not_in_module(*span, "a `train` block inside a loop"),
         }
+    }
+
+    /// Runs `body` once per value of a loop variable, each iteration charged
+    /// to the budget (work even when it produces nothing); an error stops the
+    /// loop, since later iterations would repeat it with other numbers.
+    pub(super) fn unroll(
+        &mut self,
+        range: std::ops::Range<i64>,
+        var: &str,
+        span: Span,
+        mut body: impl FnMut(&mut Self),
+    ) {
+        let errors_before = self.diags.len();
+        for i in range {
+            if !self.charge(Work::Iteration, 1, span) {
+                break;
+            }
+            self.numbers_mut().push((var.to_string(), i as f64));
+            body(self);
+            self.numbers_mut().pop();
+            if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
+                break;
+            }
+        }
+        self.dedupe_since(errors_before);
     }
 
     fn expand_reaction(
@@ -922,7 +935,7 @@ impl<'w> Checker<'w> {
 
     /// Drops diagnostics after `from` that repeat an earlier one (same code,
     /// message and place): a loop or a module repeats its statements.
-    pub(super) fn dedupe_since(&mut self, from: usize) {
+    fn dedupe_since(&mut self, from: usize) {
         if from == self.diags.len() {
             return;
         }

@@ -122,20 +122,7 @@ impl<'w> Checker<'w> {
                 }
                 ast::OdeItem::For { var, start, end, body, span } => {
                     let Some(range) = self.loop_range(frame, start, end) else { continue };
-                    let errors_before = self.diags.len();
-                    for i in range {
-                        if !self.charge(Work::Iteration, 1, *span) {
-                            break;
-                        }
-                        self.numbers_mut().push((var.name.clone(), i as f64));
-                        self.ode_items(b, frame, body, out);
-                        self.numbers_mut().pop();
-                        // Later iterations would repeat the error with other numbers.
-                        if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
-                            break;
-                        }
-                    }
-                    self.dedupe_since(errors_before);
+                    self.unroll(range, &var.name, *span, |this| this.ode_items(b, frame, body, out));
                 }
             }
         }
