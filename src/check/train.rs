@@ -28,25 +28,6 @@ const KEYS: &[&str] = &[
 
 const DATA: &str = "`generate(TASK)` or `csv(\"train.csv\"[, \"validation.csv\"[, \"test.csv\"]])`";
 
-impl Default for TrainSettings {
-    /// The defaults of docs/language.md, "Neural CRNs".
-    fn default() -> TrainSettings {
-        TrainSettings {
-            data: None,
-            split: None,
-            epochs: 10,
-            rate: 0.1,
-            update: Update::Host,
-            gradient: Gradient::Adjoint,
-            horizon: 1.0,
-            backward_horizon: None,
-            reverse_state: ReverseState::Full,
-            threshold: None,
-            seed: 0,
-        }
-    }
-}
-
 impl Checker<'_> {
     /// The settings of a `train` block; `None` after an error (reported).
     pub(super) fn train_settings(&mut self, settings: &[ast::SimSetting], env: Env) -> Option<TrainSettings> {

@@ -151,6 +151,25 @@ pub struct TrainSettings {
     pub seed: u64,
 }
 
+/// The defaults of docs/language.md, "Neural CRNs".
+impl Default for TrainSettings {
+    fn default() -> TrainSettings {
+        TrainSettings {
+            data: None,
+            split: None,
+            epochs: 10,
+            rate: 0.1,
+            update: Update::Host,
+            gradient: Gradient::Adjoint,
+            horizon: 1.0,
+            backward_horizon: None,
+            reverse_state: ReverseState::Full,
+            threshold: None,
+            seed: 0,
+        }
+    }
+}
+
 impl Learning {
     /// How a species of the model is declared in crnl, if it is one:
     /// `input x`, `state z = x`, `learn theta ~ normal(0, 1)`.
