@@ -332,8 +332,9 @@ impl<'w> Checker<'w> {
                 );
             }
         }
-        let output = self.first_of(ast, |s| matches!(s, Statement::Output { .. }), "output");
-        let train = self.first_of(ast, |s| matches!(s, Statement::Train { .. }), "train");
+        let output = self.first_of(ast, output_span, "output");
+        let train = self.first_of(ast, train_span, "train");
+        let has_output = output.is_some();
         if model.is_empty() && output.is_none() && train.is_none() {
             return None;
         }
@@ -366,7 +367,7 @@ impl<'w> Checker<'w> {
             ("input", model.inputs.is_empty()),
             ("state", model.state.is_empty()),
             ("learn", model.params.is_empty()),
-            ("output", !ast.statements.iter().any(|s| matches!(s, Statement::Output { .. }))),
+            ("output", !has_output),
         ]
         .into_iter()
         .filter_map(|(what, missing)| missing.then_some(what))
@@ -394,18 +395,16 @@ impl<'w> Checker<'w> {
         })
     }
 
-    /// The first statement that `is` picks; later ones are E0201.
+    /// The first statement that `span_of` picks; later ones are E0201.
     fn first_of<'a>(
         &mut self,
         ast: &'a ast::Network,
-        is: impl Fn(&Statement) -> bool,
+        span_of: fn(&Statement) -> Option<Span>,
         what: &str,
     ) -> Option<&'a Statement> {
-        let mut found = ast.statements.iter().filter(|s| is(s));
-        let first = found.next()?;
-        for again in found {
-            let span = output_span(again).or_else(|| train_span(again)).expect("an output or a train block");
-            let first_span = output_span(first).or_else(|| train_span(first)).expect("the same kind");
+        let mut found = ast.statements.iter().filter_map(|s| Some((s, span_of(s)?)));
+        let (first, first_span) = found.next()?;
+        for (_, span) in found {
             self.diags.push(duplicate(what, span, first_span));
         }
         Some(first)
@@ -672,6 +671,7 @@ mod tests {
             ("state z[2] = [x[0], x[1]]; output y = sum(z); train { data = csv(); }", "E0205"),
             ("state z[2] = [x[0], x[1]]; output z = sum(z); train { }", "E0201"),
             ("state z[2] = [x[0], x[1]]; output y = sum(z); train { } train { }", "E0201"),
+            ("state z[2] = [x[0], x[1]]; signed x[2]; output y = sum(z); train { }", "E0201"),
         ];
         for (parts, code) in cases {
             let (found, learning) = codes(&model(parts), &Flags::default());

@@ -45,6 +45,13 @@ impl<'w> Checker<'w> {
     ) -> Vec<Vec<String>> {
         let mut declared = Vec::new();
         for entry in &decl.entries {
+            // Signed values are species only after the body: a second
+            // declaration would silently replace the first in `frame.signed`.
+            let flat = format!("{}{}", frame.prefix, entry.name.name);
+            if let Some(first) = frame.signed.get(&flat).or_else(|| frame.signed.get(&format!("{flat}[0]"))) {
+                self.diags.push(super::scope::duplicate(&entry.name.name, entry.name.span, first.span));
+                continue;
+            }
             let Some(size) = self.entry_size(frame, entry) else { continue };
             let initials = match (&entry.initial, role) {
                 (Some(ast::Initial::Draw(_)), Role::Parameter) => vec![0.0; size.unwrap_or(1)],
