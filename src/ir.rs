@@ -366,10 +366,15 @@ impl fmt::Display for Network {
             writeln!(f, "  compartment {} = {};", crnl_name(&c.name), c.size)?;
         }
         for s in self.species.values() {
-            let kind = match (s.signed, s.quantity) {
-                (true, _) => "signed",
-                (false, Quantity::Concentration) => "species",
-                (false, Quantity::Amount) => "species amount",
+            if let Some(decl) = self.learning.as_ref().and_then(|l| l.declaration(&s.name)) {
+                writeln!(f, "  {decl};")?;
+                continue;
+            }
+            let kind = match (s.signed, s.role, s.quantity) {
+                (true, Role::Input, _) => "input",
+                (true, _, _) => "signed",
+                (false, _, Quantity::Concentration) => "species",
+                (false, _, Quantity::Amount) => "species amount",
             };
             let place = s.compartment.as_ref().map(|c| format!(" in {}", crnl_name(c))).unwrap_or_default();
             writeln!(f, "  {kind}{place} {} = {};", crnl_name(&s.name), s.initial)?;
@@ -403,6 +408,10 @@ impl fmt::Display for Network {
                 writeln!(f, "    {}' = {};", crnl_name(&eq.target), OdeText(&self.ode.variables, &eq.rhs))?;
             }
             writeln!(f, "  }}")?;
+        }
+        if let Some(learning) = &self.learning {
+            writeln!(f, "  {}", learning.output)?;
+            write!(f, "{}", learning.settings)?;
         }
         write!(f, "{}", self.simulate)?;
         writeln!(f, "}}")

@@ -225,6 +225,12 @@ const CRNL_TOKENS: &[&str] = &[
     "signed",
     "ode",
     "compartment",
+    "input",
+    "state",
+    "learn",
+    "output",
+    "train",
+    "~",
     "'",
     // identifiers, some of them meaningful
     "A",

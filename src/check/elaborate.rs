@@ -90,6 +90,8 @@ pub(super) struct Frame {
     pub in_module: bool,
     /// The body's signed values by flat name, in declaration order.
     pub signed: IndexMap<String, SignedVar>,
+    /// A Neural CRN's declarations (network bodies only).
+    pub model: super::learning::ModelDecls,
 }
 
 impl Frame {
@@ -100,6 +102,7 @@ impl Frame {
             env,
             in_module: false,
             signed: IndexMap::new(),
+            model: Default::default(),
         }
     }
 }
@@ -152,10 +155,26 @@ impl<'w> Checker<'w> {
         for statement in statements {
             match statement {
                 Statement::Species(decl) => self.declare_species(b, frame, decl),
-                Statement::Signed(decl) => self.declare_signed(frame, decl),
+                Statement::Signed(decl) => _ = self.declare_signed(frame, decl, crate::crn::Role::Plain),
+                Statement::Model { kind, decl } if frame.in_module => {
+                    self.not_in_module(decl.span, &format!("`{}`", kind.keyword()))
+                }
+                Statement::Model { kind, decl } if *kind != ast::ModelKind::State => {
+                    self.declare_model(b, frame, *kind, decl)
+                }
                 _ => {}
             }
         }
+        // A state's initial value reads the inputs, wherever they are declared.
+        for statement in statements {
+            if let Statement::Model { kind: ast::ModelKind::State, decl } = statement
+                && !frame.in_module
+            {
+                self.declare_model(b, frame, ast::ModelKind::State, decl);
+            }
+        }
+        // Declared after the inputs they read, states still print in source order.
+        frame.signed.sort_by(|_, a, _, b| a.span.start.cmp(&b.span.start));
         for (i, statement) in statements.iter().enumerate() {
             if let Statement::Assign { targets, value, span } = statement {
                 match self.module_called(frame, value) {
@@ -179,6 +198,7 @@ impl<'w> Checker<'w> {
                 Statement::Assign { .. }
                 | Statement::Species(_)
                 | Statement::Signed(_)
+                | Statement::Model { .. }
                 | Statement::Ode { .. }
                 | Statement::Param(_) => {}
                 Statement::Include(id) if frame.in_module => self.not_in_module(id.span, "`include`"),
@@ -188,7 +208,15 @@ impl<'w> Checker<'w> {
                 Statement::Compartment { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `compartment`")
                 }
-                Statement::Include(_) | Statement::Simulate { .. } | Statement::Compartment { .. } => {}
+                Statement::Output { span, .. } if frame.in_module => self.not_in_module(*span, "`output`"),
+                Statement::Train { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `train` block")
+                }
+                Statement::Include(_)
+                | Statement::Simulate { .. }
+                | Statement::Compartment { .. }
+                | Statement::Output { .. }
+                | Statement::Train { .. } => {}
             }
         }
     }
@@ -205,23 +233,11 @@ impl<'w> Checker<'w> {
             Statement::Reaction(r) => self.expand_reaction(b, frame, r, out),
             Statement::For { var, start, end, body, span } => {
                 let Some(range) = self.loop_range(frame, start, end) else { return };
-                let errors_before = self.diags.len();
-                for i in range {
-                    // Iterations are work even when they produce nothing.
-                    if !self.charge(Work::Iteration, 1, *span) {
-                        break;
-                    }
-                    self.numbers_mut().push((var.name.clone(), i as f64));
+                self.unroll(range, &var.name, *span, |this| {
                     for s in body {
-                        self.expand_nested(b, frame, s, out);
+                        this.expand_nested(b, frame, s, out);
                     }
-                    self.numbers_mut().pop();
-                    // Later iterations would repeat the error with other numbers.
-                    if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
-                        break;
-                    }
-                }
-                self.dedupe_since(errors_before);
+                });
             }
             Statement::Assign { targets, value, span } => match self.module_called(frame, value) {
                 Some(module) => out
@@ -233,13 +249,15 @@ impl<'w> Checker<'w> {
                         .with_hint("move settings out of the loop"),
                 ),
             },
-            Statement::Species(d) | Statement::Signed(d) => self.diags.push(
-                Diagnostic::error("E0210", "species cannot be declared inside a loop")
-                    .with_primary(d.span, "declared in a loop")
-                    .with_hint(
-                        "declare an array outside the loop, `species x[n];`, and use `x[i]` inside it",
-                    ),
-            ),
+            Statement::Species(d) | Statement::Signed(d) | Statement::Model { decl: d, .. } => {
+                self.diags.push(
+                    Diagnostic::error("E0210", "species cannot be declared inside a loop")
+                        .with_primary(d.span, "declared in a loop")
+                        .with_hint(
+                            "declare an array outside the loop, `species x[n];`, and use `x[i]` inside it",
+                        ),
+                )
+            }
             Statement::Param(p) => self.diags.push(
                 Diagnostic::error("E0210", "parameters cannot be defined inside a loop")
                     .with_primary(p.span, "defined in a loop")
@@ -249,7 +267,34 @@ impl<'w> Checker<'w> {
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),
             Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
             Statement::Compartment { span, .. } => self.not_in_module(*span, "a `compartment` inside a loop"),
+            Statement::Output { span, .. } => self.not_in_module(*span, "`output` inside a loop"),
+            Statement::Train { span, .. } => self.not_in_module(*span, "a `train` block inside a loop"),
         }
+    }
+
+    /// Runs `body` once per value of a loop variable, each iteration charged
+    /// to the budget (work even when it produces nothing); an error stops the
+    /// loop, since later iterations would repeat it with other numbers.
+    pub(super) fn unroll(
+        &mut self,
+        range: std::ops::Range<i64>,
+        var: &str,
+        span: Span,
+        mut body: impl FnMut(&mut Self),
+    ) {
+        let errors_before = self.diags.len();
+        for i in range {
+            if !self.charge(Work::Iteration, 1, span) {
+                break;
+            }
+            self.numbers_mut().push((var.to_string(), i as f64));
+            body(self);
+            self.numbers_mut().pop();
+            if self.diags[errors_before..].iter().any(Diagnostic::is_error) {
+                break;
+            }
+        }
+        self.dedupe_since(errors_before);
     }
 
     fn expand_reaction(
@@ -265,7 +310,7 @@ impl<'w> Checker<'w> {
         }
     }
 
-    fn numbers_mut(&mut self) -> &mut Vec<(String, f64)> {
+    pub(super) fn numbers_mut(&mut self) -> &mut Vec<(String, f64)> {
         self.numbers.last_mut().expect("every body being expanded has its list of numbers")
     }
 
@@ -278,7 +323,12 @@ impl<'w> Checker<'w> {
     }
 
     /// `start..end` as whole numbers, `end` excluded.
-    fn loop_range(&mut self, frame: &Frame, start: &Expr, end: &Expr) -> Option<std::ops::Range<i64>> {
+    pub(super) fn loop_range(
+        &mut self,
+        frame: &Frame,
+        start: &Expr,
+        end: &Expr,
+    ) -> Option<std::ops::Range<i64>> {
         let (a, z) = (
             self.whole_number(frame, start, "a loop bound")?,
             self.whole_number(frame, end, "a loop bound")?,
@@ -288,7 +338,7 @@ impl<'w> Checker<'w> {
     }
 
     /// A compile-time expression that must be a whole number.
-    fn whole_number(&mut self, frame: &Frame, expr: &Expr, what: &str) -> Option<i64> {
+    pub(super) fn whole_number(&mut self, frame: &Frame, expr: &Expr, what: &str) -> Option<i64> {
         let v = self.eval(expr, frame.env)?;
         if v.fract() != 0.0 || !v.is_finite() || v.abs() > 9.0e15 {
             self.diags.push(
@@ -331,32 +381,9 @@ impl<'w> Checker<'w> {
                 self.initialise_port(b, frame, decl, entry);
                 continue;
             }
-            let flat = format!("{}{}", frame.prefix, entry.name.name);
-            let size = match &entry.size {
-                None if !self.charge(Work::Species, 1, entry.name.span) => return,
-                None => None,
-                Some(expr) => match self.whole_number(frame, expr, "an array size") {
-                    // Charged before its names are made: the budget bounds the size.
-                    Some(n) if n >= 1 => match self.charge(Work::Species, n as usize, expr.span()) {
-                        true => Some(n as usize),
-                        false => return,
-                    },
-                    Some(n) => {
-                        self.diags.push(
-                            Diagnostic::error("E0210", format!("an array of {n} species"))
-                                .with_primary(expr.span(), "an array has at least one element")
-                                .with_hint("give the array at least one element"),
-                        );
-                        continue;
-                    }
-                    None => continue,
-                },
-            };
-            let initials = self.initial_values(frame, entry, size.unwrap_or(1));
-            let names: Vec<String> = match size {
-                None => vec![flat.clone()],
-                Some(n) => (0..n).map(|i| format!("{flat}[{i}]")).collect(),
-            };
+            let Some(size) = self.entry_size(frame, entry) else { continue };
+            let initials = self.initial_values(frame, entry, size.unwrap_or(1), false);
+            let names = self.bind_entry(frame, entry, size);
             let origin =
                 if frame.prefix.is_empty() { SpeciesOrigin::Declared } else { SpeciesOrigin::Generated };
             for (name, initial) in names.iter().zip(initials) {
@@ -373,12 +400,47 @@ impl<'w> Checker<'w> {
                 };
                 b.declare(self, name, species, origin);
             }
-            let binding = match size {
-                None => Binding::Scalar(flat),
-                Some(_) => Binding::Array(names),
-            };
-            frame.species.insert(entry.name.name.clone(), binding);
         }
+    }
+
+    /// The size of a declared entry: `Some(None)` for a scalar, `Some(Some(n))`
+    /// for an array (charged to the budget before its names are made);
+    /// `None` after an error.
+    pub(super) fn entry_size(&mut self, frame: &Frame, entry: &ast::SpeciesEntry) -> Option<Option<usize>> {
+        let Some(expr) = &entry.size else {
+            return self.charge(Work::Species, 1, entry.name.span).then_some(None);
+        };
+        match self.whole_number(frame, expr, "an array size")? {
+            n if n >= 1 => self.charge(Work::Species, n as usize, expr.span()).then_some(Some(n as usize)),
+            n => {
+                self.diags.push(
+                    Diagnostic::error("E0210", format!("an array of {n} species"))
+                        .with_primary(expr.span(), "an array has at least one element")
+                        .with_hint("give the array at least one element"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The flat names of a declared entry (`x`, or `x[0]`, `x[1]`, ...),
+    /// bound to its name in the frame.
+    pub(super) fn bind_entry(
+        &mut self,
+        frame: &mut Frame,
+        entry: &ast::SpeciesEntry,
+        size: Option<usize>,
+    ) -> Vec<String> {
+        let flat = format!("{}{}", frame.prefix, entry.name.name);
+        let (names, binding) = match size {
+            None => (vec![flat.clone()], Binding::Scalar(flat)),
+            Some(n) => {
+                let names: Vec<String> = (0..n).map(|i| format!("{flat}[{i}]")).collect();
+                (names.clone(), Binding::Array(names))
+            }
+        };
+        frame.species.insert(entry.name.name.clone(), binding);
+        names
     }
 
     /// `species y = v;` in a module, for one of its ports: the initial value
@@ -406,7 +468,7 @@ impl<'w> Checker<'w> {
             );
             return;
         }
-        let values = self.initial_values(frame, entry, names.len());
+        let values = self.initial_values(frame, entry, names.len(), false);
         for (name, value) in names.iter().zip(values) {
             if let Some((species, origin)) = b.species.get_mut(name)
                 && matches!(origin, SpeciesOrigin::Output | SpeciesOrigin::Generated)
@@ -418,13 +480,29 @@ impl<'w> Checker<'w> {
     }
 
     /// The initial value of each of `n` elements (0 when not given; after an
-    /// error, 0 so that checking goes on).
-    fn initial_values(&mut self, frame: &Frame, entry: &ast::SpeciesEntry, n: usize) -> Vec<f64> {
+    /// error, 0 so that checking goes on); negative ones only if `signed`.
+    pub(super) fn initial_values(
+        &mut self,
+        frame: &Frame,
+        entry: &ast::SpeciesEntry,
+        n: usize,
+        signed: bool,
+    ) -> Vec<f64> {
+        let name = &entry.name.name;
+        let value = |this: &mut Self, expr: &Expr| {
+            let v = match signed {
+                true => this.finite_value(name, expr, frame),
+                false => this.initial_value(name, expr, frame.env),
+            };
+            v.unwrap_or(0.0)
+        };
         match &entry.initial {
             None => vec![0.0; n],
-            Some(Initial::Value(expr)) => {
-                vec![self.initial_value(&entry.name.name, expr, frame.env).unwrap_or(0.0); n]
+            Some(Initial::Draw(draw)) => {
+                self.diags.push(super::learning::draw_outside_learn(draw.span()));
+                vec![0.0; n]
             }
+            Some(Initial::Value(expr)) => vec![value(self, expr); n],
             Some(Initial::List(values, span)) => {
                 if values.len() != n {
                     self.diags.push(
@@ -437,17 +515,14 @@ impl<'w> Checker<'w> {
                     );
                     return vec![0.0; n];
                 }
-                values
-                    .iter()
-                    .map(|v| self.initial_value(&entry.name.name, v, frame.env).unwrap_or(0.0))
-                    .collect()
+                values.iter().map(|v| value(self, v)).collect()
             }
-            Some(Initial::Each { value, var }) => (0..n)
+            Some(Initial::Each { value: each, var }) => (0..n)
                 .map(|i| {
                     self.numbers_mut().push((var.name.clone(), i as f64));
-                    let v = self.initial_value(&entry.name.name, value, frame.env);
+                    let v = value(self, each);
                     self.numbers_mut().pop();
-                    v.unwrap_or(0.0)
+                    v
                 })
                 .collect(),
         }
@@ -518,7 +593,7 @@ impl<'w> Checker<'w> {
     }
 
     /// What `name` or `name[index]` refers to in the frame.
-    fn binding(
+    pub(super) fn binding(
         &mut self,
         b: &Builder,
         frame: &Frame,
@@ -668,6 +743,7 @@ impl<'w> Checker<'w> {
             env: Env::File(module.file),
             in_module: true,
             signed: IndexMap::new(),
+            model: Default::default(),
         };
         self.numbers.push(numbers);
         self.instantiating.push(module);

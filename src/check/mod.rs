@@ -7,10 +7,12 @@
 
 mod elaborate;
 mod eval;
+mod learning;
 mod network;
 mod ode;
 mod scope;
 mod simulate;
+mod train;
 
 pub use elaborate::MAX_NESTING;
 pub use network::zero_rate;

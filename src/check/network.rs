@@ -96,7 +96,9 @@ impl Builder {
 impl Checker<'_> {
     pub(super) fn declares_species(&self, net: NetRef, name: &str) -> bool {
         self.network_ast(net).statements.iter().any(|s| match s {
-            Statement::Species(d) | Statement::Signed(d) => d.entries.iter().any(|e| e.name.name == name),
+            Statement::Species(d) | Statement::Signed(d) | Statement::Model { decl: d, .. } => {
+                d.entries.iter().any(|e| e.name.name == name)
+            }
             _ => false,
         })
     }
@@ -140,6 +142,8 @@ impl Checker<'_> {
         let mut frame = Frame::network(env);
         self.numbers.push(Vec::new()); // the network's loop variables
         self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
+        let clean_so_far = self.error_count() == errors_before;
+        let learning = self.learning(ast, &b, &mut frame, self.is_root(net.file), clean_so_far);
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
         self.compartment_names_unique(&b, net);
@@ -181,7 +185,7 @@ impl Checker<'_> {
                 params: b.params,
                 reactions,
                 ode: b.ode,
-                learning: None,
+                learning,
                 protocol: None,
                 simulate,
                 groups: vec![crate::crn::MAIN_GROUP.to_string()],
@@ -767,7 +771,10 @@ impl Checker<'_> {
             .chain(b.ode.variables.iter().map(|v| v.name.as_str()))
             .collect();
         for (name, (s, origin)) in &b.species {
-            if *origin == SpeciesOrigin::Declared && !used.contains(name.as_str()) {
+            // A Neural CRN's inputs, state and parameters are read by the
+            // protocol and the `learn` pass, not only by reactions.
+            let plain = s.role == crate::crn::Role::Plain;
+            if *origin == SpeciesOrigin::Declared && plain && !used.contains(name.as_str()) {
                 self.diags.push(
                     Diagnostic::warning("W0001", format!("species `{name}` takes part in no reaction"))
                         .with_primary(s.span, "declared here")

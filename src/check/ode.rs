@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::crn::Role;
 use crate::diagnostic::Diagnostic;
 use crate::ir;
 use crate::polynomial::{self, Coefficient, Polynomial, TooManyTerms};
@@ -20,6 +21,8 @@ use super::network::{Builder, SpeciesOrigin};
 pub(super) struct SignedVar {
     pub initial: f64,
     pub span: Span,
+    /// Plain, or a Neural CRN's input, state or parameter.
+    pub role: Role,
 }
 
 /// One equation, resolved: the target's flat name and its right-hand side.
@@ -30,42 +33,44 @@ struct Equation {
 }
 
 impl<'w> Checker<'w> {
-    /// `signed x = v;`: like a species declaration, but negative values are
-    /// allowed and no species exists until the rails are chosen.
-    pub(super) fn declare_signed(&mut self, frame: &mut Frame, decl: &ast::SpeciesDecl) {
+    /// `signed x = v;`, `signed v[3] = [1, -2, 0.5];`: like a species
+    /// declaration, but negative values are allowed and no species exists
+    /// until the rails are chosen. `role` is what a Neural CRN's `input` or
+    /// `learn` makes of them. Returns the flat names of each entry.
+    pub(super) fn declare_signed(
+        &mut self,
+        frame: &mut Frame,
+        decl: &ast::SpeciesDecl,
+        role: Role,
+    ) -> Vec<Vec<String>> {
+        let mut declared = Vec::new();
         for entry in &decl.entries {
+            // Signed values are species only after the body: a second
+            // declaration would silently replace the first in `frame.signed`.
             let flat = format!("{}{}", frame.prefix, entry.name.name);
-            let value = match &entry.initial {
-                None => Some(0.0),
-                Some(ast::Initial::Value(expr)) => self.finite_value(&entry.name.name, expr, frame),
-                Some(other) => {
-                    let span = match other {
-                        ast::Initial::List(_, span) => *span,
-                        _ => entry.name.span,
-                    };
-                    self.diags.push(
-                        Diagnostic::error("E0220", "a signed value takes one initial value")
-                            .with_primary(span, "signed arrays are written as several signed values")
-                            .with_hint("declare `signed x0 = 1, x1 = -2;`"),
-                    );
-                    None
-                }
-            };
-            if entry.size.is_some() {
-                self.diags.push(
-                    Diagnostic::error("E0220", "signed values cannot be arrays")
-                        .with_primary(entry.name.span, "an array of signed values")
-                        .with_hint("declare them one by one: `signed x0, x1, x2;`"),
-                );
+            if let Some(first) = frame.signed.get(&flat).or_else(|| frame.signed.get(&format!("{flat}[0]"))) {
+                self.diags.push(super::scope::duplicate(&entry.name.name, entry.name.span, first.span));
                 continue;
             }
-            let Some(initial) = value else { continue };
-            frame.species.insert(entry.name.name.clone(), Binding::Scalar(flat.clone()));
-            frame.signed.insert(flat, SignedVar { initial, span: entry.name.span });
+            let Some(size) = self.entry_size(frame, entry) else { continue };
+            let initials = match (&entry.initial, role) {
+                (Some(ast::Initial::Draw(_)), Role::Parameter) => vec![0.0; size.unwrap_or(1)],
+                (Some(ast::Initial::Draw(draw)), _) => {
+                    self.diags.push(super::learning::draw_outside_learn(draw.span()));
+                    continue;
+                }
+                _ => self.initial_values(frame, entry, size.unwrap_or(1), true),
+            };
+            let names = self.bind_entry(frame, entry, size);
+            for (flat, initial) in names.iter().zip(initials) {
+                frame.signed.insert(flat.clone(), SignedVar { initial, span: entry.name.span, role });
+            }
+            declared.push(names);
         }
+        declared
     }
 
-    fn finite_value(&mut self, name: &str, expr: &Expr, frame: &Frame) -> Option<f64> {
+    pub(super) fn finite_value(&mut self, name: &str, expr: &Expr, frame: &Frame) -> Option<f64> {
         let v = self.eval(expr, frame.env)?;
         if v.is_finite() {
             Some(v)
@@ -85,12 +90,8 @@ impl<'w> Checker<'w> {
         let outer = std::mem::replace(&mut self.ode_variables, std::mem::take(&mut b.ode.variables));
         let mut equations: Vec<Equation> = Vec::new();
         for statement in statements {
-            let Statement::Ode { equations: eqs, .. } = statement else { continue };
-            for eq in eqs {
-                if let Some(e) = self.equation(b, frame, eq, &equations) {
-                    equations.push(e);
-                }
-            }
+            let Statement::Ode { equations: items, .. } = statement else { continue };
+            self.ode_items(b, frame, items, &mut equations);
         }
         b.ode.variables = std::mem::replace(&mut self.ode_variables, outer);
         let origin = if frame.prefix.is_empty() { SpeciesOrigin::Declared } else { SpeciesOrigin::Generated };
@@ -101,7 +102,7 @@ impl<'w> Checker<'w> {
                 quantity: ast::Quantity::Concentration,
                 signed: true,
                 span: var.span,
-                role: crate::crn::Role::Plain,
+                role: var.role,
                 rail: None,
                 group: None,
                 compartment: None,
@@ -115,6 +116,24 @@ impl<'w> Checker<'w> {
             span: e.span,
             brought_in_at: Vec::new(),
         }));
+    }
+
+    /// The equations of an `ode` block's items, loops unrolled (charged like
+    /// other loops; their variables are numbers in indices and coefficients).
+    fn ode_items(&mut self, b: &Builder, frame: &Frame, items: &[ast::OdeItem], out: &mut Vec<Equation>) {
+        for item in items {
+            match item {
+                ast::OdeItem::Equation(eq) => {
+                    if let Some(e) = self.equation(b, frame, eq, out) {
+                        out.push(e);
+                    }
+                }
+                ast::OdeItem::For { var, start, end, body, span } => {
+                    let Some(range) = self.loop_range(frame, start, end) else { continue };
+                    self.unroll(range, &var.name, *span, |this| this.ode_items(b, frame, body, out));
+                }
+            }
+        }
     }
 
     /// One equation: its target resolved and its right-hand side a polynomial.

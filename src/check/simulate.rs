@@ -77,9 +77,13 @@ impl Checker<'_> {
     ) {
         let name = &setting.name;
         let expr = match (&setting.value, name.name.as_str()) {
-            (SimValue::List(refs, _), "plot") => {
-                for r in refs {
-                    let found = self.plot_species(r, env, is_species);
+            (SimValue::List(items, _), "plot") => {
+                for item in items {
+                    let Some(r) = species_ref(item) else {
+                        self.bad_value(item.span(), "plot", "species names: `plot = [X, y[0]];`");
+                        continue;
+                    };
+                    let found = self.plot_species(&r, env, is_species);
                     if found.is_empty() {
                         let all = species();
                         let hint = did_you_mean(&r.name.name, all.iter().map(String::as_str))
@@ -96,6 +100,13 @@ impl Checker<'_> {
             }
             (SimValue::List(_, span), _) => {
                 return self.bad_value(*span, &name.name, "a list is only for `plot`");
+            }
+            (SimValue::Files { span, .. }, _) => {
+                return self.bad_value(
+                    *span,
+                    &name.name,
+                    "a number or a word; file names are for `train`'s `data`",
+                );
             }
             (SimValue::Expr(e), "plot") => {
                 return self.bad_value(e.span(), "plot", "write the species in brackets: `plot = [X, Y];`");
@@ -121,7 +132,7 @@ impl Checker<'_> {
         }
     }
 
-    fn bad_value(&mut self, span: Span, key: &str, expected: &str) {
+    pub(super) fn bad_value(&mut self, span: Span, key: &str, expected: &str) {
         self.diags.push(
             Diagnostic::error("E0205", format!("bad value for `{key}`"))
                 .with_primary(span, "not accepted here")
@@ -141,7 +152,7 @@ impl Checker<'_> {
         }
     }
 
-    fn whole(&mut self, expr: &ast::Expr, env: Env, key: &str, min: u64) -> Option<u64> {
+    pub(super) fn whole(&mut self, expr: &ast::Expr, env: Env, key: &str, min: u64) -> Option<u64> {
         let v = self.eval(expr, env)?;
         if v.fract() == 0.0 && v >= min as f64 && v <= 2f64.powi(53) {
             return Some(v as u64);
@@ -152,5 +163,16 @@ impl Checker<'_> {
             &format!("a whole number of at least {min} (this is {})", number(v)),
         );
         None
+    }
+}
+
+/// A list entry that names a species: `X`, `y[0]`.
+fn species_ref(item: &ast::Expr) -> Option<ast::SpeciesRef> {
+    match item {
+        ast::Expr::Name(id) => Some(ast::SpeciesRef { name: id.clone(), indices: Vec::new(), span: id.span }),
+        ast::Expr::Index { name, indices, span } => {
+            Some(ast::SpeciesRef { name: name.clone(), indices: indices.clone(), span: *span })
+        }
+        _ => None,
     }
 }

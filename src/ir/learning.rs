@@ -8,6 +8,9 @@
 //! learned parameters are signed species with the roles `input`, `state`
 //! and `parameter`.
 
+use std::fmt;
+
+use crate::ir::crnl_name;
 use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -183,4 +186,158 @@ pub enum Step {
         rate: f64,
         pairs: Vec<(String, String)>,
     },
+}
+
+/// The defaults of docs/language.md, "Neural CRNs".
+impl Default for TrainSettings {
+    fn default() -> TrainSettings {
+        TrainSettings {
+            data: None,
+            split: None,
+            epochs: 10,
+            rate: 0.1,
+            update: Update::Host,
+            gradient: Gradient::Adjoint,
+            horizon: 1.0,
+            backward_horizon: None,
+            reverse_state: ReverseState::Full,
+            threshold: None,
+            seed: 0,
+        }
+    }
+}
+
+impl Learning {
+    /// How a species of the model is declared in crnl, if it is one:
+    /// `input x`, `state z = x`, `learn theta ~ normal(0, 1)`.
+    pub fn declaration(&self, name: &str) -> Option<String> {
+        let n = crnl_name(name);
+        if let Some(s) = self.state.iter().find(|s| s.name == name) {
+            return Some(format!("state {n} = {}", s.initial));
+        }
+        if let Some(p) = self.params.iter().find(|p| p.name == name) {
+            return Some(format!("learn {n} {}", p.init));
+        }
+        None
+    }
+}
+
+/// `2 * x + y - 0.5`, or `0`.
+impl fmt::Display for Affine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (name, c)) in self.terms.iter().enumerate() {
+            let (sign, c) = if *c < 0.0 { ("-", -c) } else { ("+", *c) };
+            match (i, sign) {
+                (0, "+") => {}
+                (0, _) => write!(f, "-")?,
+                _ => write!(f, " {sign} ")?,
+            }
+            if c != 1.0 {
+                write!(f, "{c} * ")?;
+            }
+            write!(f, "{}", crnl_name(name))?;
+        }
+        match (self.terms.is_empty(), self.constant) {
+            (true, c) => write!(f, "{c}"),
+            (false, 0.0) => Ok(()),
+            (false, c) if c < 0.0 => write!(f, " - {}", -c),
+            (false, c) => write!(f, " + {c}"),
+        }
+    }
+}
+
+/// `= 0.5`, `~ abs(normal(0, 0.4))`.
+impl fmt::Display for Init {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Init::Value(v) => write!(f, "= {v}"),
+            Init::Normal { mean, sd } => write!(f, "~ normal({mean}, {sd})"),
+            Init::AbsNormal { mean, sd } => write!(f, "~ abs(normal({mean}, {sd}))"),
+            Init::Uniform { low, high } => write!(f, "~ uniform({low}, {high})"),
+        }
+    }
+}
+
+/// `output y = z + 2 * u - w * v;`
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "output {} = ", crnl_name(&self.name))?;
+        for (i, (state, weight)) in self.weights.iter().enumerate() {
+            let z = crnl_name(state);
+            let (sign, term) = match weight {
+                Weight::Learned(w) => ("+", format!("{} * {z}", crnl_name(w))),
+                Weight::Fixed(c) if c.abs() == 1.0 => (if *c < 0.0 { "-" } else { "+" }, z.into_owned()),
+                Weight::Fixed(c) => (if *c < 0.0 { "-" } else { "+" }, format!("{} * {z}", c.abs())),
+            };
+            match (i, sign) {
+                (0, "+") => write!(f, "{term}")?,
+                (0, _) => write!(f, "-{term}")?,
+                _ => write!(f, " {sign} {term}")?,
+            }
+        }
+        write!(f, ";")
+    }
+}
+
+impl Update {
+    pub fn name(self) -> &'static str {
+        match self {
+            Update::Host => "host",
+            Update::Chemical => "chemical",
+        }
+    }
+}
+
+impl Gradient {
+    pub fn name(self) -> &'static str {
+        match self {
+            Gradient::Adjoint => "adjoint",
+            Gradient::FirstOrder => "first_order",
+        }
+    }
+}
+
+impl ReverseState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReverseState::Full => "full",
+            ReverseState::Linearised => "linearised",
+        }
+    }
+}
+
+/// The `train` block, every setting written out (indented for a network body).
+impl fmt::Display for TrainSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "  train {{")?;
+        match &self.data {
+            Some(DataSource::Generate { task, .. }) => writeln!(f, "    data = generate({task});")?,
+            Some(DataSource::Files { train, validation, test, .. }) => {
+                let paths: Vec<String> = [Some(train), validation.as_ref(), test.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|p| format!("{p:?}"))
+                    .collect();
+                writeln!(f, "    data = csv({});", paths.join(", "))?
+            }
+            None => {}
+        }
+        if let Some((train, validation)) = self.split {
+            writeln!(f, "    split = [{train}, {validation}];")?;
+        }
+        writeln!(f, "    epochs = {};", self.epochs)?;
+        writeln!(f, "    rate = {};", self.rate)?;
+        writeln!(f, "    horizon = {};", self.horizon)?;
+        if let Some(b) = self.backward_horizon {
+            writeln!(f, "    backward_horizon = {b};")?;
+        }
+        writeln!(f, "    update = {};", self.update.name())?;
+        writeln!(f, "    gradient = {};", self.gradient.name())?;
+        writeln!(f, "    reverse_state = {};", self.reverse_state.name())?;
+        if let Some(t) = self.threshold {
+            writeln!(f, "    threshold = {t};")?;
+        }
+        writeln!(f, "    seed = {};", self.seed)?;
+        writeln!(f, "  }}")
+    }
 }

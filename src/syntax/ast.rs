@@ -85,7 +85,24 @@ pub enum Statement {
     Signed(SpeciesDecl),
     /// `ode { x' = -y; y' = x; }`: polynomial dynamics, lowered to reactions.
     Ode {
-        equations: Vec<OdeEquation>,
+        equations: Vec<OdeItem>,
+        span: Span,
+    },
+    /// `input x[2];`, `state z[3] = [x[0], x[1], 1];`, `learn theta[3] ~ normal(0, 1);`:
+    /// the signed values of a Neural CRN, by what they are for.
+    Model {
+        kind: ModelKind,
+        decl: SpeciesDecl,
+    },
+    /// `output y = sum(z);`: a Neural CRN's prediction, linear in the state.
+    Output {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
+    /// `train { epochs = 80; rate = 0.6; }`: how `crnc run` trains the network.
+    Train {
+        settings: Vec<SimSetting>,
         span: Span,
     },
     /// `for i in start..end { body }`, `end` excluded.
@@ -110,6 +127,24 @@ pub enum Statement {
     },
 }
 
+/// What a Neural CRN's signed declaration is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ModelKind {
+    Input,
+    State,
+    Learn,
+}
+
+impl ModelKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ModelKind::Input => "input",
+            ModelKind::State => "state",
+            ModelKind::Learn => "learn",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SimSetting {
     pub name: Ident,
@@ -119,8 +154,14 @@ pub struct SimSetting {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub enum SimValue {
     Expr(Expr),
-    /// `[A, B]`, with the span of the brackets.
-    List(Vec<SpeciesRef>, Span),
+    /// `[A, B]` or `[50, 100]`, with the span of the brackets.
+    List(Vec<Expr>, Span),
+    /// `csv("train.csv", "validation.csv")`: a function of file paths (without quotes).
+    Files {
+        function: Ident,
+        paths: Vec<(String, Span)>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -155,6 +196,22 @@ pub enum Initial {
     List(Vec<Expr>, Span),
     /// A value computed for each element `i`: `= [exp(-i) for i]`.
     Each { value: Expr, var: Ident },
+    /// `~ normal(0, 1)`: drawn from a distribution (learned values only).
+    Draw(Expr),
+}
+
+/// An item of an `ode` block: an equation or a loop of them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum OdeItem {
+    Equation(OdeEquation),
+    /// `for i in start..end { z[i]' = ...; }`, `end` excluded.
+    For {
+        var: Ident,
+        start: Expr,
+        end: Expr,
+        body: Vec<OdeItem>,
+        span: Span,
+    },
 }
 
 /// `x' = rhs;` in an `ode` block.

@@ -37,6 +37,16 @@ pub enum Tok<'s> {
     Ode,
     #[token("compartment")]
     Compartment,
+    #[token("input")]
+    Input,
+    #[token("state")]
+    State,
+    #[token("learn")]
+    Learn,
+    #[token("output")]
+    Output,
+    #[token("train")]
+    Train,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -98,6 +108,8 @@ pub enum Tok<'s> {
     At,
     #[token("'")]
     Prime,
+    #[token("~")]
+    Tilde,
 
     // Never reach the parser. Comments are tokens rather than logos skips
     // because logos re-enters itself for each skip in a row: half a million
@@ -144,6 +156,12 @@ impl Tok<'_> {
             Tok::Signed => "signed",
             Tok::Ode => "ode",
             Tok::Compartment => "compartment",
+            Tok::Input => "input",
+            Tok::State => "state",
+            Tok::Learn => "learn",
+            Tok::Output => "output",
+            Tok::Train => "train",
+            Tok::Tilde => "~",
             Tok::Prime => "'",
             Tok::Dot => ".",
             Tok::DotDot => "..",
