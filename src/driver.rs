@@ -274,6 +274,9 @@ fn no_network(root: Option<FileId>) -> Diagnostic {
 #[derive(Debug)]
 pub struct Lowered {
     pub crn: Crn,
+    /// How the CRN's groups run: a learning circuit's phases, or one phase
+    /// `main` for the `simulate` block's end time.
+    pub protocol: crn::protocol::Protocol,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -375,8 +378,23 @@ pub fn lower_traced(
     if diagnostics.iter().any(Diagnostic::is_error) {
         Err(diagnostics)
     } else {
-        Ok(Lowered { crn, warnings: diagnostics })
+        let protocol = match &network.protocol {
+            Some(p) => crn::protocol::resolve(p, &crn).map_err(|why| vec![internal(&why)])?,
+            None => {
+                let t_end = network.simulate.t_end.unwrap_or(crate::sim::run::RunSettings::DEFAULT.t_end);
+                crn::protocol::Protocol::plain(&crn, t_end)
+            }
+        };
+        Ok(Lowered { crn, protocol, warnings: diagnostics })
     }
+}
+
+/// A broken invariant between passes: a bug of crnc, reported as an error
+/// rather than a panic.
+fn internal(why: &str) -> Diagnostic {
+    Diagnostic::error("E0999", format!("internal error: {why}"))
+        .with_note("this is a bug in crnc, not in the model")
+        .with_hint("please report it with the model")
 }
 
 /// E0400 for a reaction above `--max-order`: with N >= 2 the molecularity

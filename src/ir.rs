@@ -402,9 +402,17 @@ impl fmt::Display for Network {
             }
             writeln!(f, ";")?;
         }
-        if !self.ode.is_empty() {
+        // One block per group; crnl has no spelling for groups, so a comment names them.
+        for (g, name) in self.groups.iter().enumerate() {
+            let mut equations = self.ode.equations.iter().filter(|eq| eq.group.index() == g).peekable();
+            if equations.peek().is_none() {
+                continue;
+            }
+            if self.groups.len() > 1 {
+                writeln!(f, "  // group {name}")?;
+            }
             writeln!(f, "  ode {{")?;
-            for eq in &self.ode.equations {
+            for eq in equations {
                 writeln!(f, "    {}' = {};", crnl_name(&eq.target), OdeText(&self.ode.variables, &eq.rhs))?;
             }
             writeln!(f, "  }}")?;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crnc::backend;
+use crnc::crn::protocol::Protocol;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, Compilation, InputKind, Lowered};
@@ -252,7 +253,7 @@ fn import(args: &ImportArgs) -> i32 {
     let crnl = match (front.root.filter(|_| translated), crn) {
         (_, None) => return finish(&reporter, &front.db, front.diagnostics, diagnostics),
         (Some(file), Some(_)) => front.db.get(file).text.clone(),
-        (None, Some(crn)) => front.program.networks[&crn.name].to_string(),
+        (None, Some((crn, _))) => front.program.networks[&crn.name].to_string(),
     };
     let written = match &args.output {
         Some(out) => write_atomically(&reporter.inputs, out, crnl.as_bytes()),
@@ -296,17 +297,15 @@ fn compile(args: &CompileArgs) -> i32 {
         Err(d) => return finish(&reporter, &front.db, front.diagnostics, vec![d]),
     };
     let (crn, mut diagnostics) = split(lowered);
-    let Some(crn) = crn else { return finish(&reporter, &front.db, front.diagnostics, diagnostics) };
+    let Some((crn, protocol)) = crn else {
+        return finish(&reporter, &front.db, front.diagnostics, diagnostics);
+    };
     let text = match args.emit {
         Some(Stage::Ast) => None,
         Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
-        Some(Stage::Protocol) => {
-            let spec = &front.program.networks[&crn.name].simulate;
-            let t_end = spec.t_end.unwrap_or(crnc::sim::run::RunSettings::DEFAULT.t_end);
-            Some(crn::protocol::Protocol::plain(&crn, t_end).display(&crn).to_string())
-        }
+        Some(Stage::Protocol) => Some(protocol.display(&crn).to_string()),
         None => match render(&crn, format) {
             Ok(text) => Some(text),
             Err(d) => {
@@ -349,10 +348,11 @@ fn format_of(path: &Path) -> Result<Format, Diagnostic> {
     }
 }
 
-/// The CRN if there is one, and the diagnostics lowering found either way.
-pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Crn>, Vec<Diagnostic>) {
+/// The CRN and its protocol if there is one, and the diagnostics lowering
+/// found either way.
+pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<(Crn, Protocol)>, Vec<Diagnostic>) {
     match lowered {
-        Ok(Lowered { crn, warnings }) => (Some(crn), warnings),
+        Ok(Lowered { crn, protocol, warnings }) => (Some((crn, protocol)), warnings),
         Err(diagnostics) => (None, diagnostics),
     }
 }

@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs) -> i32 {
         return fail(front, vec![d]);
     }
     let (crn, mut diagnostics) = split(lowered);
-    let Some(crn) = crn else { return fail(front, diagnostics) };
+    let Some((crn, _)) = crn else { return fail(front, diagnostics) };
     let network = &front.program.networks[&crn.name];
     let overrides = SimSpec {
         method: args.method.map(|m| match m {

@@ -304,6 +304,61 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// The protocol of a learning circuit, its values resolved in the final
+/// `crn`: a signed value to its rail pair (found by role), any other value
+/// to its species. `Err` names a value the CRN lacks, which is a bug of the
+/// pass that made the protocol.
+pub fn resolve(protocol: &crate::ir::learning::Protocol, crn: &Crn) -> Result<Protocol, String> {
+    use crate::ir::learning::Step;
+    let slot = |value: &str| -> Result<Slot, String> {
+        if let Some(pair) = crn.rails_of(value) {
+            return Ok(Slot::Rails(pair));
+        }
+        match crn.species.iter().position(|s| s.name == value) {
+            Some(i) => Ok(Slot::Species(SpeciesId(i as u32))),
+            None => Err(format!("the protocol names `{value}`, which the CRN does not have")),
+        }
+    };
+    let pair = |value: &str| crn.rails_of(value).ok_or_else(|| format!("`{value}` has no pair of rails"));
+    let step = |step: &Step| -> Result<Perturbation, String> {
+        Ok(match step {
+            Step::ResetTransients => Perturbation::ResetTransients,
+            Step::CancelRails => Perturbation::CancelRails,
+            Step::Load(loads) => Perturbation::Load(
+                loads
+                    .iter()
+                    .map(|(v, from)| Ok(Load { into: slot(v)?, from: *from }))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Step::Update { rate, pairs } => Perturbation::UpdateParameters {
+                rate: *rate,
+                pairs: pairs
+                    .iter()
+                    .map(|(p, g)| Ok(Update { parameter: pair(p)?, gradient: pair(g)? }))
+                    .collect::<Result<_, String>>()?,
+            },
+        })
+    };
+    let phases = protocol
+        .phases
+        .iter()
+        .map(|p| {
+            Ok(Phase {
+                name: p.name.clone(),
+                groups: p.groups.clone(),
+                duration: p.duration,
+                before: p.before.iter().map(step).collect::<Result<_, String>>()?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let after = protocol.after.iter().map(step).collect::<Result<_, String>>()?;
+    let resolved = Protocol { phases, after };
+    match validate(&resolved, crn).first() {
+        Some(v) => Err(v.0.clone()),
+        None => Ok(resolved),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

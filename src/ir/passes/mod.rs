@@ -7,7 +7,11 @@
 //! flat network (`--emit ir`). What is still symbolic is the ODE system
 //! ([`crate::ir::Ode`]): the learning passes derive new equations from it,
 //! and `ode` lowers every equation to reactions.
+//!
+//! `learn` (Neural CRNs, `ir::learning`) adds the feedback, backward and
+//! update equations in groups of their own, and the protocol that runs them.
 
+pub mod learn;
 pub mod ode;
 
 use crate::crn::passes::Options;
@@ -23,8 +27,15 @@ pub struct Pass {
 }
 
 /// Every IR pass, in the order they run.
-pub const PASSES: [Pass; 1] = [Pass {
-    name: ode::NAME,
-    about: "The IR with its ODE system lowered to reactions (rails for signed values), as crnl",
-    run: ode::run,
-}];
+pub const PASSES: [Pass; 2] = [
+    Pass {
+        name: learn::NAME,
+        about: "The IR with a Neural CRN's learning circuit derived (feedback and backward equations in their groups), as crnl",
+        run: learn::run,
+    },
+    Pass {
+        name: ode::NAME,
+        about: "The IR with its ODE system lowered to reactions (rails for signed values), as crnl",
+        run: ode::run,
+    },
+];

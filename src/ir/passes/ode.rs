@@ -79,7 +79,8 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
             species.insert(rail.clone(), made);
             rail
         };
-        let railed = named.contains(name.as_str());
+        // A learning value is loaded, copied and updated by the host with either sign.
+        let railed = named.contains(name.as_str()) || s.role != crate::crn::Role::Plain;
         let h = if single.contains(&name) && !railed {
             Held::Single(rail(name.clone(), s.initial, None))
         } else if !targets.contains(name.as_str()) && !railed {
