@@ -328,3 +328,24 @@ fn an_output_named_like_a_translation_is_not_taken_for_an_input() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_learning_circuit_shows_its_phases_and_is_never_run_or_written_as_one_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/neural/xor_quadratic.crnl");
+    let model = model.to_str().unwrap();
+    let protocol = crnc(&["compile", model, "--emit", "protocol"], dir.path());
+    assert!(protocol.status.success(), "{}", stderr(&protocol));
+    for phase in ["forward", "output", "error", "adjoint_init", "backward", "update"] {
+        assert!(stdout(&protocol).contains(&format!("phase {phase} ")), "{}", stdout(&protocol));
+    }
+    let run = crnc(&["run", model, "-o", "out.csv"], dir.path());
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("E0604"), "{}", stderr(&run));
+    assert!(!dir.path().join("out.csv").exists());
+    let sbml = crnc(&["compile", model, "-o", "net.xml"], dir.path());
+    assert_eq!(sbml.status.code(), Some(1));
+    assert!(!dir.path().join("net.xml").exists());
+    let json = crnc(&["compile", model, "-o", "net.json"], dir.path());
+    assert!(json.status.success(), "{}", stderr(&json));
+}

@@ -324,6 +324,11 @@ fn compile(args: &CompileArgs) -> i32 {
 }
 
 fn render(crn: &Crn, format: Format) -> Result<String, Diagnostic> {
+    if format != Format::Json
+        && let Some(d) = phases_at_once(crn, "write it as one network")
+    {
+        return Err(d);
+    }
     Ok(match format {
         Format::Sbml => backend::sbml::write(crn),
         Format::Crn => match backend::text::unsupported(crn) {
@@ -331,6 +336,19 @@ fn render(crn: &Crn, format: Format) -> Result<String, Diagnostic> {
             None => backend::text::write(crn),
         },
         Format::Json => backend::json::write(crn),
+    })
+}
+
+/// E0604: a learning circuit's groups run in separate phases, so running or
+/// writing them as one network would be a different system.
+pub(crate) fn phases_at_once(crn: &Crn, what: &str) -> Option<Diagnostic> {
+    (crn.groups.len() > 1).then(|| {
+        Diagnostic::error(
+            "E0604",
+            format!("`{}` is a learning circuit whose {} reaction groups run in separate phases: crnc cannot {what}", crn.name, crn.groups.len()),
+        )
+        .with_note(format!("the groups are {}; `--emit protocol` shows the phases", crn.groups.join(", ")))
+        .with_hint("inspect it with `crnc compile --emit crn`, `--emit protocol` or `--format json` (which keeps the groups); training runs and per-phase export are not built yet (issue 12)")
     })
 }
 

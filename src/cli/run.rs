@@ -90,6 +90,10 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     let (crn, mut diagnostics) = split(lowered);
     let Some((crn, _)) = crn else { return fail(front, diagnostics) };
+    if let Some(d) = super::phases_at_once(&crn, "simulate all of them at once") {
+        diagnostics.push(d);
+        return fail(front, diagnostics);
+    }
     let network = &front.program.networks[&crn.name];
     let overrides = SimSpec {
         method: args.method.map(|m| match m {
