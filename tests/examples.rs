@@ -30,19 +30,6 @@ fn every_example_compiles_and_matches_its_snapshots() {
     }
 }
 
-/// One network of `path` through `driver::compile`, or the diagnostics as text.
-fn compile(
-    fs: &dyn crnc::source::FileSystem,
-    path: &str,
-    network: Option<&str>,
-    max_order: Option<u32>,
-) -> Result<Crn, String> {
-    let flags = driver::Flags { max_order, ..driver::Flags::default() };
-    let compiled = driver::compile(fs, path.as_ref(), network, &flags);
-    let report = compiled.rendered();
-    compiled.crn().map_err(|_| report)
-}
-
 /// What the text format keeps: everything but origins, roles, rails, parameter names and labels.
 fn comparable(crn: &Crn) -> String {
     let mut c = crn.clone();
@@ -69,7 +56,9 @@ fn text_output_reads_back_to_the_same_crn() {
             let written = text::write(crn);
             let path = format!("{stem}.crn");
             let fs = MemoryFs::new().with(&path, written.clone());
-            let back = compile(&fs, &path, None, None).unwrap_or_else(|e| panic!("{stem}: {e}\n{written}"));
+            let back = common::compile(&fs, path.as_ref(), None, None)
+                .unwrap_or_else(|e| panic!("{stem}: {e}\n{written}"))
+                .crn;
             assert_eq!(comparable(&back), comparable(crn), "{stem}: round trip changed the CRN");
             assert_eq!(
                 text::write(&back).lines().skip(3).collect::<Vec<_>>(),
@@ -108,7 +97,8 @@ fn sbml_output_imports_back_to_the_same_dynamics() {
         for crn in &crns {
             let path = format!("{stem}.xml");
             let fs = MemoryFs::new().with(&path, sbml::write(crn));
-            let back = compile(&fs, &path, None, None).unwrap_or_else(|e| panic!("{stem}: {e}"));
+            let back =
+                common::compile(&fs, path.as_ref(), None, None).unwrap_or_else(|e| panic!("{stem}: {e}")).crn;
             // Species come back under their real names (`w[0]`, `dot1.h`), which the
             // export keeps as SBML names beside sanitised ids (`w_0_`, `dot1_h`).
             let names: Vec<(String, _)> = back.species.iter().map(|s| (s.name.clone(), s.quantity)).collect();
@@ -145,8 +135,9 @@ fn every_example_passes_max_order_two() {
     for path in common::examples() {
         let front = driver::front_end(&fs, &path);
         for name in front.program.networks.keys() {
-            let split = compile(&fs, &path.to_string_lossy(), Some(name), Some(2))
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let split = common::compile(&fs, &path, Some(name), Some(2))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .crn;
             assert!(split.reactions.iter().all(|r| r.order() <= 2), "{name}");
             assert_eq!(crn::validate(&split), vec![], "{name}");
         }

@@ -1,19 +1,18 @@
 //! The ODE solver against closed-form solutions, conservation laws and the
 //! benchmark networks, on networks compiled from crnl source.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use crnc::crn::Crn;
-use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, OdeError, OdeOptions, OdeSolution};
 use crnc::source::{FileSystem, MemoryFs, RealFs};
 use proptest::prelude::*;
 
 fn compile(fs: &dyn FileSystem, path: &Path) -> Crn {
-    let compiled = driver::compile(fs, path, None, &driver::Flags::default());
-    let report = compiled.rendered();
-    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
+    common::compile(fs, path, None, None).unwrap_or_else(|report| panic!("{report}")).crn
 }
 
 fn crn(src: &str) -> Crn {

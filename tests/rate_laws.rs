@@ -3,10 +3,11 @@
 //! flux and Jacobian, SSA propensity against an exact answer) and the
 //! backends (SBML keeps the law, the text reaction list refuses it).
 
+mod common;
+
 use std::path::Path;
 
 use crnc::backend;
-use crnc::crn::Crn;
 use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, OdeOptions};
@@ -16,12 +17,6 @@ use crnc::source::MemoryFs;
 fn compilation(src: &str, max_order: Option<u32>) -> driver::Compilation {
     let fs = MemoryFs::new().with("m.crnl", src);
     driver::compile(&fs, Path::new("m.crnl"), None, &driver::Flags { max_order, ..driver::Flags::default() })
-}
-
-fn compiled(src: &str) -> Crn {
-    let compiled = compilation(src, None);
-    let report = compiled.rendered();
-    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
 }
 
 fn error_codes(src: &str, max_order: Option<u32>) -> Vec<&'static str> {
@@ -46,7 +41,7 @@ fn a_law_is_a_polynomial_over_the_species_and_prints_back() {
     let again = compilation(&ir, None).front;
     assert!(!again.has_errors());
     assert_eq!(again.program.networks[0].to_string(), ir);
-    let crn = compiled(DIMER);
+    let crn = common::crn_of(DIMER);
     let law = crn.reactions[0].law.as_ref().expect("a law");
     assert_eq!(law.len(), 2);
     assert!((crn.flux(&crn.reactions[0], &[10.0, 0.0]) - 0.002 * 10.0 * 9.0 / 2.0).abs() < 1e-15);
@@ -67,7 +62,7 @@ fn law_errors_name_the_problem() {
 #[test]
 fn simplify_never_merges_a_law_reaction_and_max_order_refuses_it() {
     let src = "network n { species A = 5; A -> 0 @ law(A); A -> 0 @ law(A); A -> 0 @ 1; A -> 0 @ 1; }";
-    let crn = compiled(src);
+    let crn = common::crn_of(src);
     assert_eq!(crn.reactions.len(), 3, "two law reactions and the merged mass-action one");
     assert_eq!(crn.reactions.iter().filter(|r| r.law.is_some()).count(), 2);
     assert_eq!(error_codes(DIMER, Some(2)), ["E0400"]);
@@ -77,8 +72,8 @@ fn simplify_never_merges_a_law_reaction_and_max_order_refuses_it() {
 #[test]
 fn the_ode_of_a_law_matches_its_mass_action_expansion() {
     // 0 -> X @ law(2 + 0.5 X - 0.1 X^2) against the same three terms as mass action.
-    let law = compiled("network n { species X = 1; 0 -> X @ law(2 + 0.5 * X - 0.1 * X^2); }");
-    let mass = compiled("network n { species X = 1; 0 -> X @ 2; X -> 2 X @ 0.5; 2 X -> X @ 0.1; }");
+    let law = common::crn_of("network n { species X = 1; 0 -> X @ law(2 + 0.5 * X - 0.1 * X^2); }");
+    let mass = common::crn_of("network n { species X = 1; 0 -> X @ 2; X -> 2 X @ 0.5; 2 X -> X @ 0.1; }");
     let times: Vec<f64> = (0..=20).map(|i| f64::from(i) * 0.5).collect();
     let opts = OdeOptions { rtol: 1e-10, atol: 1e-12, ..OdeOptions::default() };
     let a = ode::solve(&Kinetics::new(&law), &law.initial_concentrations(), &times, &opts).unwrap();
@@ -93,7 +88,7 @@ fn the_ode_of_a_law_matches_its_mass_action_expansion() {
 
 #[test]
 fn the_flux_of_a_law_is_its_value() {
-    let crn = compiled("network n { species A = 1, B = 2; A -> B @ law(3 * A^2 * B - A + 0.5); }");
+    let crn = common::crn_of("network n { species A = 1, B = 2; A -> B @ law(3 * A^2 * B - A + 0.5); }");
     let kin = Kinetics::new(&crn).expanded();
     let x = [1.3, 0.7];
     let mut f = [0.0; 2];
@@ -107,7 +102,8 @@ fn the_flux_of_a_law_is_its_value() {
 fn the_ssa_of_a_birth_process_with_a_linear_law_has_the_exact_mean() {
     // Propensity a + b n: E[n(t)] = (n0 + a/b) e^(bt) - a/b.
     let (a, b, n0, t) = (5.0, 0.2, 3.0, 2.0);
-    let crn = compiled(&format!("network n {{ species amount X = {n0}; 0 -> X @ law({a} + {b} * X); }}"));
+    let crn =
+        common::crn_of(&format!("network n {{ species amount X = {n0}; 0 -> X @ law({a} + {b} * X); }}"));
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
     assert_eq!(sim.method(), SsaMethod::Direct);
@@ -124,7 +120,8 @@ fn the_ssa_of_a_birth_process_with_a_linear_law_has_the_exact_mean() {
 #[test]
 fn the_ssa_propensity_is_the_law_at_the_counts() {
     // 2 P -> P2 at k P (P - 1) / 2: with 2 molecules one event at rate k, then none.
-    let crn = compiled("network n { species amount P = 2, P2 = 0; 2 P -> P2 @ law(0.5 * P * (P - 1)); }");
+    let crn =
+        common::crn_of("network n { species amount P = 2, P2 = 0; 2 P -> P2 @ law(0.5 * P * (P - 1)); }");
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
     let runs = ssa::ensemble(&sim, &[2, 0], &[0.0, 1.0], 1, 20_000).unwrap();
@@ -136,14 +133,14 @@ fn the_ssa_propensity_is_the_law_at_the_counts() {
 
 #[test]
 fn a_negative_propensity_is_an_error_naming_the_reaction_and_time() {
-    let crn = compiled("network n { species amount A = 5; r1: A -> 0 @ law(3 - A); }");
+    let crn = common::crn_of("network n { species amount A = 5; r1: A -> 0 @ law(3 - A); }");
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
     let e = sim.run(&[5], &[0.0, 1.0], 0).unwrap_err().with_reaction_names(&["r1".to_string()]);
     assert!(matches!(e, ssa::SsaError::NegativePropensity { time: 0.0, .. }), "{e:?}");
     assert!(e.to_string().contains("reaction `r1`"), "{e}");
     // A constant law for A -> 0 fires until A would go below zero.
-    let crn = compiled("network n { species amount A = 2; r1: A -> 0 @ law(1); }");
+    let crn = common::crn_of("network n { species amount A = 2; r1: A -> 0 @ law(1); }");
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
     let e = sim.run(&[2], &[0.0, 100.0], 0).unwrap_err().with_names(&["A".to_string()]);
@@ -152,12 +149,14 @@ fn a_negative_propensity_is_an_error_naming_the_reaction_and_time() {
 
 #[test]
 fn sbml_keeps_the_law_and_the_text_list_refuses_it() {
-    let crn = compiled(DIMER);
+    let crn = common::crn_of(DIMER);
     let sbml = backend::sbml::write(&crn);
     assert!(sbml.contains("<plus/>"), "{sbml}");
     let d = backend::text::unsupported(&crn).expect("a law cannot be written as a text list");
     assert_eq!(d.code, "E0603");
-    assert!(backend::text::unsupported(&compiled("network n { species A = 1; A -> 0 @ 2; }")).is_none());
+    assert!(
+        backend::text::unsupported(&common::crn_of("network n { species A = 1; A -> 0 @ 2; }")).is_none()
+    );
     let json = backend::json::write(&crn);
     assert!(json.contains("\"law\""), "{json}");
 }

@@ -3,23 +3,13 @@
 //! exponential), with the SBML stochastic test suite's statistics:
 //! Z = (mean - μ)/(σ/√n) within ±3 and Y = √(n/2)·(s²/σ² - 1) within ±5.
 
-use std::path::Path;
+mod common;
 
-use crnc::crn::Crn;
-use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
-use crnc::source::MemoryFs;
 use nalgebra::{DMatrix, DVector};
 
 const N: usize = 10_000;
-
-fn compile(src: &str) -> Crn {
-    let fs = MemoryFs::new().with("m.crnl", src);
-    let compiled = driver::compile(&fs, Path::new("m.crnl"), None, &driver::Flags::default());
-    let report = compiled.rendered();
-    compiled.crn().unwrap_or_else(|_| panic!("{report}"))
-}
 
 fn times(t_end: f64, points: usize) -> Vec<f64> {
     (0..=points).map(|i| t_end * i as f64 / points as f64).collect()
@@ -49,7 +39,7 @@ fn birth_death_exact(t: &[f64]) -> Vec<(f64, f64)> {
 
 #[test]
 fn birth_death_matches_its_exact_moments_with_both_methods() {
-    let crn = compile(BIRTH_DEATH);
+    let crn = common::crn_of(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(40.0, 8);
@@ -62,7 +52,7 @@ fn birth_death_matches_its_exact_moments_with_both_methods() {
 
 #[test]
 fn birth_death_stationary_histogram_is_poisson() {
-    let crn = compile(BIRTH_DEATH);
+    let crn = common::crn_of(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Rejection);
     let lambda: f64 = 100.0;
@@ -134,7 +124,7 @@ fn dimerisation_exact(t: &[f64]) -> Vec<(f64, f64)> {
 
 #[test]
 fn dimerisation_matches_the_exact_master_equation() {
-    let crn = compile(DIMERISATION);
+    let crn = common::crn_of(DIMERISATION);
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(20.0, 10);
@@ -147,7 +137,7 @@ fn dimerisation_matches_the_exact_master_equation() {
 
 #[test]
 fn one_seed_gives_identical_runs_on_one_and_two_threads() {
-    let crn = compile(DIMERISATION);
+    let crn = common::crn_of(DIMERISATION);
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(5.0, 5);
@@ -167,10 +157,10 @@ fn one_seed_gives_identical_runs_on_one_and_two_threads() {
 
 #[test]
 fn a_fractional_initial_count_is_an_error_not_a_rounding() {
-    let crn = compile("network F { volume = 3; species X = 0.5; X -> 0; }");
+    let crn = common::crn_of("network F { volume = 3; species X = 0.5; X -> 0; }");
     let err = ssa::initial_counts(&crn).unwrap_err();
     assert!(err.to_string().contains("1.5"), "{err}");
-    let crn = compile("network G { volume = 30; species X = 0.1; X -> 0; }");
+    let crn = common::crn_of("network G { volume = 30; species X = 0.1; X -> 0; }");
     assert_eq!(ssa::initial_counts(&crn).unwrap(), vec![3]);
 }
 
@@ -180,7 +170,7 @@ fn a_fractional_initial_count_is_an_error_not_a_rounding() {
 /// them take two batches.
 #[test]
 fn streamed_statistics_equal_the_held_ones_across_batches_and_threads() {
-    let crn = compile(BIRTH_DEATH);
+    let crn = common::crn_of(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Direct);
     let t = times(10.0, 100_000);
@@ -220,7 +210,7 @@ fn streamed_moments_match_the_two_pass_formulas() {
 /// the time it reached, instead of running forever.
 #[test]
 fn every_method_stops_an_explosive_network_at_the_event_limit() {
-    let crn = compile("network X { species amount A = 1; A -> 2 A @ 1; }");
+    let crn = common::crn_of("network X { species amount A = 1; A -> 2 A @ 1; }");
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
@@ -244,7 +234,7 @@ fn every_method_stops_an_explosive_network_at_the_event_limit() {
 #[test]
 fn every_method_stops_at_the_count_limit() {
     let start = ssa::MAX_COUNT - 5;
-    let crn = compile(&format!("network C {{ species amount A = {start}, B; A -> 2 A + B @ 1; }}"));
+    let crn = common::crn_of(&format!("network C {{ species amount A = {start}, B; A -> 2 A + B @ 1; }}"));
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {

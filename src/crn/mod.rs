@@ -126,6 +126,19 @@ pub struct RailPair {
     pub minus: SpeciesId,
 }
 
+impl RailPair {
+    /// The signed value held in the state `x`: plus rail minus minus rail.
+    pub fn value(self, x: &[f64]) -> f64 {
+        x[self.plus.index()] - x[self.minus.index()]
+    }
+
+    /// Puts the signed value `v` on its rails, with nothing on the other rail.
+    pub fn set(self, x: &mut [f64], v: f64) {
+        x[self.plus.index()] = v.max(0.0);
+        x[self.minus.index()] = (-v).max(0.0);
+    }
+}
+
 /// A reaction group: the reactions that one phase of a protocol runs.
 /// An index into [`Crn::groups`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

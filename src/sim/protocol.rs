@@ -196,7 +196,7 @@ impl<'a> Executor<'a> {
                             });
                         }
                         Slot::Species(s) => x[s.index()] = v,
-                        Slot::Rails(pair) => set_rails(x, pair, v),
+                        Slot::Rails(pair) => pair.set(x, v),
                     }
                 }
             }
@@ -208,8 +208,7 @@ impl<'a> Executor<'a> {
             }
             Perturbation::CancelRails => {
                 for &pair in &self.rails {
-                    let v = x[pair.plus.index()] - x[pair.minus.index()];
-                    set_rails(x, pair, v);
+                    pair.set(x, pair.value(x));
                 }
             }
             Perturbation::ResetTransients => {
@@ -242,12 +241,6 @@ impl<'a> Executor<'a> {
             }
         }
     }
-}
-
-/// The signed value `v` on its rails, with nothing on the other rail.
-fn set_rails(x: &mut [f64], pair: RailPair, v: f64) {
-    x[pair.plus.index()] = v.max(0.0);
-    x[pair.minus.index()] = (-v).max(0.0);
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crnc::crn::Crn;
-use crnc::diagnostic::{self, Color};
-use crnc::driver;
-use crnc::source::{FileSystem, RealFs};
+use crnc::driver::{self, Lowered};
+use crnc::source::{FileSystem, MemoryFs, RealFs};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,21 +22,42 @@ pub fn examples() -> Vec<PathBuf> {
     v
 }
 
+/// One network of `path` through `driver::compile`, or every diagnostic as
+/// `crnc check` prints it.
+pub fn compile(
+    fs: &dyn FileSystem,
+    path: &Path,
+    network: Option<&str>,
+    max_order: Option<u32>,
+) -> Result<Lowered, String> {
+    let flags = driver::Flags { max_order, ..driver::Flags::default() };
+    let compiled = driver::compile(fs, path, network, &flags);
+    let report = compiled.rendered();
+    match compiled.lowered {
+        Ok(lowered) if !compiled.front.has_errors() => Ok(lowered),
+        _ => Err(report),
+    }
+}
+
+/// The CRN of the one network in `src`; a compile error fails the test.
+pub fn crn_of(src: &str) -> Crn {
+    let fs = MemoryFs::new().with("m.crnl", src);
+    compile(&fs, Path::new("m.crnl"), None, None).unwrap_or_else(|report| panic!("{report}")).crn
+}
+
 /// Compiles every network of `path` (relative paths from the crate root, so
 /// snapshots do not depend on where the checkout lives).
 pub fn compile_all(fs: &dyn FileSystem, path: &Path) -> Vec<Crn> {
     let front = driver::front_end(fs, path);
-    assert!(
-        !front.has_errors(),
-        "{} has errors:\n{}",
-        path.display(),
-        diagnostic::render_human(&front.db, &front.diagnostics, Color::Never)
-    );
     front
         .program
         .networks
-        .values()
-        .map(|n| driver::lower(n, &front.db, None).expect("no order limit given").crn)
+        .keys()
+        .map(|name| {
+            compile(fs, path, Some(name), None)
+                .unwrap_or_else(|report| panic!("{} has errors:\n{report}", path.display()))
+                .crn
+        })
         .collect()
 }
 

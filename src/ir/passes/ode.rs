@@ -161,7 +161,8 @@ impl Lowering<'_> {
     fn equation(&mut self, eq: &Equation) -> Result<Vec<ir::Reaction>, Diagnostic> {
         let target = self.held(&eq.target);
         let mut species: IndexSet<String> = IndexSet::new();
-        let mut rest = Polynomial::default();
+        // Terms for the catalytic rule, railed together below so like terms cancel.
+        let mut rest = Vec::new();
         let mut out = Vec::new();
         for (monomial, c) in &eq.rhs.terms {
             let local = match &target {
@@ -169,7 +170,7 @@ impl Lowering<'_> {
                 _ => None,
             };
             let Some((n, rails)) = local else {
-                rest = rest.plus(Polynomial { terms: [(monomial.clone(), c.clone())].into() });
+                rest.push((monomial, c));
                 continue;
             };
             let others: Monomial =
@@ -189,7 +190,7 @@ impl Lowering<'_> {
             }
         }
         let mut railed = Polynomial::default();
-        for (monomial, c) in &rest.terms {
+        for (monomial, c) in rest {
             railed = railed.plus(self.railed(monomial, c, &mut species, eq)?);
         }
         for (m, c) in &railed.terms {
