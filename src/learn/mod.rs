@@ -1,1 +1,5 @@
+//! Training: data sets, the training loop over a learning circuit's
+//! protocol, and what a run records.
+
 pub mod data;
+pub mod history;
