@@ -10,7 +10,7 @@ use crate::crn::passes::{Options, PASSES};
 use crate::crn::{self, Crn};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::import::{bionetgen, crn_text, sbml};
-use crate::ir;
+use crate::ir::{self, learning};
 use crate::load;
 use crate::source::{FileId, FileSystem, SourceDb, Span};
 use crate::syntax::ast::SourceFileAst;
@@ -72,11 +72,38 @@ pub struct Flags {
     /// `--max-expansion N`: the budget of the checker's expansion and of
     /// the intermediates and steps the molecularity pass makes.
     pub max_expansion: u64,
+    /// `crnc run`'s training flags that change the learning circuit.
+    pub train: TrainFlags,
+}
+
+/// Training settings given on the command line over a `train` block's:
+/// the ones the `learn` pass builds the circuit from.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TrainFlags {
+    /// `--rate R`
+    pub rate: Option<f64>,
+    /// `--update host|chemical`
+    pub update: Option<learning::Update>,
+    /// `--gradient adjoint|first-order|reference`
+    pub gradient: Option<learning::Gradient>,
+}
+
+impl TrainFlags {
+    fn apply(&self, settings: &mut learning::TrainSettings) {
+        settings.rate = self.rate.unwrap_or(settings.rate);
+        settings.update = self.update.unwrap_or(settings.update);
+        settings.gradient = self.gradient.unwrap_or(settings.gradient);
+    }
 }
 
 impl Default for Flags {
     fn default() -> Flags {
-        Flags { max_order: None, separation: None, max_expansion: DEFAULT_MAX_EXPANSION }
+        Flags {
+            max_order: None,
+            separation: None,
+            max_expansion: DEFAULT_MAX_EXPANSION,
+            train: TrainFlags::default(),
+        }
     }
 }
 
@@ -277,6 +304,9 @@ pub struct Lowered {
     /// How the CRN's groups run: a learning circuit's phases, or one phase
     /// `main` for the `simulate` block's end time.
     pub protocol: crn::protocol::Protocol,
+    /// A Neural CRN's model and training settings (command-line overrides
+    /// applied), which a training run needs beside the protocol.
+    pub learning: Option<ir::learning::Learning>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -329,6 +359,9 @@ pub fn ir_passes(
 ) -> Result<(ir::Network, Vec<Diagnostic>), Vec<Diagnostic>> {
     let options = pass_options(network, flags);
     let mut network = network.clone();
+    if let Some(learning) = &mut network.learning {
+        flags.train.apply(&mut learning.settings);
+    }
     let mut diagnostics = Vec::new();
     for pass in &ir::passes::PASSES {
         let found;
@@ -385,7 +418,7 @@ pub fn lower_traced(
                 crn::protocol::Protocol::plain(&crn, t_end)
             }
         };
-        Ok(Lowered { crn, protocol, warnings: diagnostics })
+        Ok(Lowered { crn, protocol, learning: network.learning, warnings: diagnostics })
     }
 }
 

@@ -2,6 +2,7 @@
 //! prints diagnostics. Exit codes: 0 ok, 1 user error, 2 internal error.
 
 mod run;
+mod train;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +10,6 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crnc::backend;
-use crnc::crn::protocol::Protocol;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, Compilation, InputKind, Lowered};
@@ -86,11 +86,12 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn flags(&self) -> driver::Flags {
+    fn flags(&self, train: driver::TrainFlags) -> driver::Flags {
         driver::Flags {
             max_order: self.max_order,
             separation: self.separation,
             max_expansion: self.max_expansion,
+            train,
         }
     }
 }
@@ -253,7 +254,7 @@ fn import(args: &ImportArgs) -> i32 {
     let crnl = match (front.root.filter(|_| translated), crn) {
         (_, None) => return finish(&reporter, &front.db, front.diagnostics, diagnostics),
         (Some(file), Some(_)) => front.db.get(file).text.clone(),
-        (None, Some((crn, _))) => front.program.networks[&crn.name].to_string(),
+        (None, Some(lowered)) => front.program.networks[&lowered.crn.name].to_string(),
     };
     let written = match &args.output {
         Some(out) => write_atomically(&reporter.inputs, out, crnl.as_bytes()),
@@ -276,11 +277,12 @@ fn write_stdout(text: &str) -> Result<(), Diagnostic> {
 
 fn compile(args: &CompileArgs) -> i32 {
     let mut after_stage = None;
-    let (Compilation { front, lowered }, reporter) = start_traced(&args.common, |name, stage| {
-        if args.emit == Some(Stage::After(name)) {
-            after_stage = Some(stage.dump());
-        }
-    });
+    let (Compilation { front, lowered }, reporter) =
+        start_traced(&args.common, driver::TrainFlags::default(), |name, stage| {
+            if args.emit == Some(Stage::After(name)) {
+                after_stage = Some(stage.dump());
+            }
+        });
     if args.emit == Some(Stage::Ast)
         && let Some(ast) = &front.ast
     {
@@ -297,7 +299,7 @@ fn compile(args: &CompileArgs) -> i32 {
         Err(d) => return finish(&reporter, &front.db, front.diagnostics, vec![d]),
     };
     let (crn, mut diagnostics) = split(lowered);
-    let Some((crn, protocol)) = crn else {
+    let Some(Lowered { crn, protocol, .. }) = crn else {
         return finish(&reporter, &front.db, front.diagnostics, diagnostics);
     };
     let text = match args.emit {
@@ -366,11 +368,14 @@ fn format_of(path: &Path) -> Result<Format, Diagnostic> {
     }
 }
 
-/// The CRN and its protocol if there is one, and the diagnostics lowering
-/// found either way.
-pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<(Crn, Protocol)>, Vec<Diagnostic>) {
+/// What lowering made if it succeeded (its warnings taken out), and the
+/// diagnostics it found either way.
+pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Lowered>, Vec<Diagnostic>) {
     match lowered {
-        Ok(Lowered { crn, protocol, warnings }) => (Some((crn, protocol)), warnings),
+        Ok(mut l) => {
+            let warnings = std::mem::take(&mut l.warnings);
+            (Some(l), warnings)
+        }
         Err(diagnostics) => (None, diagnostics),
     }
 }
@@ -421,11 +426,15 @@ pub(crate) struct Reporter {
 /// Compiles the file of `common` (the one path of `check`, `compile`, `run`
 /// and `import`), and sets up the reporting of its diagnostics.
 pub(crate) fn start(common: &Common) -> (Compilation, Reporter) {
-    start_traced(common, |_, _| {})
+    start_traced(common, driver::TrainFlags::default(), |_, _| {})
 }
 
 /// [`start`], showing `after` the output of each stage (for `--emit`).
-fn start_traced(common: &Common, after: impl FnMut(&'static str, driver::Stage)) -> (Compilation, Reporter) {
+fn start_traced(
+    common: &Common,
+    train: driver::TrainFlags,
+    after: impl FnMut(&'static str, driver::Stage),
+) -> (Compilation, Reporter) {
     let color = match common.color {
         ColorChoice::Always => Color::Always,
         ColorChoice::Never => Color::Never,
@@ -435,7 +444,7 @@ fn start_traced(common: &Common, after: impl FnMut(&'static str, driver::Stage))
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
-    let flags = common.flags();
+    let flags = common.flags(train);
     let compilation = driver::compile_traced(&fs, &common.file, common.network.as_deref(), &flags, after);
     (compilation, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }

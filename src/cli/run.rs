@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Common, finish, split, start, whole, write_atomically};
+use super::{Common, finish, split, whole, write_atomically};
 use crnc::diagnostic::Diagnostic;
 use crnc::driver::Compilation;
+use crnc::driver::TrainFlags;
+use crnc::ir::learning::{Gradient, Update};
 
 use crnc::ir::{Method, SimSpec};
 use crnc::sim::plot;
@@ -18,7 +20,7 @@ use crnc::sim::ssa::SsaError;
 #[derive(Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
     /// Simulation method
     #[arg(long, value_enum, ignore_case = true)]
     method: Option<MethodArg>,
@@ -30,13 +32,13 @@ pub struct RunArgs {
     points: Option<u64>,
     /// Relative tolerance of the ODE solver (default 1e-6; 1e-15 to 1)
     #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = in_range("rtol"))]
-    rtol: Option<f64>,
+    pub(super) rtol: Option<f64>,
     /// Absolute tolerance of the ODE solver (default 1e-9)
     #[arg(long, value_name = "A", allow_hyphen_values = true, value_parser = in_range("atol"))]
-    atol: Option<f64>,
+    pub(super) atol: Option<f64>,
     /// Random seed; trajectory i uses seed + i (default 0)
     #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = whole::<u64>(0))]
-    seed: Option<u64>,
+    pub(super) seed: Option<u64>,
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     trajectories: Option<u64>,
@@ -48,13 +50,134 @@ pub struct RunArgs {
     counts: bool,
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
-    output: Option<PathBuf>,
+    pub(super) output: Option<PathBuf>,
     /// Plot the chosen species (`--species`, else the `simulate` block's `plot`, else the first eight) to an SVG or PNG file
     #[arg(long, value_name = "OUT.svg|OUT.png")]
-    plot: Option<PathBuf>,
+    pub(super) plot: Option<PathBuf>,
     /// Species to plot and summarise, over the `simulate` block's `plot`: names, elements `x[i]`, whole arrays `x`
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     species: Vec<String>,
+    #[command(flatten)]
+    pub(super) train: TrainArgs,
+}
+
+/// The flags of a training run (a model with a `train` block; design.md §4.2).
+#[derive(Args)]
+#[command(next_help_heading = "Training (a model with a `train` block)")]
+pub struct TrainArgs {
+    /// Training data: CSV with a header row, the inputs in declaration order, then the target
+    #[arg(long, value_name = "TRAIN.csv")]
+    pub(super) data: Option<PathBuf>,
+    /// Validation data (same layout), evaluated after every epoch
+    #[arg(long, value_name = "VAL.csv")]
+    pub(super) validation: Option<PathBuf>,
+    /// Test data (same layout), evaluated once after training
+    #[arg(long, value_name = "TEST.csv")]
+    pub(super) test: Option<PathBuf>,
+    /// Passes over the training data (0 evaluates without training)
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<usize>(0))]
+    pub(super) epochs: Option<usize>,
+    /// Learning rate η
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = non_negative)]
+    rate: Option<f64>,
+    /// How θ moves: by the host (θ <- θ - η·g), or by reactions (η/(1+η), domain.md §2.5)
+    #[arg(long, value_enum, ignore_case = true)]
+    update: Option<UpdateArg>,
+    /// How the gradient is computed
+    #[arg(long, value_enum, ignore_case = true)]
+    gradient: Option<GradientArg>,
+    /// Initial parameter values (`name,value` rows) over the drawn ones
+    #[arg(long, value_name = "P.csv")]
+    pub(super) params_init: Option<PathBuf>,
+    /// Write the run's summary (per-epoch losses, final scores, parameters, circuit sizes) as JSON
+    #[arg(long, value_name = "OUT.json")]
+    pub(super) summary: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum UpdateArg {
+    Host,
+    Chemical,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GradientArg {
+    /// The adjoint derived from the dynamics crnc emits
+    Adjoint,
+    /// The gradient accumulators alone, the adjoint held at a(T)
+    FirstOrder,
+}
+
+impl TrainArgs {
+    fn flags(&self) -> TrainFlags {
+        TrainFlags {
+            rate: self.rate,
+            update: self.update.map(|u| match u {
+                UpdateArg::Host => Update::Host,
+                UpdateArg::Chemical => Update::Chemical,
+            }),
+            gradient: self.gradient.map(|g| match g {
+                GradientArg::Adjoint => Gradient::Adjoint,
+                GradientArg::FirstOrder => Gradient::FirstOrder,
+            }),
+        }
+    }
+
+    /// The first training flag given, for the error on a model that does not train.
+    fn given(&self) -> Option<&'static str> {
+        let paths = [
+            ("--data", self.data.is_some()),
+            ("--validation", self.validation.is_some()),
+            ("--test", self.test.is_some()),
+            ("--epochs", self.epochs.is_some()),
+            ("--rate", self.rate.is_some()),
+            ("--update", self.update.is_some()),
+            ("--gradient", self.gradient.is_some()),
+            ("--params-init", self.params_init.is_some()),
+            ("--summary", self.summary.is_some()),
+        ];
+        paths.into_iter().find(|(_, given)| *given).map(|(flag, _)| flag)
+    }
+}
+
+impl RunArgs {
+    /// The first flag given that only a simulation (not a training run) reads.
+    fn simulation_flag(&self) -> Option<&'static str> {
+        let flags = [
+            ("--method", self.method.is_some()),
+            ("--t-end", self.t_end.is_some()),
+            ("--points", self.points.is_some()),
+            ("--trajectories", self.trajectories.is_some()),
+            ("--max-events", self.max_events.is_some()),
+            ("--counts", self.counts),
+            ("--species", !self.species.is_empty()),
+        ];
+        flags.into_iter().find(|(_, given)| *given).map(|(flag, _)| flag)
+    }
+}
+
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a number >= 0")),
+    }
+}
+
+/// E0605: a flag of the other kind of run.
+fn wrong_kind(network: &str, flag: &str, training: bool) -> Diagnostic {
+    let (what, hint) = if training {
+        (
+            format!("`{network}` has a `train` block, so `crnc run` trains it and does not read `{flag}`"),
+            "drop the flag; a training run reads --data, --validation, --test, --epochs, --rate, --update, \
+             --gradient, --seed, --params-init, --rtol, --atol, -o, --summary and --plot",
+        )
+    } else {
+        (
+            format!("`{flag}` is a training flag, and `{network}` has no `train` block"),
+            "drop the flag, or give the model a `train { ... }` block (docs/language.md, \"Neural CRNs\")",
+        )
+    };
+    Diagnostic::error("E0605", what).with_hint(hint)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,7 +197,8 @@ fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
-    let (Compilation { front, lowered }, reporter) = start(&args.common);
+    let (Compilation { front, lowered }, reporter) =
+        super::start_traced(&args.common, args.train.flags(), |_, _| {});
     let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
         finish(&reporter, &front.db, front.diagnostics, errors)
     };
@@ -88,12 +212,19 @@ pub fn run(args: &RunArgs) -> i32 {
             .with_hint("plots are written as SVG or PNG: use a file name ending in .svg or .png");
         return fail(front, vec![d]);
     }
-    let (crn, mut diagnostics) = split(lowered);
-    let Some((crn, _)) = crn else { return fail(front, diagnostics) };
-    if let Some(d) = super::phases_at_once(&crn, "simulate all of them at once") {
-        diagnostics.push(d);
+    let (lowered, mut diagnostics) = split(lowered);
+    let Some(mut lowered) = lowered else { return fail(front, diagnostics) };
+    let training = lowered.learning.is_some();
+    let wrong = if training { args.simulation_flag() } else { args.train.given() };
+    if let Some(flag) = wrong {
+        diagnostics.push(wrong_kind(&lowered.crn.name, flag, training));
         return fail(front, diagnostics);
     }
+    if training {
+        lowered.warnings = diagnostics;
+        return super::train::run(args, front, lowered, &reporter);
+    }
+    let crn = lowered.crn;
     let network = &front.program.networks[&crn.name];
     let overrides = SimSpec {
         method: args.method.map(|m| match m {

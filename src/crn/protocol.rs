@@ -22,6 +22,9 @@ pub struct Protocol {
     /// Applied after the last phase: the host's parameter update ends a
     /// training step there, before the next sample resets the transients.
     pub after: Vec<Perturbation>,
+    /// How many leading phases make the prediction: after them the species
+    /// with the role `output` hold ŷ (a plain network's one phase: 1).
+    pub predict: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +109,7 @@ impl Protocol {
             duration: Duration::Time(t_end),
             before: Vec::new(),
         };
-        Protocol { phases: vec![main], after: Vec::new() }
+        Protocol { phases: vec![main], after: Vec::new(), predict: 1 }
     }
 
     /// The protocol as `--emit protocol` prints it, species and groups by name.
@@ -123,6 +126,9 @@ pub fn validate(protocol: &Protocol, crn: &Crn) -> Vec<Violation> {
     let mut fail = |msg: String| out.push(Violation(msg));
     if protocol.phases.is_empty() {
         fail("the protocol has no phase".to_string());
+    }
+    if protocol.predict > protocol.phases.len() {
+        fail(format!("the prediction needs {} phases of {}", protocol.predict, protocol.phases.len()));
     }
     let mut names = HashSet::new();
     for phase in &protocol.phases {
@@ -352,7 +358,7 @@ pub fn resolve(protocol: &crate::ir::learning::Protocol, crn: &Crn) -> Result<Pr
         })
         .collect::<Result<_, String>>()?;
     let after = protocol.after.iter().map(step).collect::<Result<_, String>>()?;
-    let resolved = Protocol { phases, after };
+    let resolved = Protocol { phases, after, predict: protocol.predict };
     match validate(&resolved, crn).first() {
         Some(v) => Err(v.0.clone()),
         None => Ok(resolved),
@@ -435,6 +441,7 @@ mod tests {
                 },
                 Perturbation::CancelRails,
             ],
+            predict: 1,
         }
     }
 

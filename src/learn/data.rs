@@ -4,7 +4,7 @@
 //! describes the file layouts, the tasks and their random stream.
 
 pub mod csv;
-mod rng;
+pub(crate) mod rng;
 pub mod tasks;
 
 use crate::diagnostic::Diagnostic;

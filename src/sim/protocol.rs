@@ -9,7 +9,9 @@
 use std::fmt;
 
 use super::kinetics::Kinetics;
-use super::ode::{self, OdeError, OdeOptions};
+use std::sync::Arc;
+
+use super::ode::{Integrator, OdeError, OdeOptions};
 use crate::backend::number;
 use crate::crn::protocol::{self, Duration, Perturbation, Protocol, Slot, Source};
 use crate::crn::{Crn, RailPair, Violation};
@@ -75,14 +77,20 @@ impl std::error::Error for ProtocolError {}
 /// never integrated in many restarts.
 const STEADY_GRID: std::ops::RangeInclusive<i32> = -96..=0;
 
-/// A protocol checked against its CRN, with each phase's kinetics built once.
+/// A protocol checked against its CRN, with each phase's kinetics and
+/// solver built once: a training run integrates the same phases thousands of
+/// times from new states. Cloning is cheap (the kinetics are shared), so
+/// parallel work takes one clone per thread; every integration is
+/// deterministic, so results do not depend on which clone ran them.
+#[derive(Clone)]
 pub struct Executor<'a> {
     crn: &'a Crn,
     protocol: &'a Protocol,
-    kinetics: Vec<Kinetics>,
+    kinetics: Vec<Arc<Kinetics>>,
+    solvers: Vec<Integrator>,
     rails: Vec<RailPair>,
     initial: Vec<f64>,
-    options: OdeOptions,
+    dxdt: Vec<f64>,
 }
 
 impl<'a> Executor<'a> {
@@ -95,35 +103,42 @@ impl<'a> Executor<'a> {
         if !violations.is_empty() {
             return Err(ProtocolError::Invalid(violations));
         }
+        let kinetics: Vec<Arc<Kinetics>> =
+            protocol.phases.iter().map(|p| Arc::new(Kinetics::of_groups(crn, &p.groups))).collect();
+        let solvers = kinetics
+            .iter()
+            .zip(&protocol.phases)
+            .map(|(kin, phase)| {
+                Integrator::new(kin, &options)
+                    .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Executor {
             crn,
             protocol,
-            kinetics: protocol.phases.iter().map(|p| Kinetics::of_groups(crn, &p.groups)).collect(),
+            kinetics,
+            solvers,
             rails: crn.rail_pairs(),
             initial: crn.initial_concentrations(),
-            options,
+            dxdt: vec![0.0; crn.species.len()],
         })
     }
 
-    /// Runs every phase once from the state `x` (concentrations), leaving the
-    /// final state in `x`; `observe(phase index, time the phase ran, state)`
-    /// sees the state at the end of each phase.
+    pub fn protocol(&self) -> &'a Protocol {
+        self.protocol
+    }
+
+    /// Runs every phase once from the state `x` (concentrations), then the
+    /// steps after the last phase, leaving the final state in `x`;
+    /// `observe(phase index, time the phase ran, state)` sees the state at
+    /// the end of each phase.
     pub fn run(
-        &self,
+        &mut self,
         x: &mut [f64],
         sample: Option<&Sample<'_>>,
-        mut observe: impl FnMut(usize, f64, &[f64]),
+        observe: impl FnMut(usize, f64, &[f64]),
     ) -> Result<(), ProtocolError> {
-        if x.len() != self.crn.species.len() {
-            return Err(ProtocolError::State { expected: self.crn.species.len(), found: x.len() });
-        }
-        for (i, phase) in self.protocol.phases.iter().enumerate() {
-            for p in &phase.before {
-                self.apply(p, x, sample, &phase.name)?;
-            }
-            let time = self.integrate(i, x)?;
-            observe(i, time, x);
-        }
+        self.run_phases(self.protocol.phases.len(), x, sample, observe)?;
         let last = self.protocol.phases.last().map_or("", |p| p.name.as_str());
         for p in &self.protocol.after {
             self.apply(p, x, sample, last)?;
@@ -131,40 +146,68 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// Runs the phases that make the prediction (the protocol's `predict`
+    /// leading phases) from `x`, leaving their end state in `x`.
+    pub fn predict(&mut self, x: &mut [f64], sample: &Sample<'_>) -> Result<(), ProtocolError> {
+        self.run_phases(self.protocol.predict, x, Some(sample), |_, _, _| {})
+    }
+
+    /// Runs the first `count` phases, each after its perturbations.
+    fn run_phases(
+        &mut self,
+        count: usize,
+        x: &mut [f64],
+        sample: Option<&Sample<'_>>,
+        mut observe: impl FnMut(usize, f64, &[f64]),
+    ) -> Result<(), ProtocolError> {
+        if x.len() != self.crn.species.len() {
+            return Err(ProtocolError::State { expected: self.crn.species.len(), found: x.len() });
+        }
+        let protocol = self.protocol;
+        for (i, phase) in protocol.phases.iter().enumerate().take(count) {
+            for p in &phase.before {
+                self.apply(p, x, sample, &phase.name)?;
+            }
+            let time = self.integrate(i, x)?;
+            observe(i, time, x);
+        }
+        Ok(())
+    }
+
     /// Runs phase `i` from `x`, leaving its end state there; returns how long it ran.
-    fn integrate(&self, i: usize, x: &mut [f64]) -> Result<f64, ProtocolError> {
+    fn integrate(&mut self, i: usize, x: &mut [f64]) -> Result<f64, ProtocolError> {
         let phase = &self.protocol.phases[i];
-        let kin = &self.kinetics[i];
         let failed = |error| ProtocolError::Ode { phase: phase.name.clone(), error };
         match phase.duration {
             Duration::Time(t) => {
-                let end = ode::solve(kin, x, &[t], &self.options).map_err(failed)?;
-                x.copy_from_slice(&end.values);
+                let start = x.to_vec();
+                self.solvers[i].solve_to(&start, t, x).map_err(failed)?;
                 Ok(t)
             }
             Duration::SteadyState { tolerance, max_time } => {
-                let mut dxdt = vec![0.0; x.len()];
+                let (kin, dxdt) = (&self.kinetics[i], &mut self.dxdt);
                 // The species that changes fastest, and how fast; a NaN rate is never settled.
-                let fastest = |state: &[f64], dxdt: &mut [f64]| {
+                let mut fastest = |state: &[f64]| {
                     kin.rhs(state, dxdt);
                     dxdt.iter().enumerate().fold((0, 0.0f64), |(at, m), (s, v)| {
                         if v.abs() > m || v.is_nan() { (s, v.abs()) } else { (at, m) }
                     })
                 };
-                if fastest(x, &mut dxdt).1 <= tolerance {
+                if fastest(x).1 <= tolerance {
                     return Ok(0.0);
                 }
                 let times: Vec<f64> =
                     STEADY_GRID.map(|e| max_time * 10f64.powf(f64::from(e) / 16.0)).collect();
-                let path = ode::solve(kin, x, &times, &self.options).map_err(failed)?;
+                let path = self.solvers[i].solve(x, &times).map_err(failed)?;
                 let mut worst = (0, 0.0);
                 for (row, &t) in path.values.chunks(x.len()).zip(&times) {
-                    worst = fastest(row, &mut dxdt);
+                    worst = fastest(row);
                     if worst.1 <= tolerance {
                         x.copy_from_slice(row);
                         return Ok(t);
                     }
                 }
+                kin.rhs(&path.values[path.values.len() - x.len()..], dxdt);
                 Err(ProtocolError::NoSteadyState {
                     phase: phase.name.clone(),
                     max_time,
@@ -269,7 +312,7 @@ mod tests {
         protocol: &Protocol,
         sample: Option<&Sample<'_>>,
     ) -> Result<Vec<(f64, Vec<f64>)>, ProtocolError> {
-        let executor = Executor::new(crn, protocol, options())?;
+        let mut executor = Executor::new(crn, protocol, options())?;
         let mut x = crn.initial_concentrations();
         let mut ends = Vec::new();
         executor.run(&mut x, sample, |_, t, state| ends.push((t, state.to_vec())))?;
@@ -296,6 +339,7 @@ mod tests {
                 phase("decay", 1, steady, vec![Perturbation::CopyValues(vec![(B, C)])]),
             ],
             after: vec![],
+            predict: 1,
         };
         let ends = run(&crn, &protocol, None).unwrap();
         let a = (-2.0f64).exp();
@@ -316,7 +360,7 @@ mod tests {
     fn a_settled_phase_ends_at_once() {
         let crn = fixture::crn(RateLaw::MassAction, &[("A", 0.0)], vec![(vec![(A, 1)], vec![], 1.0, None)]);
         let steady = Duration::SteadyState { tolerance: 1e-9, max_time: 10.0 };
-        let protocol = Protocol { phases: vec![phase("main", 0, steady, vec![])], after: vec![] };
+        let protocol = Protocol { phases: vec![phase("main", 0, steady, vec![])], after: vec![], predict: 1 };
         assert_eq!(run(&crn, &protocol, None).unwrap()[0], (0.0, vec![0.0]));
     }
 
@@ -330,7 +374,7 @@ mod tests {
     }
 
     fn host_step(after: Vec<Perturbation>) -> Protocol {
-        Protocol { phases: vec![phase("main", 0, Duration::Time(1.0), vec![])], after }
+        Protocol { phases: vec![phase("main", 0, Duration::Time(1.0), vec![])], after, predict: 1 }
     }
 
     #[test]
@@ -374,11 +418,12 @@ mod tests {
                 phase("clear", 0, Duration::Time(1.0), vec![Perturbation::ResetTransients]),
             ],
             after: vec![],
+            predict: 1,
         };
         let sample = Sample { inputs: &[-0.25], targets: &[3.0] };
         let mut start = crn.initial_concentrations();
         start[4] = 7.0;
-        let executor = Executor::new(&crn, &protocol, options()).unwrap();
+        let mut executor = Executor::new(&crn, &protocol, options()).unwrap();
         let mut ends = Vec::new();
         executor.run(&mut start, Some(&sample), |_, _, x| ends.push(x.to_vec())).unwrap();
         assert_eq!(ends[0], [0.0, 0.25, 3.0, 1.5, 7.0, 0.0]);
@@ -408,7 +453,7 @@ mod tests {
         let crn =
             fixture::crn(RateLaw::MassAction, &[("A", 1.0)], vec![(vec![(A, 1)], vec![(A, 2)], 1.0, None)]);
         let steady = Duration::SteadyState { tolerance: 1e-6, max_time: 10.0 };
-        let protocol = Protocol { phases: vec![phase("grow", 0, steady, vec![])], after: vec![] };
+        let protocol = Protocol { phases: vec![phase("grow", 0, steady, vec![])], after: vec![], predict: 1 };
         let err = run(&crn, &protocol, None).unwrap_err();
         match &err {
             ProtocolError::NoSteadyState { species, rate, .. } => {
@@ -426,11 +471,14 @@ mod tests {
     #[test]
     fn an_invalid_protocol_or_state_is_refused_before_anything_runs() {
         let crn = fixture::crn(RateLaw::MassAction, &[("A", 1.0)], vec![]);
-        let wrong_group =
-            Protocol { phases: vec![phase("main", 3, Duration::Time(1.0), vec![])], after: vec![] };
+        let wrong_group = Protocol {
+            phases: vec![phase("main", 3, Duration::Time(1.0), vec![])],
+            after: vec![],
+            predict: 1,
+        };
         assert!(matches!(Executor::new(&crn, &wrong_group, options()), Err(ProtocolError::Invalid(_))));
         let protocol = Protocol::plain(&crn, 1.0);
-        let executor = Executor::new(&crn, &protocol, options()).unwrap();
+        let mut executor = Executor::new(&crn, &protocol, options()).unwrap();
         let err = executor.run(&mut [1.0, 2.0], None, |_, _, _| {}).unwrap_err();
         assert_eq!(err, ProtocolError::State { expected: 1, found: 2 });
     }

@@ -19,11 +19,11 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
-pub(super) struct Stream(Xoshiro256PlusPlus);
+pub(crate) struct Stream(Xoshiro256PlusPlus);
 
 impl Stream {
     /// Part `part` of the stream of `seed`.
-    pub(super) fn new(seed: u64, part: u32) -> Stream {
+    pub(crate) fn new(seed: u64, part: u32) -> Stream {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         for _ in 0..part {
             rng.jump();
@@ -32,24 +32,24 @@ impl Stream {
     }
 
     /// Uniform in [0, 1).
-    pub(super) fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// Uniform in [low, high).
-    pub(super) fn uniform(&mut self, low: f64, high: f64) -> f64 {
+    pub(crate) fn uniform(&mut self, low: f64, high: f64) -> f64 {
         low + (high - low) * self.unit()
     }
 
     /// Standard normal.
-    pub(super) fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         // 1 - u lies in (0, 1], so the logarithm is finite.
         let radius = libm::sqrt(-2.0 * libm::log(1.0 - self.unit()));
         radius * libm::cos(std::f64::consts::TAU * self.unit())
     }
 
     /// Uniform in 0..n (n > 0).
-    pub(super) fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         let n = n as u64;
         // u64::MAX - u64::MAX % n values are a whole number of blocks of n.
         let limit = u64::MAX - u64::MAX % n;
@@ -61,7 +61,7 @@ impl Stream {
         }
     }
 
-    pub(super) fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             items.swap(i, self.below(i + 1));
         }
