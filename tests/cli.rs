@@ -2,20 +2,9 @@
 
 mod common;
 
+use common::{crnc, stderr, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn crnc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::process::Command;
 
 #[test]
 fn compile_picks_the_format_from_the_extension() {
@@ -330,7 +319,7 @@ fn an_output_named_like_a_translation_is_not_taken_for_an_input() {
 }
 
 #[test]
-fn a_learning_circuit_shows_its_phases_and_is_never_run_or_written_as_one_network() {
+fn a_learning_circuit_shows_its_phases_and_is_never_written_as_one_network() {
     let dir = tempfile::tempdir().unwrap();
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/neural/xor_quadratic.crnl");
     let model = model.to_str().unwrap();
@@ -339,12 +328,9 @@ fn a_learning_circuit_shows_its_phases_and_is_never_run_or_written_as_one_networ
     for phase in ["forward", "output", "error", "adjoint_init", "backward", "update"] {
         assert!(stdout(&protocol).contains(&format!("phase {phase} ")), "{}", stdout(&protocol));
     }
-    let run = crnc(&["run", model, "-o", "out.csv"], dir.path());
-    assert_eq!(run.status.code(), Some(1));
-    assert!(stderr(&run).contains("E0604"), "{}", stderr(&run));
-    assert!(!dir.path().join("out.csv").exists());
     let sbml = crnc(&["compile", model, "-o", "net.xml"], dir.path());
     assert_eq!(sbml.status.code(), Some(1));
+    assert!(stderr(&sbml).contains("E0604"), "{}", stderr(&sbml));
     assert!(!dir.path().join("net.xml").exists());
     let json = crnc(&["compile", model, "-o", "net.json"], dir.path());
     assert!(json.status.success(), "{}", stderr(&json));

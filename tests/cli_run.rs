@@ -3,12 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn crnc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
-}
+use common::crnc;
 
 fn csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
     let mut lines = text.lines();

@@ -9,6 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::crnc;
+
 use crnc::crn::Crn;
 use crnc::sim::kinetics::Kinetics;
 use crnc::source::MemoryFs;
@@ -30,10 +32,6 @@ const CELL: &str = "network Cell {
   simulate { t_end = 4; points = 8; }
 }
 ";
-
-fn crnc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
-}
 
 /// `crnc ARGS` that must succeed.
 fn ok(args: &[&str], cwd: &Path) -> Output {

@@ -37,7 +37,7 @@ fn rails(crn: &Crn, value: &str) -> RailPair {
 /// and the state after the backward phase.
 fn run(crn: &Crn, protocol: &Protocol, theta: &[(String, f64)], sample: &Sample) -> (f64, Vec<f64>) {
     let options = OdeOptions { rtol: 1e-11, atol: 1e-13, ..OdeOptions::default() };
-    let executor = Executor::new(crn, protocol, options).expect("a valid protocol");
+    let mut executor = Executor::new(crn, protocol, options).expect("a valid protocol");
     let mut x = crn.initial_concentrations();
     for (name, v) in theta {
         rails(crn, name).set(&mut x, *v);

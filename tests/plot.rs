@@ -4,14 +4,10 @@
 
 mod common;
 
+use common::crnc;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use roxmltree::{Document, Node};
-
-fn crnc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
-}
 
 fn example(name: &str) -> String {
     common::root().join("examples").join(name).display().to_string()

@@ -30,7 +30,7 @@ fn a_plain_protocol_runs_the_network_as_an_ode_run_does() {
         for crn in &crns {
             let protocol = Protocol::plain(crn, 2.0);
             let options = OdeOptions::default();
-            let executor =
+            let mut executor =
                 Executor::new(crn, &protocol, options.clone()).unwrap_or_else(|e| panic!("{stem}: {e}"));
             let mut x = crn.initial_concentrations();
             executor.run(&mut x, None, |_, _, _| {}).unwrap_or_else(|e| panic!("{stem}: {e}"));

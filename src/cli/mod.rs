@@ -40,7 +40,7 @@ enum Command {
     Check(CheckArgs),
     /// Simulate a model (deterministic ODE or exact SSA) and write its trajectories as CSV.
     #[command(after_help = "Settings come from the network's `simulate { ... }` block; flags override them.")]
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Translate an SBML model, a BioNetGen network or a reaction list into crnl source.
     #[command(after_help = "The crnl is checked before it is written: what it says compiles.")]
     Import(ImportArgs),
@@ -350,7 +350,7 @@ pub(crate) fn phases_at_once(crn: &Crn, what: &str) -> Option<Diagnostic> {
             format!("`{}` is a learning circuit whose {} reaction groups run in separate phases: crnc cannot {what}", crn.name, crn.groups.len()),
         )
         .with_note(format!("the groups are {}; `--emit protocol` shows the phases", crn.groups.join(", ")))
-        .with_hint("inspect it with `crnc compile --emit crn`, `--emit protocol` or `--format json` (which keeps the groups); training runs and per-phase export are not built yet (issue 12)")
+        .with_hint("inspect it with `crnc compile --emit crn`, `--emit protocol` or `--format json` (which keeps the groups); `crnc run` trains it; per-phase export is not built yet (issue 12)")
     })
 }
 

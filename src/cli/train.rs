@@ -19,7 +19,7 @@ use crnc::ir::learning::{DataSource, Learning};
 use crnc::learn::data::{self, Dataset, Task};
 use crnc::learn::history::Epoch;
 use crnc::learn::train::{self, Outcome, Progress, Score, Sets, Trainer};
-use crnc::sim::ode::OdeOptions;
+use crnc::sim::ode::{OdeMethod, OdeOptions};
 use crnc::source::SourceDb;
 
 /// The ODE tolerances of every solve of a training run, unless `--rtol` /
@@ -56,6 +56,9 @@ fn train_and_write(
     let options = OdeOptions {
         rtol: args.rtol.unwrap_or(DEFAULT_RTOL),
         atol: args.atol.unwrap_or(DEFAULT_ATOL),
+        // Thousands of short solves of small phases: the dense Rosenbrock
+        // method where it is faster (sim::ode::OdeMethod::Auto).
+        method: OdeMethod::Auto,
         ..OdeOptions::default()
     };
     let mut trainer = Trainer::new(crn, protocol, learning, options).map_err(|why| vec![internal(&why)])?;

@@ -86,11 +86,51 @@ const STEADY_GRID: std::ops::RangeInclusive<i32> = -96..=0;
 pub struct Executor<'a> {
     crn: &'a Crn,
     protocol: &'a Protocol,
-    kinetics: Vec<Arc<Kinetics>>,
-    solvers: Vec<Integrator>,
+    phases: Vec<PhaseSolver>,
     rails: Vec<RailPair>,
     initial: Vec<f64>,
+}
+
+/// One phase's ODE over only the species its reactions touch.
+#[derive(Clone)]
+struct PhaseSolver {
+    kinetics: Arc<Kinetics>,
+    /// The CRN index of each of the phase's species.
+    species: Vec<u32>,
+    solver: Integrator,
+    /// The phase's state before and after an integration, and its rates.
+    start: Vec<f64>,
+    end: Vec<f64>,
     dxdt: Vec<f64>,
+}
+
+impl PhaseSolver {
+    fn new(crn: &Crn, phase: &protocol::Phase, options: &OdeOptions) -> Result<PhaseSolver, ProtocolError> {
+        let (kinetics, species) = Kinetics::of_groups(crn, &phase.groups).compacted();
+        let solver = Integrator::new(&kinetics, options)
+            .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })?;
+        let n = species.len();
+        Ok(PhaseSolver {
+            kinetics: Arc::new(kinetics),
+            species,
+            solver,
+            start: vec![0.0; n],
+            end: vec![0.0; n],
+            dxdt: vec![0.0; n],
+        })
+    }
+
+    fn gather(&mut self, x: &[f64]) {
+        for (v, &s) in self.start.iter_mut().zip(&self.species) {
+            *v = x[s as usize];
+        }
+    }
+
+    fn scatter(&self, from: &[f64], x: &mut [f64]) {
+        for (&v, &s) in from.iter().zip(&self.species) {
+            x[s as usize] = v;
+        }
+    }
 }
 
 impl<'a> Executor<'a> {
@@ -103,25 +143,9 @@ impl<'a> Executor<'a> {
         if !violations.is_empty() {
             return Err(ProtocolError::Invalid(violations));
         }
-        let kinetics: Vec<Arc<Kinetics>> =
-            protocol.phases.iter().map(|p| Arc::new(Kinetics::of_groups(crn, &p.groups))).collect();
-        let solvers = kinetics
-            .iter()
-            .zip(&protocol.phases)
-            .map(|(kin, phase)| {
-                Integrator::new(kin, &options)
-                    .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Executor {
-            crn,
-            protocol,
-            kinetics,
-            solvers,
-            rails: crn.rail_pairs(),
-            initial: crn.initial_concentrations(),
-            dxdt: vec![0.0; crn.species.len()],
-        })
+        let phases =
+            protocol.phases.iter().map(|p| PhaseSolver::new(crn, p, &options)).collect::<Result<_, _>>()?;
+        Ok(Executor { crn, protocol, phases, rails: crn.rail_pairs(), initial: crn.initial_concentrations() })
     }
 
     pub fn protocol(&self) -> &'a Protocol {
@@ -178,41 +202,45 @@ impl<'a> Executor<'a> {
     fn integrate(&mut self, i: usize, x: &mut [f64]) -> Result<f64, ProtocolError> {
         let phase = &self.protocol.phases[i];
         let failed = |error| ProtocolError::Ode { phase: phase.name.clone(), error };
+        let solver = &mut self.phases[i];
+        solver.gather(x);
         match phase.duration {
             Duration::Time(t) => {
-                let start = x.to_vec();
-                self.solvers[i].solve_to(&start, t, x).map_err(failed)?;
+                let PhaseSolver { solver, start, end, .. } = solver;
+                solver.solve_to(start, t, end).map_err(failed)?;
+                self.phases[i].scatter(&self.phases[i].end, x);
                 Ok(t)
             }
             Duration::SteadyState { tolerance, max_time } => {
-                let (kin, dxdt) = (&self.kinetics[i], &mut self.dxdt);
+                let PhaseSolver { kinetics, species, solver, start, dxdt, .. } = solver;
                 // The species that changes fastest, and how fast; a NaN rate is never settled.
                 let mut fastest = |state: &[f64]| {
-                    kin.rhs(state, dxdt);
+                    kinetics.rhs(state, dxdt);
                     dxdt.iter().enumerate().fold((0, 0.0f64), |(at, m), (s, v)| {
                         if v.abs() > m || v.is_nan() { (s, v.abs()) } else { (at, m) }
                     })
                 };
-                if fastest(x).1 <= tolerance {
+                if fastest(start).1 <= tolerance {
                     return Ok(0.0);
                 }
                 let times: Vec<f64> =
                     STEADY_GRID.map(|e| max_time * 10f64.powf(f64::from(e) / 16.0)).collect();
-                let path = self.solvers[i].solve(x, &times).map_err(failed)?;
+                let path = solver.solve(start, &times).map_err(failed)?;
+                let n = start.len();
                 let mut worst = (0, 0.0);
-                for (row, &t) in path.values.chunks(x.len()).zip(&times) {
+                for (row, &t) in path.values.chunks(n).zip(&times) {
                     worst = fastest(row);
                     if worst.1 <= tolerance {
-                        x.copy_from_slice(row);
+                        self.phases[i].scatter(row, x);
                         return Ok(t);
                     }
                 }
-                kin.rhs(&path.values[path.values.len() - x.len()..], dxdt);
+                kinetics.rhs(&path.values[path.values.len() - n..], dxdt);
                 Err(ProtocolError::NoSteadyState {
                     phase: phase.name.clone(),
                     max_time,
                     tolerance,
-                    species: self.crn.species[worst.0].name.clone(),
+                    species: self.crn.species[species[worst.0] as usize].name.clone(),
                     rate: dxdt[worst.0],
                 })
             }

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use crnc::crn::Crn;
 use crnc::driver::{self, Lowered};
@@ -75,3 +76,16 @@ pub fn compiled_examples() -> Vec<(String, Vec<Crn>)> {
 }
 pub mod sbml_cases;
 pub mod sbml_external;
+
+/// The `crnc` binary run with `args` in `cwd`.
+pub fn crnc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crnc")).args(args).current_dir(cwd).output().expect("crnc runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
