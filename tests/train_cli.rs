@@ -194,3 +194,26 @@ fn bad_training_inputs_point_into_their_files() {
         assert!(!dir.path().join(file).exists(), "{file} written by a failed run");
     }
 }
+
+#[test]
+fn each_phase_is_written_as_a_network_of_its_own_that_libsbml_and_libroadrunner_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = example("xor_quadratic.crnl");
+    let o = crnc(&["compile", &model, "--phase", "backward", "-o", "backward.crn"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("backward.crn")).unwrap();
+    // The reference B4 backward (domain.md §2.7, §2.10 item 4).
+    assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 87, "{text}");
+    let o = crnc(&["compile", &model, "--phase", "backwards", "-o", "x.sbml"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0607") && stderr(&o).contains("`backward`"), "{}", stderr(&o));
+    assert!(!dir.path().join("x.sbml").exists());
+
+    let fs = crnc::source::RealFs::default();
+    let lowered = common::compile(&fs, Path::new(&model), None, None).unwrap();
+    for phase in &lowered.protocol.phases {
+        let network = crnc::crn::phase::network(&lowered.crn, phase);
+        assert!(!network.reactions.is_empty(), "{}", phase.name);
+        common::sbml_external::assert_external_sbml_ok(&network, &network.name);
+    }
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crnc::backend;
+use crnc::crn::protocol::Protocol;
 use crnc::crn::{self, Crn};
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, Compilation, InputKind, Lowered};
@@ -137,6 +138,9 @@ struct CompileArgs {
     /// Print a compiler stage to standard output instead of writing output
     #[arg(long, value_name = "STAGE", value_parser = stage_parser())]
     emit: Option<Stage>,
+    /// Write only this phase of a learning circuit (its groups' reactions and the species they touch)
+    #[arg(long, value_name = "NAME")]
+    phase: Option<String>,
 }
 
 #[derive(Args)]
@@ -302,13 +306,23 @@ fn compile(args: &CompileArgs) -> i32 {
     let Some(Lowered { crn, protocol, .. }) = crn else {
         return finish(&reporter, &front.db, front.diagnostics, diagnostics);
     };
+    let crn = match &args.phase {
+        None => crn,
+        Some(name) => match protocol.phases.iter().find(|p| p.name == *name) {
+            Some(phase) => crn::phase::network(&crn, phase),
+            None => {
+                diagnostics.push(unknown_phase(&crn.name, name, &protocol));
+                return finish(&reporter, &front.db, front.diagnostics, diagnostics);
+            }
+        },
+    };
     let text = match args.emit {
         Some(Stage::Ast) => None,
         Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
         Some(Stage::Protocol) => Some(protocol.display(&crn).to_string()),
-        None => match render(&crn, format) {
+        None => match render(&crn, format, args.phase.is_some()) {
             Ok(text) => Some(text),
             Err(d) => {
                 diagnostics.push(d);
@@ -325,8 +339,24 @@ fn compile(args: &CompileArgs) -> i32 {
     finish(&reporter, &front.db, front.diagnostics, diagnostics)
 }
 
-fn render(crn: &Crn, format: Format) -> Result<String, Diagnostic> {
+/// E0607: `--phase` names no phase of the protocol.
+fn unknown_phase(network: &str, name: &str, protocol: &Protocol) -> Diagnostic {
+    let names: Vec<&str> = protocol.phases.iter().map(|p| p.name.as_str()).collect();
+    let listed = format!("the phases of `{network}` are {}", names.join(", "));
+    let hint = match crnc::diagnostic::did_you_mean(name, names.iter().copied()) {
+        Some(guess) => format!("{guess} {listed}"),
+        None => listed,
+    };
+    Diagnostic::error("E0607", format!("`{network}` has no phase `{name}`"))
+        .with_hint(hint)
+        .with_note("`crnc compile --emit protocol` lists the phases and what runs in each")
+}
+
+/// The CRN in `format`; `one_phase` when it is one phase's network, whose
+/// groups all run together.
+fn render(crn: &Crn, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
     if format != Format::Json
+        && !one_phase
         && let Some(d) = phases_at_once(crn, "write it as one network")
     {
         return Err(d);
@@ -343,14 +373,14 @@ fn render(crn: &Crn, format: Format) -> Result<String, Diagnostic> {
 
 /// E0604: a learning circuit's groups run in separate phases, so running or
 /// writing them as one network would be a different system.
-pub(crate) fn phases_at_once(crn: &Crn, what: &str) -> Option<Diagnostic> {
+fn phases_at_once(crn: &Crn, what: &str) -> Option<Diagnostic> {
     (crn.groups.len() > 1).then(|| {
         Diagnostic::error(
             "E0604",
             format!("`{}` is a learning circuit whose {} reaction groups run in separate phases: crnc cannot {what}", crn.name, crn.groups.len()),
         )
         .with_note(format!("the groups are {}; `--emit protocol` shows the phases", crn.groups.join(", ")))
-        .with_hint("inspect it with `crnc compile --emit crn`, `--emit protocol` or `--format json` (which keeps the groups); `crnc run` trains it; per-phase export is not built yet (issue 12)")
+        .with_hint("inspect it with `crnc compile --emit crn`, `--emit protocol` or `--format json` (which keeps the groups); `crnc run` trains it, and `--phase NAME` writes one phase's network")
     })
 }
 

@@ -23,6 +23,7 @@
 mod dump;
 mod lower;
 pub mod passes;
+pub mod phase;
 pub mod protocol;
 mod validate;
 
