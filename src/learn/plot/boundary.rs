@@ -6,7 +6,8 @@
 //! caller's grid of predictions, cell by cell, so the shading ends exactly on
 //! the line: each cell's part above the threshold is its corners at or above
 //! it plus the points where ŷ crosses the threshold on its edges (linearly
-//! interpolated), and the contour joins those crossing points.
+//! interpolated), and the contour joins those crossing points. Saddle cells
+//! (an XOR's middle) are resolved by the value at their centre.
 
 use std::fmt::Write;
 
@@ -129,11 +130,27 @@ fn region(grid: &Grid, threshold: f64) -> Region {
 
 /// The inside part of one cell (corners in order around it) and the contour
 /// pieces through it. Walking round the cell, each crossing from inside to
-/// outside is joined to the next crossing back in; in a saddle (opposite
-/// corners inside) that joins the two inside corners through the middle.
+/// outside is joined to the next crossing back in. In a saddle (opposite
+/// corners inside) the mean of the corners, the bilinear value at the
+/// middle, decides: at or above the threshold the walk joins the two inside
+/// corners through the middle; below it each inside corner is cut off alone.
 fn cell(points: [(f64, f64); 4], values: [f64; 4], threshold: f64, region: &mut Region) {
     let inside = values.map(|v| v >= threshold);
     if !inside.contains(&true) {
+        return;
+    }
+    let crossing = |k: usize, next: usize| {
+        let s = (threshold - values[k]) / (values[next] - values[k]);
+        (points[k].0 + s * (points[next].0 - points[k].0), points[k].1 + s * (points[next].1 - points[k].1))
+    };
+    let saddle = inside[0] == inside[2] && inside[1] == inside[3] && inside[0] != inside[1];
+    if saddle && values.iter().sum::<f64>() / 4.0 < threshold {
+        for k in (0..4).filter(|&k| inside[k]) {
+            let (before, after) = ((k + 3) % 4, (k + 1) % 4);
+            let (entry, exit) = (crossing(before, k), crossing(k, after));
+            region.polygons.push(vec![entry, points[k], exit]);
+            region.contour.push([exit, entry]);
+        }
         return;
     }
     let mut polygon = Vec::with_capacity(6);
@@ -146,18 +163,14 @@ fn cell(points: [(f64, f64); 4], values: [f64; 4], threshold: f64, region: &mut 
         if inside[k] == inside[next] {
             continue;
         }
-        let s = (threshold - values[k]) / (values[next] - values[k]);
-        let crossing = (
-            points[k].0 + s * (points[next].0 - points[k].0),
-            points[k].1 + s * (points[next].1 - points[k].1),
-        );
-        polygon.push(crossing);
+        let at = crossing(k, next);
+        polygon.push(at);
         if inside[k] {
-            exit = Some(crossing);
+            exit = Some(at);
         } else if let Some(from) = exit.take() {
-            region.contour.push([from, crossing]);
+            region.contour.push([from, at]);
         } else {
-            first_entry = Some(crossing);
+            first_entry = Some(at);
         }
     }
     if let (Some(from), Some(to)) = (exit, first_entry) {
@@ -295,4 +308,44 @@ pub(super) fn draw(out: &mut String, drawing: &Drawing, p: Rect, x_axis: &Axis, 
         out.push('\n');
     }
     out.push_str("</g>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The corner of the unit square nearest to the middle of each contour piece.
+    fn cut_off(region: &Region, corners: &[(f64, f64); 4]) -> Vec<usize> {
+        let distance = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+        let mut nearest: Vec<usize> = region
+            .contour
+            .iter()
+            .map(|[a, b]| {
+                let middle = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+                (0..4)
+                    .min_by(|&i, &j| distance(corners[i], middle).total_cmp(&distance(corners[j], middle)))
+                    .unwrap()
+            })
+            .collect();
+        nearest.sort();
+        nearest
+    }
+
+    #[test]
+    fn a_saddle_joins_or_parts_its_inside_corners_by_the_value_at_its_middle() {
+        // ŷ is 1 at (0, 0) and (1, 1), 0 at the other corners: 0.5 in the middle.
+        let grid = Grid { x0: vec![0.0, 1.0], x1: vec![0.0, 1.0], values: vec![1.0, 0.0, 0.0, 1.0] };
+        let corners = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+        let joined = region(&grid, 0.4);
+        assert_eq!(cut_off(&joined, &corners), [1, 3], "the outside corners are cut off");
+        assert_eq!(joined.polygons.iter().map(Vec::len).collect::<Vec<_>>(), [6]);
+        let parted = region(&grid, 0.6);
+        assert_eq!(cut_off(&parted, &corners), [0, 2], "each inside corner alone");
+        assert_eq!(parted.polygons.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3]);
+        for [a, b] in parted.contour {
+            // ŷ = 0.6 on the edges, 0.4 of the way from the inside corner.
+            assert!([a, b].iter().all(|p| [p.0, p.1].iter().any(|c| *c == 0.0 || *c == 1.0)));
+            assert!((a.0 - b.0).abs() > 0.3 && (a.1 - b.1).abs() > 0.3, "{a:?} {b:?}");
+        }
+    }
 }
