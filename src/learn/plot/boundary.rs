@@ -87,8 +87,8 @@ struct Region {
     /// the inside part of each cell the contour crosses.
     polygons: Vec<Vec<(f64, f64)>>,
     contour: Vec<[(f64, f64); 2]>,
-    /// Cells with a corner where ŷ is not finite, left blank.
-    skipped: usize,
+    /// Cells with a corner where ŷ is not finite.
+    undefined: Vec<Vec<(f64, f64)>>,
 }
 
 fn region(grid: &Grid, threshold: f64) -> Region {
@@ -116,7 +116,7 @@ fn region(grid: &Grid, threshold: f64) -> Region {
                 region.polygons.push(column(i, start, j));
             }
             if values.iter().any(|v| !v.is_finite()) {
-                region.skipped += 1;
+                region.undefined.push(column(i, j, j + 1));
                 continue;
             }
             cell(corners.map(|(a, b)| (grid.x0[a], grid.x1[b])), values, threshold, &mut region);
@@ -185,6 +185,8 @@ const CLASS_COLOURS: [&str; 2] = [PALETTE[0], PALETTE[1]];
 /// opaque so that the class-1 region over the class-0 background keeps the
 /// colour its legend entry shows.
 const SHADES: [&str; 2] = ["#dde9f4", "#ffdbbb"];
+/// Cells where the model's ŷ is not finite.
+const UNDEFINED: &str = "#bdbdbd";
 const SHAPES: [Shape; 3] = [Shape::Circle, Shape::Square, Shape::Diamond];
 /// The legend's markers for right and wrong, which carry no class.
 const NEUTRAL: &str = "#666";
@@ -241,8 +243,9 @@ pub(super) fn panel(b: &Boundary) -> Panel {
         notes.push(format!("{unplaced} samples with non-finite inputs not drawn"));
     }
     let region = region(grid, b.threshold);
-    if region.skipped > 0 {
-        notes.push(format!("{} grid cells with non-finite ŷ left blank", region.skipped));
+    if !region.undefined.is_empty() {
+        let label = format!("ŷ not finite ({} cells)", region.undefined.len());
+        entries.insert(3, Entry { label, swatch: Swatch::Area { colour: UNDEFINED } });
     }
     let range = |axis: &[f64]| {
         let finite = axis.iter().copied().filter(|v| v.is_finite());
@@ -278,10 +281,15 @@ pub(super) fn draw(out: &mut String, drawing: &Drawing, p: Rect, x_axis: &Axis, 
         p.x, p.y, p.w, p.h, SHADES[0]
     );
     let region = &drawing.region;
-    if !region.polygons.is_empty() {
+    for (class, polygons, fill) in
+        [("above", &region.polygons, SHADES[1]), ("undefined", &region.undefined, UNDEFINED)]
+    {
+        if polygons.is_empty() {
+            continue;
+        }
         // One path, so that neighbouring cells meet without seams.
         let mut d = String::new();
-        for polygon in &region.polygons {
+        for polygon in polygons {
             for (k, &(x, y)) in polygon.iter().enumerate() {
                 let _ = write!(d, "{}{:.2} {:.2} ", if k == 0 { 'M' } else { 'L' }, px(x), py(y));
             }
@@ -289,9 +297,8 @@ pub(super) fn draw(out: &mut String, drawing: &Drawing, p: Rect, x_axis: &Axis, 
         }
         let _ = writeln!(
             out,
-            r#"<path class="region above" d="{}" fill="{}" stroke="none"/>"#,
-            d.trim_end(),
-            SHADES[1]
+            r#"<path class="region {class}" d="{}" fill="{fill}" stroke="none"/>"#,
+            d.trim_end()
         );
     }
     if !region.contour.is_empty() {

@@ -263,7 +263,10 @@ fn non_finite_values_are_skipped_with_a_note() {
     assert_eq!(train.attribute("d").unwrap().matches('M').count(), 2, "the line breaks at the NaN");
     let notes = texts(&in_panel(&doc, "boundary", "legend-note"));
     assert!(notes.contains(&"1 samples with non-finite inputs not drawn".into()), "{notes:?}");
-    assert!(notes.contains(&"4 grid cells with non-finite ŷ left blank".into()), "{notes:?}");
+    let entries = texts(&in_panel(&doc, "boundary", "legend-entry"));
+    assert!(entries.contains(&"ŷ not finite (4 cells)".into()), "{entries:?}");
+    let undefined = in_panel(&doc, "boundary", "undefined");
+    assert_eq!(coordinates(&undefined[0]).len(), 16, "the four cells around the NaN, in grey");
     assert!(notes.contains(&"train: 0 of 2 right".into()), "a NaN prediction is not right: {notes:?}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "no non-finite coordinate reaches the SVG");
     assert!(png(&fig).is_ok());
