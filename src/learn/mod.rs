@@ -1,6 +1,7 @@
 //! Training: data sets, the training loop over a learning circuit's
-//! protocol, and what a run records.
+//! protocol, what a run records, and its figure.
 
 pub mod data;
 pub mod history;
+pub mod plot;
 pub mod train;
