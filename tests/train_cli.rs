@@ -143,7 +143,8 @@ fn a_classifier_reports_accuracies_and_its_test_set() {
     }
     let model = example("xor_quadratic.crnl");
     let args = ["run", &model, "--data", "train.csv", "--validation", "val.csv", "--test", "test.csv"];
-    let o = crnc(&[&args[..], &["--epochs", "1", "--summary", "s.json"]].concat(), dir.path());
+    let o =
+        crnc(&[&args[..], &["--epochs", "1", "--summary", "s.json", "--plot", "p.svg"]].concat(), dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = stdout(&o);
     assert!(csv.starts_with("epoch,train_loss,val_loss,train_accuracy,val_accuracy\n"), "{csv}");
@@ -157,6 +158,10 @@ fn a_classifier_reports_accuracies_and_its_test_set() {
     let accuracy = last["test_accuracy"].as_f64().unwrap() * 6.0;
     assert!((accuracy - accuracy.round()).abs() < 1e-12, "a count of 6 samples: {accuracy}");
     assert!(stderr(&o).contains("test accuracy"), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(dir.path().join("p.svg")).unwrap();
+    for panel in ["loss", "accuracy", "parameters", "boundary"] {
+        assert!(svg.contains(&format!("class=\"panel {panel}\"")), "no {panel} panel");
+    }
 }
 
 #[test]

@@ -18,6 +18,7 @@ use crnc::driver::{FrontEnd, Lowered};
 use crnc::ir::learning::{DataSource, Learning};
 use crnc::learn::data::{self, Dataset, Task};
 use crnc::learn::history::Epoch;
+use crnc::learn::plot;
 use crnc::learn::train::{self, Outcome, Progress, Score, Sets, Trainer};
 use crnc::sim::ode::{OdeMethod, OdeOptions};
 use crnc::source::SourceDb;
@@ -89,6 +90,14 @@ fn train_and_write(
     if let Some(path) = &args.train.summary {
         let json = summary_json(crn, protocol, &outcome, started.elapsed().as_secs_f64());
         match write_atomically(&reporter.inputs, path, json.as_bytes()) {
+            Ok(()) => written.push(path.display().to_string()),
+            Err(d) => errors.push(d),
+        }
+    }
+    if let Some(path) = &args.plot {
+        let drawn = figure(&trainer, &sets, learning, &crn.name, &outcome, path)
+            .and_then(|bytes| write_atomically(&reporter.inputs, path, &bytes));
+        match drawn {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),
         }
@@ -207,6 +216,61 @@ fn set_params(
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Points per axis of the grid a two-input classifier's decision region is drawn from.
+const BOUNDARY_GRID: usize = 60;
+/// A test set above this many samples is left out of the decision region's points.
+const MAX_POINTS_DRAWN: usize = 400;
+
+/// The training figure as SVG or PNG bytes (by `path`'s extension, checked
+/// before the run): the curves, and for a two-input classifier the decision
+/// region of the trained parameters with the training and test data.
+fn figure(
+    trainer: &Trainer,
+    sets: &Sets,
+    learning: &Learning,
+    network: &str,
+    outcome: &Outcome,
+    path: &Path,
+) -> Result<Vec<u8>, Diagnostic> {
+    let failed = |set, (sample, error)| {
+        let e = train::TrainError { set, sample, epoch: outcome.history.epochs.len() - 1, error };
+        failed(network, &e)
+    };
+    let boundary = match learning.settings.threshold {
+        Some(threshold) if learning.inputs.len() == 2 => {
+            // A test grid of thousands of points would hide the region: only small sets are drawn.
+            let mut parts = vec![("train", &sets.train)];
+            parts.extend(sets.validation.as_ref().map(|v| ("validation", v)));
+            parts.extend(sets.test.as_ref().filter(|t| t.len() <= MAX_POINTS_DRAWN).map(|t| ("test", t)));
+            let mut grid =
+                plot::Grid::covering(&parts.iter().map(|p| p.1).collect::<Vec<_>>(), BOUNDARY_GRID);
+            let mut points = Dataset::new(learning.inputs.clone(), "y");
+            for [a, b] in grid.inputs() {
+                points.push(&[a, b], 0.0);
+            }
+            grid.values = trainer.predict(&points).map_err(|e| failed("grid", e))?;
+            let points = parts
+                .into_iter()
+                .map(|(name, data)| {
+                    let predictions = trainer.predict(data).map_err(|e| failed(name, e))?;
+                    Ok(plot::PointSet { name, data, predictions })
+                })
+                .collect::<Result<_, Diagnostic>>()?;
+            let names = [learning.inputs[0].clone(), learning.inputs[1].clone()];
+            Some(plot::Boundary { grid, threshold, points, input_names: names })
+        }
+        _ => None,
+    };
+    let fig =
+        plot::TrainingFigure { title: format!("training {network}"), history: &outcome.history, boundary };
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => {
+            plot::png(&fig).map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))
+        }
+        _ => Ok(plot::svg(&fig).into_bytes()),
+    }
 }
 
 fn failed(network: &str, e: &train::TrainError) -> Diagnostic {
