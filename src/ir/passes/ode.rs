@@ -97,13 +97,16 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
             groups.sort_unstable();
             groups.dedup();
             for group in if groups.is_empty() { vec![GroupId::MAIN] } else { groups } {
-                annihilations.push(reaction(
-                    vec![(p.clone(), 1), (m.clone(), 1)],
-                    Vec::new(),
-                    network.annihilation,
-                    (s.span, group),
-                    Vec::new(),
-                ));
+                let rate = ode.annihilation.get(&(name.clone(), group)).copied();
+                if let Some(rate) = rate.unwrap_or(Some(network.annihilation)) {
+                    annihilations.push(reaction(
+                        vec![(p.clone(), 1), (m.clone(), 1)],
+                        Vec::new(),
+                        rate,
+                        (s.span, group),
+                        Vec::new(),
+                    ));
+                }
             }
             Held::Dual { p, m }
         };
