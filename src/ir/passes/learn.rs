@@ -13,13 +13,23 @@
 //! - `backward`, in reverse time τ: z' = −f (or only its terms free of the
 //!   state, `reverse_state = linearised`), a_j' = Σ_i a_i ∂f_i/∂z_j and
 //!   g_k' = Σ_i a_i ∂f_i/∂θ_k (`gradient = adjoint`); with `first_order`
-//!   only the g equations, a and z held at their values at T;
+//!   only the g equations, a and z held at their values at T; with
+//!   `reference`, the reference code's schemes (domain.md §2.7, §2.10): a full
+//!   reverse state differentiates f as if every value were non-negative
+//!   (B2's −z·a for −½z|z|), a linearised one (B4) is derived as `adjoint`;
 //! - `update` (with `update = chemical`): θ' = −η/(1+η)·g and g' = −g, which
 //!   move θ by −η/(1+η)·g(0) (domain.md §2.5).
 //!
 //! The steady-state sub-networks relax at rate 1 and run for 40 time units,
 //! as the reference code's do (e^-40 of the start is left); the update runs
 //! for 100.
+//!
+//! The rails of the state values annihilate at rates of their own per group
+//! ([`ir::Ode::annihilation`]): with `adjoint`, 100 times the network's rate
+//! where |z| is read, since the chemistry's |z| = z_p + z_m is off by twice
+//! the smaller rail (the gradient within 1e-3 of finite differences, measured
+//! in docs/passes.md); with `reference` the network's rate, and none in a
+//! linearised backward, as the reference B4.
 
 use crate::crn::passes::Options;
 use crate::crn::protocol::{Duration, Source};

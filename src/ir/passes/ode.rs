@@ -8,7 +8,9 @@
 //! found as a fixpoint, since each value's proof may rely on others being
 //! non-negative. Other signed values are dual rail `x_p - x_m`, with
 //! `x_p + x_m -> 0` at the network's `annihilation` rate keeping one rail
-//! near 0; the difference is exact whatever that rate. A signed constant
+//! near 0 (in each group that moves the value; `Ode::annihilation` may give
+//! a value another rate, or none, in a group); the difference is exact
+//! whatever that rate. A signed constant
 //! that starts negative has only its `- ` rail.
 //!
 //! Each equation's right-hand side is rewritten over the rails (x becomes
