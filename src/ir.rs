@@ -172,6 +172,10 @@ pub struct Ode {
     pub variables: IndexSet<Variable>,
     /// Several equations of one target add up (a module's and its user's).
     pub equations: Vec<Equation>,
+    /// The annihilation `x_p + x_m -> 0` of a signed value in one group, where
+    /// it differs from the network's `annihilation` rate: another rate, or
+    /// `None` for no annihilation there (the `learn` pass sets these).
+    pub annihilation: IndexMap<(String, GroupId), Option<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -410,6 +414,16 @@ impl fmt::Display for Network {
             }
             if self.groups.len() > 1 {
                 writeln!(f, "  // group {name}")?;
+                let rates: Vec<String> = (self.ode.annihilation.iter())
+                    .filter(|((_, group), _)| group.index() == g)
+                    .map(|((v, _), rate)| match rate {
+                        Some(k) => format!("{} @ {k}", crnl_name(v)),
+                        None => format!("{} none", crnl_name(v)),
+                    })
+                    .collect();
+                if !rates.is_empty() {
+                    writeln!(f, "  // annihilation here: {}", rates.join(", "))?;
+                }
             }
             writeln!(f, "  ode {{")?;
             for eq in equations {

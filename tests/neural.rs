@@ -214,13 +214,15 @@ proptest! {
         epochs in 0u32..100,
         rate in 0.001..10.0f64,
         threshold in prop::option::of(-1.0..1.0f64),
+        gradient in prop::sample::select(vec!["adjoint", "first_order", "reference"]),
     ) {
         let state: Vec<(f64, Vec<f64>)> =
             state.into_iter().map(|(c, k)| (c, k.into_iter().take(inputs).collect())).collect();
         let weights: Vec<Option<f64>> = weights.into_iter().take(state.len()).collect();
-        let mut settings = format!("data = csv(\"t.csv\", \"v.csv\"); epochs = {epochs}; rate = {rate};");
+        let mut settings =
+            format!("data = csv(\"t.csv\", \"v.csv\"); epochs = {epochs}; rate = {rate}; gradient = {gradient};");
         if let Some(t) = threshold {
-            settings += &format!(" threshold = {t}; update = chemical; gradient = first_order;");
+            settings += &format!(" threshold = {t}; update = chemical;");
         }
         let source = model_source(inputs, &state, &inits, &weights, &settings);
         let fs = MemoryFs::new().with("m.crnl", source);

@@ -100,6 +100,7 @@ impl Checker<'_> {
                 out.gradient = match word(expr) {
                     Some("adjoint") => Gradient::Adjoint,
                     Some("first_order") => Gradient::FirstOrder,
+                    Some("reference") => Gradient::Reference,
                     _ => return self.refuse(expr.span(), key, expected(key)?),
                 }
             }
@@ -168,7 +169,9 @@ fn expected(key: &str) -> Option<&'static str> {
         "data" => DATA,
         "split" => "two sizes: `[training, validation]`",
         "update" => "`host` (θ ← θ − η·g on the host) or `chemical` (reactions move η/(1+η) of the gradient)",
-        "gradient" => "`adjoint` (derived from the dynamics) or `first_order` (the adjoint held at a(T))",
+        "gradient" => {
+            "`adjoint` (derived from the dynamics), `first_order` (the adjoint held at a(T)) or `reference` (the reference code's reactions)"
+        }
         "reverse_state" => "`full` (dz/dτ = −f) or `linearised` (no reverse self-term)",
         _ => return None,
     })

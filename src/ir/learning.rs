@@ -100,6 +100,12 @@ pub enum Gradient {
     /// The gradient accumulators alone, with the adjoint held at a(T):
     /// g ≈ T·(∂f/∂θ)ᵀ a(T).
     FirstOrder,
+    /// The reference code's schemes (domain.md §2.7, §2.10): as `Adjoint`,
+    /// but differentiated as if every value were non-negative (B2's
+    /// adjoint −z·a for −½z|z|, wrong where z < 0), at the network's
+    /// annihilation rate, and without the state's annihilation in a
+    /// linearised backward (B4).
+    Reference,
 }
 
 /// How θ moves by the gradient after each sample.
@@ -293,6 +299,7 @@ impl Gradient {
         match self {
             Gradient::Adjoint => "adjoint",
             Gradient::FirstOrder => "first_order",
+            Gradient::Reference => "reference",
         }
     }
 }

@@ -13,13 +13,23 @@
 //! - `backward`, in reverse time τ: z' = −f (or only its terms free of the
 //!   state, `reverse_state = linearised`), a_j' = Σ_i a_i ∂f_i/∂z_j and
 //!   g_k' = Σ_i a_i ∂f_i/∂θ_k (`gradient = adjoint`); with `first_order`
-//!   only the g equations, a and z held at their values at T;
+//!   only the g equations, a and z held at their values at T; with
+//!   `reference`, the reference code's schemes (domain.md §2.7, §2.10): a full
+//!   reverse state differentiates f as if every value were non-negative
+//!   (B2's −z·a for −½z|z|), a linearised one (B4) is derived as `adjoint`;
 //! - `update` (with `update = chemical`): θ' = −η/(1+η)·g and g' = −g, which
 //!   move θ by −η/(1+η)·g(0) (domain.md §2.5).
 //!
 //! The steady-state sub-networks relax at rate 1 and run for 40 time units,
 //! as the reference code's do (e^-40 of the start is left); the update runs
 //! for 100.
+//!
+//! The rails of the state values annihilate at rates of their own per group
+//! ([`ir::Ode::annihilation`]): with `adjoint`, 100 times the network's rate
+//! where |z| is read, since the chemistry's |z| = z_p + z_m is off by twice
+//! the smaller rail (the gradient within 1e-3 of finite differences, measured
+//! in docs/passes.md); with `reference` the network's rate, and none in a
+//! linearised backward, as the reference B4.
 
 use crate::crn::passes::Options;
 use crate::crn::protocol::{Duration, Source};
@@ -35,6 +45,10 @@ pub const NAME: &str = "learn";
 const RELAX_TIME: f64 = 40.0;
 /// How long the chemical update runs (domain.md §2.5).
 const UPDATE_TIME: f64 = 100.0;
+/// How much faster than the network's `annihilation` the state values'
+/// rails annihilate in the forward and backward phases with `gradient =
+/// adjoint` (measured in docs/passes.md, "learn").
+const STATE_ANNIHILATION: f64 = 100.0;
 
 pub fn run(mut network: Network, _options: &Options) -> (Network, Vec<Diagnostic>) {
     let Some(learning) = network.learning.clone() else { return (network, Vec::new()) };
@@ -106,7 +120,14 @@ impl Circuit<'_> {
         let backward = c.group("backward");
         let f: Vec<(String, Polynomial)> =
             learning.state.iter().map(|z| (z.name.clone(), c.dynamics(&z.name, forward))).collect();
-        if s.gradient == Gradient::Adjoint {
+        // What the adjoint and gradient differentiate: f itself, or, in the
+        // reference's full backward (B2), f as if every value were
+        // non-negative (∂(−½z|z|)/∂z = −z); its linearised one (B4) has −|z|.
+        let differentiated = match (s.gradient, s.reverse_state) {
+            (Gradient::Reference, ReverseState::Full) => c.as_if_non_negative(&f),
+            _ => f.clone(),
+        };
+        if s.gradient != Gradient::FirstOrder {
             for (z, fz) in &f {
                 let reverse = match s.reverse_state {
                     ReverseState::Full => fz.clone().negated(),
@@ -115,14 +136,15 @@ impl Circuit<'_> {
                 c.equation(z, reverse, backward, learning.span);
             }
             for z in &learning.state {
-                let rhs = c.pullback(&f, &z.name, z.span)?;
+                let rhs = c.pullback(&differentiated, &z.name, z.span)?;
                 c.equation(&adjoint_name(&z.name), rhs, backward, z.span);
             }
         }
         for p in &learning.params {
-            let rhs = c.pullback(&f, &p.name, p.span)?;
+            let rhs = c.pullback(&differentiated, &p.name, p.span)?;
             c.equation(&gradient_name(&p.name), rhs, backward, p.span);
         }
+        c.state_annihilation(learning, [forward, backward]);
 
         let mut phases = vec![
             Phase {
@@ -226,6 +248,50 @@ impl Circuit<'_> {
         let ode = &self.network.ode;
         let equations = ode.equations.iter().filter(|e| e.target == z && e.group == group);
         equations.fold(Polynomial::default(), |sum, e| sum.plus(e.rhs.clone()))
+    }
+
+    /// The rates at which the state values' rails annihilate in the forward
+    /// and backward phases, where they differ from the network's rate.
+    ///
+    /// `adjoint`: the chemistry reads |z| as z_p + z_m, twice the smaller rail
+    /// too much, and that rail is largest (about sqrt(production / k)) where z
+    /// crosses 0; the gradient's error falls about as 1/k. [`STATE_ANNIHILATION`]
+    /// times the network's rate brings it below 1e-3 (docs/passes.md).
+    /// `reference`: the reference's rates, the network's own, except that
+    /// its linearised backward (B4) has no `Z⁺ + Z⁻ -> ∅` (domain.md §2.10
+    /// item 4), while its full reverse state (B2, B3) has one.
+    fn state_annihilation(&mut self, learning: &Learning, [forward, backward]: [GroupId; 2]) {
+        let s = &learning.settings;
+        let faster = Some(STATE_ANNIHILATION * self.network.annihilation);
+        let variables = &self.network.ode.variables;
+        // Only |z| reads the rails' sum; z = z_p - z_m is exact at any rate.
+        let read_through_abs = |z: &str| variables.contains(&ir::Variable { name: z.to_string(), abs: true });
+        let mut rates = Vec::new();
+        for z in &learning.state {
+            match (s.gradient, s.reverse_state) {
+                (Gradient::Adjoint, _) if read_through_abs(&z.name) => {
+                    rates.extend([forward, backward].map(|group| ((z.name.clone(), group), faster)));
+                }
+                (Gradient::Reference, ReverseState::Linearised) => {
+                    rates.push(((z.name.clone(), backward), None))
+                }
+                _ => {}
+            }
+        }
+        self.network.ode.annihilation.extend(rates);
+    }
+
+    /// The dynamics with every absolute value |v| replaced by v: differentiated
+    /// as if every value were non-negative, as the reference code does.
+    fn as_if_non_negative(&mut self, f: &[(String, Polynomial)]) -> Vec<(String, Polynomial)> {
+        let names: Vec<(String, bool)> =
+            self.network.ode.variables.iter().map(|v| (v.name.clone(), v.abs)).collect();
+        let plain: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, abs))| if *abs { self.network.ode.variable(name, false) } else { i })
+            .collect();
+        f.iter().map(|(z, fz)| (z.clone(), fz.renamed(|v| plain[v]))).collect()
     }
 
     /// The terms of `f` that no state value (or its absolute value) occurs in.

@@ -8,7 +8,9 @@
 //! found as a fixpoint, since each value's proof may rely on others being
 //! non-negative. Other signed values are dual rail `x_p - x_m`, with
 //! `x_p + x_m -> 0` at the network's `annihilation` rate keeping one rail
-//! near 0; the difference is exact whatever that rate. A signed constant
+//! near 0 (in each group that moves the value; `Ode::annihilation` may give
+//! a value another rate, or none, in a group); the difference is exact
+//! whatever that rate. A signed constant
 //! that starts negative has only its `- ` rail.
 //!
 //! Each equation's right-hand side is rewritten over the rails (x becomes
@@ -97,13 +99,16 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
             groups.sort_unstable();
             groups.dedup();
             for group in if groups.is_empty() { vec![GroupId::MAIN] } else { groups } {
-                annihilations.push(reaction(
-                    vec![(p.clone(), 1), (m.clone(), 1)],
-                    Vec::new(),
-                    network.annihilation,
-                    (s.span, group),
-                    Vec::new(),
-                ));
+                let rate = ode.annihilation.get(&(name.clone(), group)).copied();
+                if let Some(rate) = rate.unwrap_or(Some(network.annihilation)) {
+                    annihilations.push(reaction(
+                        vec![(p.clone(), 1), (m.clone(), 1)],
+                        Vec::new(),
+                        rate,
+                        (s.span, group),
+                        Vec::new(),
+                    ));
+                }
             }
             Held::Dual { p, m }
         };
