@@ -99,8 +99,12 @@ fn with_annihilation(src: &str, rate: f64) -> String {
 }
 
 /// The model with another gradient method.
+/// `src` with its train block's `gradient = ...;` set to `gradient`.
 fn with_gradient(src: &str, gradient: &str) -> String {
-    src.replace("gradient = adjoint;", &format!("gradient = {gradient};"))
+    let train = src.find("train {").expect("a train block");
+    let at = train + src[train..].find("gradient = ").expect("a gradient setting");
+    let end = at + src[at..].find(';').expect("a setting ends with `;`");
+    format!("{}gradient = {gradient}{}", &src[..at], &src[end..])
 }
 
 const B4: &str = "network B4 {

@@ -636,6 +636,18 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_classification_task_brings_its_threshold_unless_one_is_set() {
+        let threshold = |train: &str| {
+            let src = format!("state z[2] = [x[0], x[1]]; output y = sum(z); train {{ {train} }}");
+            learning(&model(&src)).settings.threshold
+        };
+        assert_eq!(threshold("data = generate(xor);"), Some(0.5));
+        assert_eq!(threshold("data = generate(rings_quadratic);"), Some(1.0));
+        assert_eq!(threshold("data = generate(xor); threshold = 0.25;"), Some(0.25));
+        assert_eq!(threshold("data = generate(bilinear);"), None);
+    }
+
+    #[test]
     fn train_settings_take_their_defaults_and_keep_csv_paths() {
         let l = learning(&model(
             "state z[2] = [x[0], x[1]];

@@ -44,6 +44,10 @@ impl Checker<'_> {
             seen.push((key, setting.name.span));
             ok &= self.train_setting(&mut out, setting, env).is_some();
         }
+        // A classification task's own threshold unless the block sets one.
+        if let (None, Some(DataSource::Generate { task, .. })) = (out.threshold, &out.data) {
+            out.threshold = Task::from_name(task).and_then(Task::threshold);
+        }
         ok.then_some(out)
     }
 

@@ -106,6 +106,8 @@ enum GradientArg {
     Adjoint,
     /// The gradient accumulators alone, the adjoint held at a(T)
     FirstOrder,
+    /// The reaction schemes of the reference code, including its B2 adjoint (wrong for z < 0)
+    Reference,
 }
 
 impl TrainArgs {
@@ -119,6 +121,7 @@ impl TrainArgs {
             gradient: self.gradient.map(|g| match g {
                 GradientArg::Adjoint => Gradient::Adjoint,
                 GradientArg::FirstOrder => Gradient::FirstOrder,
+                GradientArg::Reference => Gradient::Reference,
             }),
         }
     }
