@@ -371,8 +371,8 @@ fn render(crn: &Crn, format: Format, one_phase: bool) -> Result<String, Diagnost
     })
 }
 
-/// E0604: a learning circuit's groups run in separate phases, so running or
-/// writing them as one network would be a different system.
+/// E0604: a learning circuit's groups run in separate phases, so writing
+/// them as one network would be a different system.
 fn phases_at_once(crn: &Crn, what: &str) -> Option<Diagnostic> {
     (crn.groups.len() > 1).then(|| {
         Diagnostic::error(
