@@ -17,6 +17,7 @@ mod common;
 
 use std::path::Path;
 
+use common::B4;
 use crnc::crn::protocol::Protocol;
 use crnc::crn::{Crn, RailPair};
 use crnc::driver;
@@ -106,21 +107,6 @@ fn with_gradient(src: &str, gradient: &str) -> String {
     let end = at + src[at..].find(';').expect("a setting ends with `;`");
     format!("{}gradient = {gradient}{}", &src[..at], &src[end..])
 }
-
-const B4: &str = "network B4 {
-  rate_law = combinatoric;
-  input x[2];
-  state z[3] = [x[0], x[1], 0.2];
-  learn theta[9] = 0;
-  ode {
-    for i in 0..3 {
-      z[i]' = theta[3 * i] * x[0] + theta[3 * i + 1] * x[1] + 0.2 * theta[3 * i + 2]
-            - 0.15 * z[i] * abs(z[i]);
-    }
-  }
-  output y = sum(z);
-  train { horizon = 0.4; gradient = adjoint; reverse_state = full; update = host; }
-}";
 
 const B2: &str = "network B2 {
   rate_law = combinatoric;

@@ -76,29 +76,13 @@ fn one_seed_gives_one_history_and_another_seed_another() {
     assert_ne!(first, run("4"));
 }
 
-/// B4-shaped (domain.md §2.7) with θ chosen so that z_0 ends negative and
-/// z_1, z_2 positive.
-const B4: &str = "network B4 {
-  rate_law = combinatoric;
-  input x[2];
-  state z[3] = [x[0], x[1], 0.2];
-  learn theta[9] = 0;
-  ode {
-    for i in 0..3 {
-      z[i]' = theta[3 * i] * x[0] + theta[3 * i + 1] * x[1] + 0.2 * theta[3 * i + 2]
-            - 0.15 * z[i] * abs(z[i]);
-    }
-  }
-  output y = sum(z);
-  train { horizon = 0.4; gradient = adjoint; update = host; }
-}";
-
+/// θ for `common::B4` such that z_0 ends negative and z_1, z_2 positive.
 const THETA: [f64; 9] = [-2.5, -0.9, -0.9, 0.8, -1.5, 0.3, 0.6, -0.7, 1.0];
 
 #[test]
 fn the_gradient_of_one_host_step_is_the_losss_through_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b4.crnl"), B4).unwrap();
+    std::fs::write(dir.path().join("b4.crnl"), common::B4).unwrap();
     std::fs::write(dir.path().join("one.csv"), "x0,x1,y\n0.7,0.9,1\n").unwrap();
     let params = |theta: &[f64]| {
         let rows: Vec<String> = theta.iter().enumerate().map(|(i, v)| format!("theta[{i}],{v}")).collect();

@@ -382,27 +382,41 @@ struct Summary {
 #[derive(Serialize)]
 struct EpochJson {
     epoch: usize,
-    train_loss: f64,
-    val_loss: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    train_accuracy: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    val_accuracy: Option<f64>,
+    #[serde(flatten)]
+    scores: Scores,
     seconds: f64,
 }
 
 #[derive(Serialize)]
 struct Final {
+    #[serde(flatten)]
+    scores: Scores,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_accuracy: Option<f64>,
+}
+
+/// An epoch's losses, and accuracies for a classifier only.
+#[derive(Serialize)]
+struct Scores {
     train_loss: f64,
     val_loss: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     train_accuracy: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     val_accuracy: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    test_loss: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    test_accuracy: Option<f64>,
+}
+
+impl From<&Epoch> for Scores {
+    fn from(e: &Epoch) -> Scores {
+        Scores {
+            train_loss: e.train_loss,
+            val_loss: e.val_loss,
+            train_accuracy: e.train_accuracy,
+            val_accuracy: e.val_accuracy,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -422,20 +436,10 @@ fn summary_json(crn: &Crn, protocol: &Protocol, outcome: &Outcome, wall_seconds:
         epochs: history
             .epochs
             .iter()
-            .map(|e| EpochJson {
-                epoch: e.epoch,
-                train_loss: e.train_loss,
-                val_loss: e.val_loss,
-                train_accuracy: e.train_accuracy,
-                val_accuracy: e.val_accuracy,
-                seconds: e.seconds,
-            })
+            .map(|e| EpochJson { epoch: e.epoch, scores: e.into(), seconds: e.seconds })
             .collect(),
         last: Final {
-            train_loss: last.train_loss,
-            val_loss: last.val_loss,
-            train_accuracy: last.train_accuracy,
-            val_accuracy: last.val_accuracy,
+            scores: last.into(),
             test_loss: test.map(|t| t.loss),
             test_accuracy: test.and_then(|t| t.accuracy),
         },

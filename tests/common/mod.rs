@@ -89,3 +89,20 @@ pub fn stderr(o: &Output) -> String {
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// A B4-shaped Neural CRN (domain.md §2.7: a full 3×3 θ over x_aug = [x_0, x_1, 0.2], the
+/// rail-local self-term −0.15·z|z|), θ fixed at 0 for a test to set, the host update.
+pub const B4: &str = "network B4 {
+  rate_law = combinatoric;
+  input x[2];
+  state z[3] = [x[0], x[1], 0.2];
+  learn theta[9] = 0;
+  ode {
+    for i in 0..3 {
+      z[i]' = theta[3 * i] * x[0] + theta[3 * i + 1] * x[1] + 0.2 * theta[3 * i + 2]
+            - 0.15 * z[i] * abs(z[i]);
+    }
+  }
+  output y = sum(z);
+  train { horizon = 0.4; gradient = adjoint; reverse_state = full; update = host; }
+}";
