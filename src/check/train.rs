@@ -3,7 +3,7 @@
 //! `simulate` block: unknown keys with a guess, wrong values with what is
 //! expected.
 
-use crate::ir::learning::{DataSource, Gradient, ReverseState, TrainSettings, Update};
+use crate::ir::learning::{DataSource, Feedback, Gradient, ReverseState, TrainSettings, Update};
 use crate::learn::data::Task;
 use crate::syntax::ast::{self, Expr, SimValue};
 
@@ -22,6 +22,7 @@ const KEYS: &[&str] = &[
     "update",
     "gradient",
     "reverse_state",
+    "feedback",
     "threshold",
     "seed",
 ];
@@ -115,6 +116,13 @@ impl Checker<'_> {
                     _ => return self.refuse(expr.span(), key, expected(key)?),
                 }
             }
+            "feedback" => {
+                out.feedback = match word(expr) {
+                    Some("chemical") => Feedback::Chemical,
+                    Some("exact") => Feedback::Exact,
+                    _ => return self.refuse(expr.span(), key, expected(key)?),
+                }
+            }
             _ => {
                 self.diags.push(unknown_setting("train", &setting.name, KEYS));
                 return None;
@@ -177,6 +185,9 @@ fn expected(key: &str) -> Option<&'static str> {
             "`adjoint` (derived from the dynamics), `first_order` (the adjoint held at a(T)) or `reference` (the reference code's reactions)"
         }
         "reverse_state" => "`full` (dz/dτ = −f) or `linearised` (no reverse self-term)",
+        "feedback" => {
+            "`chemical` (the feedback sub-networks run) or `exact` (the host sets their steady states)"
+        }
         _ => return None,
     })
 }

@@ -91,6 +91,7 @@ mod tests {
             groups: vec![GroupId(1)],
             duration: Duration::Time(1.0),
             before: vec![],
+            after: vec![],
         };
         let sub = network(&crn, &phase);
         assert_eq!(sub.name, format!("{}_bind", crn.name));

@@ -35,6 +35,8 @@ pub struct Phase {
     pub duration: Duration,
     /// Applied in order before the phase starts.
     pub before: Vec<Perturbation>,
+    /// Applied in order after the phase ends, before anyone reads its state.
+    pub after: Vec<Perturbation>,
 }
 
 /// How long a phase runs, from its own time 0.
@@ -60,6 +62,9 @@ pub enum Perturbation {
     /// Every species that is not learned (parameter, potential) back to its
     /// initial value: 0 for the transients a construction makes.
     ResetTransients,
+    /// Sets a signed value to Σ c·value (every term read before the value is
+    /// written): a feedback sub-step's exact steady state.
+    Assign { into: RailPair, terms: Vec<(RailPair, f64)> },
     /// The host form of θ <- θ − η·g on rails: P_p += η·G_m, P_m += η·G_p.
     /// (The chemical form is reactions in an update group.)
     UpdateParameters { rate: f64, pairs: Vec<Update> },
@@ -108,6 +113,7 @@ impl Protocol {
             groups,
             duration: Duration::Time(t_end),
             before: Vec::new(),
+            after: Vec::new(),
         };
         Protocol { phases: vec![main], after: Vec::new(), predict: 1 }
     }
@@ -152,7 +158,7 @@ pub fn validate(protocol: &Protocol, crn: &Crn) -> Vec<Violation> {
             }
             _ => {}
         }
-        for p in &phase.before {
+        for p in phase.before.iter().chain(&phase.after) {
             perturbation(crn, p, at, &mut fail);
         }
     }
@@ -193,6 +199,15 @@ fn perturbation(crn: &Crn, p: &Perturbation, at: &str, fail: &mut impl FnMut(Str
             }
         }
         Perturbation::CancelRails | Perturbation::ResetTransients => {}
+        Perturbation::Assign { into, terms } => {
+            rails(crn, *into, None, at, fail);
+            for &(pair, c) in terms {
+                rails(crn, pair, None, at, fail);
+                if !c.is_finite() {
+                    fail(format!("`{at}`: coefficient {c} is not finite"));
+                }
+            }
+        }
         Perturbation::UpdateParameters { rate, pairs } => {
             if !(rate.is_finite() && *rate >= 0.0) {
                 fail(format!("`{at}`: learning rate {rate} is not finite and non-negative"));
@@ -266,6 +281,20 @@ impl Shown<'_> {
                 format!("copy {}", each.collect::<Vec<_>>().join(", "))
             }
             Perturbation::CancelRails => "cancel rails".to_string(),
+            Perturbation::Assign { into, terms } => {
+                let mut sum = String::new();
+                for (i, &(p, c)) in terms.iter().enumerate() {
+                    let sign = match (i, c < 0.0) {
+                        (0, false) => "",
+                        (0, true) => "-",
+                        (_, false) => " + ",
+                        (_, true) => " - ",
+                    };
+                    let factor = if c.abs() == 1.0 { String::new() } else { format!("{} ", number(c.abs())) };
+                    sum.push_str(&format!("{sign}{factor}{}", self.pair(p)));
+                }
+                format!("set {} = {sum}", self.pair(*into))
+            }
             Perturbation::ResetTransients => "reset transients".to_string(),
             Perturbation::UpdateParameters { rate, pairs } => {
                 let each =
@@ -302,6 +331,9 @@ impl fmt::Display for Shown<'_> {
             for p in &phase.before {
                 writeln!(f, "  before: {}", self.perturbation(p))?;
             }
+            for p in &phase.after {
+                writeln!(f, "  after: {}", self.perturbation(p))?;
+            }
         }
         for p in &self.protocol.after {
             writeln!(f, "after: {}", self.perturbation(p))?;
@@ -336,6 +368,10 @@ pub fn resolve(protocol: &crate::ir::learning::Protocol, crn: &Crn) -> Result<Pr
                     .map(|(v, from)| Ok(Load { into: slot(v)?, from: *from }))
                     .collect::<Result<_, String>>()?,
             ),
+            Step::Assign { into, terms } => Perturbation::Assign {
+                into: pair(into)?,
+                terms: terms.iter().map(|(v, c)| Ok((pair(v)?, *c))).collect::<Result<_, String>>()?,
+            },
             Step::Update { rate, pairs } => Perturbation::UpdateParameters {
                 rate: *rate,
                 pairs: pairs
@@ -354,6 +390,7 @@ pub fn resolve(protocol: &crate::ir::learning::Protocol, crn: &Crn) -> Result<Pr
                 groups: p.groups.clone(),
                 duration: p.duration,
                 before: p.before.iter().map(step).collect::<Result<_, String>>()?,
+                after: p.after.iter().map(step).collect::<Result<_, String>>()?,
             })
         })
         .collect::<Result<_, String>>()?;
@@ -423,6 +460,7 @@ mod tests {
                     groups: vec![GroupId(0)],
                     duration: Duration::Time(1.0),
                     before: vec![Perturbation::ResetTransients, Perturbation::Load(load)],
+                    after: vec![],
                 },
                 Phase {
                     name: "backward".into(),
@@ -432,6 +470,7 @@ mod tests {
                         (SpeciesId(2), SpeciesId(9)),
                         (SpeciesId(3), SpeciesId(10)),
                     ])],
+                    after: vec![],
                 },
             ],
             after: vec![

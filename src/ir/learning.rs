@@ -128,6 +128,26 @@ pub enum ReverseState {
     Linearised,
 }
 
+/// How the feedback sub-steps (output, error, adjoint initialisation and a
+/// chemical update) reach their values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feedback {
+    /// Their sub-networks run, each relaxing to its steady state (domain.md §2.5).
+    Chemical,
+    /// The host sets each to its exact steady state: ŷ = w·z, e = ŷ − y,
+    /// a = e·w, θ ← θ − η/(1+η)·g.
+    Exact,
+}
+
+impl Feedback {
+    pub fn name(self) -> &'static str {
+        match self {
+            Feedback::Chemical => "chemical",
+            Feedback::Exact => "exact",
+        }
+    }
+}
+
 /// Where training data come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSource {
@@ -152,6 +172,7 @@ pub struct TrainSettings {
     /// The backward horizon; T unless set (the reference B4 uses 2.0).
     pub backward_horizon: Option<f64>,
     pub reverse_state: ReverseState,
+    pub feedback: Feedback,
     /// Classify as ŷ >= threshold (accuracy is reported); regression when absent.
     pub threshold: Option<f64>,
     pub seed: u64,
@@ -178,6 +199,8 @@ pub struct Phase {
     pub duration: crate::crn::protocol::Duration,
     /// Applied in order before the phase starts.
     pub before: Vec<Step>,
+    /// Applied in order after the phase ends, before anyone reads its state.
+    pub after: Vec<Step>,
 }
 
 /// A perturbation of [`crate::crn::protocol::Perturbation`], naming values.
@@ -187,6 +210,11 @@ pub enum Step {
     CancelRails,
     /// Each value gets an input column, the target or a constant.
     Load(Vec<(String, crate::crn::protocol::Source)>),
+    /// Sets a value to Σ c·value (each term read before the value is written).
+    Assign {
+        into: String,
+        terms: Vec<(String, f64)>,
+    },
     /// θ <- θ − rate·g for each (parameter, gradient).
     Update {
         rate: f64,
@@ -207,6 +235,7 @@ impl Default for TrainSettings {
             horizon: 1.0,
             backward_horizon: None,
             reverse_state: ReverseState::Full,
+            feedback: Feedback::Chemical,
             threshold: None,
             seed: 0,
         }
@@ -341,6 +370,9 @@ impl fmt::Display for TrainSettings {
         writeln!(f, "    update = {};", self.update.name())?;
         writeln!(f, "    gradient = {};", self.gradient.name())?;
         writeln!(f, "    reverse_state = {};", self.reverse_state.name())?;
+        if self.feedback != Feedback::Chemical {
+            writeln!(f, "    feedback = {};", self.feedback.name())?;
+        }
         if let Some(t) = self.threshold {
             writeln!(f, "    threshold = {t};")?;
         }

@@ -193,6 +193,9 @@ impl<'a> Executor<'a> {
                 self.apply(p, x, sample, &phase.name)?;
             }
             let time = self.integrate(i, x)?;
+            for p in &phase.after {
+                self.apply(p, x, sample, &phase.name)?;
+            }
             observe(i, time, x);
         }
         Ok(())
@@ -277,6 +280,10 @@ impl<'a> Executor<'a> {
                     x[to.index()] = v;
                 }
             }
+            Perturbation::Assign { into, terms } => {
+                let v = terms.iter().map(|&(pair, c)| c * pair.value(x)).sum();
+                into.set(x, v);
+            }
             Perturbation::CancelRails => {
                 for &pair in &self.rails {
                     pair.set(x, pair.value(x));
@@ -327,7 +334,7 @@ mod tests {
     const C: SpeciesId = SpeciesId(2);
 
     fn phase(name: &str, group: u32, duration: Duration, before: Vec<Perturbation>) -> Phase {
-        Phase { name: name.into(), groups: vec![GroupId(group)], duration, before }
+        Phase { name: name.into(), groups: vec![GroupId(group)], duration, before, after: vec![] }
     }
 
     fn options() -> OdeOptions {

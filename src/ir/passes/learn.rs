@@ -35,7 +35,9 @@ use crate::crn::passes::Options;
 use crate::crn::protocol::{Duration, Source};
 use crate::crn::{GroupId, Role};
 use crate::diagnostic::Diagnostic;
-use crate::ir::learning::{Gradient, Learning, Phase, Protocol, ReverseState, Step, Update, Weight};
+use crate::ir::learning::{
+    Feedback, Gradient, Learning, Phase, Protocol, ReverseState, Step, Update, Weight,
+};
 use crate::ir::{self, Equation, Network};
 use crate::polynomial::{Coefficient, Polynomial, SignOfAbs};
 
@@ -93,7 +95,6 @@ impl Circuit<'_> {
         let (target, error) = (target_name(&y), error_name(&y));
         c.value(&y, Role::Output, learning.output.span);
         c.value(&target, Role::Target, learning.output.span);
-        c.value(&error, Role::Plain, learning.output.span);
         for z in &learning.state {
             c.value(&adjoint_name(&z.name), Role::Adjoint, z.span);
         }
@@ -101,21 +102,33 @@ impl Circuit<'_> {
             c.value(&gradient_name(&p.name), Role::Gradient, p.span);
         }
 
-        // Relaxations x' = source − x, whose steady state is the source.
-        let output = c.group("output");
-        let mut sum = Polynomial::default();
-        for (z, w) in &weights {
-            sum = sum.plus(c.var(z).scaled(&Coefficient::number(*w)));
-        }
-        c.relax(&y, sum, output, learning.output.span);
-        let error_group = c.group("error");
-        let difference = c.var(&y).plus(c.var(&target).negated());
-        c.relax(&error, difference, error_group, learning.output.span);
-        let adjoint_init = c.group("adjoint_init");
-        for (z, w) in &weights {
-            let source = c.var(&error).scaled(&Coefficient::number(*w));
-            c.relax(&adjoint_name(z), source, adjoint_init, learning.output.span);
-        }
+        // The feedback: ŷ = w·z, e = ŷ − y and a(T) = e·w, as relaxations x' = source − x whose
+        // steady state is the source, or set by the host to that steady state.
+        let exact = s.feedback == Feedback::Exact;
+        let feedback = if exact {
+            Vec::new()
+        } else {
+            c.value(&error, Role::Plain, learning.output.span);
+            let output = c.group("output");
+            let mut sum = Polynomial::default();
+            for (z, w) in &weights {
+                sum = sum.plus(c.var(z).scaled(&Coefficient::number(*w)));
+            }
+            c.relax(&y, sum, output, learning.output.span);
+            let error_group = c.group("error");
+            let difference = c.var(&y).plus(c.var(&target).negated());
+            c.relax(&error, difference, error_group, learning.output.span);
+            let adjoint_init = c.group("adjoint_init");
+            for (z, w) in &weights {
+                let source = c.var(&error).scaled(&Coefficient::number(*w));
+                c.relax(&adjoint_name(z), source, adjoint_init, learning.output.span);
+            }
+            vec![
+                relaxation("output", output),
+                relaxation("error", error_group),
+                relaxation("adjoint_init", adjoint_init),
+            ]
+        };
 
         let backward = c.group("backward");
         let f: Vec<(String, Polynomial)> =
@@ -146,30 +159,46 @@ impl Circuit<'_> {
         }
         c.state_annihilation(learning, [forward, backward]);
 
-        let mut phases = vec![
-            Phase {
-                name: "forward".into(),
-                groups: vec![forward],
-                duration: Duration::Time(s.horizon),
-                before: vec![Step::ResetTransients, Step::CancelRails, Step::Load(loads(learning)?)],
+        let mut phases = vec![Phase {
+            name: "forward".into(),
+            groups: vec![forward],
+            duration: Duration::Time(s.horizon),
+            before: vec![Step::ResetTransients, Step::CancelRails, Step::Load(loads(learning)?)],
+            after: if exact {
+                vec![Step::Assign { into: y.clone(), terms: weights.clone() }]
+            } else {
+                Vec::new()
             },
-            relaxation("output", output),
-            relaxation("error", error_group),
-            relaxation("adjoint_init", adjoint_init),
-            Phase {
-                name: "backward".into(),
-                groups: vec![backward],
-                duration: Duration::Time(s.backward_horizon.unwrap_or(s.horizon)),
-                before: Vec::new(),
-            },
-        ];
+        }];
+        let predict = 1 + feedback.len().min(1);
+        phases.extend(feedback);
+        // Exact: a(T) = w·(ŷ − y) straight from ŷ and the target; no error value is made.
+        let backward_before = match exact {
+            true => weights
+                .iter()
+                .map(|(z, w)| Step::Assign {
+                    into: adjoint_name(z),
+                    terms: vec![(y.clone(), *w), (target.clone(), -w)],
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        phases.push(Phase {
+            name: "backward".into(),
+            groups: vec![backward],
+            duration: Duration::Time(s.backward_horizon.unwrap_or(s.horizon)),
+            before: backward_before,
+            after: Vec::new(),
+        });
         let pairs: Vec<(String, String)> =
             learning.params.iter().map(|p| (p.name.clone(), gradient_name(&p.name))).collect();
-        let after = match s.update {
-            Update::Host => vec![Step::Update { rate: s.rate, pairs }],
-            Update::Chemical => {
+        // The chemical update moves θ by −η/(1+η)·g(0) (domain.md §2.5).
+        let effective = s.rate / (1.0 + s.rate);
+        let after = match (s.update, exact) {
+            (Update::Host, _) => vec![Step::Update { rate: s.rate, pairs }],
+            (Update::Chemical, true) => vec![Step::Update { rate: effective, pairs }],
+            (Update::Chemical, false) => {
                 let update = c.group("update");
-                let effective = s.rate / (1.0 + s.rate);
                 for (theta, g) in &pairs {
                     let move_by = c.var(g).scaled(&Coefficient::number(-effective));
                     c.equation(theta, move_by, update, learning.span);
@@ -181,11 +210,12 @@ impl Circuit<'_> {
                     groups: vec![update],
                     duration: Duration::Time(UPDATE_TIME),
                     before: Vec::new(),
+                    after: Vec::new(),
                 });
                 Vec::new()
             }
         };
-        Ok(Protocol { phases, after, predict: 2 })
+        Ok(Protocol { phases, after, predict })
     }
 
     /// The output weights; learned ones are not derived yet.
@@ -332,7 +362,13 @@ impl Circuit<'_> {
 }
 
 fn relaxation(name: &str, group: GroupId) -> Phase {
-    Phase { name: name.into(), groups: vec![group], duration: Duration::Time(RELAX_TIME), before: Vec::new() }
+    Phase {
+        name: name.into(),
+        groups: vec![group],
+        duration: Duration::Time(RELAX_TIME),
+        before: Vec::new(),
+        after: Vec::new(),
+    }
 }
 
 /// What the host loads before the forward phase: the inputs, the state's
