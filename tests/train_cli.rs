@@ -130,8 +130,7 @@ fn a_classifier_reports_accuracies_and_its_test_set() {
     }
     let model = example("xor_quadratic.crnl");
     let args = ["run", &model, "--data", "train.csv", "--validation", "val.csv", "--test", "test.csv"];
-    let o =
-        crnc(&[&args[..], &["--epochs", "1", "--summary", "s.json", "--plot", "p.svg"]].concat(), dir.path());
+    let o = crnc(&[&args[..], &["--epochs", "1", "--summary", "s.json"]].concat(), dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = stdout(&o);
     assert!(csv.starts_with("epoch,train_loss,val_loss,train_accuracy,val_accuracy\n"), "{csv}");
@@ -145,7 +144,26 @@ fn a_classifier_reports_accuracies_and_its_test_set() {
     let accuracy = last["test_accuracy"].as_f64().unwrap() * 6.0;
     assert!((accuracy - accuracy.round()).abs() < 1e-12, "a count of 6 samples: {accuracy}");
     assert!(stderr(&o).contains("test accuracy"), "{}", stderr(&o));
+}
+
+/// A two-input linear classifier: cheap enough to draw its decision region in a debug build.
+const CLASSIFIER: &str = "network Line {
+  input x[2];
+  state z[2] = [x[0], x[1]];
+  learn theta[2] = 0.5;
+  ode { for i in 0..2 { z[i]' = theta[i] * x[i]; } }
+  output y = sum(z);
+  train { data = generate(and); epochs = 2; rate = 0.1; horizon = 0.5; update = host; }
+}";
+
+#[test]
+fn the_plot_of_a_two_input_classifier_shows_its_decision_region() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("line.crnl"), CLASSIFIER).unwrap();
+    let o = crnc(&["run", "line.crnl", "-o", "h.csv", "--plot", "p.svg"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
     let svg = std::fs::read_to_string(dir.path().join("p.svg")).unwrap();
+    // `generate(and)` brings its threshold, so the model is a classifier.
     for panel in ["loss", "accuracy", "parameters", "boundary"] {
         assert!(svg.contains(&format!("class=\"panel {panel}\"")), "no {panel} panel");
     }
