@@ -21,6 +21,7 @@ use common::B4;
 use crnc::crn::protocol::Protocol;
 use crnc::crn::{Crn, RailPair};
 use crnc::driver;
+use crnc::learn::train::Trainer;
 use crnc::sim::ode::OdeOptions;
 use crnc::sim::protocol::{Executor, Sample};
 use crnc::source::MemoryFs;
@@ -248,4 +249,42 @@ fn the_derived_circuit_and_its_protocol_match_their_snapshots() {
             .collect();
         insta::assert_snapshot!(format!("{model}.sizes"), sizes.join("\n"));
     }
+}
+
+#[test]
+fn exact_feedback_takes_the_steady_states_the_chemical_feedback_relaxes_to() {
+    let theta = [-1.2, 0.4, -0.9, 0.8, -1.5, 0.3, -0.6, -0.7, -1.0];
+    let step = |feedback: &str| {
+        let train =
+            format!("train {{ horizon = 0.4; rate = 1.0; update = chemical; feedback = {feedback}; }}");
+        let src = B4.replace(
+            "train { horizon = 0.4; gradient = adjoint; reverse_state = full; update = host; }",
+            &train,
+        );
+        let fs = MemoryFs::new().with("m.crnl", &src);
+        let l = common::compile(&fs, Path::new("m.crnl"), None, None).unwrap_or_else(|r| panic!("{r}"));
+        let phases: Vec<String> = l.protocol.phases.iter().map(|p| p.name.clone()).collect();
+        let mut trainer = Trainer::new(
+            &l.crn,
+            &l.protocol,
+            l.learning.as_ref().unwrap(),
+            OdeOptions { rtol: 1e-10, atol: 1e-12, ..OdeOptions::default() },
+        )
+        .unwrap();
+        trainer.set_params(&theta);
+        let y_hat = trainer.step(&[0.7, 0.9], 1.0).unwrap();
+        (phases, y_hat, trainer.params())
+    };
+    let (chemical_phases, chemical_y, chemical) = step("chemical");
+    let (exact_phases, exact_y, exact) = step("exact");
+    assert_eq!(chemical_phases, ["forward", "output", "error", "adjoint_init", "backward", "update"]);
+    assert_eq!(exact_phases, ["forward", "backward"]);
+    assert!((chemical_y - exact_y).abs() < 1e-9, "ŷ {chemical_y} against {exact_y}");
+    // The relaxations leave e^-40 of their start, the update e^-100; the rails' annihilation
+    // at 100 leaves the rest.
+    let moved: f64 = theta.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    for (c, e) in chemical.iter().zip(&exact) {
+        assert!((c - e).abs() < 1e-4 * moved, "θ {chemical:?} against {exact:?}");
+    }
+    assert!(moved > 1e-2, "the step moves θ: {moved}");
 }

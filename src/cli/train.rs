@@ -116,18 +116,15 @@ fn data_sets(
 ) -> Result<Sets, Vec<Diagnostic>> {
     let dim = learning.inputs.len();
     let flags = &args.train;
+    let read =
+        |db: &mut SourceDb, path: &Option<PathBuf>| path.as_ref().map(|p| read_data(db, p, dim)).transpose();
     if let Some(train) = &flags.data {
-        let read = |db: &mut SourceDb, path: &Option<PathBuf>| {
-            path.as_ref().map(|p| read_data(db, p, dim)).transpose()
-        };
         return Ok(Sets {
             train: read_data(db, train, dim)?,
             validation: read(db, &flags.validation)?,
             test: read(db, &flags.test)?,
         });
     }
-    let from_flag =
-        |db: &mut SourceDb, path: &Option<PathBuf>| path.as_ref().map(|p| read_data(db, p, dim)).transpose();
     let mut sets = match &learning.settings.data {
         None => {
             return Err(vec![
@@ -166,10 +163,10 @@ fn data_sets(
         }
     };
     // `--validation` and `--test` replace those parts of the block's data.
-    if let Some(v) = from_flag(db, &flags.validation)? {
+    if let Some(v) = read(db, &flags.validation)? {
         sets.validation = Some(v);
     }
-    if let Some(t) = from_flag(db, &flags.test)? {
+    if let Some(t) = read(db, &flags.test)? {
         sets.test = Some(t);
     }
     Ok(sets)

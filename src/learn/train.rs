@@ -310,48 +310,6 @@ mod tests {
         }
     }
 
-    /// B4 (domain.md §2.7) with the chemical update; `FEEDBACK` is replaced.
-    const B4: &str = "network B4 {
-      rate_law = combinatoric;
-      input x[2];
-      state z[3] = [x[0], x[1], 0.2];
-      learn theta[9] = 0;
-      ode {
-        for i in 0..3 {
-          z[i]' = theta[3 * i] * x[0] + theta[3 * i + 1] * x[1] + 0.2 * theta[3 * i + 2]
-                - 0.15 * z[i] * abs(z[i]);
-        }
-      }
-      output y = sum(z);
-      train { horizon = 0.4; rate = 1.0; update = chemical; feedback = FEEDBACK; }
-    }";
-
-    #[test]
-    fn exact_feedback_takes_the_steady_states_the_chemical_feedback_relaxes_to() {
-        let theta = [-1.2, 0.4, -0.9, 0.8, -1.5, 0.3, -0.6, -0.7, -1.0];
-        let step = |feedback: &str| {
-            let l = lowered(&B4.replace("FEEDBACK", feedback));
-            let phases: Vec<String> = l.protocol.phases.iter().map(|p| p.name.clone()).collect();
-            let mut trainer =
-                Trainer::new(&l.crn, &l.protocol, l.learning.as_ref().unwrap(), options()).unwrap();
-            trainer.set_params(&theta);
-            let y_hat = trainer.step(&[0.7, 0.9], 1.0).unwrap();
-            (phases, y_hat, trainer.params())
-        };
-        let (chemical_phases, chemical_y, chemical) = step("chemical");
-        let (exact_phases, exact_y, exact) = step("exact");
-        assert_eq!(chemical_phases, ["forward", "output", "error", "adjoint_init", "backward", "update"]);
-        assert_eq!(exact_phases, ["forward", "backward"]);
-        assert!((chemical_y - exact_y).abs() < 1e-9, "ŷ {chemical_y} against {exact_y}");
-        // The relaxations leave e^-40 of their start, the update e^-100; the rails' annihilation
-        // at 100 leaves the rest.
-        let moved: f64 = theta.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        for (c, e) in chemical.iter().zip(&exact) {
-            assert!((c - e).abs() < 1e-4 * moved, "θ {chemical:?} against {exact:?}");
-        }
-        assert!(moved > 1e-2, "the step moves θ: {moved}");
-    }
-
     #[test]
     fn predictions_do_not_depend_on_the_thread_count() {
         let l = lowered(LINEAR);
