@@ -86,6 +86,8 @@ pub struct TrainFlags {
     pub update: Option<learning::Update>,
     /// `--gradient adjoint|first-order|reference`
     pub gradient: Option<learning::Gradient>,
+    /// `--feedback chemical|exact`
+    pub feedback: Option<learning::Feedback>,
 }
 
 impl TrainFlags {
@@ -93,6 +95,7 @@ impl TrainFlags {
         settings.rate = self.rate.unwrap_or(settings.rate);
         settings.update = self.update.unwrap_or(settings.update);
         settings.gradient = self.gradient.unwrap_or(settings.gradient);
+        settings.feedback = self.feedback.unwrap_or(settings.feedback);
     }
 }
 

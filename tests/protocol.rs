@@ -36,7 +36,12 @@ fn a_plain_protocol_runs_the_network_as_an_ode_run_does() {
             executor.run(&mut x, None, |_, _, _| {}).unwrap_or_else(|e| panic!("{stem}: {e}"));
             let direct =
                 ode::solve(&Kinetics::new(crn), &crn.initial_concentrations(), &[2.0], &options).unwrap();
-            assert_eq!(x, direct.values, "{stem}");
+            // The executor folds the species no reaction changes into the rate
+            // constants, so the solver sees a smaller system: the same ODE, other rounding.
+            for (ours, theirs) in x.iter().zip(&direct.values) {
+                let scale = theirs.abs().max(1.0);
+                assert!((ours - theirs).abs() <= 1e-5 * scale, "{stem}: {ours} against {theirs}");
+            }
         }
     }
 }

@@ -132,8 +132,8 @@ fn run_case(dir: &Path, id: &str, out: &Path) -> Result<(), String> {
 }
 
 #[test]
-#[ignore = "minutes a case in a debug build: scripts/test (CI) runs it in release with \
-            `cargo test --release --test sbml_stochastic -- --ignored --nocapture`; \
+#[ignore = "minutes a case in a debug build: scripts/test (CI) runs it optimised with \
+            `cargo test --profile ci --test sbml_stochastic -- --ignored --nocapture`; \
             CRNC_SBML_CASES=00030,00034 runs only those cases"]
 fn every_stochastic_case_passes_through_crnc_run() {
     let dir = suite("sbml-stochastic", "CRNC_SBML_STOCHASTIC");

@@ -10,7 +10,7 @@ use super::{Common, finish, split, whole, write_atomically};
 use crnc::diagnostic::Diagnostic;
 use crnc::driver::Compilation;
 use crnc::driver::TrainFlags;
-use crnc::ir::learning::{Gradient, Update};
+use crnc::ir::learning::{Feedback, Gradient, Update};
 
 use crnc::ir::{Method, SimSpec};
 use crnc::sim::plot;
@@ -86,6 +86,10 @@ pub struct TrainArgs {
     /// How the gradient is computed
     #[arg(long, value_enum, ignore_case = true)]
     gradient: Option<GradientArg>,
+    /// How the output, error, adjoint initialisation and chemical update reach their values:
+    /// their sub-networks relax chemically, or the host sets the exact steady states
+    #[arg(long, value_enum, ignore_case = true)]
+    feedback: Option<FeedbackArg>,
     /// Initial parameter values (`name,value` rows) over the drawn ones
     #[arg(long, value_name = "P.csv")]
     pub(super) params_init: Option<PathBuf>,
@@ -98,6 +102,12 @@ pub struct TrainArgs {
 enum UpdateArg {
     Host,
     Chemical,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FeedbackArg {
+    Chemical,
+    Exact,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,6 +133,10 @@ impl TrainArgs {
                 GradientArg::FirstOrder => Gradient::FirstOrder,
                 GradientArg::Reference => Gradient::Reference,
             }),
+            feedback: self.feedback.map(|f| match f {
+                FeedbackArg::Chemical => Feedback::Chemical,
+                FeedbackArg::Exact => Feedback::Exact,
+            }),
         }
     }
 
@@ -136,6 +150,7 @@ impl TrainArgs {
             ("--rate", self.rate.is_some()),
             ("--update", self.update.is_some()),
             ("--gradient", self.gradient.is_some()),
+            ("--feedback", self.feedback.is_some()),
             ("--params-init", self.params_init.is_some()),
             ("--summary", self.summary.is_some()),
         ];

@@ -8,8 +8,10 @@
 
 use std::fmt;
 
-use super::kinetics::Kinetics;
 use std::sync::Arc;
+
+use super::groups::Folded;
+use super::kinetics::Kinetics;
 
 use super::ode::{Integrator, OdeError, OdeOptions};
 use crate::backend::number;
@@ -91,12 +93,14 @@ pub struct Executor<'a> {
     initial: Vec<f64>,
 }
 
-/// One phase's ODE over only the species its reactions touch.
+/// One phase's ODE over only the species its reactions change, the species
+/// they only read folded into the rate constants at each start.
 #[derive(Clone)]
 struct PhaseSolver {
-    kinetics: Arc<Kinetics>,
-    /// The CRN index of each of the phase's species.
-    species: Vec<u32>,
+    folding: Arc<Folded>,
+    /// The folded kinetics with the current rate constants (for the
+    /// steady-state test).
+    kinetics: Kinetics,
     solver: Integrator,
     /// The phase's state before and after an integration, and its rates.
     start: Vec<f64>,
@@ -106,13 +110,13 @@ struct PhaseSolver {
 
 impl PhaseSolver {
     fn new(crn: &Crn, phase: &protocol::Phase, options: &OdeOptions) -> Result<PhaseSolver, ProtocolError> {
-        let (kinetics, species) = Kinetics::of_groups(crn, &phase.groups).compacted();
-        let solver = Integrator::new(&kinetics, options)
+        let folding = Kinetics::of_groups(crn, &phase.groups).folded();
+        let solver = Integrator::new(&folding.kinetics, options)
             .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })?;
-        let n = species.len();
+        let n = folding.changing.len();
         Ok(PhaseSolver {
-            kinetics: Arc::new(kinetics),
-            species,
+            kinetics: folding.kinetics.clone(),
+            folding: Arc::new(folding),
             solver,
             start: vec![0.0; n],
             end: vec![0.0; n],
@@ -120,14 +124,26 @@ impl PhaseSolver {
         })
     }
 
-    fn gather(&mut self, x: &[f64]) {
-        for (v, &s) in self.start.iter_mut().zip(&self.species) {
+    /// The CRN index of each of the phase's species.
+    fn species(&self) -> &[u32] {
+        &self.folding.changing
+    }
+
+    /// Takes the phase's start from the CRN state `x`, and its rate constants
+    /// from the species it only reads.
+    fn gather(&mut self, x: &[f64]) -> Result<(), OdeError> {
+        for (v, &s) in self.start.iter_mut().zip(&self.folding.changing) {
             *v = x[s as usize];
         }
+        if self.folding.folds_any() {
+            self.folding.rates(x, &mut self.kinetics.k);
+            self.solver.set_rate_constants(&self.kinetics.k)?;
+        }
+        Ok(())
     }
 
     fn scatter(&self, from: &[f64], x: &mut [f64]) {
-        for (&v, &s) in from.iter().zip(&self.species) {
+        for (&v, &s) in from.iter().zip(self.species()) {
             x[s as usize] = v;
         }
     }
@@ -206,7 +222,7 @@ impl<'a> Executor<'a> {
         let phase = &self.protocol.phases[i];
         let failed = |error| ProtocolError::Ode { phase: phase.name.clone(), error };
         let solver = &mut self.phases[i];
-        solver.gather(x);
+        solver.gather(x).map_err(failed)?;
         match phase.duration {
             Duration::Time(t) => {
                 let PhaseSolver { solver, start, end, .. } = solver;
@@ -215,7 +231,7 @@ impl<'a> Executor<'a> {
                 Ok(t)
             }
             Duration::SteadyState { tolerance, max_time } => {
-                let PhaseSolver { kinetics, species, solver, start, dxdt, .. } = solver;
+                let PhaseSolver { folding, kinetics, solver, start, dxdt, .. } = solver;
                 // The species that changes fastest, and how fast; a NaN rate is never settled.
                 let mut fastest = |state: &[f64]| {
                     kinetics.rhs(state, dxdt);
@@ -243,7 +259,7 @@ impl<'a> Executor<'a> {
                     phase: phase.name.clone(),
                     max_time,
                     tolerance,
-                    species: self.crn.species[species[worst.0] as usize].name.clone(),
+                    species: self.crn.species[folding.changing[worst.0] as usize].name.clone(),
                     rate: dxdt[worst.0],
                 })
             }

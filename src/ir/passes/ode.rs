@@ -93,12 +93,17 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
                 rail(format!("{name}_p"), if s.initial > 0.0 { s.initial } else { 0.0 }, Some(Sign::Plus));
             let m =
                 rail(format!("{name}_m"), if s.initial < 0.0 { -s.initial } else { 0.0 }, Some(Sign::Minus));
-            // One annihilation in every group whose equations move the value.
+            // One annihilation in every group whose equations move the value. A
+            // learning value no equation moves (an input, a target) is only read:
+            // the host cancels its rails when it loads it, so no reaction needs to.
             let mut groups: Vec<GroupId> =
                 ode.equations.iter().filter(|e| e.target == name).map(|e| e.group).collect();
             groups.sort_unstable();
             groups.dedup();
-            for group in if groups.is_empty() { vec![GroupId::MAIN] } else { groups } {
+            if groups.is_empty() && s.role == crate::crn::Role::Plain {
+                groups.push(GroupId::MAIN);
+            }
+            for group in groups {
                 let rate = ode.annihilation.get(&(name.clone(), group)).copied();
                 if let Some(rate) = rate.unwrap_or(Some(network.annihilation)) {
                     annihilations.push(reaction(

@@ -108,6 +108,33 @@ impl Integrator {
         self.kin.species
     }
 
+    /// The kinetics integrations use, with the rate constants last set.
+    pub fn kinetics(&self) -> &Kinetics {
+        &self.kin
+    }
+
+    /// Replaces the rate constants (one per reaction) for the integrations
+    /// that follow: a phase whose catalysts were folded into its rates
+    /// ([`Kinetics::folded`]) sets them from each new state. A handle's first
+    /// call takes its own copy of the kinetics; later calls allocate nothing.
+    pub fn set_rate_constants(&mut self, k: &[f64]) -> Result<(), OdeError> {
+        if k.len() != self.kin.reactions() {
+            return Err(invalid(format!(
+                "{} rate constants for {} reactions",
+                k.len(),
+                self.kin.reactions()
+            )));
+        }
+        if let Some(bad) = k.iter().find(|k| !k.is_finite()) {
+            return Err(invalid(format!("rate constant {bad} is not finite")));
+        }
+        Arc::make_mut(&mut self.kin).k.copy_from_slice(k);
+        if let Engine::Rosenbrock(method) = &mut self.engine {
+            method.set_rate_constants(k);
+        }
+        Ok(())
+    }
+
     fn check_state(&self, x0: &[f64]) -> Result<(), OdeError> {
         if x0.len() != self.kin.species {
             return Err(invalid(format!("{} initial values for {} species", x0.len(), self.kin.species)));

@@ -157,6 +157,12 @@ impl Rosenbrock {
         }
     }
 
+    /// See [`super::Integrator::set_rate_constants`].
+    pub fn set_rate_constants(&mut self, k: &[f64]) {
+        Arc::make_mut(&mut self.kin).k.copy_from_slice(k);
+        self.positive = k.iter().all(|&k| k >= 0.0);
+    }
+
     /// Starts an integration from `x0` at t = 0 that stops at `t_stop` > 0.
     pub fn start(&mut self, x0: &[f64], t_stop: f64) {
         self.t = 0.0;
