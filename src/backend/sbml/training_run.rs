@@ -460,9 +460,147 @@ fn write_math(o: &mut String, depth: usize, math: &Math) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crn::passes::fixture;
+    use crate::crn::protocol::{Load, Phase, Update};
+    use crate::crn::{GroupId, Role};
+    use crate::ir::RateLaw;
+    use crate::sim::ode::OdeOptions;
+    use crate::sim::protocol::{Executor, Sample as HostSample};
 
     const X: SpeciesId = SpeciesId(0);
     const Y: SpeciesId = SpeciesId(1);
+
+    /// Rails of x (input, s0-s1), z (state, s2-s3), P (parameter, s4-s5), G
+    /// (gradient, s6-s7); a single-rail target T (s8); D (s9), the one
+    /// species the phases' reactions touch (`a`: D -> 0, `b`: D -> 0 @ 2).
+    fn circuit() -> (Crn, Protocol) {
+        let d = SpeciesId(9);
+        let species = [
+            ("x_p", 0.0),
+            ("x_m", 0.0),
+            ("z_p", 0.0),
+            ("z_m", 0.0),
+            ("P_p", 0.9),
+            ("P_m", 0.3),
+            ("G_p", 0.0),
+            ("G_m", 0.0),
+            ("T", 0.0),
+            ("D", 1.0),
+        ];
+        let reactions = vec![(vec![(d, 1)], vec![], 1.0, None), (vec![(d, 1)], vec![], 2.0, None)];
+        let mut crn =
+            fixture::grouped(fixture::crn(RateLaw::MassAction, &species, reactions), &["a", "b"], &[0, 1]);
+        for (at, value, role) in [
+            (0, "x", Role::Input),
+            (2, "z", Role::State),
+            (4, "P", Role::Parameter),
+            (6, "G", Role::Gradient),
+        ] {
+            fixture::rails(&mut crn, at, value, role);
+        }
+        crn.species[8].role = Role::Target;
+        let pair = |p: u32| RailPair { plus: SpeciesId(p), minus: SpeciesId(p + 1) };
+        let (x, z, p, g) = (pair(0), pair(2), pair(4), pair(6));
+        let load = Perturbation::Load(vec![
+            Load { into: Slot::Rails(x), from: Source::Input(0) },
+            Load { into: Slot::Rails(z), from: Source::Constant(-0.5) },
+            Load { into: Slot::Species(SpeciesId(8)), from: Source::Target(0) },
+        ]);
+        let phases = vec![
+            Phase {
+                name: "a".into(),
+                groups: vec![GroupId(0)],
+                duration: Duration::Time(1.0),
+                before: vec![Perturbation::ResetTransients, Perturbation::CancelRails, load],
+                after: vec![Perturbation::CopyValues(vec![(x.plus, z.minus), (z.minus, x.minus)])],
+            },
+            Phase {
+                name: "b".into(),
+                groups: vec![GroupId(1)],
+                duration: Duration::SteadyState { tolerance: 1e-3, max_time: 20.0 },
+                before: vec![Perturbation::Assign { into: g, terms: vec![(z, 2.0), (x, -1.0)] }],
+                after: vec![],
+            },
+        ];
+        let update =
+            Perturbation::UpdateParameters { rate: 0.3, pairs: vec![Update { parameter: p, gradient: g }] };
+        (crn, Protocol { phases, after: vec![update], predict: 1 })
+    }
+
+    fn data(rows: &[(f64, f64)]) -> Dataset {
+        let mut data = Dataset::new(vec!["x".into()], "y");
+        for &(x, y) in rows {
+            data.push(&[x], y);
+        }
+        data
+    }
+
+    #[test]
+    fn the_switches_applied_in_turn_do_what_the_host_does() {
+        let (crn, protocol) = circuit();
+        let samples = data(&[(0.7, 2.0), (-1.2, 0.5)]);
+        let run = Run { data: &samples, epochs: 2, params: &[] };
+        let switches = Schedule::new(&crn, &protocol).switches(&run).unwrap();
+        // Two phases per sample (1 and the cap 20), four samples, then the end.
+        let times: Vec<f64> = switches.iter().map(|s| s.time).collect();
+        assert_eq!(times, [0.0, 1.0, 21.0, 22.0, 42.0, 43.0, 63.0, 64.0, 84.0]);
+        let gates: Vec<Vec<bool>> = switches.iter().map(|s| s.gates.clone()).collect();
+        assert_eq!(gates[..3], [vec![true, false], vec![false, true], vec![true, false]]);
+        assert_eq!(gates[8], [false, false]);
+        assert_eq!(switches[7].label, "epoch 2, sample 2: b");
+
+        let mut host = crn.initial_concentrations();
+        let mut executor = Executor::new(&crn, &protocol, OdeOptions::default()).unwrap();
+        for _ in 0..2 {
+            for (inputs, target) in samples.samples() {
+                let sample = HostSample { inputs, targets: &[target] };
+                executor.run(&mut host, Some(&sample), |_, _, _| {}).unwrap();
+            }
+        }
+        let mut exported = crn.initial_concentrations();
+        for switch in &switches {
+            exported = switch.values.iter().map(|v| v.eval(&exported)).collect();
+        }
+        // D is the phases' business; every other species is the perturbations'.
+        for (s, (e, h)) in exported.iter().zip(&host).enumerate().take(9) {
+            assert!((e - h).abs() <= 1e-15, "{}: exported {e}, host {h}", crn.species[s].name);
+        }
+        assert!(host[4] != 0.9 && host[4] - host[5] != 0.6, "the parameter moved: {host:?}");
+    }
+
+    #[test]
+    fn a_negative_value_for_a_single_rail_species_names_its_sample() {
+        let (crn, protocol) = circuit();
+        let samples = data(&[(0.7, 2.0), (0.1, -0.5)]);
+        let run = Run { data: &samples, epochs: 1, params: &[] };
+        let err = write(&crn, &protocol, &run).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "sample 2 of the run: loads -0.5 into `T`, a single-rail species, which cannot be negative"
+        );
+    }
+
+    #[test]
+    fn the_document_gates_each_group_and_ends_at_t_end() {
+        let (crn, protocol) = circuit();
+        let samples = data(&[(0.7, 2.0)]);
+        let run = Run {
+            data: &samples,
+            epochs: 1,
+            params: &[(RailPair { plus: SpeciesId(4), minus: SpeciesId(5) }, -0.25)],
+        };
+        let doc = write(&crn, &protocol, &run).unwrap();
+        assert_eq!(doc.matches("<event ").count(), 2);
+        assert!(doc.contains(r#"<parameter id="gate_a" name="gate of group a" value="1" units="dimensionless" constant="false"/>"#), "{doc}");
+        assert!(doc.contains(r#"<parameter id="t_end" name="end of the training run" value="21" units="second" constant="true"/>"#));
+        // The initial parameter -0.25 on its rails, then cancelled: P_m starts at 0.25.
+        assert!(
+            doc.contains(r#"<species id="P_m" name="P_m" compartment="c" initialConcentration="0.25""#),
+            "{doc}"
+        );
+        let squashed: String = doc.lines().map(str::trim).collect();
+        assert!(squashed.contains("<apply><times/><ci>gate_b</ci><ci>c</ci>"), "{doc}");
+    }
 
     #[test]
     fn sums_flatten_and_cancel() {
