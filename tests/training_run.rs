@@ -25,19 +25,19 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Exports the run of `model` on `csv` for one epoch, trains it with `crnc
-/// run` and runs the export in libRoadRunner; returns the export and the
-/// largest relative difference of a learned parameter.
+/// Exports the run of `model` (a path) on `csv` for one epoch, trains it
+/// with `crnc run` and runs the export in libRoadRunner; returns the export
+/// and the largest relative difference of a learned parameter.
 fn export_and_compare(model: &str, csv: &str, params: usize) -> (String, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let (model, csv) = (example(model), data(csv));
+    let csv = data(csv);
     let o = crnc(
-        &["compile", &model, "--training-run", "--data", &csv, "--epochs", "1", "-o", "run.sbml"],
+        &["compile", model, "--training-run", "--data", &csv, "--epochs", "1", "-o", "run.sbml"],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = crnc(
-        &["run", &model, "--data", &csv, "--epochs", "1", "--summary", "s.json", "-o", "h.csv"],
+        &["run", model, "--data", &csv, "--epochs", "1", "--summary", "s.json", "-o", "h.csv"],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -76,7 +76,7 @@ fn export_and_compare(model: &str, csv: &str, params: usize) -> (String, f64) {
 
 #[test]
 fn linear_regression_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
-    let (sbml, _) = export_and_compare("linear.crnl", "linear_10.csv", 2);
+    let (sbml, _) = export_and_compare(&example("linear.crnl"), "linear_10.csv", 2);
     // 10 samples × 5 phases: the first boundary is the initial state, the end one more event.
     assert_eq!(sbml.matches("<event ").count(), 50);
     // Each sample runs for 0.5 + 40 + 40 + 40 + 0.5.
@@ -87,11 +87,25 @@ fn linear_regression_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
 
 #[test]
 fn xor_b4_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
-    let (sbml, _) = export_and_compare("xor_quadratic.crnl", "xor_20.csv", 9);
+    let (sbml, _) = export_and_compare(&example("xor_quadratic.crnl"), "xor_20.csv", 9);
     assert_eq!(sbml.matches("<event ").count(), 20 * 6);
     // The chemical update is a phase of its own, 100 time units of each sample's 222.4.
     assert!(sbml.contains(r#"<parameter id="gate_update" name="gate of group update" value="0""#));
     assert!(sbml.contains(r#"<parameter id="t_end" name="end of the training run" value="4448"#));
+}
+
+#[test]
+fn exact_feedback_assignments_compose_into_the_events() {
+    // `feedback = exact`: the host sets ŷ after the forward phase and a(T) before the backward
+    // one, so one event holds both, a(T) read through ŷ's substitution.
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(example("xor_quadratic.crnl")).unwrap();
+    let exact = source.replace("    seed = 0;", "    seed = 0;\n    feedback = exact;");
+    assert_ne!(exact, source);
+    let model = dir.path().join("xor_exact.crnl");
+    std::fs::write(&model, exact).unwrap();
+    let (sbml, _) = export_and_compare(model.to_str().unwrap(), "xor_20.csv", 9);
+    assert_eq!(sbml.matches("<event ").count(), 20 * 2);
 }
 
 #[test]
