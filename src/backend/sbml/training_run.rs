@@ -191,7 +191,7 @@ impl<'a> Schedule<'a> {
             let sample = Sample { inputs, target, index: k };
             for phase in &self.protocol.phases {
                 for p in &phase.before {
-                    self.apply(p, &mut values, Some(&sample))?;
+                    self.apply(p, &mut values, &sample)?;
                 }
                 let mut gates = vec![false; self.crn.groups.len()];
                 for g in &phase.groups {
@@ -210,11 +210,11 @@ impl<'a> Schedule<'a> {
                     Duration::SteadyState { max_time, .. } => max_time,
                 };
                 for p in &phase.after {
-                    self.apply(p, &mut values, Some(&sample))?;
+                    self.apply(p, &mut values, &sample)?;
                 }
             }
             for p in &self.protocol.after {
-                self.apply(p, &mut values, Some(&sample))?;
+                self.apply(p, &mut values, &sample)?;
             }
         }
         let gates = vec![false; self.crn.groups.len()];
@@ -223,12 +223,7 @@ impl<'a> Schedule<'a> {
     }
 
     /// `p` after the perturbations already in `values`, as `Executor::apply` does it.
-    fn apply(
-        &self,
-        p: &Perturbation,
-        values: &mut [Value],
-        sample: Option<&Sample<'_>>,
-    ) -> Result<(), Error> {
+    fn apply(&self, p: &Perturbation, values: &mut [Value], sample: &Sample<'_>) -> Result<(), Error> {
         let value = |pair: RailPair, values: &[Value]| {
             Value::sum(vec![
                 (1.0, values[pair.plus.index()].clone()),
@@ -250,7 +245,7 @@ impl<'a> Schedule<'a> {
                                 "loads {} into `{name}`, a single-rail species, which cannot be negative",
                                 number(v)
                             );
-                            return Err(Error::Load { sample: sample.map_or(0, |s| s.index), why });
+                            return Err(Error::Load { sample: sample.index, why });
                         }
                         Slot::Species(s) => values[s.index()] = Value::Constant(v),
                         Slot::Rails(pair) => set(pair, Value::Constant(v), values),
@@ -293,17 +288,14 @@ impl<'a> Schedule<'a> {
         Ok(())
     }
 
-    fn loaded(&self, source: Source, sample: Option<&Sample<'_>>) -> Result<f64, Error> {
-        let missing = |what: String| Error::Load {
-            sample: sample.map_or(0, |s| s.index),
-            why: format!("no {what} to load"),
-        };
+    fn loaded(&self, source: Source, sample: &Sample<'_>) -> Result<f64, Error> {
+        // A data set has one target column.
+        let missing =
+            |what: String| Error::Load { sample: sample.index, why: format!("the sample has no {what}") };
         match source {
             Source::Constant(v) => Ok(v),
-            Source::Input(i) => {
-                sample.and_then(|s| s.inputs.get(i)).copied().ok_or_else(|| missing(format!("input {i}")))
-            }
-            Source::Target(0) => sample.map(|s| s.target).ok_or_else(|| missing("target 0".to_string())),
+            Source::Input(i) => sample.inputs.get(i).copied().ok_or_else(|| missing(format!("input {i}"))),
+            Source::Target(0) => Ok(sample.target),
             Source::Target(i) => Err(missing(format!("target {i}"))),
         }
     }
