@@ -23,6 +23,8 @@ use quick_xml::escape::escape;
 use crate::crn::{Crn, Partner, Reaction, factorial};
 use crate::ir::{Quantity, RateLaw};
 
+pub mod training_run;
+
 const SBML_NS: &str = "http://www.sbml.org/sbml/level3/version2/core";
 const MATHML_NS: &str = "http://www.w3.org/1998/Math/MathML";
 const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
@@ -105,14 +107,34 @@ impl SbmlIds {
 
 /// The whole SBML document.
 pub fn write(crn: &Crn) -> String {
-    let ids = ids(crn);
-    let mut ns = Namespace::default();
-    ns.taken.extend(ids.species.iter().chain(&ids.parameters).cloned());
-    ns.taken.insert(ids.compartment.clone());
-    ns.taken.extend(ids.compartments.iter().cloned());
-    ns.taken.extend(ids.reactions.iter().map(|r| r.id.clone()));
+    document(crn, &ids(crn), &Additions::default())
+}
+
+/// What a document adds to the plain export of a CRN: the training run's
+/// gates, parameters and events (`training_run`).
+#[derive(Default)]
+struct Additions {
+    /// The ids the additions use, which no id of the document may take.
+    reserved: Vec<String>,
+    /// Paragraphs after the model's notes.
+    notes: Vec<String>,
+    /// Unit definitions beside the rate constants'.
+    units: Vec<UnitDefinition>,
+    /// Per CRN group, the parameter every kinetic law of the group is
+    /// multiplied by; empty: no gates.
+    gates: Vec<String>,
+    /// `<parameter/>` elements, after the rate constants.
+    parameters: Vec<String>,
+    /// The `<listOfEvents>` element with its indentation, or nothing.
+    events: String,
+}
+
+/// The document of `crn` with `ids` (from [`ids`]) and `add`.
+fn document(crn: &Crn, ids: &SbmlIds, add: &Additions) -> String {
+    let mut ns = Namespace::around(ids);
+    ns.taken.extend(add.reserved.iter().cloned());
     let model_id = ns.fresh(&crn.name);
-    let plan = RatePlan::new(crn, &ids);
+    let plan = RatePlan::new(crn, ids);
     let unit_ids: BTreeMap<u32, String> =
         plan.orders.iter().map(|&m| (m, ns.fresh(&rate_unit_name(m)))).collect();
     // Local parameter ids are reserved globally too: a local that shadows a
@@ -137,8 +159,13 @@ pub fn write(crn: &Crn) -> String {
             text(&crn.name)
         ),
     );
-    write_notes(o, crn);
-    write_unit_definitions(o, &unit_ids);
+    write_notes(o, crn, &add.notes);
+    let rate_constants = unit_ids.iter().map(|(&m, id)| UnitDefinition {
+        id: id.clone(),
+        name: format!("rate constant of order {m}"),
+        units: rate_units(m),
+    });
+    write_unit_definitions(o, &rate_constants.chain(add.units.iter().cloned()).collect::<Vec<_>>());
     line(o, 2, "<listOfCompartments>");
     let sizes = std::iter::once((&ids.compartment, None, crn.volume))
         .chain(ids.compartments.iter().zip(&crn.compartments).map(|(id, c)| (id, Some(&c.name), c.size)));
@@ -154,15 +181,18 @@ pub fn write(crn: &Crn) -> String {
         );
     }
     line(o, 2, "</listOfCompartments>");
-    write_species(o, crn, &ids);
-    write_parameters(o, crn, &ids, &plan, &unit_ids);
+    write_species(o, crn, ids);
+    write_parameters(o, crn, ids, &plan, &unit_ids, &add.parameters);
     if !ids.reactions.is_empty() {
         line(o, 2, "<listOfReactions>");
         for r in &ids.reactions {
-            write_reaction(o, crn, &ids, r, &plan, &unit_ids, &local);
+            let gate = add.gates.get(crn.reactions[r.forward].group.index()).map(String::as_str);
+            let rates = Rates { plan: &plan, units: &unit_ids, local: &local };
+            write_reaction(o, crn, ids, r, &rates, gate);
         }
         line(o, 2, "</listOfReactions>");
     }
+    o.push_str(&add.events);
     line(o, 1, "</model>");
     line(o, 0, "</sbml>");
     out
@@ -193,6 +223,16 @@ struct Namespace {
 }
 
 impl Namespace {
+    /// The ids of a CRN's elements, taken.
+    fn around(ids: &SbmlIds) -> Namespace {
+        let mut ns = Namespace::default();
+        ns.taken.extend(ids.species.iter().chain(&ids.parameters).cloned());
+        ns.taken.insert(ids.compartment.clone());
+        ns.taken.extend(ids.compartments.iter().cloned());
+        ns.taken.extend(ids.reactions.iter().map(|r| r.id.clone()));
+        ns
+    }
+
     /// `name` itself, if it is a valid SId nobody has taken.
     fn claim(&mut self, name: &str) -> Option<String> {
         (is_sid(name) && self.taken.insert(name.to_string())).then(|| name.to_string())
@@ -315,6 +355,15 @@ impl RatePlan {
     }
 }
 
+/// How a kinetic law names its rate constants: the plan, the unit ids by
+/// order, the ids of local parameters.
+#[derive(Clone, Copy)]
+struct Rates<'a> {
+    plan: &'a RatePlan,
+    units: &'a BTreeMap<u32, String>,
+    local: &'a LocalIds,
+}
+
 struct LocalIds {
     k: Option<String>,
     kf: Option<String>,
@@ -346,7 +395,7 @@ fn rate_unit_name(m: u32) -> String {
     }
 }
 
-fn write_notes(o: &mut String, crn: &Crn) {
+fn write_notes(o: &mut String, crn: &Crn, more: &[String]) {
     let convention = match crn.rate_law {
         RateLaw::MassAction => "mass-action (v = k * prod x^a)",
         RateLaw::Combinatoric => "combinatoric (v = k * prod x^a / a!)",
@@ -365,19 +414,30 @@ fn write_notes(o: &mut String, crn: &Crn) {
                  concentration in its own compartment.";
         line(o, 4, &format!("<p>{p}</p>"));
     }
+    for p in more {
+        line(o, 4, &format!("<p>{}</p>", text(p)));
+    }
     line(o, 3, "</body>");
     line(o, 2, "</notes>");
 }
 
-fn write_unit_definitions(o: &mut String, unit_ids: &BTreeMap<u32, String>) {
-    if unit_ids.is_empty() {
+#[derive(Clone)]
+struct UnitDefinition {
+    id: String,
+    name: String,
+    /// (kind, exponent) of each unit.
+    units: Vec<(&'static str, i64)>,
+}
+
+fn write_unit_definitions(o: &mut String, definitions: &[UnitDefinition]) {
+    if definitions.is_empty() {
         return;
     }
     line(o, 2, "<listOfUnitDefinitions>");
-    for (&m, id) in unit_ids {
-        line(o, 3, &format!(r#"<unitDefinition id="{id}" name="rate constant of order {m}">"#));
+    for UnitDefinition { id, name, units } in definitions {
+        line(o, 3, &format!(r#"<unitDefinition id="{id}" name="{}">"#, text(name)));
         line(o, 4, "<listOfUnits>");
-        for (kind, e) in rate_units(m) {
+        for (kind, e) in units {
             line(o, 5, &format!(r#"<unit kind="{kind}" exponent="{e}" scale="0" multiplier="1"/>"#));
         }
         line(o, 4, "</listOfUnits>");
@@ -416,10 +476,11 @@ fn write_parameters(
     ids: &SbmlIds,
     plan: &RatePlan,
     units: &BTreeMap<u32, String>,
+    more: &[String],
 ) {
     let used: Vec<(usize, u32)> =
         plan.param_orders.iter().enumerate().filter_map(|(p, m)| m.map(|m| (p, m))).collect();
-    if used.is_empty() {
+    if used.is_empty() && more.is_empty() {
         return;
     }
     line(o, 2, "<listOfParameters>");
@@ -437,6 +498,9 @@ fn write_parameters(
             ),
         );
     }
+    for p in more {
+        line(o, 3, p);
+    }
     line(o, 2, "</listOfParameters>");
 }
 
@@ -445,10 +509,10 @@ fn write_reaction(
     crn: &Crn,
     ids: &SbmlIds,
     r: &SbmlReaction,
-    plan: &RatePlan,
-    units: &BTreeMap<u32, String>,
-    local: &LocalIds,
+    rates: &Rates<'_>,
+    gate: Option<&str>,
 ) {
+    let Rates { plan, units, local } = *rates;
     let forward = &crn.reactions[r.forward];
     let name = forward.label.as_deref().map(|l| format!(r#" name="{}""#, text(l))).unwrap_or_default();
     line(o, 3, &format!(r#"<reaction id="{}"{name} reversible="{}">"#, r.id, r.reverse.is_some()));
@@ -523,6 +587,14 @@ fn write_reaction(
             Math::Apply("times", vec![compartment, difference])
         }
     };
+    // A gated law is switched on and off by its gate's value (0 or 1).
+    let law = match (gate, law) {
+        (None, law) => law,
+        (Some(g), Math::Apply("times", args)) => {
+            Math::Apply("times", std::iter::once(Math::Ci(g.to_string())).chain(args).collect())
+        }
+        (Some(g), law) => Math::Apply("times", vec![Math::Ci(g.to_string()), law]),
+    };
 
     line(o, 4, "<kineticLaw>");
     let sbml_prefix = if law.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
@@ -559,20 +631,14 @@ fn write_reaction(
 fn law_math(crn: &Crn, ids: &SbmlIds, terms: &[crate::crn::LawTerm], units: &BTreeMap<u32, String>) -> Math {
     let term = |t: &crate::crn::LawTerm| {
         let degree: u32 = t.factors.iter().map(|&(_, e)| e).sum();
-        let mut factors = vec![match Math::dimensionless(t.coefficient) {
-            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&degree).cloned()),
-            other => other,
-        }];
+        let mut factors = vec![Math::quantity(t.coefficient, units.get(&degree).cloned())];
         for &(s, e) in &t.factors {
             factors.push(power(concentration(crn, ids, s), e));
         }
         Math::product(factors)
     };
     match terms {
-        [] => match Math::dimensionless(0.0) {
-            Math::Cn(text, kind, _) => Math::Cn(text, kind, units.get(&0).cloned()),
-            other => other,
-        },
+        [] => Math::quantity(0.0, units.get(&0).cloned()),
         [one] => term(one),
         _ => Math::Apply("plus", terms.iter().map(term).collect()),
     }
@@ -623,6 +689,8 @@ enum Math {
     /// The text, the MathML `type` when not real, and the unit when not dimensionless.
     Cn(String, Option<&'static str>, Option<String>),
     Apply(&'static str, Vec<Math>),
+    /// The simulation time.
+    Time,
 }
 
 impl Math {
@@ -644,6 +712,14 @@ impl Math {
         }
     }
 
+    /// A number in `unit` (dimensionless when `None`).
+    fn quantity(x: f64, unit: Option<String>) -> Math {
+        match Math::dimensionless(x) {
+            Math::Cn(text, kind, _) => Math::Cn(text, kind, unit),
+            other => other,
+        }
+    }
+
     /// `times` of the factors, without a one-argument `times`.
     fn product(mut factors: Vec<Math>) -> Math {
         if factors.len() == 1 { factors.pop().expect("one factor") } else { Math::Apply("times", factors) }
@@ -651,7 +727,7 @@ impl Math {
 
     fn has_number(&self) -> bool {
         match self {
-            Math::Ci(_) => false,
+            Math::Ci(_) | Math::Time => false,
             Math::Cn(..) => true,
             Math::Apply(_, args) => args.iter().any(Math::has_number),
         }
@@ -665,6 +741,11 @@ impl Math {
                 let unit = unit.as_deref().unwrap_or("dimensionless");
                 line(o, depth, &format!(r#"<cn sbml:units="{unit}"{kind}>{value}</cn>"#));
             }
+            Math::Time => line(
+                o,
+                depth,
+                r#"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">time</csymbol>"#,
+            ),
             Math::Apply(op, args) => {
                 line(o, depth, "<apply>");
                 line(o, depth + 1, &format!("<{op}/>"));

@@ -3,6 +3,7 @@
 
 mod run;
 mod train;
+mod training_run;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -141,6 +142,8 @@ struct CompileArgs {
     /// Write only this phase of a learning circuit (its groups' reactions and the species they touch)
     #[arg(long, value_name = "NAME")]
     phase: Option<String>,
+    #[command(flatten)]
+    training_run: training_run::TrainingRunArgs,
 }
 
 #[derive(Args)]
@@ -280,6 +283,9 @@ fn write_stdout(text: &str) -> Result<(), Diagnostic> {
 }
 
 fn compile(args: &CompileArgs) -> i32 {
+    if args.training_run.training_run {
+        return training_run::compile(args);
+    }
     let mut after_stage = None;
     let (Compilation { front, lowered }, reporter) =
         start_traced(&args.common, driver::TrainFlags::default(), |name, stage| {

@@ -3,7 +3,7 @@
 //! CSV, the summary JSON and the plot.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -49,7 +49,13 @@ fn train_and_write(
     let settings = &learning.settings;
     let seed = args.seed.unwrap_or(settings.seed);
     let epochs = args.train.epochs.unwrap_or(settings.epochs);
-    let sets = data_sets(args, db, learning, seed)?;
+    let flags = &args.train;
+    let files = DataFiles {
+        train: flags.data.as_deref(),
+        validation: flags.validation.as_deref(),
+        test: flags.test.as_deref(),
+    };
+    let sets = data_sets(&args.common.file, &files, db, learning, seed)?;
     let mut params = train::initial_params(learning, seed);
     if let Some(path) = &args.train.params_init {
         set_params(db, path, learning, &mut params)?;
@@ -106,23 +112,30 @@ fn train_and_write(
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
-/// The training, validation and test sets: the flags' files, else the
-/// `train` block's files or generator.
-fn data_sets(
-    args: &RunArgs,
+/// The data files named on the command line (`--data`, `--validation`, `--test`).
+pub(super) struct DataFiles<'a> {
+    pub(super) train: Option<&'a Path>,
+    pub(super) validation: Option<&'a Path>,
+    pub(super) test: Option<&'a Path>,
+}
+
+/// The training, validation and test sets of the model in `model`: the
+/// flags' files, else the `train` block's files (relative to the model) or
+/// generator. `crnc run` trains on them; `crnc compile --training-run` exports the run.
+pub(super) fn data_sets(
+    model: &Path,
+    files: &DataFiles<'_>,
     db: &mut SourceDb,
     learning: &Learning,
     seed: u64,
 ) -> Result<Sets, Vec<Diagnostic>> {
     let dim = learning.inputs.len();
-    let flags = &args.train;
-    let read =
-        |db: &mut SourceDb, path: &Option<PathBuf>| path.as_ref().map(|p| read_data(db, p, dim)).transpose();
-    if let Some(train) = &flags.data {
+    let read = |db: &mut SourceDb, path: Option<&Path>| path.map(|p| read_data(db, p, dim)).transpose();
+    if let Some(train) = files.train {
         return Ok(Sets {
             train: read_data(db, train, dim)?,
-            validation: read(db, &flags.validation)?,
-            test: read(db, &flags.test)?,
+            validation: read(db, files.validation)?,
+            test: read(db, files.test)?,
         });
     }
     let mut sets = match &learning.settings.data {
@@ -134,7 +147,7 @@ fn data_sets(
             ]);
         }
         Some(DataSource::Files { train, validation, test, .. }) => {
-            let model_dir = args.common.file.parent().unwrap_or(Path::new(""));
+            let model_dir = model.parent().unwrap_or(Path::new(""));
             let path = |p: &String| model_dir.join(p);
             Sets {
                 train: read_data(db, &path(train), dim)?,
@@ -163,10 +176,10 @@ fn data_sets(
         }
     };
     // `--validation` and `--test` replace those parts of the block's data.
-    if let Some(v) = read(db, &flags.validation)? {
+    if let Some(v) = read(db, files.validation)? {
         sets.validation = Some(v);
     }
-    if let Some(t) = read(db, &flags.test)? {
+    if let Some(t) = read(db, files.test)? {
         sets.test = Some(t);
     }
     Ok(sets)
@@ -276,7 +289,7 @@ fn failed(network: &str, e: &train::TrainError) -> Diagnostic {
     )
 }
 
-fn internal(why: &str) -> Diagnostic {
+pub(super) fn internal(why: &str) -> Diagnostic {
     Diagnostic::error("E0999", format!("internal error: {why}"))
         .with_note("this is a bug in crnc, not in the model")
         .with_hint("please report it with the model")
