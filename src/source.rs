@@ -122,6 +122,10 @@ impl SourceDb {
         self.files.len()
     }
 
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -206,6 +206,33 @@ fn bad_training_inputs_point_into_their_files() {
 }
 
 #[test]
+fn no_output_overwrites_a_file_the_run_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = example("linear.crnl");
+    let data = "x0,x1,y\n1,2,6\n2,1,5\n";
+    std::fs::write(dir.path().join("train.csv"), data).unwrap();
+    std::fs::write(dir.path().join("p.csv"), "name,value\ntheta[0],0.2\n").unwrap();
+    let runs: [&[&str]; 2] = [
+        &["--data", "train.csv", "--summary", "s.json", "-o", "train.csv"],
+        &["--data", "train.csv", "--params-init", "p.csv", "-o", "h.csv", "--summary", "p.csv"],
+    ];
+    for flags in runs {
+        let o = crnc(&[&["run", model.as_str(), "--epochs", "1"], flags].concat(), dir.path());
+        assert_eq!(o.status.code(), Some(1), "{flags:?}");
+        assert!(stderr(&o).contains("E0602"), "{flags:?}: {}", stderr(&o));
+        for file in ["h.csv", "s.json"] {
+            assert!(!dir.path().join(file).exists(), "{flags:?}: {file} written by a refused run");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("train.csv")).unwrap(), data);
+    let export =
+        ["compile", &model, "--training-run", "--data", "train.csv", "--format", "sbml", "-o", "train.csv"];
+    let o = crnc(&export, dir.path());
+    assert!(stderr(&o).contains("E0602"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("train.csv")).unwrap(), data);
+}
+
+#[test]
 fn each_phase_is_written_as_a_network_of_its_own_that_libsbml_and_libroadrunner_accept() {
     let dir = tempfile::tempdir().unwrap();
     let model = example("xor_quadratic.crnl");

@@ -432,6 +432,17 @@ pub(crate) fn write_atomically(inputs: &[PathBuf], path: &Path, bytes: &[u8]) ->
     })
 }
 
+/// Refuses, before a long run, every output in `outputs` that is a file the
+/// run reads, so that no output is written and no run is wasted.
+pub(crate) fn refuse_outputs_over_inputs(
+    inputs: &[PathBuf],
+    outputs: &[Option<&Path>],
+) -> Result<(), Vec<Diagnostic>> {
+    let refused: Vec<Diagnostic> =
+        outputs.iter().flatten().filter_map(|out| refuse_overwriting_an_input(inputs, out).err()).collect();
+    if refused.is_empty() { Ok(()) } else { Err(refused) }
+}
+
 fn refuse_overwriting_an_input(inputs: &[PathBuf], path: &Path) -> Result<(), Diagnostic> {
     // An output that does not exist yet cannot be an input; canonical paths see through links.
     let Ok(out) = std::fs::canonicalize(path) else { return Ok(()) };
@@ -439,7 +450,7 @@ fn refuse_overwriting_an_input(inputs: &[PathBuf], path: &Path) -> Result<(), Di
         Some(input) => Err(Diagnostic::error(
             "E0602",
             format!(
-                "the output `{}` is the input file `{}`: writing it would destroy the model",
+                "the output `{}` is the input file `{}`: writing it would destroy an input of the run",
                 path.display(),
                 input.display()
             ),
@@ -457,6 +468,15 @@ pub(crate) struct Reporter {
     color: Color,
     /// The files the front end read, which no output may overwrite.
     pub(crate) inputs: Vec<PathBuf>,
+}
+
+impl Reporter {
+    /// The front end's files and every file read into `db` since (data
+    /// files, initial parameters), as canonical paths.
+    pub(crate) fn inputs_with(&self, db: &crnc::source::SourceDb) -> Vec<PathBuf> {
+        let read = db.files().filter_map(|f| std::fs::canonicalize(&f.name).ok());
+        self.inputs.iter().cloned().chain(read).collect()
+    }
 }
 
 /// Compiles the file of `common` (the one path of `check`, `compile`, `run`

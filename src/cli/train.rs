@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::run::RunArgs;
-use super::{Reporter, finish, write_atomically};
+use super::{Reporter, finish, refuse_outputs_over_inputs, write_atomically};
 use crnc::crn::Crn;
 use crnc::crn::protocol::Protocol;
 use crnc::diagnostic::Diagnostic;
@@ -60,6 +60,9 @@ fn train_and_write(
     if let Some(path) = &args.train.params_init {
         set_params(db, path, learning, &mut params)?;
     }
+    let inputs = reporter.inputs_with(db);
+    let outputs = [args.output.as_deref(), args.train.summary.as_deref(), args.plot.as_deref()];
+    refuse_outputs_over_inputs(&inputs, &outputs)?;
     let options = OdeOptions {
         rtol: args.rtol.unwrap_or(DEFAULT_RTOL),
         atol: args.atol.unwrap_or(DEFAULT_ATOL),
@@ -87,7 +90,7 @@ fn train_and_write(
     let mut errors = Vec::new();
     let csv = outcome.history.csv();
     match &args.output {
-        Some(path) => match write_atomically(&reporter.inputs, path, csv.as_bytes()) {
+        Some(path) => match write_atomically(&inputs, path, csv.as_bytes()) {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),
         },
@@ -95,14 +98,14 @@ fn train_and_write(
     }
     if let Some(path) = &args.train.summary {
         let json = summary_json(crn, protocol, &outcome, started.elapsed().as_secs_f64());
-        match write_atomically(&reporter.inputs, path, json.as_bytes()) {
+        match write_atomically(&inputs, path, json.as_bytes()) {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),
         }
     }
     if let Some(path) = &args.plot {
         let drawn = figure(&trainer, &sets, learning, &crn.name, &outcome, path)
-            .and_then(|bytes| write_atomically(&reporter.inputs, path, &bytes));
+            .and_then(|bytes| write_atomically(&inputs, path, &bytes));
         match drawn {
             Ok(()) => written.push(path.display().to_string()),
             Err(d) => errors.push(d),

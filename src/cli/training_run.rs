@@ -43,7 +43,7 @@ pub(super) fn compile(args: &CompileArgs) -> i32 {
     if let Some(lowered) = lowered {
         let written = export(args, &mut db, &lowered).and_then(|sbml| {
             match &args.output {
-                Some(out) => write_atomically(&reporter.inputs, out, sbml.as_bytes()),
+                Some(out) => write_atomically(&reporter.inputs_with(&db), out, sbml.as_bytes()),
                 None => write_stdout(&sbml),
             }
             .map_err(|d| vec![d])
