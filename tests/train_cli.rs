@@ -240,8 +240,8 @@ fn each_phase_is_written_as_a_network_of_its_own_that_libsbml_and_libroadrunner_
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(dir.path().join("backward.crn")).unwrap();
     // The reference B4 backward without the state's annihilation (domain.md §2.10 item 4); why it
-    // is 84 reactions where the reference declares 87 is in docs/passes.md.
-    assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 84, "{text}");
+    // is 75 reactions where the reference declares 87 is in docs/passes.md.
+    assert_eq!(text.lines().filter(|l| l.contains("->")).count(), 75, "{text}");
     assert!(!text.contains("z[0]_p + z[0]_m ->"), "{text}");
     let o = crnc(&["compile", &model, "--phase", "backwards", "-o", "x.sbml"], dir.path());
     assert_eq!(o.status.code(), Some(1));
