@@ -84,6 +84,9 @@ pub struct Network {
     /// binding steps are than the fastest reaction (`--separation` overrides it).
     pub separation: Option<f64>,
     pub species: IndexMap<String, Species>,
+    /// Species energies in units of k_B·T (`energy X = -3;`; 0 where unset);
+    /// reversible reactions written with one prefactor took their rates from them.
+    pub energies: IndexMap<String, f64>,
     /// Named parameters that some reaction uses directly as its rate constant,
     /// kept so that exports can name them.
     pub params: IndexMap<String, Param>,
@@ -382,6 +385,11 @@ impl fmt::Display for Network {
             };
             let place = s.compartment.as_ref().map(|c| format!(" in {}", crnl_name(c))).unwrap_or_default();
             writeln!(f, "  {kind}{place} {} = {};", crnl_name(&s.name), s.initial)?;
+        }
+        if !self.energies.is_empty() {
+            let entries: Vec<String> =
+                self.energies.iter().map(|(s, e)| format!("{} = {e}", crnl_name(s))).collect();
+            writeln!(f, "  energy {};", entries.join(", "))?;
         }
         for p in self.params.values() {
             writeln!(f, "  param {} = {};", p.name, p.value)?;

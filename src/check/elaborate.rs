@@ -175,6 +175,12 @@ impl<'w> Checker<'w> {
         }
         // Declared after the inputs they read, states still print in source order.
         frame.signed.sort_by(|_, a, _, b| a.span.start.cmp(&b.span.start));
+        // Before the instances and reactions, whose rates they give.
+        for statement in statements {
+            if let Statement::Energy { entries, .. } = statement {
+                self.declare_energies(b, frame, statements, entries);
+            }
+        }
         for (i, statement) in statements.iter().enumerate() {
             if let Statement::Assign { targets, value, span } = statement {
                 match self.module_called(frame, value) {
@@ -200,6 +206,7 @@ impl<'w> Checker<'w> {
                 | Statement::Signed(_)
                 | Statement::Model { .. }
                 | Statement::Ode { .. }
+                | Statement::Energy { .. }
                 | Statement::Param(_) => {}
                 Statement::Include(id) if frame.in_module => self.not_in_module(id.span, "`include`"),
                 Statement::Simulate { span, .. } if frame.in_module => {
@@ -262,6 +269,11 @@ impl<'w> Checker<'w> {
                 Diagnostic::error("E0210", "parameters cannot be defined inside a loop")
                     .with_primary(p.span, "defined in a loop")
                     .with_hint("use an expression of the loop variable where the value is needed"),
+            ),
+            Statement::Energy { span, .. } => self.diags.push(
+                Diagnostic::error("E0210", "energies cannot be set inside a loop")
+                    .with_primary(*span, "set in a loop")
+                    .with_hint("set each species' energy outside the loop: `energy x[0] = -1, x[1] = -2;`"),
             ),
             Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),

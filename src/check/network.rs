@@ -15,7 +15,7 @@ use super::eval::{Env, not_finite};
 use super::scope::{Def, NetRef, ParamRef, duplicate, unknown_module};
 use super::{Checker, unused_param};
 
-const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation", "separation"];
+const SETTINGS: &[&str] = &["rate_law", "volume", "annihilation", "separation", "balance"];
 
 /// Where a species of the network came from.
 #[derive(Clone, Copy, PartialEq)]
@@ -27,6 +27,65 @@ pub(super) enum SpeciesOrigin {
     Output,
     /// Declared inside a module instance (`dot1.h`).
     Generated,
+}
+
+/// The settings of a network (`rate_law = combinatoric;`, ...).
+struct Settings {
+    rate_law: RateLaw,
+    volume: f64,
+    annihilation: f64,
+    separation: Option<f64>,
+    /// Where `balance = detailed;` asks for the cycle condition.
+    detailed_balance: Option<Span>,
+}
+
+fn side_text(side: &[(String, u32)]) -> String {
+    if side.is_empty() {
+        return "0".to_string();
+    }
+    let terms: Vec<String> =
+        side.iter().map(|(s, n)| if *n == 1 { s.clone() } else { format!("{n} {s}") }).collect();
+    terms.join(" + ")
+}
+
+/// A reaction's rate constants as written: both given, or one kinetic
+/// prefactor k for a reversible reaction, whose directions then follow the
+/// species' energies ([`balanced`]).
+pub(super) enum Rates {
+    Given(ir::Rate, Option<ir::Rate>),
+    Balanced(ir::Rate),
+}
+
+/// k± = k·e^(∓ΔE/2) with ΔE the products' energy less the reactants', so that
+/// k₊/k₋ = e^(−ΔE) (domain.md §3.1) and the network is detailed balanced at
+/// the energies. The prefactor is in the plain convention: under
+/// `rate_law = combinatoric`, whose constants carry 1/∏α!, each direction's
+/// written constant is multiplied by the factorials of the side it consumes.
+fn balanced(
+    b: &Builder,
+    reactants: &[(String, u32)],
+    products: &[(String, u32)],
+    k: ir::Rate,
+) -> (ir::Rate, ir::Rate) {
+    let energy = |side: &[(String, u32)]| -> f64 {
+        side.iter().map(|(s, n)| f64::from(*n) * b.energies.get(s).map_or(0.0, |e| e.0)).sum()
+    };
+    let factorials = |side: &[(String, u32)]| -> f64 {
+        match b.rate_law {
+            RateLaw::Combinatoric => {
+                side.iter().map(|(_, n)| (1..=*n).map(f64::from).product::<f64>()).product()
+            }
+            RateLaw::MassAction => 1.0,
+        }
+    };
+    let delta = energy(products) - energy(reactants);
+    let direction = |sign: f64, side: &[(String, u32)]| {
+        let scale = (sign * delta / 2.0).exp() * factorials(side);
+        // A prefactor written as a parameter's name keeps it where nothing scales it.
+        let param = if scale == 1.0 { k.param.clone() } else { None };
+        ir::Rate { value: k.value * scale, param }
+    };
+    (direction(-1.0, reactants), direction(1.0, products))
 }
 
 /// Progress of checking one network.
@@ -48,6 +107,8 @@ pub(super) struct Builder {
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
+    /// Species energies (`energy X = -3;`), with where each was set.
+    pub energies: IndexMap<String, (f64, Span)>,
     /// The `ode` equations of every body expanded so far.
     pub ode: ir::Ode,
     params: IndexMap<String, ir::Param>,
@@ -113,7 +174,8 @@ impl Checker<'_> {
         let errors_before = self.error_count();
         let ast = self.network_ast(net);
         let env = Env::Network(net);
-        let (rate_law, volume, annihilation, separation) = self.settings(ast, env);
+        let Settings { rate_law, volume, annihilation, separation, detailed_balance } =
+            self.settings(ast, env);
         let compartments = self.compartments(ast, env);
         let mut b = Builder {
             incomplete: false,
@@ -122,6 +184,7 @@ impl Checker<'_> {
             compartments,
             annihilation,
             species: IndexMap::new(),
+            energies: IndexMap::new(),
             ode: ir::Ode::default(),
             params: IndexMap::new(),
             instances: HashSet::new(),
@@ -146,6 +209,11 @@ impl Checker<'_> {
         let learning = self.learning(ast, &b, &mut frame, self.is_root(net.file), clean_so_far);
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
+        if let Some(at) = detailed_balance
+            && self.error_count() == errors_before
+        {
+            self.check_detailed_balance(at, rate_law, &reactions);
+        }
         self.compartment_names_unique(&b, net);
 
         // A signed value's rails exist only after the `ode` pass: `plot`
@@ -182,6 +250,7 @@ impl Checker<'_> {
                 compartments: b.compartments,
                 separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+                energies: b.energies.into_iter().map(|(k, (e, _))| (k, e)).collect(),
                 params: b.params,
                 reactions,
                 ode: b.ode,
@@ -243,11 +312,11 @@ impl Checker<'_> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
-    fn settings(&mut self, ast: &ast::Network, env: Env) -> (RateLaw, f64, f64, Option<f64>) {
+    fn settings(&mut self, ast: &ast::Network, env: Env) -> Settings {
         let mut seen: IndexMap<String, Span> = IndexMap::new();
         let (mut rate_law, mut volume, mut annihilation) =
             (RateLaw::MassAction, 1.0, ir::DEFAULT_ANNIHILATION);
-        let mut separation = None;
+        let (mut separation, mut detailed_balance) = (None, None);
         for statement in &ast.statements {
             let Statement::Assign { targets, value, span } = statement else { continue };
             if matches!(value, Expr::Call { .. }) && !is_setting(targets) {
@@ -286,10 +355,90 @@ impl Checker<'_> {
                     annihilation = self.positive_setting("annihilation", value, env).unwrap_or(annihilation)
                 }
                 "separation" => separation = self.positive_setting("separation", value, env),
+                "balance" => match value.as_name().map(|v| v.name.as_str()) {
+                    Some("detailed") => detailed_balance = Some(*span),
+                    _ => self.diags.push(
+                        Diagnostic::error("E0205", "unknown balance")
+                            .with_primary(value.span(), "expected `detailed`")
+                            .with_hint("`balance = detailed;` checks that the rates satisfy detailed balance (docs/language.md)"),
+                    ),
+                },
                 _ => self.diags.push(unknown_setting("network", name, SETTINGS)),
             }
         }
-        (rate_law, volume, annihilation, separation)
+        Settings { rate_law, volume, annihilation, separation, detailed_balance }
+    }
+
+    /// `balance = detailed` (set at `at`): every reaction reversible mass
+    /// action, and the rates satisfying Wegscheider's cycle condition.
+    fn check_detailed_balance(&mut self, at: Span, rate_law: RateLaw, reactions: &[ir::Reaction]) {
+        let mut species: IndexMap<&str, ()> = IndexMap::new();
+        let mut changes = Vec::new();
+        let mut log_ratios = Vec::new();
+        for r in reactions {
+            let Some(reverse) = r.reverse.as_ref().filter(|_| r.law.is_none()) else {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0252",
+                        "a detailed-balanced network has only reversible mass-action reactions",
+                    )
+                    .with_primary(r.span, "this one runs one way")
+                    .with_secondary(at, "the network is declared detailed balanced here")
+                    .with_hint(
+                        "write it `<->` with one prefactor, its rates then follow the species' energies",
+                    ),
+                );
+                return;
+            };
+            let mut change: Vec<(usize, i64)> = Vec::new();
+            for (name, n, sign) in
+                r.reactants.iter().map(|(s, n)| (s, n, -1)).chain(r.products.iter().map(|(s, n)| (s, n, 1)))
+            {
+                let (index, _) = species.insert_full(name, ());
+                change.push((index, sign * i64::from(*n)));
+            }
+            // The plain convention's constants: a combinatoric one carries 1/∏α!.
+            let plain = |rate: f64, side: &[(String, u32)]| match rate_law {
+                RateLaw::Combinatoric => {
+                    rate / side.iter().map(|(_, n)| (1..=*n).map(f64::from).product::<f64>()).product::<f64>()
+                }
+                RateLaw::MassAction => rate,
+            };
+            changes.push(change);
+            log_ratios.push((plain(r.forward.value, &r.reactants) / plain(reverse.value, &r.products)).ln());
+        }
+        let Some(cycle) = super::balance::broken_cycle(species.len(), &changes, &log_ratios) else { return };
+        let (first, _) = cycle.steps[0];
+        let named: Vec<String> = cycle
+            .steps
+            .iter()
+            .map(|&(r, times)| {
+                let text = format!(
+                    "{} <-> {}",
+                    side_text(&reactions[r].reactants),
+                    side_text(&reactions[r].products)
+                );
+                match times {
+                    1 => format!("({text})"),
+                    -1 => format!("reversed ({text})"),
+                    t => format!("{t} × ({text})"),
+                }
+            })
+            .collect();
+        let mut d = Diagnostic::error("E0253", "these rates break detailed balance")
+            .with_primary(reactions[first].span, "on a cycle whose rate product is not 1")
+            .with_secondary(at, "the network is declared detailed balanced here")
+            .with_note(format!(
+                "around the cycle {}, the product of forward over reverse rate constants is {}, not 1",
+                named.join(", then "),
+                number(cycle.log_product.exp())
+            ));
+        for &(r, _) in &cycle.steps[1..] {
+            d = d.with_secondary(reactions[r].span, "also on the cycle");
+        }
+        self.diags.push(d.with_hint(
+            "give each reversible reaction one prefactor (`A <-> B @ k;`) and the species energies (`energy A = ...;`): their rates then balance",
+        ));
     }
 
     /// Reports an assignment in `frame` that binds a call of no module
@@ -458,6 +607,11 @@ impl Checker<'_> {
                 }
             }
         }
+        // The included reactions' rates already follow these: the includer
+        // may not set them again (E0251 points at the include).
+        for (name, &energy) in &inner.energies {
+            b.energies.entry(name.clone()).or_insert((energy, id.span));
+        }
         for (name, s) in inner.species {
             match b.species.get(&name) {
                 None => {
@@ -540,11 +694,18 @@ impl Checker<'_> {
         let (rates, law) = match law_call(r) {
             Some(call) => {
                 let law = self.law(b, frame, r, call);
-                (Some((ir::Rate { value: 1.0, param: None }, None)), law.map(Some))
+                (Some(Rates::Given(ir::Rate { value: 1.0, param: None }, None)), law.map(Some))
             }
             None => (self.rates(b, r, frame.env), Some(None)),
         };
-        let (reactants, products, (forward, reverse), law) = (reactants?, products?, rates?, law?);
+        let (reactants, products, rates, law) = (reactants?, products?, rates?, law?);
+        let (forward, reverse) = match rates {
+            Rates::Given(forward, reverse) => (forward, reverse),
+            Rates::Balanced(k) => {
+                let (forward, reverse) = balanced(b, &reactants, &products, k);
+                (forward, Some(reverse))
+            }
+        };
         let reaction = ir::Reaction {
             label: r.label.as_ref().map(|l| l.name.clone()),
             reactants,
@@ -682,25 +843,20 @@ impl Checker<'_> {
         Some(value as u32)
     }
 
-    fn rates(
-        &mut self,
-        b: &mut Builder,
-        r: &ast::Reaction,
-        env: Env,
-    ) -> Option<(ir::Rate, Option<ir::Rate>)> {
-        let wanted = match r.direction {
-            Direction::Forward => 1,
-            Direction::Reversible => 2,
+    fn rates(&mut self, b: &mut Builder, r: &ast::Reaction, env: Env) -> Option<Rates> {
+        let wrong = match r.direction {
+            Direction::Forward => r.rates.len() > 1,
+            Direction::Reversible => r.rates.len() > 2,
         };
-        if !r.rates.is_empty() && r.rates.len() != wanted {
+        if wrong {
             let (message, hint) = match r.direction {
                 Direction::Forward => (
                     format!("a `->` reaction takes one rate constant, not {}", r.rates.len()),
                     "for a reversible reaction with forward and reverse rates, write `<->`",
                 ),
                 Direction::Reversible => (
-                    format!("a `<->` reaction takes two rate constants, not {}", r.rates.len()),
-                    "write `@ forward, reverse`, e.g. `A <-> B @ 2.0, 0.5;`",
+                    format!("a `<->` reaction takes at most two rate constants, not {}", r.rates.len()),
+                    "write `@ forward, reverse`, e.g. `A <-> B @ 2.0, 0.5;`, or one prefactor for rates from the species' energies",
                 ),
             };
             let span = r.rates[0].span().to(r.rates[r.rates.len() - 1].span());
@@ -715,12 +871,61 @@ impl Checker<'_> {
         }
         let mut rates = rates.into_iter();
         let one = || ir::Rate { value: 1.0, param: None };
-        let forward = rates.next().unwrap_or_else(|| Some(one()));
-        let reverse = match r.direction {
-            Direction::Forward => None,
-            Direction::Reversible => Some(rates.next().unwrap_or_else(|| Some(one()))?),
-        };
-        Some((forward?, reverse))
+        let forward = rates.next().unwrap_or_else(|| Some(one()))?;
+        Some(match (r.direction, rates.next()) {
+            (Direction::Forward, _) => Rates::Given(forward, None),
+            (Direction::Reversible, Some(reverse)) => Rates::Given(forward, Some(reverse?)),
+            (Direction::Reversible, None) => Rates::Balanced(forward),
+        })
+    }
+
+    /// `energy X = -3, Y = 0.5;`: each species of this body at most once, a
+    /// finite number of k_B·T.
+    pub(super) fn declare_energies(
+        &mut self,
+        b: &mut Builder,
+        frame: &Frame,
+        body: &[Statement],
+        entries: &[(ast::SpeciesRef, Expr)],
+    ) {
+        // An instance's species and outputs get their rates inside the module,
+        // before this body could set their energies.
+        let bound: HashSet<&str> = body
+            .iter()
+            .filter_map(|s| match s {
+                Statement::Assign { targets, value: Expr::Call { .. }, .. } => Some(targets),
+                _ => None,
+            })
+            .flatten()
+            .map(|t| t.name.name.as_str())
+            .collect();
+        for (target, expr) in entries {
+            if target.name.name.contains('.') || bound.contains(target.name.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::error("E0250", format!("`{}` belongs to a module instance", target.name.name))
+                        .with_primary(target.span, "its energy is set in the module that declares it")
+                        .with_hint("set the energy in the module's body (from a module parameter if it varies), or declare the species here and pass it to the module"),
+                );
+                continue;
+            }
+            let (Some(name), Some(value)) = (self.species_ref(b, frame, target), self.eval(expr, frame.env))
+            else {
+                continue;
+            };
+            if !value.is_finite() {
+                self.diags.push(not_finite("the energy", expr.span(), value));
+                continue;
+            }
+            match b.energies.get(&name) {
+                Some(&(_, first)) => self.diags.push(
+                    Diagnostic::error("E0251", format!("the energy of `{name}` is set twice"))
+                        .with_primary(target.span, "set again here")
+                        .with_secondary(first, "first set here")
+                        .with_hint("a species has one energy; remove one of the two"),
+                ),
+                None => _ = b.energies.insert(name, (value, target.span)),
+            }
+        }
     }
 
     fn rate(&mut self, b: &mut Builder, expr: &Expr, env: Env) -> Option<ir::Rate> {

@@ -26,6 +26,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             compartments: IndexMap::new(),
             separation: None,
             species: IndexMap::new(),
+            energies: IndexMap::new(),
             params: IndexMap::new(),
             reactions: Vec::new(),
             ode: Default::default(),

@@ -100,6 +100,12 @@ pub enum Statement {
         value: Expr,
         span: Span,
     },
+    /// `energy X = -3, Y = 0.5;`: species energies in units of k_B·T, from
+    /// which reversible reactions without a reverse rate get their rates.
+    Energy {
+        entries: Vec<(SpeciesRef, Expr)>,
+        span: Span,
+    },
     /// `train { epochs = 80; rate = 0.6; }`: how `crnc run` trains the network.
     Train {
         settings: Vec<SimSetting>,

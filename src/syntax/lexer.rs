@@ -47,6 +47,8 @@ pub enum Tok<'s> {
     Output,
     #[token("train")]
     Train,
+    #[token("energy")]
+    Energy,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -161,6 +163,7 @@ impl Tok<'_> {
             Tok::Learn => "learn",
             Tok::Output => "output",
             Tok::Train => "train",
+            Tok::Energy => "energy",
             Tok::Tilde => "~",
             Tok::Prime => "'",
             Tok::Dot => ".",

@@ -1,0 +1,104 @@
+//! Species energies and detailed balance (docs/language.md, "Energies"): a
+//! reversible reaction written with one prefactor takes k± = k·e^(∓ΔE/2), so
+//! the network relaxes to the Boltzmann weights of its energies, in either
+//! rate-law convention, and `balance = detailed` accepts what the energies
+//! made.
+
+mod common;
+
+use crnc::crn::Crn;
+use crnc::sim::kinetics::Kinetics;
+use crnc::sim::ode::{self, OdeOptions};
+
+/// Open species X, Y, Z with energies −3, 1 and 0.5: the steady state of the
+/// mass-action ODE is x_i = e^(−E_i) (domain.md §3.2), whatever the prefactors.
+fn open_network(rate_law: &str) -> String {
+    format!(
+        "network Open {{
+           rate_law = {rate_law};
+           balance = detailed;
+           species X, Y, Z;
+           energy X = -3, Y = 1, Z = 0.5;
+           0 <-> X @ 10;
+           X <-> Y @ 2;
+           2 X <-> Z + Y @ 0.01;
+           Y + Z <-> 2 Z;
+         }}"
+    )
+}
+
+fn steady_state(crn: &Crn) -> Vec<f64> {
+    let options = OdeOptions { rtol: 1e-10, atol: 1e-12, ..OdeOptions::default() };
+    let x0 = crn.initial_concentrations();
+    let end = ode::solve(&Kinetics::new(crn), &x0, &[2000.0], &options).expect("the ODE solves");
+    end.values
+}
+
+#[test]
+fn open_species_settle_at_their_boltzmann_weights_in_either_convention() {
+    for rate_law in ["mass_action", "combinatoric"] {
+        let crn = common::crn_of(&open_network(rate_law));
+        let x = steady_state(&crn);
+        for (i, energy) in [-3.0f64, 1.0, 0.5].into_iter().enumerate() {
+            let expected = (-energy).exp();
+            assert!(
+                (x[i] - expected).abs() < 1e-6 * expected,
+                "{rate_law}: {} = {} not {expected}",
+                crn.species[i].name,
+                x[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn one_prefactor_gives_both_directions_from_the_energy_difference() {
+    let crn = common::crn_of(
+        "network Pair {
+           rate_law = combinatoric;
+           species A = 1, B;
+           energy B = -1.5;
+           A <-> B @ 10;
+           2 B <-> A @ 2;
+           B <-> A + A;
+         }",
+    );
+    let rates: Vec<f64> = crn.reactions.iter().map(|r| r.rate).collect();
+    // A <-> B: ΔE = −1.5. 2B <-> A: ΔE = 3, and 2B's 2! in the combinatoric
+    // forward constant. B <-> 2A: ΔE = 1.5, 2A's 2! in the reverse one.
+    let expected = [
+        10.0 * 0.75f64.exp(),
+        10.0 * (-0.75f64).exp(),
+        2.0 * (-1.5f64).exp() * 2.0,
+        2.0 * 1.5f64.exp(),
+        (-0.75f64).exp(),
+        0.75f64.exp() * 2.0,
+    ];
+    assert_eq!(rates.len(), expected.len(), "{rates:?}");
+    for (ours, theirs) in rates.iter().zip(expected) {
+        assert!((ours - theirs).abs() < 1e-12 * theirs, "{rates:?} against {expected:?}");
+    }
+}
+
+#[test]
+fn without_energies_a_reversible_reaction_keeps_one_rate_both_ways() {
+    let crn = common::crn_of("network Plain { species A = 1, B; param k = 3; A <-> B @ k; A <-> 2B; }");
+    let rates: Vec<f64> = crn.reactions.iter().map(|r| r.rate).collect();
+    assert_eq!(rates, [3.0, 3.0, 1.0, 1.0]);
+}
+
+#[test]
+fn the_printed_ir_reads_back_to_the_same_rates() {
+    let src = open_network("combinatoric");
+    let crn = common::crn_of(&src);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("open.crnl");
+    std::fs::write(&model, &src).unwrap();
+    let o = common::crnc(&["compile", model.to_str().unwrap(), "--emit", "ir"], dir.path());
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let printed = common::stdout(&o);
+    assert!(printed.contains("energy X = -3, Y = 1, Z = 0.5;"), "{printed}");
+    let again = common::crn_of(&printed);
+    let rates = |crn: &Crn| crn.reactions.iter().map(|r| r.rate).collect::<Vec<f64>>();
+    assert_eq!(rates(&again), rates(&crn));
+}
