@@ -102,3 +102,48 @@ fn the_printed_ir_reads_back_to_the_same_rates() {
     let rates = |crn: &Crn| crn.reactions.iter().map(|r| r.rate).collect::<Vec<f64>>();
     assert_eq!(rates(&again), rates(&crn));
 }
+
+/// Open species feeding a termolecular reversible reaction on a cycle:
+/// A + B + C <-> D, D <-> 2E, A + B + C <-> 2E.
+const TERMOLECULAR: &str = "network Tri {
+  rate_law = combinatoric;
+  balance = detailed;
+  species A, B, C, D, E;
+  energy A = 0.5, B = -0.25, C = 0.1, D = -1, E = 0.3;
+  0 <-> A @ 2; 0 <-> B @ 2; 0 <-> C @ 2;
+  A + B + C <-> D @ 3;
+  D <-> 2 E @ 0.5;
+  A + B + C <-> 2 E @ 0.2;
+}";
+
+#[test]
+fn lowering_to_bimolecular_steps_keeps_detailed_balance_and_the_steady_state() {
+    let fs = crnc::source::MemoryFs::new().with("m.crnl", TERMOLECULAR);
+    let path = std::path::Path::new("m.crnl");
+    let whole = common::compile(&fs, path, None, None).unwrap_or_else(|r| panic!("{r}")).crn;
+    let lowered = common::compile(&fs, path, None, Some(2)).unwrap_or_else(|r| panic!("{r}")).crn;
+    assert!(lowered.reactions.iter().all(|r| r.order() <= 2));
+    assert!(lowered.species.len() > whole.species.len(), "the lowering made no intermediate");
+    for crn in [&whole, &lowered] {
+        assert_eq!(crnc::crn::balance::check(crn), Ok(None), "{}", crn.name);
+    }
+    // Open species settle at e^(−E) with or without the intermediates.
+    let (x, y) = (steady_state(&whole), steady_state(&lowered));
+    for (i, s) in whole.species.iter().enumerate() {
+        let energy = [0.5f64, -0.25, 0.1, -1.0, 0.3][i];
+        let at = lowered.species.iter().position(|t| t.name == s.name).expect("kept");
+        assert!((x[i] - (-energy).exp()).abs() < 1e-6 * x[i], "{}: {}", s.name, x[i]);
+        assert!((y[at] - x[i]).abs() < 1e-6 * x[i], "{}: {} lowered, {} not", s.name, y[at], x[i]);
+    }
+    // A rate off its energies breaks the cycle, and the check names it.
+    let mut broken = lowered.clone();
+    let last = broken
+        .reactions
+        .iter()
+        .rposition(|r| matches!(r.partner, Some(crnc::crn::Partner::Reverse(_))))
+        .unwrap();
+    broken.reactions[last].rate *= 2.0;
+    let cycle = crnc::crn::balance::check(&broken).expect("all reversible").expect("a broken cycle");
+    assert!(cycle.steps.iter().any(|&(r, _)| r == last), "{cycle:?}");
+    assert!((cycle.log_product.abs() - 2f64.ln()).abs() < 1e-9, "{cycle:?}");
+}

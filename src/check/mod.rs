@@ -5,7 +5,6 @@
 //! and reports all problems of all loaded files in one run. Warnings are only
 //! given for the root file: imported libraries are not the user's to tidy.
 
-pub mod balance;
 mod elaborate;
 mod eval;
 mod learning;

@@ -407,7 +407,9 @@ impl Checker<'_> {
             changes.push(change);
             log_ratios.push((plain(r.forward.value, &r.reactants) / plain(reverse.value, &r.products)).ln());
         }
-        let Some(cycle) = super::balance::broken_cycle(species.len(), &changes, &log_ratios) else { return };
+        let Some(cycle) = crate::crn::balance::broken_cycle(species.len(), &changes, &log_ratios) else {
+            return;
+        };
         let (first, _) = cycle.steps[0];
         let named: Vec<String> = cycle
             .steps

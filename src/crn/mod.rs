@@ -20,6 +20,7 @@
 //! in which phase. Backends and runners find parameters and rails through
 //! these, never by name. [`Origin`] records where each element came from.
 
+pub mod balance;
 mod dump;
 mod lower;
 pub mod passes;

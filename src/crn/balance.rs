@@ -5,6 +5,39 @@
 //! (domain.md §3.1). The cycles come from an exact integer basis of the
 //! kernel of S, so a failing one can be named reaction by reaction.
 
+use super::{Crn, Partner, RateLaw};
+
+/// Whether an elementary CRN is detailed balanced: `Err` names a reaction
+/// (by index) without a reverse partner or with a rate law, `Ok(Some)` a
+/// cycle whose rate product is not 1 (its steps index the forward halves in
+/// `crn.reactions`).
+/// The `--max-order` lowering must keep this (tests/energies.rs).
+pub fn check(crn: &Crn) -> Result<Option<BrokenCycle>, usize> {
+    let plain = |r: &super::Reaction| match crn.rate_law {
+        RateLaw::Combinatoric => {
+            r.rate
+                / r.reactants.iter().map(|&(_, n)| (1..=n).map(f64::from).product::<f64>()).product::<f64>()
+        }
+        RateLaw::MassAction => r.rate,
+    };
+    let (mut changes, mut log_ratios, mut forward) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, r) in crn.reactions.iter().enumerate() {
+        match r.partner {
+            Some(Partner::Forward(_)) => continue,
+            Some(Partner::Reverse(j)) if r.law.is_none() => {
+                forward.push(i);
+                changes.push(r.net_change().map(|(s, d)| (s.index(), d)).collect());
+                log_ratios.push((plain(r) / plain(&crn.reactions[j])).ln());
+            }
+            _ => return Err(i),
+        }
+    }
+    Ok(broken_cycle(crn.species.len(), &changes, &log_ratios).map(|cycle| BrokenCycle {
+        steps: cycle.steps.into_iter().map(|(r, times)| (forward[r], times)).collect(),
+        ..cycle
+    }))
+}
+
 /// A cycle whose rate product is not 1: (reaction index, how many times it
 /// runs forward; negative for backward), and Σ v_r·ln(k₊ᵣ/k₋ᵣ).
 #[derive(Clone, Debug, PartialEq)]
