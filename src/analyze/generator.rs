@@ -5,7 +5,7 @@
 //! chain (its bottom strongly connected components); the states that lead
 //! out of them get 0. With one closed class the law is unique, and Qᵀ
 //! restricted to the class has rank one less than its size, so replacing one
-//! of its equations by π_0 = 1 gives a nonsingular sparse system: one sparse
+//! of its equations by π_k = 1 gives a nonsingular sparse system: one sparse
 //! LU (faer, with its fill-reducing ordering) and one step of iterative
 //! refinement solve it to round-off, and π is normalised after. Power iteration or an eigensolver would
 //! converge at the chain's spectral gap, which stiff networks (rates over
@@ -26,8 +26,17 @@ pub enum GeneratorError {
     Solve(String),
 }
 
-/// π over every state of `space` (0 off the closed class).
-pub fn stationary(space: &StateSpace) -> Result<Vec<f64>, GeneratorError> {
+/// The state whose equation is replaced carries at least this share of the
+/// most probable state's mass, or the system is solved again fixing that one.
+const MIN_FIXED_SHARE: f64 = 1e-3;
+
+/// How many times the system is solved again for a better fixed state.
+const MAX_RESOLVES: usize = 2;
+
+/// π over every state of `space` (0 off the closed class). `hint` is a
+/// state expected to carry much of the mass (the last truncation's mode);
+/// without it the class's first state is tried first.
+pub fn stationary(space: &StateSpace, hint: Option<usize>) -> Result<Vec<f64>, GeneratorError> {
     let component = components(space);
     let count = component.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
     let mut closed = vec![true; count];
@@ -50,7 +59,18 @@ pub fn stationary(space: &StateSpace) -> Result<Vec<f64>, GeneratorError> {
     for (l, &i) in members.iter().enumerate() {
         local[i] = l as u32;
     }
-    let pi_class = solve_class(space, &members, &local)?;
+    // Fix a state that carries mass: fixing one with almost none (A1's learner's start has
+    // ~1e-80 of it in a wide truncation) scales the rest by its inverse and loses them to round-off.
+    let mut fixed = hint.filter(|&i| component[i] == class).map_or(0, |i| local[i] as usize);
+    let mut pi_class = solve_class(space, &members, &local, fixed)?;
+    for _ in 0..MAX_RESOLVES {
+        let mode = (0..pi_class.len()).fold(fixed, |m, l| if pi_class[l] > pi_class[m] { l } else { m });
+        if pi_class[fixed] >= MIN_FIXED_SHARE * pi_class[mode] {
+            break;
+        }
+        fixed = mode;
+        pi_class = solve_class(space, &members, &local, fixed)?;
+    }
     let mut pi = vec![0.0; space.len()];
     for (&i, p) in members.iter().zip(pi_class) {
         pi[i] = p;
@@ -58,26 +78,28 @@ pub fn stationary(space: &StateSpace) -> Result<Vec<f64>, GeneratorError> {
     Ok(pi)
 }
 
-/// Solves Qᵀπ = 0 on one closed class, the equation of its first state
-/// replaced by π_0 = 1, then normalises. Σπ = 1 in its place would be a
-/// dense row, whose fill-in makes the LU of a few thousand states take
-/// seconds; the first state is the initial one (the class's first state
-/// found), into which a truncation redirects its cut transitions, so its
-/// equation is also the one dense column's only row.
-fn solve_class(space: &StateSpace, members: &[usize], local: &[u32]) -> Result<Vec<f64>, GeneratorError> {
-    const FIXED: usize = 0;
+/// Solves Qᵀπ = 0 on one closed class, the equation of its state `fixed`
+/// (a local index) replaced by π_fixed = 1, then normalises. Σπ = 1 in its
+/// place would be a dense row, whose fill-in made the LU of a few thousand
+/// states take seconds.
+fn solve_class(
+    space: &StateSpace,
+    members: &[usize],
+    local: &[u32],
+    fixed: usize,
+) -> Result<Vec<f64>, GeneratorError> {
     let n = members.len();
-    let mut triplets: Vec<Triplet<usize, usize, f64>> = vec![Triplet::new(FIXED, FIXED, 1.0)];
+    let mut triplets: Vec<Triplet<usize, usize, f64>> = vec![Triplet::new(fixed, fixed, 1.0)];
     for (l, &i) in members.iter().enumerate() {
         let mut out = 0.0;
         for &(j, rate) in space.transitions(i) {
             out += rate;
             let row = local[j as usize] as usize;
-            if row != FIXED {
+            if row != fixed {
                 triplets.push(Triplet::new(row, l, rate));
             }
         }
-        if l != FIXED {
+        if l != fixed {
             triplets.push(Triplet::new(l, l, -out));
         }
     }
@@ -85,7 +107,7 @@ fn solve_class(space: &StateSpace, members: &[usize], local: &[u32]) -> Result<V
         .map_err(|e| GeneratorError::Solve(format!("{e:?}")))?;
     let lu = a.sp_lu().map_err(|e| GeneratorError::Solve(format!("{e:?}")))?;
     let mut b = vec![0.0; n];
-    b[FIXED] = 1.0;
+    b[fixed] = 1.0;
     let mut x = b.clone();
     lu.solve_in_place(faer::MatMut::from_column_major_slice_mut(&mut x, n, 1));
     // One step of iterative refinement: solve for the residual's correction.

@@ -67,6 +67,11 @@ impl StateSpace {
         &self.counts[i * self.species..(i + 1) * self.species]
     }
 
+    /// The index of the state with counts `n`, if it is in the space.
+    pub fn position(&self, n: &[i64]) -> Option<usize> {
+        (0..self.len()).find(|&i| self.state(i) == n)
+    }
+
     /// Every state's counts, one state after another.
     pub fn counts(&self) -> &[i64] {
         &self.counts

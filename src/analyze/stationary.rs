@@ -96,6 +96,8 @@ pub fn stationary(
         Truncation { max_total: start.total(&n0).max(FIRST_MAX_TOTAL), ..start }
     });
     let mut previous_edge_mass = None;
+    // The most probable state of the last round: the generator fixes its equation.
+    let mut previous_mode: Option<Vec<i64>> = None;
     loop {
         let space =
             search(&kin, &ssa, &n0, truncation.as_ref(), options.max_states).map_err(|e| match e {
@@ -111,10 +113,13 @@ pub fn stationary(
             Some(ln_lambda) => {
                 (normalised_exp(product_form::log_weights(ln_lambda, space.counts())), Method::ProductForm)
             }
-            None => (
-                generator::stationary(&space).map_err(|e| solve_error(e, &space))?,
-                Method::GeneratorNullSpace,
-            ),
+            None => {
+                let hint = previous_mode.as_deref().and_then(|mode| space.position(mode));
+                (
+                    generator::stationary(&space, hint).map_err(|e| solve_error(e, &space))?,
+                    Method::GeneratorNullSpace,
+                )
+            }
         };
         let edge_mass = p.iter().zip(&space.at_edge).filter(|(_, e)| **e).fold(0.0, |m, (p, _)| m + p);
         if !space.truncated() || edge_mass <= options.tail_mass {
@@ -124,6 +129,8 @@ pub fn stationary(
             return Ok(Stationary { distribution, method, truncated_mass: edge_mass, truncation });
         }
         previous_edge_mass = Some(edge_mass);
+        let mode = (0..p.len()).fold(0, |m, i| if p[i] > p[m] { i } else { m });
+        previous_mode = Some(space.state(mode).to_vec());
         if let Some(t) = truncation.as_mut() {
             // Half as large again: the rounds' costs form a geometric series that the last one dominates.
             t.max_total += (t.max_total / 2).max(8);
@@ -191,6 +198,16 @@ mod tests {
             assert!((s.distribution.means()[0] - mean).abs() < 1e-9);
             assert!((s.distribution.variances()[0] - mean).abs() < 1e-8);
         }
+    }
+
+    /// Two independent Poissons of mean 40 from (0, 0), whose own mass is
+    /// e^-80: the generator must not fix the equation of that state.
+    #[test]
+    fn the_generator_is_exact_from_a_start_with_almost_no_mass() {
+        let src = "network P2 { species amount X, Y; 0 <-> X @ 40, 1; 0 <-> Y @ 40, 1; }";
+        let s = solve(src, MethodChoice::Generator);
+        let poisson = |n: i64| (n as f64 * 40f64.ln() - 40.0 - ln_factorial(n)).exp();
+        assert_matches(&s, |n| poisson(n[0]) * poisson(n[1]), 1e-12);
     }
 
     /// A <-> B @ kf, kr with A + B = N: binomial(N, kf / (kf + kr)) in B.
