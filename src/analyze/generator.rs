@@ -59,8 +59,8 @@ pub fn stationary(space: &StateSpace, hint: Option<usize>) -> Result<Vec<f64>, G
     for (l, &i) in members.iter().enumerate() {
         local[i] = l as u32;
     }
-    // Fix a state that carries mass: fixing one with almost none (A1's learner's start has
-    // ~1e-80 of it in a wide truncation) scales the rest by its inverse and loses them to round-off.
+    // Fix a state that carries mass: fixing one with almost none (the start (0, 0) of two
+    // Poissons of mean 100 has e^-200 of it) scales the rest by its inverse and loses them to round-off.
     let mut fixed = hint.filter(|&i| component[i] == class).map_or(0, |i| local[i] as usize);
     let mut pi_class = solve_class(space, &members, &local, fixed)?;
     for _ in 0..MAX_RESOLVES {
