@@ -5,6 +5,7 @@
 //! ([`check`], [`ir`]) -> elementary CRN ([`crn`]) -> backends ([`backend`]).
 //! [`driver`] runs the stages; only the binary's `cli` module does I/O.
 
+pub mod analyze;
 pub mod backend;
 pub mod check;
 pub mod crn;

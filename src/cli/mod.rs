@@ -1,6 +1,7 @@
 //! Command-line interface: parses flags, runs the driver, writes files and
 //! prints diagnostics. Exit codes: 0 ok, 1 user error, 2 internal error.
 
+mod analyze;
 mod run;
 mod train;
 mod training_run;
@@ -46,6 +47,10 @@ enum Command {
     /// Translate an SBML model, a BioNetGen network or a reaction list into crnl source.
     #[command(after_help = "The crnl is checked before it is written: what it says compiles.")]
     Import(ImportArgs),
+    /// Conservation laws, and the exact stationary distribution of a small network in molecule counts.
+    #[command(after_help = "With --stationary: the product form where the network is detailed balanced, \
+                            else the null space of the master equation's generator (docs/analyze.md).")]
+    Analyze(Box<analyze::AnalyzeArgs>),
 }
 
 #[derive(Args)]
@@ -249,6 +254,7 @@ fn run(cli: Cli) -> i32 {
         Command::Compile(args) => compile(&args),
         Command::Run(args) => run::run(&args),
         Command::Import(args) => import(&args),
+        Command::Analyze(args) => analyze::analyze(&args),
     }
 }
 

@@ -322,6 +322,13 @@ impl<'k> Ssa<'k> {
         self.method
     }
 
+    /// The propensity a_r(n) of reaction `r` at counts `n`, exactly as every
+    /// method fires it, for the exact analysis of the same jump process
+    /// (`crate::analyze`). A rate law's may be negative.
+    pub fn propensity(&self, r: usize, n: &[i64]) -> f64 {
+        propensity(self.kin, &self.c, r, n)
+    }
+
     fn consumers_of(&self, species: usize) -> &[u32] {
         &self.consumers[self.consumer_start[species]..self.consumer_start[species + 1]]
     }
