@@ -335,3 +335,25 @@ fn a_learning_circuit_shows_its_phases_and_is_never_written_as_one_network() {
     let json = crnc(&["compile", model, "-o", "net.json"], dir.path());
     assert!(json.status.success(), "{}", stderr(&json));
 }
+
+/// `-o /dev/null` once replaced the device with a regular file (the output is
+/// written to a temporary file and renamed over the path): an output that is
+/// not a regular file is written into. A named pipe stands in for the device.
+#[test]
+fn an_output_that_is_a_pipe_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("net.crn");
+    assert!(Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs").success());
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).expect("the pipe reads"))
+    };
+    let model = common::root().join("examples/enzyme.crnl");
+    let o = crnc(&["compile", model.to_str().unwrap(), "-o", "net.crn"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kind = std::fs::symlink_metadata(&pipe).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by {kind:?}");
+    let text = reader.join().unwrap();
+    assert!(text.contains("->"), "{text}");
+}

@@ -424,17 +424,29 @@ pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Lowere
 
 /// Writes through a temporary file in the same directory and renames it, so a
 /// failed or interrupted run never leaves a partial output file. A file the
-/// run read (the model or an import) is never overwritten.
+/// run read (the model or an import) is never overwritten. An output that
+/// exists and is not a regular file (`/dev/null`, `/dev/stdout`, a pipe) is
+/// written in place: a rename would replace the device with a file.
 pub(crate) fn write_atomically(inputs: &[PathBuf], path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     refuse_overwriting_an_input(inputs, path)?;
+    let cannot_write = |e: std::io::Error| {
+        Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))
+            .with_hint("check that the directory exists and is writable")
+    };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(cannot_write);
+    }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))
-            .with_hint("check that the directory exists and is writable")
+        cannot_write(e)
     })
 }
 
