@@ -53,6 +53,15 @@ impl RateLaw {
         }
     }
 
+    /// What the convention divides the monomial of a complex with these
+    /// multiplicities by: ∏ α_i! when combinatoric, 1 under mass action.
+    pub fn divisor(self, multiplicities: impl IntoIterator<Item = u32>) -> f64 {
+        match self {
+            RateLaw::MassAction => 1.0,
+            RateLaw::Combinatoric => crate::crn::factorial_product(multiplicities),
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<RateLaw> {
         match name {
             "mass-action" | "mass_action" => Some(RateLaw::MassAction),

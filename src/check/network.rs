@@ -70,14 +70,7 @@ fn balanced(
     let energy = |side: &[(String, u32)]| -> f64 {
         side.iter().map(|(s, n)| f64::from(*n) * b.energies.get(s).map_or(0.0, |e| e.0)).sum()
     };
-    let factorials = |side: &[(String, u32)]| -> f64 {
-        match b.rate_law {
-            RateLaw::Combinatoric => {
-                side.iter().map(|(_, n)| (1..=*n).map(f64::from).product::<f64>()).product()
-            }
-            RateLaw::MassAction => 1.0,
-        }
-    };
+    let factorials = |side: &[(String, u32)]| b.rate_law.divisor(side.iter().map(|&(_, n)| n));
     let delta = energy(products) - energy(reactants);
     let direction = |sign: f64, side: &[(String, u32)]| {
         let scale = (sign * delta / 2.0).exp() * factorials(side);
@@ -398,12 +391,8 @@ impl Checker<'_> {
                 change.push((index, sign * i64::from(*n)));
             }
             // The plain convention's constants: a combinatoric one carries 1/∏α!.
-            let plain = |rate: f64, side: &[(String, u32)]| match rate_law {
-                RateLaw::Combinatoric => {
-                    rate / side.iter().map(|(_, n)| (1..=*n).map(f64::from).product::<f64>()).product::<f64>()
-                }
-                RateLaw::MassAction => rate,
-            };
+            let plain =
+                |rate: f64, side: &[(String, u32)]| rate / rate_law.divisor(side.iter().map(|&(_, n)| n));
             changes.push(change);
             log_ratios.push((plain(r.forward.value, &r.reactants) / plain(reverse.value, &r.products)).ln());
         }

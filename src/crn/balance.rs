@@ -5,7 +5,7 @@
 //! (domain.md §3.1). The cycles come from an exact integer basis of the
 //! kernel of S, so a failing one can be named reaction by reaction.
 
-use super::{Crn, Partner, RateLaw};
+use super::{Crn, Partner};
 
 /// Whether an elementary CRN is detailed balanced: `Err` names a reaction
 /// (by index) without a reverse partner or with a rate law, `Ok(Some)` a
@@ -13,13 +13,8 @@ use super::{Crn, Partner, RateLaw};
 /// `crn.reactions`).
 /// The `--max-order` lowering must keep this (tests/energies.rs).
 pub fn check(crn: &Crn) -> Result<Option<BrokenCycle>, usize> {
-    let plain = |r: &super::Reaction| match crn.rate_law {
-        RateLaw::Combinatoric => {
-            r.rate
-                / r.reactants.iter().map(|&(_, n)| (1..=n).map(f64::from).product::<f64>()).product::<f64>()
-        }
-        RateLaw::MassAction => r.rate,
-    };
+    // The plain convention's constants: a combinatoric one carries 1/∏α!.
+    let plain = |r: &super::Reaction| r.rate / crn.divisor(&r.reactants);
     let (mut changes, mut log_ratios, mut forward) = (Vec::new(), Vec::new(), Vec::new());
     for (i, r) in crn.reactions.iter().enumerate() {
         match r.partner {

@@ -387,10 +387,7 @@ impl Crn {
     /// What the rate law divides the monomial of a reactant complex by:
     /// ∏ α_i! under the combinatoric convention, 1 under mass action.
     pub fn divisor(&self, complex: &[(SpeciesId, u32)]) -> f64 {
-        match self.rate_law {
-            RateLaw::MassAction => 1.0,
-            RateLaw::Combinatoric => factorial_product(complex.iter().map(|&(_, n)| n)),
-        }
+        self.rate_law.divisor(complex.iter().map(|&(_, n)| n))
     }
 
     /// The stoichiometry matrix S (species x reactions), S_ir = net change of

@@ -168,6 +168,12 @@ pub fn validate(protocol: &Protocol, crn: &Crn) -> Vec<Violation> {
     out
 }
 
+/// The error text of a protocol that [`validate`] refused.
+pub fn does_not_fit(violations: &[Violation]) -> String {
+    let all: Vec<&str> = violations.iter().map(|v| v.0.as_str()).collect();
+    format!("the protocol does not fit the network: {}", all.join("; "))
+}
+
 fn perturbation(crn: &Crn, p: &Perturbation, at: &str, fail: &mut impl FnMut(String)) {
     let exists = |s: SpeciesId| s.index() < crn.species.len();
     let species = |s: SpeciesId, fail: &mut dyn FnMut(String)| {

@@ -44,10 +44,7 @@ pub enum ProtocolError {
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProtocolError::Invalid(v) => {
-                let all: Vec<&str> = v.iter().map(|v| v.0.as_str()).collect();
-                write!(f, "the protocol does not fit the network: {}", all.join("; "))
-            }
+            ProtocolError::Invalid(v) => f.write_str(&protocol::does_not_fit(v)),
             ProtocolError::State { expected, found } => {
                 write!(f, "the state has {found} values for {expected} species")
             }

@@ -44,10 +44,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Invalid(v) => {
-                let all: Vec<&str> = v.iter().map(|v| v.0.as_str()).collect();
-                write!(f, "the protocol does not fit the network: {}", all.join("; "))
-            }
+            Error::Invalid(v) => f.write_str(&protocol::does_not_fit(v)),
             Error::Load { sample, why } => write!(f, "sample {} of the run: {why}", sample + 1),
         }
     }

@@ -291,10 +291,7 @@ impl Lowering<'_> {
         c: f64,
         eq: &Equation,
     ) -> Result<ir::Reaction, Diagnostic> {
-        let symmetry = match self.rate_law {
-            RateLaw::Combinatoric => crate::crn::factorial_product(reactants.iter().map(|&(_, n)| n)),
-            RateLaw::MassAction => 1.0,
-        };
+        let symmetry = self.rate_law.divisor(reactants.iter().map(|&(_, n)| n));
         let rate = c * symmetry;
         // Powers multiply coefficients; rails and the combinatoric ∏α! multiply them again.
         if !rate.is_finite() {
