@@ -1,6 +1,7 @@
 //! Simulation of the elementary CRN: a library, usable without the CLI.
 
 mod groups;
+pub mod hybrid;
 pub mod kinetics;
 pub mod ode;
 pub mod plot;

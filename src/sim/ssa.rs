@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod rejection;
 
 use super::kinetics::Kinetics;
-use crate::crn::Crn;
+use crate::crn::{Crn, Species};
 use crate::ir::Quantity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,24 +158,24 @@ impl std::fmt::Display for SsaError {
 /// Initial molecule counts (a concentration times its compartment's size);
 /// a non-integer count is an error, never rounded.
 pub fn initial_counts(crn: &Crn) -> Result<Vec<i64>, SsaError> {
-    crn.species
-        .iter()
-        .map(|s| {
-            let count = match s.quantity {
-                Quantity::Amount => s.initial,
-                Quantity::Concentration => s.initial * crn.size(s),
-            };
-            // Concentrations times a volume pick up rounding noise (0.1 * 30 = 3.0000000000000004).
-            let rounded = count.round();
-            if (count - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
-                return Err(SsaError::NotInteger { species: s.name.clone(), count });
-            }
-            if rounded > MAX_COUNT as f64 {
-                return Err(SsaError::TooLarge { species: s.name.clone(), count });
-            }
-            Ok(rounded as i64)
-        })
-        .collect()
+    crn.species.iter().map(|s| initial_count(crn, s)).collect()
+}
+
+/// The initial molecule count of one species of `crn` (see [`initial_counts`]).
+pub(crate) fn initial_count(crn: &Crn, s: &Species) -> Result<i64, SsaError> {
+    let count = match s.quantity {
+        Quantity::Amount => s.initial,
+        Quantity::Concentration => s.initial * crn.size(s),
+    };
+    // Concentrations times a volume pick up rounding noise (0.1 * 30 = 3.0000000000000004).
+    let rounded = count.round();
+    if (count - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
+        return Err(SsaError::NotInteger { species: s.name.clone(), count });
+    }
+    if rounded > MAX_COUNT as f64 {
+        return Err(SsaError::TooLarge { species: s.name.clone(), count });
+    }
+    Ok(rounded as i64)
 }
 
 /// One trajectory sampled at given times.
@@ -234,12 +234,12 @@ fn law_propensity(law: &[crate::sim::kinetics::LawTerm], omega: f64, n: &[i64]) 
 
 /// Uniform in (0, 1]: never 0, so its logarithm is finite.
 #[inline]
-fn uniform(rng: &mut Xoshiro256PlusPlus) -> f64 {
+pub(crate) fn uniform(rng: &mut Xoshiro256PlusPlus) -> f64 {
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[inline]
-fn exponential(rng: &mut Xoshiro256PlusPlus) -> f64 {
+pub(crate) fn exponential(rng: &mut Xoshiro256PlusPlus) -> f64 {
     -uniform(rng).ln()
 }
 

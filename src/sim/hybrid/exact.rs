@@ -1,0 +1,65 @@
+//! The `Exact` coupling: the piecewise-deterministic process itself. Between
+//! events the potentials follow their ODE with the vesicles frozen; the next
+//! event comes when the jumps' hazard along that path reaches an Exp(1)
+//! draw, and reaction and vesicle are drawn with the propensities then.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use super::ensemble::Ensemble;
+use super::flow::{Blowup, Flow};
+use super::record::Record;
+use super::{HybridError, HybridOptions, Outcome, Start};
+use crate::sim::ssa::exponential;
+
+pub(super) fn run(
+    start: &Start<'_>,
+    opts: &HybridOptions,
+    record: &mut Record<'_>,
+) -> Result<Outcome, HybridError> {
+    let model = &start.model;
+    let mut ensemble = Ensemble::new(model, vec![start.vesicle.clone(); opts.vesicles]);
+    let mut p = start.potentials.clone();
+    let mut flow = Flow::new(model);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
+    let vesicles = opts.vesicles as f64;
+    let mut integral = vec![0.0; p.len()];
+    let mut propensities = vec![0.0; model.jumps.len()];
+    let (mut t, mut events) = (0.0, 0u64);
+    let blowup = |Blowup(i), p: &[f64], t| start.potential_error(i, p[i], t);
+    loop {
+        record.take(model, t, &p, ensemble.vesicles.iter());
+        let Some(stop) = record.next_stop(t) else { break };
+        flow.prepare(model, &p, &ensemble.sums, vesicles);
+        let sigma_start = model.dissipation(&p, &flow.weights);
+        let waiting =
+            flow.waiting_time(model, exponential(&mut rng), stop - t).map_err(|b| blowup(b, &p, t))?;
+        let span = waiting.unwrap_or(stop - t);
+        integral.fill(0.0);
+        flow.advance(model, &mut p, span, &mut integral).map_err(|b| blowup(b, &p, t))?;
+        let sigma_end = model.dissipation(&p, &flow.weights);
+        record.stretch(t, span, &integral, sigma_start, sigma_end);
+        // Landing exactly on the stop keeps output times exact.
+        t = if waiting.is_some() { t + span } else { stop };
+        start.check(&p, t)?;
+        if waiting.is_none() {
+            continue;
+        }
+        if events >= opts.max_events {
+            return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
+        }
+        let mut total = 0.0;
+        for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
+            *a = flow.weights[r] * model.potential_factor(r, &p);
+            total += *a;
+        }
+        if total <= 0.0 {
+            // Only an Exp(1) draw of exactly 0 lands here: nothing can fire.
+            continue;
+        }
+        let (r, v) = ensemble.draw(model, &propensities, total, &mut rng);
+        ensemble.fire(model, &start.groups, r, v, t);
+        events += 1;
+    }
+    Ok(Outcome { vesicles: ensemble.vesicles, events })
+}

@@ -1,0 +1,241 @@
+//! The CRN split the hybrid way: potentials (continuous, shared) and vesicle
+//! species (discrete, per vesicle), every reaction a jump (it changes a
+//! discrete species) or a flow (it moves only potentials), in flat lists.
+
+use super::HybridError;
+use crate::crn::{Crn, Partner, Role};
+use crate::sim::kinetics::Kinetics;
+
+/// Per-item slices in one allocation: `items[start[i]..start[i + 1]]`.
+pub(super) struct Lists<T> {
+    start: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T> Lists<T> {
+    fn new() -> Lists<T> {
+        Lists { start: vec![0], items: Vec::new() }
+    }
+
+    fn push(&mut self, list: impl IntoIterator<Item = T>) {
+        self.items.extend(list);
+        self.start.push(self.items.len());
+    }
+
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> &[T] {
+        &self.items[self.start[i]..self.start[i + 1]]
+    }
+}
+
+pub(super) struct Model {
+    /// The CRN index of each potential and of each discrete species.
+    pub potentials: Vec<usize>,
+    pub discrete: Vec<usize>,
+    /// The reactions that change a discrete species, and the continuous
+    /// ones that move some potential (a continuous reaction that changes
+    /// nothing is left out).
+    pub jumps: Vec<usize>,
+    pub flows: Vec<usize>,
+    pub is_jump: Vec<bool>,
+    /// A jump's stochastic constant k·V^(1−m) or a flow's k·V^(−m), m the
+    /// molecularity of its discrete reactants.
+    pub constant: Vec<f64>,
+    discrete_reactants: Lists<(u32, u32)>,
+    potential_reactants: Lists<(u32, u32)>,
+    pub discrete_changes: Lists<(u32, i32)>,
+    potential_changes: Lists<(u32, i32)>,
+    /// Per jump, the reactions whose discrete factor its firing changes.
+    pub dependents: Lists<u32>,
+    /// The jumps whose propensity reads a potential.
+    pub potential_readers: Vec<usize>,
+    /// Reversible flow pairs (forward, reverse), for the dissipation.
+    pub pairs: Vec<(usize, usize)>,
+    /// Every flow reads one potential p (α = 1) and changes only p, so ln p
+    /// moves linearly in time while the vesicles stand still.
+    pub log_linear: bool,
+}
+
+impl Model {
+    pub fn new(crn: &Crn) -> Result<Model, HybridError> {
+        if let Some(s) = crn.species.iter().find(|s| s.compartment.is_some()) {
+            return Err(HybridError::Unsupported(format!(
+                "`{}` lives in compartment `{}`: the hybrid simulator knows only the reaction compartment",
+                s.name,
+                s.compartment.as_deref().unwrap_or_default()
+            )));
+        }
+        if let Some(r) = crn.reactions.iter().position(|r| r.law.is_some()) {
+            return Err(HybridError::Unsupported(format!(
+                "reaction {r} has a rate law: the hybrid simulator takes mass action only"
+            )));
+        }
+        let continuous: Vec<bool> = crn.species.iter().map(|s| s.role == Role::Potential).collect();
+        let mut slot = vec![0u32; crn.species.len()];
+        let (mut potentials, mut discrete) = (Vec::new(), Vec::new());
+        for (i, &c) in continuous.iter().enumerate() {
+            let list = if c { &mut potentials } else { &mut discrete };
+            slot[i] = list.len() as u32;
+            list.push(i);
+        }
+        if potentials.is_empty() {
+            return Err(HybridError::NoPotential);
+        }
+        let kin = Kinetics::new(crn);
+        let mut model = Model {
+            potentials,
+            discrete,
+            jumps: Vec::new(),
+            flows: Vec::new(),
+            is_jump: Vec::new(),
+            constant: Vec::new(),
+            discrete_reactants: Lists::new(),
+            potential_reactants: Lists::new(),
+            discrete_changes: Lists::new(),
+            potential_changes: Lists::new(),
+            dependents: Lists::new(),
+            potential_readers: Vec::new(),
+            pairs: Vec::new(),
+            log_linear: true,
+        };
+        let split = |list: &[(u32, u32)], want: bool| -> Vec<(u32, u32)> {
+            list.iter()
+                .filter(|(s, _)| continuous[*s as usize] == want)
+                .map(|&(s, a)| (slot[s as usize], a))
+                .collect()
+        };
+        let split_changes = |list: &[(u32, i32)], want: bool| -> Vec<(u32, i32)> {
+            list.iter()
+                .filter(|(s, _)| continuous[*s as usize] == want)
+                .map(|&(s, d)| (slot[s as usize], d))
+                .collect()
+        };
+        for r in 0..kin.reactions() {
+            let discrete_reactants = split(kin.reactants(r), false);
+            let potential_reactants = split(kin.reactants(r), true);
+            let discrete_changes = split_changes(kin.changes(r), false);
+            let potential_changes = split_changes(kin.changes(r), true);
+            let m: i32 = discrete_reactants.iter().map(|&(_, a)| a as i32).sum();
+            let jump = !discrete_changes.is_empty();
+            let exponent = if jump { 1 - m } else { -m };
+            model.constant.push(kin.k[r] * crn.volume.powi(exponent));
+            if jump {
+                model.jumps.push(r);
+                if !potential_reactants.is_empty() {
+                    model.potential_readers.push(r);
+                }
+            } else if !potential_changes.is_empty() {
+                model.flows.push(r);
+                let one_potential = matches!(potential_reactants[..], [(_, 1)]);
+                let moves_it_only = potential_changes
+                    .iter()
+                    .all(|&(q, _)| Some(q) == potential_reactants.first().map(|x| x.0));
+                model.log_linear &= one_potential && moves_it_only;
+            }
+            model.is_jump.push(jump);
+            model.discrete_reactants.push(discrete_reactants);
+            model.potential_reactants.push(potential_reactants);
+            model.discrete_changes.push(discrete_changes);
+            model.potential_changes.push(potential_changes);
+        }
+        model.dependents = model.dependency_lists(kin.reactions());
+        for &r in &model.flows {
+            if let Some(Partner::Reverse(b)) = crn.reactions[r].partner
+                && model.flows.contains(&b)
+            {
+                model.pairs.push((r, b));
+            }
+        }
+        Ok(model)
+    }
+
+    fn dependency_lists(&self, reactions: usize) -> Lists<u32> {
+        let mut readers: Vec<Vec<u32>> = vec![Vec::new(); self.discrete.len()];
+        for r in 0..reactions {
+            for &(d, _) in self.discrete_reactants.get(r) {
+                readers[d as usize].push(r as u32);
+            }
+        }
+        let mut lists = Lists::new();
+        for r in 0..reactions {
+            let mut deps: Vec<u32> = self
+                .discrete_changes
+                .get(r)
+                .iter()
+                .flat_map(|&(d, _)| readers[d as usize].iter().copied())
+                .collect();
+            deps.sort_unstable();
+            deps.dedup();
+            lists.push(deps);
+        }
+        lists
+    }
+
+    pub fn reactions(&self) -> usize {
+        self.constant.len()
+    }
+
+    /// ∏ ff(n_d, α_d) over the discrete reactants of `r`: 1 when it has none.
+    #[inline]
+    pub fn discrete_factor(&self, r: usize, counts: &[i64]) -> f64 {
+        let mut h = 1.0;
+        for &(d, alpha) in self.discrete_reactants.get(r) {
+            let n = counts[d as usize];
+            for j in 0..i64::from(alpha) {
+                if n <= j {
+                    return 0.0;
+                }
+                h *= (n - j) as f64;
+            }
+        }
+        h
+    }
+
+    /// ∏ [p]^α over the potential reactants of `r`.
+    #[inline]
+    pub fn potential_factor(&self, r: usize, p: &[f64]) -> f64 {
+        self.potential_reactants.get(r).iter().fold(1.0, |f, &(q, a)| f * p[q as usize].powi(a as i32))
+    }
+
+    /// d[p]/dt with the flows weighted by `weights` (per reaction index: the
+    /// constant times the vesicles' discrete factor, summed or averaged).
+    pub fn drift(&self, p: &[f64], weights: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for &r in &self.flows {
+            let v = weights[r] * self.potential_factor(r, p);
+            for &(q, d) in self.potential_changes.get(r) {
+                out[q as usize] += f64::from(d) * v;
+            }
+        }
+    }
+
+    /// The log-linear case's d ln[p]/dt, which does not depend on [p].
+    pub fn growth(&self, weights: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for &r in &self.flows {
+            for &(q, d) in self.potential_changes.get(r) {
+                out[q as usize] += f64::from(d) * weights[r];
+            }
+        }
+    }
+
+    /// Σ α·g over the potential reactants of `r`: the log-linear growth rate
+    /// of its potential factor.
+    pub fn factor_growth(&self, r: usize, growth: &[f64]) -> f64 {
+        self.potential_reactants.get(r).iter().map(|&(q, a)| f64::from(a) * growth[q as usize]).sum()
+    }
+
+    /// The entropy production rate per vesicle of the reversible flow pairs,
+    /// Σ (a⁺ − a⁻)·ln(a⁺/a⁻) with a = constant·∏[p]^α·(mean discrete factor);
+    /// `weights` as for [`Model::drift`] with the mean over vesicles.
+    pub fn dissipation(&self, p: &[f64], weights: &[f64]) -> f64 {
+        self.pairs
+            .iter()
+            .map(|&(f, b)| {
+                let forward = weights[f] * self.potential_factor(f, p);
+                let reverse = weights[b] * self.potential_factor(b, p);
+                if forward == reverse { 0.0 } else { (forward - reverse) * (forward / reverse).ln() }
+            })
+            .sum()
+    }
+}

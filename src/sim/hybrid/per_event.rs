@@ -1,0 +1,65 @@
+//! The `PerEvent` coupling, the authors' reference (domain.md §3.12 items 1
+//! and 2): bioscrape's loop with repeated rules. Each iteration applies the
+//! potentials' rule (one Euler step of dt with the flows summed over the
+//! vesicles), computes the propensities with the new values, and either
+//! fires the next event, if it comes before the next output time, or moves
+//! to that time and writes its row.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use super::ensemble::Ensemble;
+use super::record::Record;
+use super::{HybridError, HybridOptions, Outcome, Start};
+use crate::sim::ssa::exponential;
+
+pub(super) fn run(
+    start: &Start<'_>,
+    opts: &HybridOptions,
+    dt: f64,
+    record: &mut Record<'_>,
+) -> Result<Outcome, HybridError> {
+    let model = &start.model;
+    let mut ensemble = Ensemble::new(model, vec![start.vesicle.clone(); opts.vesicles]);
+    let mut p = start.potentials.clone();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
+    let vesicles = opts.vesicles as f64;
+    // Per flow: its weight in the rule (summed over vesicles, times dt) and
+    // per vesicle (the mean, for the dissipation).
+    let mut rule = vec![0.0; model.reactions()];
+    let mut mean = vec![0.0; model.reactions()];
+    let mut step = vec![0.0; p.len()];
+    let mut propensities = vec![0.0; model.jumps.len()];
+    let (mut t, mut events) = (0.0, 0u64);
+    while let Some(next) = record.next_output() {
+        for &r in &model.flows {
+            let weight = model.constant[r] * ensemble.sums[r];
+            rule[r] = weight * dt;
+            mean[r] = weight / vesicles;
+        }
+        model.drift(&p, &rule, &mut step);
+        for (p, dp) in p.iter_mut().zip(&step) {
+            *p += dp;
+        }
+        start.check(&p, t)?;
+        let mut total = 0.0;
+        for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
+            *a = model.constant[r] * ensemble.sums[r] * model.potential_factor(r, &p);
+            total += *a;
+        }
+        let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
+        let until = fire_at.unwrap_or(next);
+        record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
+        t = until;
+        record.take(model, t, &p, ensemble.vesicles.iter());
+        if fire_at.is_some() {
+            if events >= opts.max_events {
+                return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
+            }
+            let (r, v) = ensemble.draw(model, &propensities, total, &mut rng);
+            ensemble.fire(model, &start.groups, r, v, t);
+            events += 1;
+        }
+    }
+    Ok(Outcome { vesicles: ensemble.vesicles, events })
+}
