@@ -175,7 +175,7 @@ impl Flow {
             } else {
                 hi = tau;
             }
-            if hi - lo <= 1e-15 * hi {
+            if hi.is_finite() && hi - lo <= 1e-15 * hi {
                 return Ok(Some(hi));
             }
             let newton = tau + (e - hazard) / rate;
