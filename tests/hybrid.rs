@@ -180,3 +180,143 @@ fn a9_per_event_matches_the_error_formula_and_dissipation_near_the_target() {
 fn a9_exactly_coupled_matches_the_error_formula_and_dissipation() {
     a9_matches_its_thermodynamics(0.0, 2.0, 0.05, Coupling::Exact);
 }
+
+/// The time-weighted histogram of X in 0 <-> X + P at [P] = 2 is Poisson(5),
+/// pooled over vesicles, sorted by state, summing to 1.
+#[test]
+fn the_histogram_of_a_birth_death_species_is_poisson() {
+    let crn = learner("network F { species amount X = 0, Y = 3, P = 2; 0 <-> X + P @ 10, 1; }", &["P"]);
+    let (x, y) = (index(&crn, "X"), index(&crn, "Y"));
+    let opts =
+        HybridOptions { histograms: vec![vec![x], vec![x, y]], ..options(20, Coupling::Exact, 9, 20.0) };
+    let out = run(&crn, &grid(300.0, 1.0), &opts);
+    let single = &out.histograms[0];
+    assert!(single.windows(2).all(|w| w[0].0 < w[1].0), "sorted by state");
+    assert!((single.iter().map(|s| s.1).sum::<f64>() - 1.0).abs() < 1e-9);
+    let poisson = |n: i64| (0..n).fold((-5f64).exp(), |p, i| p * 5.0 / (i + 1) as f64);
+    let distance: f64 = 0.5
+        * (0..40)
+            .map(|n| {
+                let seen = single.iter().find(|s| s.0 == [n]).map_or(0.0, |s| s.1);
+                (seen - poisson(n)).abs()
+            })
+            .sum::<f64>();
+    eprintln!("total variation from Poisson(5): {distance}");
+    assert!(distance < 0.02, "{single:?}");
+    // Y never changes: the joint law is X's with Y = 3 beside it.
+    let joint: Vec<(Vec<i64>, f64)> = single.iter().map(|(s, w)| (vec![s[0], 3], *w)).collect();
+    assert_eq!(out.histograms[1].len(), joint.len());
+    for ((a, u), (b, v)) in out.histograms[1].iter().zip(&joint) {
+        assert!(a == b && (u - v).abs() < 1e-12, "{a:?} {u} vs {b:?} {v}");
+    }
+}
+
+/// A small learner with histograms, for the reproducibility tests.
+fn reproducible(coupling: Coupling, seed: u64) -> HybridRun {
+    let crn = a3(0.02);
+    let opts = HybridOptions { histograms: vec![vec![index(&crn, "X")]], ..options(8, coupling, seed, 0.5) };
+    run(&crn, &grid(1.0, 0.01), &opts)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_and_another_seed_another() {
+    for coupling in [Coupling::Exact, Coupling::Split { interval: 1e-3 }, Coupling::PerEvent { dt: 1e-3 }] {
+        let first = reproducible(coupling, 1);
+        assert_eq!(first, reproducible(coupling, 1), "{coupling:?}");
+        assert_ne!(first.values, reproducible(coupling, 2).values, "{coupling:?}");
+    }
+}
+
+#[test]
+fn split_runs_are_the_same_on_one_and_on_two_threads() {
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| reproducible(Coupling::Split { interval: 1e-2 }, 4))
+    };
+    assert_eq!(on(1), on(2));
+}
+
+fn error_of(crn: &Crn, times: &[f64], opts: &HybridOptions) -> HybridError {
+    match hybrid::simulate(crn, times, opts) {
+        Ok(_) => panic!("{opts:?} ran"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_network_without_potentials_or_with_what_the_hybrid_cannot_hold_is_refused() {
+    let plain = learner("network F { species amount X = 0, P = 2; 0 <-> X + P @ 10, 1; }", &[]);
+    let opts = options(2, Coupling::Exact, 0, 0.0);
+    assert_eq!(error_of(&plain, &[0.0, 1.0], &opts), HybridError::NoPotential);
+    let law = learner("network L { species amount X = 3, P = 2; X -> 0 @ law(2 * X); }", &["P"]);
+    let error = error_of(&law, &[0.0, 1.0], &opts);
+    assert!(error.to_string().contains("rate law"), "{error}");
+    let compartment = learner(
+        "network C { compartment c = 2; species amount in c X = 3; species amount P = 2; X + P -> P; }",
+        &["P"],
+    );
+    let error = error_of(&compartment, &[0.0, 1.0], &opts);
+    assert!(error.to_string().contains("compartment `c`"), "{error}");
+}
+
+#[test]
+fn invalid_options_are_errors() {
+    let crn = a3(0.02);
+    let times = [0.0, 1.0];
+    for (opts, what) in [
+        (options(0, Coupling::Exact, 0, 0.0), "vesicle"),
+        (options(2, Coupling::Split { interval: 0.0 }, 0, 0.0), "interval"),
+        (options(2, Coupling::PerEvent { dt: -1e-3 }, 0, 0.0), "dt"),
+        (options(2, Coupling::Exact, 0, 1.0), "average_from"),
+        (
+            HybridOptions { histograms: vec![vec![index(&crn, "P")]], ..options(2, Coupling::Exact, 0, 0.0) },
+            "histogram",
+        ),
+    ] {
+        let error = error_of(&crn, &times, &opts);
+        assert!(
+            matches!(error, HybridError::InvalidOptions(_)) && error.to_string().contains(what),
+            "{error}"
+        );
+    }
+    let error = error_of(&crn, &[1.0, 0.5], &options(2, Coupling::Exact, 0, 0.0));
+    assert!(matches!(error, HybridError::InvalidOptions(_)), "{error}");
+}
+
+#[test]
+fn the_event_limit_stops_every_coupling_with_the_time_reached() {
+    let crn = a3(0.02);
+    for coupling in [Coupling::Exact, Coupling::Split { interval: 1e-3 }, Coupling::PerEvent { dt: 1e-3 }] {
+        let opts = HybridOptions { max_events: 1000, ..options(4, coupling, 0, 0.0) };
+        match error_of(&crn, &grid(1.0, 0.1), &opts) {
+            HybridError::MaxEvents { limit: 1000, time } => {
+                assert!(time > 0.0 && time < 1.0, "{coupling:?}: {time}")
+            }
+            e => panic!("{coupling:?}: {e}"),
+        }
+    }
+}
+
+/// d[P]/dt = [P]² leaves the floats at t = 1/[P](0) = 0.5; P -> 2P at rate 1
+/// reaches e^800 by t = 800: both are named errors, not panics.
+#[test]
+fn a_potential_that_leaves_the_floats_is_named() {
+    // Births and deaths of X keep the per-event rule running.
+    let quadratic =
+        learner("network B { species amount X = 1, P = 2; 2 P -> 3 P; 0 <-> X @ 1000, 1; }", &["P"]);
+    let growing = learner("network G { species amount X = 1, P = 2; P -> 2 P; X + P -> P; }", &["P"]);
+    for (crn, coupling, end) in [
+        (&quadratic, Coupling::Exact, 1.0),
+        (&quadratic, Coupling::Split { interval: 1e-3 }, 1.0),
+        (&quadratic, Coupling::PerEvent { dt: 1e-3 }, 1.0),
+        (&growing, Coupling::Exact, 800.0),
+    ] {
+        match error_of(crn, &grid(end, end / 100.0), &options(3, coupling, 0, 0.0)) {
+            HybridError::Potential { name, time, .. } => {
+                assert_eq!(name, "P");
+                assert!(time <= end, "{coupling:?}: {time}");
+            }
+            e => panic!("{coupling:?}: {e}"),
+        }
+    }
+}
