@@ -280,14 +280,14 @@ fn finish(start: &Start<'_>, times: &[f64], record: Record<'_>, outcome: Outcome
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::crn::Role;
     use crate::source::MemoryFs;
     use std::path::Path;
 
     /// The CRN of `src` with the species `potentials` made potentials.
-    pub(crate) fn crn_of(src: &str, potentials: &[&str]) -> Crn {
+    pub(super) fn crn_of(src: &str, potentials: &[&str]) -> Crn {
         let fs = MemoryFs::new().with("t.crnl", src);
         let compiled = crate::driver::compile(&fs, Path::new("t.crnl"), None, &Default::default());
         assert!(!compiled.front.has_errors(), "{}", compiled.rendered());
@@ -300,7 +300,7 @@ pub(crate) mod tests {
         crn
     }
 
-    pub(crate) fn model_of(src: &str, potentials: &[&str]) -> Model {
+    pub(super) fn model_of(src: &str, potentials: &[&str]) -> Model {
         Model::new(&crn_of(src, potentials)).unwrap_or_else(|e| panic!("{e}"))
     }
 }

@@ -50,9 +50,9 @@ impl DormandPrince {
             h = h.min(span - done);
             f(y, &mut self.k[0]);
             for (s, row) in A.iter().enumerate() {
-                for i in 0..n {
-                    self.stage[i] =
-                        y[i] + h * row.iter().enumerate().map(|(j, a)| a * self.k[j][i]).sum::<f64>();
+                let k = &self.k;
+                for (i, (stage, y)) in self.stage.iter_mut().zip(&*y).enumerate() {
+                    *stage = y + h * row.iter().zip(k).map(|(a, k)| a * k[i]).sum::<f64>();
                 }
                 let (_, rest) = self.k.split_at_mut(s + 1);
                 f(&self.stage, &mut rest[0]);
@@ -60,9 +60,9 @@ impl DormandPrince {
             // The last stage is the fifth-order solution itself (FSAL tableau).
             self.next.copy_from_slice(&self.stage);
             let mut error: f64 = 0.0;
-            for i in 0..n {
-                let e = h * (0..7).map(|j| E[j] * self.k[j][i]).sum::<f64>();
-                let scale = ATOL + RTOL * y[i].abs().max(self.next[i].abs());
+            for (i, (y, next)) in y.iter().zip(&self.next).enumerate() {
+                let e = h * E.iter().zip(&self.k).map(|(e, k)| e * k[i]).sum::<f64>();
+                let scale = ATOL + RTOL * y.abs().max(next.abs());
                 error = error.max((e / scale).abs());
             }
             if !error.is_finite() {
