@@ -219,3 +219,69 @@ impl Flow {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::hybrid::tests::model_of;
+
+    /// A flow set up for one vesicle at `counts` and potentials `p`.
+    fn flow_at(model: &Model, counts: &[i64], p: &[f64]) -> Flow {
+        let sums: Vec<f64> = (0..model.reactions()).map(|r| model.discrete_factor(r, counts)).collect();
+        let mut flow = Flow::new(model);
+        flow.prepare(model, p, &sums, 1.0);
+        flow
+    }
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance * b.abs()
+    }
+
+    /// P -> 2P at g = 0.5 with A + P -> B + P at c = 2 from [P] = 1: the
+    /// hazard is c(e^(gτ) − 1)/g, so τ = ln(1 + gE/c)/g, by the series for a
+    /// short wait and by the exponential sums for a long one.
+    #[test]
+    fn the_log_linear_waiting_time_solves_the_closed_form() {
+        let model = model_of(
+            "network W { species amount A = 1, B = 0, P = 1; P -> 2 P @ 0.5; A + P -> B + P @ 2; }",
+            &["P"],
+        );
+        assert!(model.log_linear);
+        let (g, c) = (0.5, 2.0);
+        for e in [1e-4, 0.5, 30.0] {
+            let mut flow = flow_at(&model, &[1, 0], &[1.0]);
+            let tau = flow.waiting_time(&model, e, 100.0).ok().flatten().expect("an event");
+            let exact = (1.0 + g * e / c).ln() / g;
+            assert!(close(tau, exact, 1e-10), "E = {e}: {tau} vs {exact}");
+            let (mut p, mut area) = ([1.0], [0.0]);
+            assert!(flow.advance(&model, &mut p, tau, &mut area).is_ok());
+            assert!(close(p[0], (g * tau).exp(), 1e-12) && close(area[0], (g * tau).exp_m1() / g, 1e-12));
+        }
+        let mut flow = flow_at(&model, &[1, 0], &[1.0]);
+        assert!(matches!(flow.waiting_time(&model, 30.0, 1.0), Ok(None)), "no event before the limit");
+    }
+
+    /// 2P -> 3P gives [P] = 1/(1 − t) from 1 (not log-linear), and A + P ->
+    /// B + P at c = 1 the hazard −ln(1 − τ): τ = 1 − e^(−E), by Dormand-Prince.
+    #[test]
+    fn the_general_waiting_time_solves_the_closed_form() {
+        let model =
+            model_of("network Q { species amount A = 1, B = 0, P = 1; 2 P -> 3 P; A + P -> B + P; }", &["P"]);
+        assert!(!model.log_linear);
+        for e in [1e-3, 0.5, 3.0] {
+            let mut flow = flow_at(&model, &[1, 0], &[1.0]);
+            let tau = flow.waiting_time(&model, e, 0.999).ok().flatten().expect("an event");
+            let exact = -(-e).exp_m1();
+            assert!(close(tau, exact, 1e-8), "E = {e}: {tau} vs {exact}");
+            let (mut p, mut area) = ([1.0], [0.0]);
+            assert!(flow.advance(&model, &mut p, tau, &mut area).is_ok());
+            assert!(close(p[0], 1.0 / (1.0 - tau), 1e-8) && close(area[0], -(-tau).ln_1p(), 1e-8));
+        }
+        let mut flow = flow_at(&model, &[1, 0], &[1.0]);
+        let (mut p, mut area) = ([1.0], [0.0]);
+        assert!(
+            matches!(flow.advance(&model, &mut p, 1.5, &mut area), Err(Blowup(0))),
+            "[P] leaves the floats at t = 1"
+        );
+    }
+}

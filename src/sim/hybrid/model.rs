@@ -239,3 +239,56 @@ impl Model {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::hybrid::tests::{crn_of, model_of};
+
+    const A9: &str = "network A9 { species amount X = 1, P = 1, Q = 100; 0 <-> X + P @ 500; \
+                      P + X <-> 2 P + X @ 0.01, 0.005; P + Q <-> Q @ 0.01, 0.005; }";
+
+    /// A3's reactions: births and deaths of X are jumps, the learning
+    /// reactions log-linear flows; A9's reverse learning reactions are not.
+    #[test]
+    fn reactions_are_split_into_jumps_and_flows() {
+        let a3 = model_of(
+            "network A3 { species amount X = 2, P = 1000, Q = 100; 0 <-> X + P @ 500; \
+             P + X -> 2 P + X @ 0.001; P + Q -> Q @ 0.001; }",
+            &["P"],
+        );
+        assert_eq!((a3.jumps.as_slice(), a3.flows.as_slice()), ([0, 1].as_slice(), [2, 3].as_slice()));
+        assert!(a3.log_linear && a3.pairs.is_empty());
+        assert_eq!(a3.potential_readers, [1]);
+        let a9 = model_of(A9, &["P"]);
+        assert!(!a9.log_linear);
+        assert_eq!(a9.pairs.len(), 2);
+    }
+
+    /// A jump's constant is k·V^(1−m) and a flow's k·V^(−m), m counting
+    /// discrete reactants only; the factors are falling factorials and powers.
+    #[test]
+    fn constants_scale_with_the_volume_by_discrete_molecularity() {
+        let src = "network V { volume = 2; species amount X = 5, P = 3; 2 X + P -> X + P @ 1.5; X + P -> X + 2 P @ 4; }";
+        let crn = crn_of(src, &["P"]);
+        let model = super::Model::new(&crn).unwrap();
+        assert_eq!(model.constant, [1.5 * 2f64.powi(-1), 4.0 * 2f64.powi(-1)]);
+        assert_eq!(model.discrete_factor(0, &[5]), 20.0);
+        assert_eq!(model.potential_factor(0, &[3.0]), 3.0);
+    }
+
+    /// σ = Σ (a⁺ − a⁻) ln(a⁺/a⁻) per pair at the given weights.
+    #[test]
+    fn the_dissipation_sums_over_reversible_pairs() {
+        let model = model_of(A9, &["P"]);
+        let mut weights = vec![0.0; model.reactions()];
+        // Mean factors: x̄ = 50 for the X pair, q = 100 for the Q pair.
+        for &r in &model.flows {
+            let catalyst = if model.dependents.get(0).contains(&(r as u32)) { 50.0 } else { 100.0 };
+            weights[r] = model.constant[r] * catalyst;
+        }
+        let p = 0.5;
+        let pair = |plus: f64, minus: f64| (plus - minus) * (plus / minus).ln();
+        let expected = pair(0.01 * p * 50.0, 0.005 * p * p * 50.0) + pair(0.01 * p * 100.0, 0.005 * 100.0);
+        assert!((model.dissipation(&[p], &weights) - expected).abs() < 1e-15);
+    }
+}
