@@ -20,6 +20,7 @@ use std::fmt;
 
 pub mod learning;
 pub mod passes;
+pub mod potentials;
 
 use indexmap::{IndexMap, IndexSet};
 
@@ -96,6 +97,12 @@ pub struct Network {
     /// Species energies in units of k_B·T (`energy X = -3;`; 0 where unset);
     /// reversible reactions written with one prefactor took their rates from them.
     pub energies: IndexMap<String, f64>,
+    /// Chemical potentials (`potential P for X;`): the `potentials` pass adds
+    /// each to the reactions that make or use its species, and leaves them
+    /// here (adding again changes nothing).
+    pub potentials: Vec<potentials::Potential>,
+    /// `learn P: X ~ target;` rules, until the `potentials` pass writes their reactions.
+    pub learning_rules: Vec<potentials::LearningRule>,
     /// Named parameters that some reaction uses directly as its rate constant,
     /// kept so that exports can name them.
     pub params: IndexMap<String, Param>,
@@ -129,6 +136,15 @@ pub struct SimSpec {
     pub max_events: Option<u64>,
     /// Species to plot, in order.
     pub plot: Vec<String>,
+    /// Hybrid method: vesicles sharing the potentials.
+    pub vesicles: Option<usize>,
+    /// Hybrid method: how the potentials follow the vesicles.
+    pub coupling: Option<Coupling>,
+    /// Hybrid method: the per-event update's step or the split interval.
+    pub dt: Option<f64>,
+    /// A learner's model species whose joint law the report compares with
+    /// the targets' (default: every species a `learn` rule matches).
+    pub visible: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +153,9 @@ pub enum Method {
     Ode,
     /// Exact stochastic simulation.
     Ssa,
+    /// Potentials as bulk concentrations, every other species by SSA in
+    /// vesicles (docs/language.md, "Learning distributions").
+    Hybrid,
 }
 
 impl Method {
@@ -144,6 +163,28 @@ impl Method {
         match self {
             Method::Ode => "ode",
             Method::Ssa => "ssa",
+            Method::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// How the hybrid method's potentials follow the vesicles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coupling {
+    /// The potentials' ODE between events, waiting times from the changing propensities.
+    Exact,
+    /// Potentials frozen over intervals of `dt`, vesicles in parallel within one.
+    Split,
+    /// The reference code's update after every event, one term per vesicle (domain.md §3.12).
+    PerEvent,
+}
+
+impl Coupling {
+    pub fn name(self) -> &'static str {
+        match self {
+            Coupling::Exact => "exact",
+            Coupling::Split => "split",
+            Coupling::PerEvent => "per_event",
         }
     }
 }
@@ -386,6 +427,10 @@ impl fmt::Display for Network {
                 writeln!(f, "  {decl};")?;
                 continue;
             }
+            if let Some(p) = self.potentials.iter().find(|p| p.name == s.name) {
+                writeln!(f, "  potential {} = {} for {};", crnl_name(&s.name), s.initial, p.species_list())?;
+                continue;
+            }
             let kind = match (s.signed, s.role, s.quantity) {
                 (true, Role::Input, _) => "input",
                 (true, _, _) => "signed",
@@ -422,6 +467,9 @@ impl fmt::Display for Network {
                 write!(f, ", {}", RateText(rev))?;
             }
             writeln!(f, ";")?;
+        }
+        for rule in &self.learning_rules {
+            writeln!(f, "  {rule};")?;
         }
         // One block per group; crnl has no spelling for groups, so a comment names them.
         for (g, name) in self.groups.iter().enumerate() {
@@ -484,9 +532,20 @@ impl fmt::Display for SimSpec {
         if let Some(limit) = self.max_events {
             writeln!(f, "    max_events = {limit};")?;
         }
-        if !self.plot.is_empty() {
-            let plot: Vec<String> = self.plot.iter().map(|p| crnl_name(p).into_owned()).collect();
-            writeln!(f, "    plot = [{}];", plot.join(", "))?;
+        if let Some(n) = self.vesicles {
+            writeln!(f, "    vesicles = {n};")?;
+        }
+        if let Some(c) = self.coupling {
+            writeln!(f, "    coupling = {};", c.name())?;
+        }
+        if let Some(dt) = self.dt {
+            writeln!(f, "    dt = {dt};")?;
+        }
+        for (key, list) in [("plot", &self.plot), ("visible", &self.visible)] {
+            if !list.is_empty() {
+                let names: Vec<String> = list.iter().map(|p| crnl_name(p).into_owned()).collect();
+                writeln!(f, "    {key} = [{}];", names.join(", "))?;
+            }
         }
         writeln!(f, "  }}")
     }

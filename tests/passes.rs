@@ -84,6 +84,18 @@ const SIGNED: &str = "network Signed {
   }
 }";
 
+/// A detailed-balanced learner: a potential on a dimer's monomer, a machine with two units.
+const LEARNER: &str = "network Learner {
+  rate_law = combinatoric;
+  species amount M = 2, D = 0, Q = 10;
+  energy M = -1;
+  potential P = 1 for M;
+  2 M <-> D @ 3;
+  0 <-> M @ 1;
+  learn P: M ~ Q @ 0.01, 0.001;
+  boltzmann_machine { visible A, B; edges W = A * B; rate = 5; }
+}";
+
 const HIGHER: &str = "network Higher {
   rate_law = combinatoric;
   species A = 1, B = 2, C = 3, D = 4, E = 5, F, X = 1;
@@ -99,6 +111,7 @@ fn every_stage_matches_its_snapshot() {
         ("reversible", REVERSIBLE),
         ("higher", HIGHER),
         ("signed", SIGNED),
+        ("learner", LEARNER),
     ] {
         let (dumps, last) = stages(src, Some(2));
         let names: Vec<&str> = dumps.iter().map(|(stage, _)| *stage).collect();

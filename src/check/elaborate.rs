@@ -162,6 +162,17 @@ impl<'w> Checker<'w> {
                 Statement::Model { kind, decl } if *kind != ast::ModelKind::State => {
                     self.declare_model(b, frame, *kind, decl)
                 }
+                Statement::Potential { decl, .. } if frame.in_module => {
+                    self.not_in_module(decl.span, "`potential`")
+                }
+                Statement::Potential { decl, .. } => self.declare_potential(b, frame, decl),
+                Statement::LearnRule { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `learn` rule")
+                }
+                Statement::Boltzmann { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a `boltzmann_machine` block")
+                }
+                Statement::Boltzmann { items, span } => self.declare_boltzmann(b, frame, items, *span),
                 _ => {}
             }
         }
@@ -181,6 +192,9 @@ impl<'w> Checker<'w> {
                 self.declare_energies(b, frame, statements, entries);
             }
         }
+        if !frame.in_module {
+            self.resolve_potentials(b, frame, statements);
+        }
         for (i, statement) in statements.iter().enumerate() {
             if let Statement::Assign { targets, value, span } = statement {
                 match self.module_called(frame, value) {
@@ -196,6 +210,9 @@ impl<'w> Checker<'w> {
         for (i, statement) in statements.iter().enumerate() {
             match statement {
                 Statement::Reaction(r) => self.expand_reaction(b, frame, r, &mut groups[i]),
+                Statement::Boltzmann { span, .. } if !frame.in_module => {
+                    groups[i] = self.boltzmann_reactions(b, *span)
+                }
                 Statement::For { .. } => {
                     let mut out = Vec::new();
                     self.expand_nested(b, frame, statement, &mut out);
@@ -207,6 +224,9 @@ impl<'w> Checker<'w> {
                 | Statement::Model { .. }
                 | Statement::Ode { .. }
                 | Statement::Energy { .. }
+                | Statement::Potential { .. }
+                | Statement::LearnRule { .. }
+                | Statement::Boltzmann { .. }
                 | Statement::Param(_) => {}
                 Statement::Include(id) if frame.in_module => self.not_in_module(id.span, "`include`"),
                 Statement::Simulate { span, .. } if frame.in_module => {
@@ -274,6 +294,16 @@ impl<'w> Checker<'w> {
                 Diagnostic::error("E0210", "energies cannot be set inside a loop")
                     .with_primary(*span, "set in a loop")
                     .with_hint("set each species' energy outside the loop: `energy x[0] = -1, x[1] = -2;`"),
+            ),
+            Statement::Potential { decl: ast::SpeciesDecl { span, .. }, .. }
+            | Statement::LearnRule { span, .. }
+            | Statement::Boltzmann { span, .. } => self.diags.push(
+                Diagnostic::error(
+                    "E0210",
+                    "potentials, learning rules and Boltzmann machines cannot be inside a loop",
+                )
+                .with_primary(*span, "in a loop")
+                .with_hint("write one statement per potential or rule, outside the loop"),
             ),
             Statement::Include(id) => self.not_in_module(id.span, "`include` inside a loop"),
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),

@@ -5,11 +5,13 @@
 //! and reports all problems of all loaded files in one run. Warnings are only
 //! given for the root file: imported libraries are not the user's to tidy.
 
+mod boltzmann;
 mod elaborate;
 mod eval;
 mod learning;
 mod network;
 mod ode;
+mod potentials;
 mod scope;
 mod simulate;
 mod train;

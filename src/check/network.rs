@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 
 use crate::backend::number;
+use crate::crn::Role;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir::{self, MAX_COEFFICIENT, RateLaw};
 use crate::source::Span;
@@ -61,7 +62,7 @@ pub(super) enum Rates {
 /// the energies. The prefactor is in the plain convention: under
 /// `rate_law = combinatoric`, whose constants carry 1/∏α!, each direction's
 /// written constant is multiplied by the factorials of the side it consumes.
-fn balanced(
+pub(super) fn balanced(
     b: &Builder,
     reactants: &[(String, u32)],
     products: &[(String, u32)],
@@ -102,6 +103,12 @@ pub(super) struct Builder {
     pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
     /// Species energies (`energy X = -3;`), with where each was set.
     pub energies: IndexMap<String, (f64, Span)>,
+    /// `potential` statements, the network's and its includes'.
+    pub potentials: Vec<ir::potentials::Potential>,
+    /// `learn P: X ~ target;` rules, the network's and its includes'.
+    pub learning_rules: Vec<ir::potentials::LearningRule>,
+    /// The `boltzmann_machine` blocks checked so far, whose reactions come after their species.
+    pub machines: Vec<super::boltzmann::Machine>,
     /// The `ode` equations of every body expanded so far.
     pub ode: ir::Ode,
     params: IndexMap<String, ir::Param>,
@@ -125,7 +132,11 @@ impl Builder {
             None => {
                 self.species.insert(name.to_string(), (species, origin));
             }
-            Some(slot @ (_, SpeciesOrigin::Included(_))) => *slot = (species, origin),
+            // Declared again to set its initial value, an included potential stays one.
+            Some(slot @ (_, SpeciesOrigin::Included(_))) => {
+                let role = if species.role == Role::Plain { slot.0.role } else { species.role };
+                *slot = (ir::Species { role, ..species }, origin)
+            }
             Some((first, _)) => {
                 let first = first.span;
                 checker.diags.push(duplicate(name, species.span, first));
@@ -178,6 +189,9 @@ impl Checker<'_> {
             annihilation,
             species: IndexMap::new(),
             energies: IndexMap::new(),
+            potentials: Vec::new(),
+            learning_rules: Vec::new(),
+            machines: Vec::new(),
             ode: ir::Ode::default(),
             params: IndexMap::new(),
             instances: HashSet::new(),
@@ -222,12 +236,15 @@ impl Checker<'_> {
             let value = name.strip_suffix("_p").or_else(|| name.strip_suffix("_m"));
             value.and_then(|v| b.species.get(v)).is_some_and(|(s, _)| s.signed)
         };
-        let simulate = self.simulate_spec(
+        let mut simulate = self.simulate_spec(
             ast,
             env,
             |name| b.species.contains_key(name) || is_rail(name),
             || b.species.keys().flat_map(|n| rails(n)).collect(),
         );
+        if simulate.visible.is_empty() {
+            simulate.visible = b.machines.iter().flat_map(|m| m.visible_states()).collect();
+        }
         // After an error some reactions are missing, so "unused" would be noise.
         let clean = self.error_count() == errors_before && !b.incomplete;
         if self.is_root(net.file) && clean {
@@ -244,6 +261,8 @@ impl Checker<'_> {
                 separation,
                 species: b.species.into_iter().map(|(k, (s, _))| (k, s)).collect(),
                 energies: b.energies.into_iter().map(|(k, (e, _))| (k, e)).collect(),
+                potentials: b.potentials,
+                learning_rules: b.learning_rules,
                 params: b.params,
                 reactions,
                 ode: b.ode,
@@ -603,6 +622,12 @@ impl Checker<'_> {
         for (name, &energy) in &inner.energies {
             b.energies.entry(name.clone()).or_insert((energy, id.span));
         }
+        for p in &inner.potentials {
+            if !b.potentials.iter().any(|q| q.name == p.name) {
+                b.potentials.push(p.clone());
+            }
+        }
+        b.learning_rules.extend(inner.learning_rules.iter().cloned());
         for (name, s) in inner.species {
             match b.species.get(&name) {
                 None => {
@@ -965,6 +990,7 @@ impl Checker<'_> {
             .map(|(n, _)| n.as_str())
             .chain(b.ode.equations.iter().map(|eq| eq.target.as_str()))
             .chain(b.ode.variables.iter().map(|v| v.name.as_str()))
+            .chain(b.learning_rules.iter().flat_map(|rule| rule.species()))
             .collect();
         for (name, (s, origin)) in &b.species {
             // A Neural CRN's inputs, state and parameters are read by the

@@ -2,7 +2,7 @@
 
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::ir::{Method, SimSpec};
+use crate::ir::{Coupling, Method, SimSpec};
 use crate::sim::plot::entry_species;
 use crate::sim::run::check_value;
 use crate::source::Span;
@@ -13,8 +13,21 @@ use super::eval::Env;
 use super::network::unknown_setting;
 use super::scope::duplicate;
 
-const KEYS: &[&str] =
-    &["method", "t_end", "points", "rtol", "atol", "seed", "trajectories", "max_events", "plot"];
+const KEYS: &[&str] = &[
+    "method",
+    "t_end",
+    "points",
+    "rtol",
+    "atol",
+    "seed",
+    "trajectories",
+    "max_events",
+    "plot",
+    "vesicles",
+    "coupling",
+    "dt",
+    "visible",
+];
 
 impl Checker<'_> {
     /// The settings of the network's `simulate` block (at most one).
@@ -77,29 +90,29 @@ impl Checker<'_> {
     ) {
         let name = &setting.name;
         let expr = match (&setting.value, name.name.as_str()) {
-            (SimValue::List(items, _), "plot") => {
+            (SimValue::List(items, _), key @ ("plot" | "visible")) => {
                 for item in items {
                     let Some(r) = species_ref(item) else {
-                        self.bad_value(item.span(), "plot", "species names: `plot = [X, y[0]];`");
+                        self.bad_value(item.span(), key, &format!("species names: `{key} = [X, y[0]];`"));
                         continue;
                     };
                     let found = self.plot_species(&r, env, is_species);
                     if found.is_empty() {
                         let all = species();
                         let hint = did_you_mean(&r.name.name, all.iter().map(String::as_str))
-                            .unwrap_or_else(|| "plot lists species of this network".to_string());
+                            .unwrap_or_else(|| format!("{key} lists species of this network"));
                         self.diags.push(
                             Diagnostic::error("E0200", format!("undefined species `{}`", r.name.name))
                                 .with_primary(r.span, "not a species of this network")
                                 .with_hint(hint),
                         );
                     }
-                    spec.plot.extend(found);
+                    if key == "plot" { spec.plot.extend(found) } else { spec.visible.extend(found) }
                 }
                 return;
             }
             (SimValue::List(_, span), _) => {
-                return self.bad_value(*span, &name.name, "a list is only for `plot`");
+                return self.bad_value(*span, &name.name, "a list is only for `plot` and `visible`");
             }
             (SimValue::Files { span, .. }, _) => {
                 return self.bad_value(
@@ -108,8 +121,8 @@ impl Checker<'_> {
                     "a number or a word; file names are for `train`'s `data`",
                 );
             }
-            (SimValue::Expr(e), "plot") => {
-                return self.bad_value(e.span(), "plot", "write the species in brackets: `plot = [X, Y];`");
+            (SimValue::Expr(e), key @ ("plot" | "visible")) => {
+                return self.bad_value(e.span(), key, &format!("the species in brackets: `{key} = [X, Y];`"));
             }
             (SimValue::Expr(e), _) => e,
         };
@@ -117,8 +130,21 @@ impl Checker<'_> {
             "method" => match expr.as_name().map(|n| n.name.as_str()) {
                 Some("ode") => spec.method = Some(Method::Ode),
                 Some("ssa") => spec.method = Some(Method::Ssa),
-                _ => self.bad_value(expr.span(), "method", "`ode` (deterministic) or `ssa` (stochastic)"),
+                Some("hybrid") => spec.method = Some(Method::Hybrid),
+                _ => self.bad_value(
+                    expr.span(),
+                    "method",
+                    "`ode` (deterministic), `ssa` (stochastic) or `hybrid` (potentials deterministic, the rest by SSA)",
+                ),
             },
+            "coupling" => match expr.as_name().map(|n| n.name.as_str()) {
+                Some("exact") => spec.coupling = Some(Coupling::Exact),
+                Some("split") => spec.coupling = Some(Coupling::Split),
+                Some("per_event") => spec.coupling = Some(Coupling::PerEvent),
+                _ => self.bad_value(expr.span(), "coupling", "`exact`, `split` or `per_event`"),
+            },
+            "vesicles" => spec.vesicles = self.whole(expr, env, "vesicles", 1).map(|v| v as usize),
+            "dt" => spec.dt = self.in_range(expr, env, "dt"),
             "t_end" => spec.t_end = self.in_range(expr, env, "t_end"),
             "rtol" => spec.rtol = self.in_range(expr, env, "rtol"),
             "atol" => spec.atol = self.in_range(expr, env, "atol"),
@@ -167,7 +193,7 @@ impl Checker<'_> {
 }
 
 /// A list entry that names a species: `X`, `y[0]`.
-fn species_ref(item: &ast::Expr) -> Option<ast::SpeciesRef> {
+pub(super) fn species_ref(item: &ast::Expr) -> Option<ast::SpeciesRef> {
     match item {
         ast::Expr::Name(id) => Some(ast::SpeciesRef { name: id.clone(), indices: Vec::new(), span: id.span }),
         ast::Expr::Index { name, indices, span } => {

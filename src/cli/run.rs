@@ -12,7 +12,12 @@ use crnc::driver::Compilation;
 use crnc::driver::TrainFlags;
 use crnc::ir::learning::{Feedback, Gradient, Update};
 
-use crnc::ir::{Method, SimSpec};
+use crnc::crn::{Crn, SpeciesId};
+use crnc::ir::{Coupling, Method, SimSpec};
+use crnc::learn::dbcrn::Learner;
+use crnc::learn::dbcrn::report::{Report, Window, report};
+use crnc::learn::dbcrn::run::visible_species;
+use crnc::sim::hybrid::HybridError;
 use crnc::sim::plot;
 use crnc::sim::run::{self, RunSettings, Table};
 use crnc::sim::ssa::SsaError;
@@ -48,6 +53,15 @@ pub struct RunArgs {
     /// Write molecule counts (concentration x volume) instead of each species' declared unit
     #[arg(long)]
     counts: bool,
+    /// Hybrid method: vesicles sharing the potentials (default 1)
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
+    vesicles: Option<u64>,
+    /// Hybrid method: how the potentials follow the vesicles (default exact)
+    #[arg(long, value_enum, ignore_case = true)]
+    coupling: Option<CouplingArg>,
+    /// Hybrid method: the step of the per-event update, or the split interval (default 1e-3)
+    #[arg(long, value_name = "T", allow_hyphen_values = true, value_parser = in_range("dt"))]
+    dt: Option<f64>,
     /// CSV output file (default: standard output)
     #[arg(short, long, value_name = "OUT.csv")]
     pub(super) output: Option<PathBuf>,
@@ -140,8 +154,9 @@ impl TrainArgs {
         }
     }
 
-    /// The first training flag given, for the error on a model that does not train.
-    fn given(&self) -> Option<&'static str> {
+    /// The first training flag given, for the error on a model that does not
+    /// train; a learner's run also writes a summary.
+    fn given(&self, learner: bool) -> Option<&'static str> {
         let paths = [
             ("--data", self.data.is_some()),
             ("--validation", self.validation.is_some()),
@@ -152,7 +167,7 @@ impl TrainArgs {
             ("--gradient", self.gradient.is_some()),
             ("--feedback", self.feedback.is_some()),
             ("--params-init", self.params_init.is_some()),
-            ("--summary", self.summary.is_some()),
+            ("--summary", self.summary.is_some() && !learner),
         ];
         paths.into_iter().find(|(_, given)| *given).map(|(flag, _)| flag)
     }
@@ -168,6 +183,9 @@ impl RunArgs {
             ("--trajectories", self.trajectories.is_some()),
             ("--max-events", self.max_events.is_some()),
             ("--counts", self.counts),
+            ("--vesicles", self.vesicles.is_some()),
+            ("--coupling", self.coupling.is_some()),
+            ("--dt", self.dt.is_some()),
             ("--species", !self.species.is_empty()),
         ];
         flags.into_iter().find(|(_, given)| *given).map(|(flag, _)| flag)
@@ -204,6 +222,18 @@ enum MethodArg {
     Ode,
     /// Exact stochastic simulation (Gillespie)
     Ssa,
+    /// Potentials as bulk concentrations, every other species by SSA in vesicles
+    Hybrid,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CouplingArg {
+    /// The potentials' ODE between events; waiting times from the changing propensities
+    Exact,
+    /// Potentials frozen over intervals of --dt; vesicles in parallel within one
+    Split,
+    /// The reference code's update after every event, one term per vesicle
+    PerEvent,
 }
 
 /// A flag parser with the range the `simulate` block's `key` has.
@@ -233,7 +263,8 @@ pub fn run(args: &RunArgs) -> i32 {
     let (lowered, mut diagnostics) = split(lowered);
     let Some(mut lowered) = lowered else { return fail(front, diagnostics) };
     let training = lowered.learning.is_some();
-    let wrong = if training { args.simulation_flag() } else { args.train.given() };
+    let learner = Learner::of(&lowered.crn);
+    let wrong = if training { args.simulation_flag() } else { args.train.given(learner.is_some()) };
     if let Some(flag) = wrong {
         diagnostics.push(wrong_kind(&lowered.crn.name, flag, training));
         return fail(front, diagnostics);
@@ -248,6 +279,7 @@ pub fn run(args: &RunArgs) -> i32 {
         method: args.method.map(|m| match m {
             MethodArg::Ode => Method::Ode,
             MethodArg::Ssa => Method::Ssa,
+            MethodArg::Hybrid => Method::Hybrid,
         }),
         t_end: args.t_end,
         points: args.points.map(|n| n as usize),
@@ -257,6 +289,14 @@ pub fn run(args: &RunArgs) -> i32 {
         trajectories: args.trajectories.map(|n| n as usize),
         max_events: args.max_events,
         plot: Vec::new(),
+        vesicles: args.vesicles.map(|n| n as usize),
+        coupling: args.coupling.map(|c| match c {
+            CouplingArg::Exact => Coupling::Exact,
+            CouplingArg::Split => Coupling::Split,
+            CouplingArg::PerEvent => Coupling::PerEvent,
+        }),
+        dt: args.dt,
+        visible: Vec::new(),
     };
     let settings = RunSettings { counts: args.counts, ..RunSettings::resolve(&network.simulate, &overrides) };
     let chosen = match plot::select(&crn, &args.species, &network.simulate.plot) {
@@ -296,8 +336,45 @@ pub fn run(args: &RunArgs) -> i32 {
             Err(d) => diagnostics.push(d),
         }
     }
+    if let Some(learner) = &learner {
+        match learner_report(&crn, learner, &table, &settings.visible) {
+            Ok(report) => {
+                eprint!("{}", report.text());
+                if let Some(path) = &args.train.summary {
+                    let json = report.json(&table.summary.method, table.summary.seconds);
+                    let text = serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n";
+                    match write_atomically(&reporter.inputs, path, text.as_bytes()) {
+                        Ok(()) => written.push(path.display().to_string()),
+                        Err(d) => diagnostics.push(d),
+                    }
+                }
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
     eprint!("{}", summary(&crn.name, &settings, &table, &chosen.species, &written));
     finish(&reporter, &front.db, front.diagnostics, diagnostics)
+}
+
+/// The learner's report on its run: the visible species are the `simulate`
+/// block's `visible`, else every species a learning rule matches.
+fn learner_report(
+    crn: &Crn,
+    learner: &Learner,
+    table: &Table,
+    visible: &[String],
+) -> Result<Report, Diagnostic> {
+    let visible = visible_species(crn, learner, visible);
+    let targets: Option<Vec<SpeciesId>> = visible.iter().map(|&s| learner.target_of(s)).collect();
+    let window = match &table.window {
+        Some(window) => window.clone(),
+        None => Window::from_grid(table, crn, &visible, targets.as_deref()),
+    };
+    report(crn, learner, table, &window, &visible).map_err(|e| {
+        Diagnostic::error("E0706", format!("cannot compute what `{}` learned", crn.name))
+            .with_note(e.diagnostic(crn).message)
+            .with_hint("the free model's stationary law is exact; a class too large for it needs fewer states (a smaller network or lower counts)")
+    })
 }
 
 /// The diagnostic of a run that stopped, naming the setting (and its flag) that changes the outcome.
@@ -310,7 +387,8 @@ fn run_error(network: &str, e: &run::RunError) -> Diagnostic {
                 .with_note(e.to_string())
                 .with_hint(format!("lower `{flag}` (or `{}` in the simulate block)", s.setting))
         }
-        run::RunError::Ssa(SsaError::EventLimit { .. }) => {
+        run::RunError::Ssa(SsaError::EventLimit { .. })
+        | run::RunError::Hybrid(HybridError::MaxEvents { .. }) => {
             Diagnostic::error("E0701", failed).with_note(e.to_string()).with_hint(
                 "the network may grow without bound; if it does not, raise `--max-events` (or \
                  `max_events` in the simulate block), or lower `--t-end`",

@@ -26,6 +26,7 @@ mod lower;
 pub mod passes;
 pub mod phase;
 pub mod protocol;
+pub mod restrict;
 mod validate;
 
 pub use dump::dump;

@@ -3,66 +3,27 @@
 //! touch, for a simulator that runs one sub-network at a time.
 
 use super::protocol::Phase;
-use super::{Crn, GroupId, Partner, SpeciesId};
+use super::{Crn, GroupId};
 
 /// The sub-network `phase` runs. Species keep their roles, rails and initial
 /// values (the CRN's: the host's loads and copies are not applied); the
 /// groups are the phase's, renumbered in its order.
 pub fn network(crn: &Crn, phase: &Phase) -> Crn {
-    let kept_reactions: Vec<usize> =
-        (0..crn.reactions.len()).filter(|&r| phase.groups.contains(&crn.reactions[r].group)).collect();
-    let mut touched = vec![false; crn.species.len()];
-    for &r in &kept_reactions {
-        let reaction = &crn.reactions[r];
-        let laws = reaction.law.iter().flatten().flat_map(|t| &t.factors);
-        for &(s, _) in reaction.reactants.iter().chain(&reaction.products).chain(laws) {
-            touched[s.index()] = true;
-        }
-    }
-    let mut species_index = vec![None; crn.species.len()];
-    let mut species = Vec::new();
-    for (i, s) in crn.species.iter().enumerate().filter(|&(i, _)| touched[i]) {
-        species_index[i] = Some(SpeciesId(species.len() as u32));
-        species.push(s.clone());
-    }
+    let mut sub = super::restrict::restricted(crn, |r| phase.groups.contains(&crn.reactions[r].group));
     let group = |g: GroupId| {
         let at = phase.groups.iter().position(|&p| p == g)?;
         Some(GroupId(at as u32))
     };
-    for s in &mut species {
+    for s in &mut sub.species {
         s.group = s.group.and_then(group);
     }
-    let mut reaction_index = vec![usize::MAX; crn.reactions.len()];
-    for (new, &old) in kept_reactions.iter().enumerate() {
-        reaction_index[old] = new;
+    for r in &mut sub.reactions {
+        r.group = group(r.group).expect("a kept reaction is in the phase");
     }
-    let renumber = |list: &[(SpeciesId, u32)]| -> Vec<(SpeciesId, u32)> {
-        list.iter().map(|&(s, n)| (species_index[s.index()].expect("a touched species"), n)).collect()
-    };
-    let reactions = kept_reactions
-        .iter()
-        .map(|&r| {
-            let mut reaction = crn.reactions[r].clone();
-            reaction.reactants = renumber(&reaction.reactants);
-            reaction.products = renumber(&reaction.products);
-            for term in reaction.law.iter_mut().flatten() {
-                term.factors = renumber(&term.factors);
-            }
-            // Partners share a group (validated), so a kept reaction's partner is kept.
-            reaction.partner = reaction.partner.map(|p| match p {
-                Partner::Reverse(i) => Partner::Reverse(reaction_index[i]),
-                Partner::Forward(i) => Partner::Forward(reaction_index[i]),
-            });
-            reaction.group = group(reaction.group).expect("a kept reaction is in the phase");
-            reaction
-        })
-        .collect();
     Crn {
         name: format!("{}_{}", crn.name, phase.name),
-        species,
-        reactions,
         groups: phase.groups.iter().map(|g| crn.groups[g.index()].clone()).collect(),
-        ..crn.clone()
+        ..sub
     }
 }
 
@@ -71,6 +32,7 @@ mod tests {
     use super::*;
     use crate::crn::passes::fixture;
     use crate::crn::protocol::Duration;
+    use crate::crn::{Partner, SpeciesId};
     use crate::ir::RateLaw;
 
     #[test]

@@ -27,6 +27,8 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             separation: None,
             species: IndexMap::new(),
             energies: IndexMap::new(),
+            potentials: Vec::new(),
+            learning_rules: Vec::new(),
             params: IndexMap::new(),
             reactions: Vec::new(),
             ode: Default::default(),

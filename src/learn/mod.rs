@@ -2,6 +2,7 @@
 //! protocol, what a run records, and its figure.
 
 pub mod data;
+pub mod dbcrn;
 pub mod history;
 pub mod plot;
 pub mod train;

@@ -3,12 +3,14 @@
 
 use std::time::Instant;
 
+use super::hybrid;
 use super::kinetics::Kinetics;
 use super::ode::{self, OdeOptions};
 use super::ssa::{self, Ssa, SsaMethod};
 use crate::backend::number;
 use crate::crn::Crn;
-use crate::ir::{Method, Quantity, SimSpec};
+use crate::ir::{Coupling, Method, Quantity, SimSpec};
+use crate::learn::dbcrn::report::Window;
 
 /// The largest end time. Output times are t_end * i / points; far below the
 /// float range they stay finite and distinct, and no network crnc integrates
@@ -49,6 +51,13 @@ pub struct RunSettings {
     /// Write molecule counts (x · volume for concentration species) instead
     /// of each species' declared unit.
     pub counts: bool,
+    /// Hybrid method: vesicles sharing the potentials.
+    pub vesicles: usize,
+    pub coupling: Coupling,
+    /// Hybrid method: the per-event update's step, or the split interval.
+    pub dt: f64,
+    /// A learner's visible species (the `simulate` block's `visible`).
+    pub visible: Vec<String>,
 }
 
 /// The range of a numeric setting, checked the same way for the `simulate`
@@ -57,7 +66,7 @@ pub fn check_value(key: &str, v: f64) -> Result<(), String> {
     let ok = match key {
         "t_end" => v.is_finite() && v > 0.0 && v <= MAX_T_END,
         "rtol" => (RTOL_RANGE.0..=RTOL_RANGE.1).contains(&v),
-        "atol" => v.is_finite() && v >= f64::MIN_POSITIVE,
+        "atol" | "dt" => v.is_finite() && v >= f64::MIN_POSITIVE,
         _ => true,
     };
     if ok {
@@ -74,6 +83,7 @@ pub fn check_value(key: &str, v: f64) -> Result<(), String> {
             number(RTOL_RANGE.0),
             number(RTOL_RANGE.1)
         ),
+        "dt" => format!("a positive, finite time step (this is {this})"),
         _ => format!("a positive, finite absolute tolerance (this is {this})"),
     })
 }
@@ -103,6 +113,10 @@ impl RunSettings {
         trajectories: 1,
         max_events: ssa::DEFAULT_MAX_EVENTS,
         counts: false,
+        vesicles: 1,
+        coupling: Coupling::Exact,
+        dt: 1e-3,
+        visible: Vec::new(),
     };
 
     /// `overrides` (the command line) win over `spec` (the file), which wins over the defaults.
@@ -118,6 +132,14 @@ impl RunSettings {
             trajectories: overrides.trajectories.or(spec.trajectories).unwrap_or(d.trajectories),
             max_events: overrides.max_events.or(spec.max_events).unwrap_or(d.max_events),
             counts: d.counts,
+            vesicles: overrides.vesicles.or(spec.vesicles).unwrap_or(d.vesicles),
+            coupling: overrides.coupling.or(spec.coupling).unwrap_or(d.coupling),
+            dt: overrides.dt.or(spec.dt).unwrap_or(d.dt),
+            visible: if overrides.visible.is_empty() {
+                spec.visible.clone()
+            } else {
+                overrides.visible.clone()
+            },
         }
     }
 
@@ -194,6 +216,9 @@ pub struct Table {
     pub columns: Vec<String>,
     pub values: Vec<f64>,
     pub summary: Summary,
+    /// What the hybrid method measured exactly over the last fifth of the
+    /// run (a learner's report reads it; other methods leave it to the grid).
+    pub window: Option<Window>,
 }
 
 impl Table {
@@ -218,6 +243,7 @@ pub enum RunError {
     Settings(SettingError),
     Ode(ode::OdeError),
     Ssa(ssa::SsaError),
+    Hybrid(hybrid::HybridError),
 }
 
 impl std::fmt::Display for RunError {
@@ -226,6 +252,7 @@ impl std::fmt::Display for RunError {
             RunError::Settings(e) => write!(f, "{e}"),
             RunError::Ode(e) => write!(f, "{e}"),
             RunError::Ssa(e) => write!(f, "{e}"),
+            RunError::Hybrid(e) => write!(f, "{e}"),
         }
     }
 }
@@ -268,6 +295,7 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
                     work_unit: "steps",
                     seconds: start.elapsed().as_secs_f64(),
                 },
+                window: None,
             })
         }
         Method::Ssa => {
@@ -324,8 +352,10 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
                     work_unit: "events",
                     seconds: start.elapsed().as_secs_f64(),
                 },
+                window: None,
             })
         }
+        Method::Hybrid => crate::learn::dbcrn::run::hybrid(crn, settings),
     }
 }
 

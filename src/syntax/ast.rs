@@ -106,6 +106,29 @@ pub enum Statement {
         entries: Vec<(SpeciesRef, Expr)>,
         span: Span,
     },
+    /// `potential P = 1000 for X, Y;`: a chemical potential (an amount, in the
+    /// species form) created and destroyed with the species it is for.
+    Potential {
+        decl: SpeciesDecl,
+        species: Vec<SpeciesRef>,
+    },
+    /// `learn P: X ~ Q @ k[, eps];`: the learning reactions that move the
+    /// potential P until the mean of X matches the target's (a species, a
+    /// number times a species, or a number).
+    LearnRule {
+        potential: SpeciesRef,
+        model: SpeciesRef,
+        target: Expr,
+        rates: Vec<Expr>,
+        span: Span,
+    },
+    /// `boltzmann_machine { visible X0, X1; hidden H; edges W0 = X0 * H; rate = 100; }`:
+    /// an edge-species chemical Boltzmann machine (domain.md §3.8), with
+    /// `learn @ k;` its clamped copy and learning rules (§3.7).
+    Boltzmann {
+        items: Vec<BoltzmannItem>,
+        span: Span,
+    },
     /// `train { epochs = 80; rate = 0.6; }`: how `crnc run` trains the network.
     Train {
         settings: Vec<SimSetting>,
@@ -131,6 +154,21 @@ pub enum Statement {
         settings: Vec<SimSetting>,
         span: Span,
     },
+}
+
+/// One line of a `boltzmann_machine` block.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum BoltzmannItem {
+    /// `visible X0, X1;` or `hidden H;` (`kind` names which).
+    Units { kind: Ident, names: Vec<Ident> },
+    /// `edges W0 = X0 * H, W1 = X1 * H;`: (edge, unit, unit).
+    Edges { kind: Ident, edges: Vec<(Ident, Ident, Ident)> },
+    /// `rate = 100;`
+    Setting { name: Ident, value: Expr },
+    /// `learn @ 0.01;`
+    Learn { rate: Expr, span: Span },
+    /// `clamp X0 ~ alpha * R0 @ 2.5, ...;`: (visible unit, target, rate).
+    Clamps { kind: Ident, clamps: Vec<(Ident, Expr, Expr)> },
 }
 
 /// What a Neural CRN's signed declaration is for.

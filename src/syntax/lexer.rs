@@ -49,6 +49,10 @@ pub enum Tok<'s> {
     Train,
     #[token("energy")]
     Energy,
+    #[token("potential")]
+    Potential,
+    #[token("boltzmann_machine")]
+    Boltzmann,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -164,6 +168,8 @@ impl Tok<'_> {
             Tok::Output => "output",
             Tok::Train => "train",
             Tok::Energy => "energy",
+            Tok::Potential => "potential",
+            Tok::Boltzmann => "boltzmann_machine",
             Tok::Tilde => "~",
             Tok::Prime => "'",
             Tok::Dot => ".",

@@ -8,11 +8,15 @@
 //! ([`crate::ir::Ode`]): the learning passes derive new equations from it,
 //! and `ode` lowers every equation to reactions.
 //!
+//! `potentials` (detailed-balanced learners, `ir::potentials`) adds each
+//! potential to the reactions of its species and writes the learning rules
+//! as reactions.
 //! `learn` (Neural CRNs, `ir::learning`) adds the feedback, backward and
 //! update equations in groups of their own, and the protocol that runs them.
 
 pub mod learn;
 pub mod ode;
+pub mod potentials;
 
 use crate::crn::passes::Options;
 use crate::diagnostic::Diagnostic;
@@ -27,7 +31,12 @@ pub struct Pass {
 }
 
 /// Every IR pass, in the order they run.
-pub const PASSES: [Pass; 2] = [
+pub const PASSES: [Pass; 3] = [
+    Pass {
+        name: potentials::NAME,
+        about: "The IR with a detailed-balanced learner's potentials added to its reactions and its learning rules written as reactions, as crnl",
+        run: potentials::run,
+    },
     Pass {
         name: learn::NAME,
         about: "The IR with a Neural CRN's learning circuit derived (feedback and backward equations in their groups), as crnl",
