@@ -149,15 +149,19 @@ fn a_boltzmann_block_makes_the_reference_machine_and_its_learning_rules() {
 /// The machine's own reactions (no toggle, no learning), potentials as species with energy 0.
 fn machine_only(crn: &Crn) -> Crn {
     let toggle = ["G0", "G1", "T0", "T1", "R0", "R1", "G0R1", "G1R0"];
-    restrict::restricted(crn, |r| {
-        let reaction = &crn.reactions[r];
-        let touches_toggle = reaction
-            .reactants
-            .iter()
-            .chain(&reaction.products)
-            .any(|&(s, _)| toggle.contains(&crn.species(s).name.as_str()));
-        !is_learning(crn, reaction) && !touches_toggle
-    })
+    restrict::restricted(
+        crn,
+        |r| {
+            let reaction = &crn.reactions[r];
+            let touches_toggle = reaction
+                .reactants
+                .iter()
+                .chain(&reaction.products)
+                .any(|&(s, _)| toggle.contains(&crn.species(s).name.as_str()));
+            !is_learning(crn, reaction) && !touches_toggle
+        },
+        &[],
+    )
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::{Crn, GroupId};
 /// values (the CRN's: the host's loads and copies are not applied); the
 /// groups are the phase's, renumbered in its order.
 pub fn network(crn: &Crn, phase: &Phase) -> Crn {
-    let mut sub = super::restrict::restricted(crn, |r| phase.groups.contains(&crn.reactions[r].group));
+    let mut sub = super::restrict::restricted(crn, |r| phase.groups.contains(&crn.reactions[r].group), &[]);
     let group = |g: GroupId| {
         let at = phase.groups.iter().position(|&p| p == g)?;
         Some(GroupId(at as u32))

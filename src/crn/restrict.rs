@@ -4,12 +4,16 @@
 
 use super::{Crn, Partner, SpeciesId};
 
-/// The reactions whose indices `keep` accepts, in order, and the species they touch, in
-/// order; everything else (roles, rails, groups, initial values) as in
-/// `crn`. A kept reaction whose partner is dropped loses its partner link.
-pub fn restricted(crn: &Crn, keep: impl Fn(usize) -> bool) -> Crn {
+/// The reactions whose indices `keep` accepts, in order, and the species they
+/// touch or `also` names, in order; everything else (roles, rails, groups,
+/// initial values) as in `crn`. A kept reaction whose partner is dropped
+/// loses its partner link.
+pub fn restricted(crn: &Crn, keep: impl Fn(usize) -> bool, also: &[SpeciesId]) -> Crn {
     let kept_reactions: Vec<usize> = (0..crn.reactions.len()).filter(|&r| keep(r)).collect();
     let mut touched = vec![false; crn.species.len()];
+    for s in also {
+        touched[s.index()] = true;
+    }
     for &r in &kept_reactions {
         let reaction = &crn.reactions[r];
         let laws = reaction.law.iter().flatten().flat_map(|t| &t.factors);

@@ -11,7 +11,7 @@ use crate::crn::{Crn, SpeciesId};
 /// The CRN without its learning reactions, every potential folded into the
 /// rates at `values` (one per `learner.potentials`, as concentrations) and
 /// taken out of the complexes, cut down to the reactions connected to
-/// `visible`.
+/// `visible` (which it keeps, with or without reactions).
 pub fn free_model(crn: &Crn, learner: &Learner, values: &[f64], visible: &[SpeciesId]) -> Crn {
     let value = |s: SpeciesId| learner.potentials.iter().position(|&p| p == s).map(|i| values[i]);
     let mut folded = crn.clone();
@@ -27,7 +27,7 @@ pub fn free_model(crn: &Crn, learner: &Learner, values: &[f64], visible: &[Speci
         r.products.retain(|&(s, _)| value(s).is_none());
     }
     let component = connected(&folded, visible, |r| !is_learning(crn, &crn.reactions[r]));
-    restricted(&folded, |r| component[r])
+    restricted(&folded, |r| component[r], visible)
 }
 
 /// The free model's exact stationary law under the potentials `values`,

@@ -15,7 +15,7 @@ pub mod free_model;
 pub mod report;
 pub mod run;
 
-use crate::crn::{Crn, Reaction, Role, SpeciesId};
+use crate::crn::{Crn, Partner, Reaction, Role, SpeciesId};
 
 /// One potential and what moves it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +47,10 @@ impl Learner {
             return None;
         }
         let mut pairs: Vec<Pair> = Vec::new();
-        for r in crn.reactions.iter().filter(|r| is_learning(crn, r)) {
+        // A reversible pair's reverse half moves the potential the other way
+        // with the same catalysts: the forward half tells what the rule is.
+        let forward = |r: &&Reaction| !matches!(r.partner, Some(Partner::Forward(_)));
+        for r in crn.reactions.iter().filter(|r| is_learning(crn, r)).filter(forward) {
             for (p, change) in net_changes(r) {
                 let catalysts: Vec<SpeciesId> = r
                     .reactants
@@ -79,7 +82,8 @@ impl Learner {
             let raising = crn
                 .reactions
                 .iter()
-                .filter(|r| is_learning(crn, r) && net_changes(r).any(|(p, d)| p == pair.potential && d > 0))
+                .filter(|r| is_learning(crn, r) && forward(r))
+                .filter(|r| net_changes(r).any(|(p, d)| p == pair.potential && d > 0))
                 .map(|r| r.rate)
                 .next();
             if let Some(k) = raising {
