@@ -29,6 +29,8 @@ pub(super) fn run(
     let mut rule = vec![0.0; model.reactions()];
     let mut mean = vec![0.0; model.reactions()];
     let mut step = vec![0.0; p.len()];
+    let mut factors = model.potential_factors(&p);
+    let mut moved = vec![false; p.len()];
     let mut propensities = vec![0.0; model.jumps.len()];
     let (mut t, mut events) = (0.0, 0u64);
     while let Some(next) = record.next_output() {
@@ -37,14 +39,16 @@ pub(super) fn run(
             rule[r] = weight * dt;
             mean[r] = weight / vesicles;
         }
-        model.drift(&p, &rule, &mut step);
-        for (p, dp) in p.iter_mut().zip(&step) {
+        model.drift_with(|r| factors[r], &rule, &mut step);
+        for ((p, dp), moved) in p.iter_mut().zip(&step).zip(&mut moved) {
             *p += dp;
+            *moved = *dp != 0.0;
         }
+        model.update_potential_factors(&p, &moved, &mut factors);
         start.check(&p, t)?;
         let mut total = 0.0;
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
-            *a = model.constant[r] * ensemble.sums[r] * model.potential_factor(r, &p);
+            *a = model.constant[r] * ensemble.sums[r] * factors[r];
             total += *a;
         }
         let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
