@@ -26,7 +26,7 @@ pub(super) fn run(
     let mut integral = vec![0.0; p.len()];
     let mut propensities = vec![0.0; model.jumps.len()];
     let mut factors = model.potential_factors(&p);
-    let (mut before, mut moved) = (p.clone(), vec![false; p.len()]);
+    let mut before = p.clone();
     let (mut t, mut events) = (0.0, 0u64);
     let blowup = |Blowup(i), p: &[f64], t| start.potential_error(i, p[i], t);
     loop {
@@ -40,16 +40,14 @@ pub(super) fn run(
         integral.fill(0.0);
         before.copy_from_slice(&p);
         flow.advance(model, &mut p, span, &mut integral).map_err(|b| blowup(b, &p, t))?;
-        for ((moved, new), old) in moved.iter_mut().zip(&p).zip(&before) {
-            *moved = new != old;
-        }
-        model.update_potential_factors(&p, &moved, &mut factors);
+        model.update_potential_factors(&before, &p, &mut factors);
         let sigma_end = model.dissipation(&p, &flow.weights);
         record.stretch(t, span, &integral, sigma_start, sigma_end);
         // Landing exactly on the stop keeps output times exact.
         t = if waiting.is_some() { t + span } else { stop };
         start.check(&p, t)?;
         if waiting.is_none() {
+            factors = model.potential_factors(&p);
             continue;
         }
         if events >= opts.max_events {

@@ -49,8 +49,8 @@ pub(super) struct Model {
     pub dependents: Lists<u32>,
     /// The jumps whose propensity reads a potential.
     pub potential_readers: Vec<usize>,
-    /// Per potential, the reactions with it among their reactants.
-    readers: Lists<u32>,
+    /// Per potential, the reactions with it among their reactants, with its α.
+    readers: Lists<(u32, u32)>,
     /// Reversible flow pairs (forward, reverse), for the dissipation.
     pub pairs: Vec<(usize, usize)>,
     /// Every flow reads one potential p (α = 1) and changes only p, so ln p
@@ -143,9 +143,10 @@ impl Model {
         }
         model.dependents = model.dependency_lists(kin.reactions());
         for q in 0..model.potentials.len() as u32 {
-            let readers = (0..kin.reactions() as u32)
-                .filter(|&r| model.potential_reactants.get(r as usize).iter().any(|&(s, _)| s == q));
-            model.readers.push(readers.collect::<Vec<u32>>());
+            let readers = (0..kin.reactions() as u32).filter_map(|r| {
+                model.potential_reactants.get(r as usize).iter().find(|&&(s, _)| s == q).map(|&(_, a)| (r, a))
+            });
+            model.readers.push(readers.collect::<Vec<(u32, u32)>>());
         }
         for &r in &model.flows {
             if let Some(Partner::Reverse(b)) = crn.reactions[r].partner
@@ -213,11 +214,20 @@ impl Model {
         (0..self.reactions()).map(|r| self.potential_factor(r, p)).collect()
     }
 
-    /// Brings `factors` up to date after the potentials marked in `moved` moved to `p`.
-    pub fn update_potential_factors(&self, p: &[f64], moved: &[bool], factors: &mut [f64]) {
-        for (q, _) in moved.iter().enumerate().filter(|m| *m.1) {
-            for &r in self.readers.get(q) {
-                factors[r as usize] = self.potential_factor(r as usize, p);
+    /// Brings `factors` up to date after the potentials moved from `old` to
+    /// `p`, by the ratio new/old of each that moved: one product per reader,
+    /// where recomputing would cost every reader's whole product (in A7 most
+    /// potentials move at every event and each has many readers). The
+    /// ratios' rounding accumulates, so the couplings recompute the factors
+    /// ([`Model::potential_factors`]) at every output time.
+    #[inline]
+    pub fn update_potential_factors(&self, old: &[f64], p: &[f64], factors: &mut [f64]) {
+        for (q, (&new, &was)) in p.iter().zip(old).enumerate() {
+            if new != was {
+                let ratio = new / was;
+                for &(r, a) in self.readers.get(q) {
+                    factors[r as usize] *= if a == 1 { ratio } else { ratio.powi(a as i32) };
+                }
             }
         }
     }

@@ -30,7 +30,7 @@ pub(super) fn run(
     let mut mean = vec![0.0; model.reactions()];
     let mut step = vec![0.0; p.len()];
     let mut factors = model.potential_factors(&p);
-    let mut moved = vec![false; p.len()];
+    let mut before = p.clone();
     let mut propensities = vec![0.0; model.jumps.len()];
     let (mut t, mut events) = (0.0, 0u64);
     while let Some(next) = record.next_output() {
@@ -40,12 +40,12 @@ pub(super) fn run(
             mean[r] = weight / vesicles;
         }
         model.drift_with(|r| factors[r], &rule, &mut step);
-        for ((p, dp), moved) in p.iter_mut().zip(&step).zip(&mut moved) {
+        before.copy_from_slice(&p);
+        for (p, dp) in p.iter_mut().zip(&step) {
             *p += dp;
-            *moved = *dp != 0.0;
         }
-        model.update_potential_factors(&p, &moved, &mut factors);
         start.check(&p, t)?;
+        model.update_potential_factors(&before, &p, &mut factors);
         let mut total = 0.0;
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
             *a = model.constant[r] * ensemble.sums[r] * factors[r];
@@ -56,7 +56,9 @@ pub(super) fn run(
         record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
         t = until;
         record.take(model, t, &p, ensemble.vesicles.iter());
-        if fire_at.is_some() {
+        if fire_at.is_none() {
+            factors = model.potential_factors(&p);
+        } else {
             if events >= opts.max_events {
                 return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
             }
