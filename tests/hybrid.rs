@@ -320,3 +320,23 @@ fn a_potential_that_leaves_the_floats_is_named() {
         }
     }
 }
+
+/// Potentials alone (no discrete species, no jump) follow their ODE: [P] = e^(0.1 t).
+#[test]
+fn a_network_of_potentials_alone_follows_its_ode() {
+    let crn = learner("network O { species amount P = 1, R = 3; P -> 2 P @ 0.1; }", &["P", "R"]);
+    for coupling in [Coupling::Exact, Coupling::Split { interval: 0.3 }] {
+        let out = run(&crn, &grid(2.0, 0.5), &options(2, coupling, 0, 0.0));
+        assert_eq!(out.events, 0);
+        let p: Vec<f64> = out.values.chunks(2).map(|row| row[0]).collect();
+        for (t, p) in out.times.iter().zip(&p) {
+            assert!((p - (0.1 * t).exp()).abs() < 1e-12, "{coupling:?} at {t}: {p}");
+        }
+        let average = (0.2f64.exp() - 1.0) / 0.2;
+        assert!(
+            (out.averages[0] - average).abs() < 1e-12 && (out.averages[1] - 3.0).abs() < 1e-12,
+            "{:?}",
+            out.averages
+        );
+    }
+}
