@@ -76,6 +76,21 @@ fn the_split_coupling_with_a_long_interval_misses_that_law() {
     assert!((empirical - exact).abs() > 10.0 * se, "{empirical} vs {exact} ± {se}");
 }
 
+/// Lie splitting is first order: a quarter of the interval, about a quarter
+/// of the bias in the mean conversion time.
+#[test]
+fn the_split_couplings_bias_shrinks_in_proportion_to_its_interval() {
+    let (long, exact, se) = conversion_time(Coupling::Split { interval: 1.0 });
+    let (short, _, _) = conversion_time(Coupling::Split { interval: 0.25 });
+    let ratio = (long - exact) / (short - exact);
+    eprintln!(
+        "Split bias at h = 1: {}, at h = 0.25: {} (ratio {ratio}, se {se})",
+        long - exact,
+        short - exact
+    );
+    assert!((2.5..6.5).contains(&ratio), "ratio {ratio}");
+}
+
 /// 0 <-> X + P with [P] = 2 held (no flow): <x> = k₊/(k₋·2) = 5 in every coupling.
 #[test]
 fn frozen_potentials_give_the_birth_death_mean() {
