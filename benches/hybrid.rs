@@ -8,7 +8,8 @@
 //! and copy flows; domain.md §3.8, §3.12 item 6), written out as the peer
 //! pog_ref/a7_net.py builds it.
 //!
-//! `cargo bench --bench hybrid`
+//! `cargo bench --bench hybrid`; `CRNC_BENCH_HYBRID=A7` runs only the
+//! networks whose name starts so.
 
 use std::path::Path;
 use std::time::Instant;
@@ -154,7 +155,8 @@ fn main() {
         "{:<16} {:<22} {:>3} {:>11} {:>8} {:>12} {:>14}",
         "network", "coupling", "N", "events", "wall s", "events/s", "time/wall s"
     );
-    for (name, crn, vesicles, coupling, end) in cases {
+    let only = std::env::var("CRNC_BENCH_HYBRID").unwrap_or_default();
+    for (name, crn, vesicles, coupling, end) in cases.into_iter().filter(|c| c.0.starts_with(&only)) {
         let times: Vec<f64> = (0..=1000).map(|i| end * i as f64 / 1000.0).collect();
         let opts = HybridOptions { average_from: end / 2.0, ..HybridOptions::new(vesicles, coupling) };
         let started = Instant::now();

@@ -6,7 +6,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::Ensemble;
+use super::ensemble::{Ensemble, total};
 use super::flow::{Blowup, Flow};
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
@@ -53,11 +53,10 @@ pub(super) fn run(
         if events >= opts.max_events {
             return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
         }
-        let mut total = 0.0;
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
             *a = flow.weights[r] * factors[r];
-            total += *a;
         }
+        let total = total(&propensities);
         if total <= 0.0 {
             // Only an Exp(1) draw of exactly 0 lands here: nothing can fire.
             continue;

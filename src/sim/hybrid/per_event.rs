@@ -8,7 +8,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::Ensemble;
+use super::ensemble::{Ensemble, total};
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
 use crate::sim::ssa::exponential;
@@ -46,11 +46,10 @@ pub(super) fn run(
         }
         start.check(&p, t)?;
         model.update_potential_factors(&before, &p, &mut factors);
-        let mut total = 0.0;
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
             *a = model.constant[r] * ensemble.sums[r] * factors[r];
-            total += *a;
         }
+        let total = total(&propensities);
         let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
         let until = fire_at.unwrap_or(next);
         record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
