@@ -76,6 +76,21 @@ fn the_split_coupling_with_a_long_interval_misses_that_law() {
     assert!((empirical - exact).abs() > 10.0 * se, "{empirical} vs {exact} ± {se}");
 }
 
+/// Lie splitting is first order: a quarter of the interval, about a quarter
+/// of the bias in the mean conversion time.
+#[test]
+fn the_split_couplings_bias_shrinks_in_proportion_to_its_interval() {
+    let (long, exact, se) = conversion_time(Coupling::Split { interval: 1.0 });
+    let (short, _, _) = conversion_time(Coupling::Split { interval: 0.25 });
+    let ratio = (long - exact) / (short - exact);
+    eprintln!(
+        "Split bias at h = 1: {}, at h = 0.25: {} (ratio {ratio}, se {se})",
+        long - exact,
+        short - exact
+    );
+    assert!((2.5..6.5).contains(&ratio), "ratio {ratio}");
+}
+
 /// 0 <-> X + P with [P] = 2 held (no flow): <x> = k₊/(k₋·2) = 5 in every coupling.
 #[test]
 fn frozen_potentials_give_the_birth_death_mean() {
@@ -318,5 +333,25 @@ fn a_potential_that_leaves_the_floats_is_named() {
             }
             e => panic!("{coupling:?}: {e}"),
         }
+    }
+}
+
+/// Potentials alone (no discrete species, no jump) follow their ODE: [P] = e^(0.1 t).
+#[test]
+fn a_network_of_potentials_alone_follows_its_ode() {
+    let crn = learner("network O { species amount P = 1, R = 3; P -> 2 P @ 0.1; }", &["P", "R"]);
+    for coupling in [Coupling::Exact, Coupling::Split { interval: 0.3 }] {
+        let out = run(&crn, &grid(2.0, 0.5), &options(2, coupling, 0, 0.0));
+        assert_eq!(out.events, 0);
+        let p: Vec<f64> = out.values.chunks(2).map(|row| row[0]).collect();
+        for (t, p) in out.times.iter().zip(&p) {
+            assert!((p - (0.1 * t).exp()).abs() < 1e-12, "{coupling:?} at {t}: {p}");
+        }
+        let average = (0.2f64.exp() - 1.0) / 0.2;
+        assert!(
+            (out.averages[0] - average).abs() < 1e-12 && (out.averages[1] - 3.0).abs() < 1e-12,
+            "{:?}",
+            out.averages
+        );
     }
 }

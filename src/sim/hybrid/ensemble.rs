@@ -100,6 +100,22 @@ impl Ensemble {
     }
 }
 
+/// The sum of `values` in four interleaved partial sums: one running sum
+/// makes every addition wait for the one before, and on A7's 46 jumps that
+/// chain was a third of the per-event loop.
+#[inline]
+pub(super) fn total(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let chunks = values.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + rest
+}
+
 /// Adds `delta` to vesicle `vesicle`'s slot in the Fenwick tree of jump `jump`.
 #[inline]
 fn tree_add(trees: &mut [f64], n: usize, jump: usize, vesicle: usize, delta: f64) {

@@ -6,7 +6,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::Ensemble;
+use super::ensemble::{Ensemble, total};
 use super::flow::{Blowup, Flow};
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
@@ -25,34 +25,38 @@ pub(super) fn run(
     let vesicles = opts.vesicles as f64;
     let mut integral = vec![0.0; p.len()];
     let mut propensities = vec![0.0; model.jumps.len()];
+    let mut factors = model.potential_factors(&p);
+    let mut before = p.clone();
     let (mut t, mut events) = (0.0, 0u64);
     let blowup = |Blowup(i), p: &[f64], t| start.potential_error(i, p[i], t);
     loop {
         record.take(model, t, &p, ensemble.vesicles.iter());
         let Some(stop) = record.next_stop(t) else { break };
-        flow.prepare(model, &p, &ensemble.sums, vesicles);
+        flow.prepare(model, &p, &factors, &ensemble.sums, vesicles);
         let sigma_start = model.dissipation(&p, &flow.weights);
         let waiting =
             flow.waiting_time(model, exponential(&mut rng), stop - t).map_err(|b| blowup(b, &p, t))?;
         let span = waiting.unwrap_or(stop - t);
         integral.fill(0.0);
+        before.copy_from_slice(&p);
         flow.advance(model, &mut p, span, &mut integral).map_err(|b| blowup(b, &p, t))?;
+        model.update_potential_factors(&before, &p, &mut factors);
         let sigma_end = model.dissipation(&p, &flow.weights);
         record.stretch(t, span, &integral, sigma_start, sigma_end);
         // Landing exactly on the stop keeps output times exact.
         t = if waiting.is_some() { t + span } else { stop };
         start.check(&p, t)?;
         if waiting.is_none() {
+            factors = model.potential_factors(&p);
             continue;
         }
         if events >= opts.max_events {
             return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
         }
-        let mut total = 0.0;
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
-            *a = flow.weights[r] * model.potential_factor(r, &p);
-            total += *a;
+            *a = flow.weights[r] * factors[r];
         }
+        let total = total(&propensities);
         if total <= 0.0 {
             // Only an Exp(1) draw of exactly 0 lands here: nothing can fire.
             continue;

@@ -67,8 +67,9 @@ impl Flow {
     }
 
     /// Sets the flow for the vesicles' factor sums `sums` over `vesicles`
-    /// vesicles, from the potentials `p`.
-    pub fn prepare(&mut self, model: &Model, p: &[f64], sums: &[f64], vesicles: f64) {
+    /// vesicles, from the potentials `p` (each reaction's potential factor
+    /// there in `factors`).
+    pub fn prepare(&mut self, model: &Model, p: &[f64], factors: &[f64], sums: &[f64], vesicles: f64) {
         for &r in &model.flows {
             self.weights[r] = model.constant[r] * sums[r] / vesicles;
         }
@@ -81,7 +82,7 @@ impl Flow {
             self.moments = [0.0; SERIES_TERMS];
             self.fastest = 0.0;
             for &r in &model.jumps {
-                let a = self.weights[r] * model.potential_factor(r, p);
+                let a = self.weights[r] * factors[r];
                 if a > 0.0 {
                     let beta = model.factor_growth(r, &self.growth);
                     self.terms.push((a, beta));
@@ -229,7 +230,7 @@ mod tests {
     fn flow_at(model: &Model, counts: &[i64], p: &[f64]) -> Flow {
         let sums: Vec<f64> = (0..model.reactions()).map(|r| model.discrete_factor(r, counts)).collect();
         let mut flow = Flow::new(model);
-        flow.prepare(model, p, &sums, 1.0);
+        flow.prepare(model, p, &model.potential_factors(p), &sums, 1.0);
         flow
     }
 

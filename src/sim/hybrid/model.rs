@@ -49,6 +49,8 @@ pub(super) struct Model {
     pub dependents: Lists<u32>,
     /// The jumps whose propensity reads a potential.
     pub potential_readers: Vec<usize>,
+    /// Per potential, the reactions with it among their reactants, with its α.
+    readers: Lists<(u32, u32)>,
     /// Reversible flow pairs (forward, reverse), for the dissipation.
     pub pairs: Vec<(usize, usize)>,
     /// Every flow reads one potential p (α = 1) and changes only p, so ln p
@@ -95,6 +97,7 @@ impl Model {
             potential_changes: Lists::new(),
             dependents: Lists::new(),
             potential_readers: Vec::new(),
+            readers: Lists::new(),
             pairs: Vec::new(),
             log_linear: true,
         };
@@ -139,6 +142,12 @@ impl Model {
             model.potential_changes.push(potential_changes);
         }
         model.dependents = model.dependency_lists(kin.reactions());
+        for q in 0..model.potentials.len() as u32 {
+            let readers = (0..kin.reactions() as u32).filter_map(|r| {
+                model.potential_reactants.get(r as usize).iter().find(|&&(s, _)| s == q).map(|&(_, a)| (r, a))
+            });
+            model.readers.push(readers.collect::<Vec<(u32, u32)>>());
+        }
         for &r in &model.flows {
             if let Some(Partner::Reverse(b)) = crn.reactions[r].partner
                 && model.flows.contains(&b)
@@ -194,15 +203,47 @@ impl Model {
     /// ∏ [p]^α over the potential reactants of `r`.
     #[inline]
     pub fn potential_factor(&self, r: usize, p: &[f64]) -> f64 {
-        self.potential_reactants.get(r).iter().fold(1.0, |f, &(q, a)| f * p[q as usize].powi(a as i32))
+        self.potential_reactants.get(r).iter().fold(1.0, |f, &(q, a)| {
+            let x = p[q as usize];
+            f * if a == 1 { x } else { x.powi(a as i32) }
+        })
+    }
+
+    /// Every reaction's potential factor at `p`.
+    pub fn potential_factors(&self, p: &[f64]) -> Vec<f64> {
+        (0..self.reactions()).map(|r| self.potential_factor(r, p)).collect()
+    }
+
+    /// Brings `factors` up to date after the potentials moved from `old` to
+    /// `p`, by the ratio new/old of each that moved: one product per reader,
+    /// where recomputing would cost every reader's whole product (in A7 most
+    /// potentials move at every event and each has many readers). The
+    /// ratios' rounding accumulates, so the couplings recompute the factors
+    /// ([`Model::potential_factors`]) at every output time.
+    #[inline]
+    pub fn update_potential_factors(&self, old: &[f64], p: &[f64], factors: &mut [f64]) {
+        for (q, (&new, &was)) in p.iter().zip(old).enumerate() {
+            if new != was {
+                let ratio = new / was;
+                for &(r, a) in self.readers.get(q) {
+                    factors[r as usize] *= if a == 1 { ratio } else { ratio.powi(a as i32) };
+                }
+            }
+        }
     }
 
     /// d[p]/dt with the flows weighted by `weights` (per reaction index: the
     /// constant times the vesicles' discrete factor, summed or averaged).
     pub fn drift(&self, p: &[f64], weights: &[f64], out: &mut [f64]) {
+        self.drift_with(|r| self.potential_factor(r, p), weights, out);
+    }
+
+    /// [`Model::drift`] with each reaction's potential factor from `factor`.
+    #[inline]
+    pub fn drift_with(&self, factor: impl Fn(usize) -> f64, weights: &[f64], out: &mut [f64]) {
         out.fill(0.0);
         for &r in &self.flows {
-            let v = weights[r] * self.potential_factor(r, p);
+            let v = weights[r] * factor(r);
             for &(q, d) in self.potential_changes.get(r) {
                 out[q as usize] += f64::from(d) * v;
             }

@@ -8,7 +8,7 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::Ensemble;
+use super::ensemble::{Ensemble, total};
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
 use crate::sim::ssa::exponential;
@@ -29,6 +29,8 @@ pub(super) fn run(
     let mut rule = vec![0.0; model.reactions()];
     let mut mean = vec![0.0; model.reactions()];
     let mut step = vec![0.0; p.len()];
+    let mut factors = model.potential_factors(&p);
+    let mut before = p.clone();
     let mut propensities = vec![0.0; model.jumps.len()];
     let (mut t, mut events) = (0.0, 0u64);
     while let Some(next) = record.next_output() {
@@ -37,22 +39,25 @@ pub(super) fn run(
             rule[r] = weight * dt;
             mean[r] = weight / vesicles;
         }
-        model.drift(&p, &rule, &mut step);
+        model.drift_with(|r| factors[r], &rule, &mut step);
+        before.copy_from_slice(&p);
         for (p, dp) in p.iter_mut().zip(&step) {
             *p += dp;
         }
         start.check(&p, t)?;
-        let mut total = 0.0;
+        model.update_potential_factors(&before, &p, &mut factors);
         for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
-            *a = model.constant[r] * ensemble.sums[r] * model.potential_factor(r, &p);
-            total += *a;
+            *a = model.constant[r] * ensemble.sums[r] * factors[r];
         }
+        let total = total(&propensities);
         let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
         let until = fire_at.unwrap_or(next);
         record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
         t = until;
         record.take(model, t, &p, ensemble.vesicles.iter());
-        if fire_at.is_some() {
+        if fire_at.is_none() {
+            factors = model.potential_factors(&p);
+        } else {
             if events >= opts.max_events {
                 return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
             }

@@ -128,7 +128,7 @@ pub(super) fn run(
         for &r in &model.flows {
             mean_sums[r] /= span;
         }
-        flow.prepare(model, &p, &mean_sums, vesicles);
+        flow.prepare(model, &p, &model.potential_factors(&p), &mean_sums, vesicles);
         let sigma_start = model.dissipation(&p, &flow.weights);
         integral.fill(0.0);
         flow.advance(model, &mut p, span, &mut integral).map_err(|b| blowup(b, &p, t))?;
