@@ -337,7 +337,8 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     if let Some(learner) = &learner {
-        match learner_report(&crn, learner, &table, &settings.visible) {
+        let single_trajectory = settings.method == Method::Ssa && settings.trajectories == 1;
+        match learner_report(&crn, learner, &table, &settings.visible, single_trajectory) {
             Ok(report) => {
                 eprint!("{}", report.text());
                 if let Some(path) = &args.train.summary {
@@ -357,15 +358,18 @@ pub fn run(args: &RunArgs) -> i32 {
 }
 
 /// The learner's report on its run: the visible species are the `simulate`
-/// block's `visible`, else every species a learning rule matches.
+/// block's `visible`, else every species a learning rule matches; the target
+/// law comes from the hybrid method's window or a single SSA trajectory.
 fn learner_report(
     crn: &Crn,
     learner: &Learner,
     table: &Table,
     visible: &[String],
+    single_trajectory: bool,
 ) -> Result<Report, Diagnostic> {
     let visible = visible_species(crn, learner, visible);
-    let targets: Option<Vec<SpeciesId>> = visible.iter().map(|&s| learner.target_of(s)).collect();
+    let targets: Option<Vec<SpeciesId>> =
+        visible.iter().map(|&s| learner.target_of(s)).collect::<Option<_>>().filter(|_| single_trajectory);
     let window = match &table.window {
         Some(window) => window.clone(),
         None => Window::from_grid(table, crn, &visible, targets.as_deref()),

@@ -55,8 +55,9 @@ pub struct Dissipation {
 
 impl Window {
     /// The window as the output grid samples it: averages over the rows in
-    /// it, and the targets' law as the rows' frequencies (for a single
-    /// stochastic trajectory; an ODE run has no law of counts).
+    /// it and, given `targets` (for a single stochastic trajectory: an ODE
+    /// run or an ensemble's mean has no law of counts), the targets' law as
+    /// the rows' frequencies.
     pub fn from_grid(
         table: &Table,
         crn: &Crn,
@@ -65,17 +66,20 @@ impl Window {
     ) -> Window {
         let end = table.times.last().copied().unwrap_or(0.0);
         let from = end * (1.0 - WINDOW_SHARE);
+        let columns = species_columns(table, crn);
         let width = table.columns.len();
         let rows: Vec<&[f64]> = (0..table.times.len())
             .filter(|&i| table.times[i] >= from)
             .map(|i| &table.values[i * width..(i + 1) * width])
             .collect();
         let n = rows.len().max(1) as f64;
-        let averages = (0..width).map(|c| rows.iter().map(|row| row[c]).sum::<f64>() / n).collect();
+        let averages = columns.iter().map(|&c| rows.iter().map(|row| row[c]).sum::<f64>() / n).collect();
         let target = targets.map(|targets| {
             let mut counted: BTreeMap<Vec<i64>, f64> = BTreeMap::new();
             for row in &rows {
-                let state = targets.iter().map(|&s| (row[s.index()] * count_per_unit(crn, s)).round() as i64);
+                let state = targets
+                    .iter()
+                    .map(|&s| (row[columns[s.index()]] * count_per_unit(crn, s)).round() as i64);
                 *counted.entry(state.collect()).or_default() += 1.0 / n;
             }
             let names = visible.iter().map(|&s| crn.species(s).name.clone()).collect();
@@ -84,6 +88,20 @@ impl Window {
         });
         Window { from, averages, target, dissipation: None, per_event_rate_factor: None }
     }
+}
+
+/// Per species of the CRN, its column in the table: its name, or for an
+/// ensemble its `-mean` column.
+fn species_columns(table: &Table, crn: &Crn) -> Vec<usize> {
+    let position = |name: &str| table.columns.iter().position(|c| c == name);
+    crn.species
+        .iter()
+        .map(|s| {
+            position(&s.name)
+                .or_else(|| position(&format!("{}-mean", s.name)))
+                .expect("a run's table has a column per species")
+        })
+        .collect()
 }
 
 /// Molecules per unit of the table's value for species `s`: 1 for an
@@ -138,14 +156,14 @@ pub fn report(
     let kl_nats = kl(&learned);
     let mut kl_over_time = Vec::new();
     if window.target.is_some() {
-        let width = table.columns.len();
+        let (width, columns) = (table.columns.len(), species_columns(table, crn));
         let step = (table.times.len() / KL_POINTS).max(1);
         // A potential held as a count (the species form) is often 0 at a
         // sampled time, where the free model has no stationary law: those
         // times, and any whose law is too large to find, have no point.
         let along = analyze::Options { max_states: KL_MAX_STATES, ..options.clone() };
         for row in (0..table.times.len()).step_by(step) {
-            let values = potentials_at(&|p| table.values[row * width + p.index()]);
+            let values = potentials_at(&|p| table.values[row * width + columns[p.index()]]);
             if values.iter().any(|&v| v <= 0.0) {
                 continue;
             }
