@@ -129,3 +129,34 @@ fn a7s_machine_learns_the_toggle_switchs_anticorrelation() {
     assert!(anti >= 0.8, "(0,1) + (1,0) = {anti}");
     assert!(kl < 0.1, "KL(clamped || free) = {kl}");
 }
+
+#[test]
+fn a_report_that_cannot_be_computed_fails_the_run_before_any_output_is_written() {
+    // The learned law of a mean of 1e7 has far more states than --max-states allows (E0706).
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("huge.crnl");
+    std::fs::write(
+        &model,
+        "network Huge { species amount X = 2; potential P = 1 for X; 0 <-> X @ 1; learn P: X ~ 1e7 @ 1; }",
+    )
+    .unwrap();
+    let (csv, json) = (dir.path().join("out.csv"), dir.path().join("out.json"));
+    let o = common::crnc(
+        &[
+            "run",
+            model.to_str().unwrap(),
+            "--method",
+            "ode",
+            "--t-end",
+            "50",
+            "-o",
+            csv.to_str().unwrap(),
+            "--summary",
+            json.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(common::stderr(&o).contains("E0706"), "{}", common::stderr(&o));
+    assert!(!csv.exists() && !json.exists(), "an output was written");
+}

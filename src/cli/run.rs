@@ -313,6 +313,20 @@ pub fn run(args: &RunArgs) -> i32 {
             return fail(front, diagnostics);
         }
     };
+    // Before any output is written: a report that fails leaves no file behind.
+    let report = match &learner {
+        Some(learner) => {
+            let single_trajectory = settings.method == Method::Ssa && settings.trajectories == 1;
+            match learner_report(&crn, learner, &table, &settings.visible, single_trajectory) {
+                Ok(report) => Some(report),
+                Err(d) => {
+                    diagnostics.push(d);
+                    return fail(front, diagnostics);
+                }
+            }
+        }
+        None => None,
+    };
     let mut written = Vec::new();
     let csv = run::csv(&table);
     match &args.output {
@@ -336,21 +350,15 @@ pub fn run(args: &RunArgs) -> i32 {
             Err(d) => diagnostics.push(d),
         }
     }
-    if let Some(learner) = &learner {
-        let single_trajectory = settings.method == Method::Ssa && settings.trajectories == 1;
-        match learner_report(&crn, learner, &table, &settings.visible, single_trajectory) {
-            Ok(report) => {
-                eprint!("{}", report.text());
-                if let Some(path) = &args.train.summary {
-                    let json = report.json(&table.summary.method, table.summary.seconds);
-                    let text = serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n";
-                    match write_atomically(&reporter.inputs, path, text.as_bytes()) {
-                        Ok(()) => written.push(path.display().to_string()),
-                        Err(d) => diagnostics.push(d),
-                    }
-                }
+    if let Some(report) = &report {
+        eprint!("{}", report.text());
+        if let Some(path) = &args.train.summary {
+            let json = report.json(&table.summary.method, table.summary.seconds);
+            let text = serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n";
+            match write_atomically(&reporter.inputs, path, text.as_bytes()) {
+                Ok(()) => written.push(path.display().to_string()),
+                Err(d) => diagnostics.push(d),
             }
-            Err(d) => diagnostics.push(d),
         }
     }
     eprint!("{}", summary(&crn.name, &settings, &table, &chosen.species, &written));
