@@ -191,15 +191,18 @@ fn the_machine_lowered_to_two_reactants_keeps_detailed_balance_and_its_law() {
 }
 
 #[test]
-fn potentials_and_rules_print_back_as_crnl_that_compiles_to_the_same_network() {
-    let path = common::root().join("examples/dbcrn/a1.crnl");
-    let front = crnc::driver::front_end(&RealFs::default(), &path);
-    let printed = front.program.networks["A1"].to_string();
-    assert!(
-        printed.contains("potential P = 1000 for X;") && printed.contains("learn P: X ~ Q @ 1;"),
-        "{printed}"
-    );
-    let fs = crnc::source::MemoryFs::new().with("a1.crnl", printed);
-    let again = common::compile(&fs, Path::new("a1.crnl"), None, None).unwrap_or_else(|e| panic!("{e}")).crn;
-    assert_eq!(reaction_lines(&again), reaction_lines(&example("a1.crnl", "A1", None)));
+fn potentials_rules_and_machines_print_back_as_crnl_that_compiles_to_the_same_network() {
+    for (file, network) in [("a1.crnl", "A1"), ("a7_toggle.crnl", "A7")] {
+        let path = common::root().join("examples/dbcrn").join(file);
+        let front = crnc::driver::front_end(&RealFs::default(), &path);
+        let printed = front.program.networks[network].to_string();
+        assert!(printed.contains("potential ") && printed.contains("learn "), "{printed}");
+        let fs = crnc::source::MemoryFs::new().with("again.crnl", printed);
+        let again =
+            common::compile(&fs, Path::new("again.crnl"), None, None).unwrap_or_else(|e| panic!("{e}")).crn;
+        let original = example(file, network, None);
+        assert_eq!(reaction_lines(&again), reaction_lines(&original), "{file}");
+        let roles = |crn: &Crn| crn.species.iter().map(|s| (s.name.clone(), s.role)).collect::<Vec<_>>();
+        assert_eq!(roles(&again), roles(&original), "{file}");
+    }
 }
