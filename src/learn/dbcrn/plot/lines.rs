@@ -44,8 +44,8 @@ struct Spec {
     x_axis: Axis,
     y_axis: Axis,
     lines: Lines,
-    /// Points left out because the axes cannot place them.
-    skipped: usize,
+    /// Lines under the legend's entries: what was left out and why.
+    notes: Vec<String>,
     min_height: f64,
 }
 
@@ -62,12 +62,7 @@ impl Spec {
             entries
                 .push(Entry { label: "report window".into(), swatch: Swatch::Area { colour: WINDOW_FILL } });
         }
-        let notes = match self.skipped {
-            0 => vec![],
-            1 => vec!["1 point ≤ 0 or not finite left out".into()],
-            n => vec![format!("{n} points ≤ 0 or not finite left out")],
-        };
-        let rows = entries.len() + notes.len();
+        let rows = entries.len() + self.notes.len();
         let height =
             (rows as f64 * ROW + LEGEND_PADDING).clamp(self.min_height, MAX_HEIGHT.max(self.min_height));
         Panel {
@@ -79,9 +74,18 @@ impl Spec {
             y_axis: self.y_axis,
             height,
             bottom: BOTTOM,
-            legend: Legend::fit(entries, notes, height),
+            legend: Legend::fit(entries, self.notes, height),
             body: Body::Lines(self.lines),
         }
+    }
+}
+
+/// The note for `n` points left out because an axis cannot place them.
+fn left_out(n: usize) -> Vec<String> {
+    match n {
+        0 => vec![],
+        1 => vec!["1 point ≤ 0 or not finite left out".into()],
+        n => vec![format!("{n} points ≤ 0 or not finite left out")],
     }
 }
 
@@ -152,19 +156,20 @@ pub(super) fn potentials(report: &Report, table: &Table, crn: &Crn) -> Panel {
         x_axis: time_axis(table),
         y_axis,
         lines: Lines { list, markers: false, window: Some(report.window) },
-        skipped,
+        notes: left_out(skipped),
         min_height: HEIGHT,
     }
     .panel()
 }
 
 /// KL(target ‖ learned at the potentials of that time) at the report's
-/// sampled times; `None` when it has none (no target, or no law found).
+/// sampled times; `None` when none is finite (no target, no law found, or,
+/// in the species form, potentials whose law misses the target's states).
 pub(super) fn kl(report: &Report, table: &Table) -> Option<Panel> {
-    if report.kl_over_time.is_empty() {
+    let (lo, hi) = range(report.kl_over_time.iter().map(|p| p.1));
+    if !lo.is_finite() {
         return None;
     }
-    let (lo, hi) = range(report.kl_over_time.iter().map(|p| p.1));
     let log_y = log_scale(lo, hi);
     let (list, skipped) =
         drawable_lines(vec![("KL(target ‖ learned)".into(), report.kl_over_time.clone())], false, log_y);
@@ -177,7 +182,13 @@ pub(super) fn kl(report: &Report, table: &Table) -> Option<Panel> {
             x_axis: time_axis(table),
             y_axis: value_axis(lo, hi),
             lines: Lines { list, markers: true, window: Some(report.window) },
-            skipped,
+            // KL is never negative and a log axis only holds positive
+            // values, so what is left out is infinite: a target state the
+            // learned law gives no mass.
+            notes: match skipped {
+                0 => vec![],
+                n => vec![format!("KL infinite at {n} of {} times", report.kl_over_time.len())],
+            },
             min_height: HEIGHT,
         }
         .panel(),
@@ -211,7 +222,7 @@ pub(super) fn dissipation(points: &[(f64, f64, String)]) -> Panel {
         x_axis,
         y_axis: value_axis(lo, hi),
         lines: Lines { list, markers: true, window: None },
-        skipped,
+        notes: left_out(skipped),
         min_height: 2.0 * HEIGHT,
     }
     .panel()

@@ -246,6 +246,24 @@ fn without_kl_along_the_run_there_is_no_kl_panel_and_without_a_target_no_target_
     assert_eq!(texts(&in_panel(&doc, "distribution", "legend-entry")), ["learned"]);
 }
 
+#[test]
+fn infinite_kl_breaks_its_line_and_kl_never_finite_has_no_panel() {
+    // The species form: a potential held as a count gives laws that miss the target's states.
+    let crn = crn_of(TWO_POTENTIALS);
+    let mut report = two_by_two();
+    report.kl_over_time[2].1 = f64::INFINITY;
+    let doc_text = svg(&report, &table(&crn, falling), &crn);
+    let doc = Document::parse(&doc_text).unwrap();
+    let (points, pieces) = coordinates(&in_panel(&doc, "kl", "line")[0]);
+    assert_eq!((points.len(), pieces), (4, 2));
+    assert_eq!(texts(&in_panel(&doc, "kl", "legend-note")), ["KL infinite at 1 of 5 times"]);
+    for point in &mut report.kl_over_time {
+        point.1 = f64::INFINITY;
+    }
+    let doc_text = svg(&report, &table(&crn, falling), &crn);
+    assert_eq!(panels(&Document::parse(&doc_text).unwrap()), ["potentials", "distribution"]);
+}
+
 /// The Poisson law of mean `mean` over 0..states.
 fn poisson(mean: f64, states: i64) -> Distribution {
     let p = (0..states)
