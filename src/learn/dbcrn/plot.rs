@@ -57,7 +57,7 @@ pub fn svg(report: &Report, table: &Table, crn: &Crn) -> String {
     let mut panels = vec![lines::potentials(report, table, crn)];
     panels.extend(lines::kl(report, table));
     panels.push(bars::panel(report));
-    stack(&format!("{}: learning ({})", report.network, table.summary.method), &panels)
+    stack(&format!("{}: learning, {}", report.network, table.summary.method), &panels)
 }
 
 /// [`svg`] rendered to PNG, like a run's plot.

@@ -152,7 +152,7 @@ pub(super) fn potentials(report: &Report, table: &Table, crn: &Crn) -> Panel {
         class: "potentials",
         title: "Potentials".into(),
         x_label: "time".into(),
-        y_label: "potential (concentration)".into(),
+        y_label: "potential".into(),
         x_axis: time_axis(table),
         y_axis,
         lines: Lines { list, markers: false, window: Some(report.window) },

@@ -143,7 +143,7 @@ fn a_learners_figure_has_its_potentials_its_kl_and_its_law_in_panels() {
     assert_eq!(texts(&in_panel(&doc, "distribution", "state-label")), states);
     let notes = texts(&in_panel(&doc, "distribution", "legend-note"));
     assert_eq!(notes, ["KL(target ‖ learned) = 0.0412 nats"]);
-    assert!(doc.descendants().any(|n| n.text() == Some("T: learning (hybrid (exact coupling, 2 vesicles))")));
+    assert!(doc.descendants().any(|n| n.text() == Some("T: learning, hybrid (exact coupling, 2 vesicles)")));
 }
 
 #[test]
