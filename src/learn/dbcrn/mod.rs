@@ -12,6 +12,7 @@
 //! target `P -> 0`).
 
 pub mod free_model;
+pub mod plot;
 pub mod report;
 pub mod run;
 
