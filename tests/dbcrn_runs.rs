@@ -63,8 +63,15 @@ fn a3_learns_the_target_mean_in_every_coupling() {
 #[test]
 fn a4_learns_the_mean_of_a_stochastic_environment() {
     // domain.md §4.2 A4: the target `0 <-> 2Q` (E_Q = -4) has mean e^4·tanh(e^4) ≈ 54.6.
-    let s = summary(&example("a3_a5.crnl"), "A4", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let figure = dir.path().join("a4.svg");
+    let s = summary(&example("a3_a5.crnl"), "A4", &["--plot", figure.to_str().unwrap()]);
     let (x, q) = (number(&s, &["means", "X"]), number(&s, &["means", "Q"]));
+    // The learner's figure: potentials and KL along the run, learned against target law.
+    let svg = std::fs::read_to_string(&figure).unwrap();
+    for panel in ["potentials", "kl", "distribution"] {
+        assert!(svg.contains(&format!("class=\"panel {panel}\"")), "no {panel} panel");
+    }
     let exact = 4f64.exp() * 4f64.exp().tanh();
     eprintln!("A4: <x> = {x}, <q> = {q}, theory {exact}");
     assert!((x - exact).abs() < 0.03 * exact, "<x> = {x}, not {exact}");
@@ -75,6 +82,7 @@ fn a9_misses_the_target_by_the_predicted_bias_and_pays_more_to_miss_it_less() {
     // domain.md §3.10 and §3.12 item 5: relative error |eps (1 - P^2) / (P (k - eps P))| at the
     // averaged P, within 5 % wherever the error exceeds 1 %; dissipation rising with k/eps.
     let dir = tempfile::tempdir().unwrap();
+    let mut sweep = Vec::new();
     for g in [0i32, -3, -6] {
         let mut rates = Vec::new();
         for dinv in [2, 8, 32, 128] {
@@ -103,11 +111,17 @@ fn a9_misses_the_target_by_the_predicted_bias_and_pays_more_to_miss_it_less() {
                 );
             }
             rates.push(rate);
+            sweep.push((f64::from(dinv), rate, format!("G_S = {g}")));
         }
         assert!(
             rates.windows(2).all(|w| w[1] > w[0]),
             "G_S = {g}: dissipation not rising with k/eps: {rates:?}"
         );
+    }
+    // The sweep's figure: one line of dissipation against k/eps per G_S.
+    let figure = crnc::learn::dbcrn::plot::dissipation_svg(&sweep);
+    for g in [0, -3, -6] {
+        assert!(figure.contains(&format!("data-series=\"G_S = {g}\"")), "no line for G_S = {g}");
     }
 }
 

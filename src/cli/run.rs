@@ -15,6 +15,7 @@ use crnc::ir::learning::{Feedback, Gradient, Update};
 use crnc::crn::{Crn, SpeciesId};
 use crnc::ir::{Coupling, Method, SimSpec};
 use crnc::learn::dbcrn::Learner;
+use crnc::learn::dbcrn::plot as learner_plot;
 use crnc::learn::dbcrn::report::{Report, Window, report};
 use crnc::learn::dbcrn::run::visible_species;
 use crnc::sim::hybrid::HybridError;
@@ -337,10 +338,17 @@ pub fn run(args: &RunArgs) -> i32 {
         None => print!("{csv}"),
     }
     if let Some(path) = &args.plot {
-        let figure = plot::of_run(&table, &crn, &settings, &chosen);
-        let drawn = match plot_format {
-            Some("png") => plot::png(&figure),
-            _ => Ok(plot::svg(&figure).into_bytes()),
+        // A learner's figure: its potentials, KL along the run, learned against target law.
+        let drawn = match (&report, plot_format) {
+            (Some(report), Some("png")) => learner_plot::png(report, &table, &crn),
+            (Some(report), _) => Ok(learner_plot::svg(report, &table, &crn).into_bytes()),
+            (None, format) => {
+                let figure = plot::of_run(&table, &crn, &settings, &chosen);
+                match format {
+                    Some("png") => plot::png(&figure),
+                    _ => Ok(plot::svg(&figure).into_bytes()),
+                }
+            }
         };
         let written_plot = drawn
             .map_err(|e| Diagnostic::error("E0600", format!("cannot draw the plot: {e}")))

@@ -82,7 +82,12 @@ pub fn hybrid(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
         columns,
         values,
         summary: Summary {
-            method: format!("hybrid ({} coupling, {} vesicles)", settings.coupling.name(), settings.vesicles),
+            method: format!(
+                "hybrid ({} coupling, {} vesicle{})",
+                settings.coupling.name(),
+                settings.vesicles,
+                if settings.vesicles == 1 { "" } else { "s" }
+            ),
             work: run.events,
             work_unit: "events",
             seconds: start.elapsed().as_secs_f64(),
