@@ -19,9 +19,11 @@ fn variant(dir: &Path, file: &str, edits: &[(&str, &str)]) -> std::path::PathBuf
     path
 }
 
-/// Runs `model` (network `network`) with `args` and returns its summary.
+/// Runs `model` (network `network`) with `args` and returns its summary, written in a directory
+/// of its own (never beside the model: the examples are read from the source tree).
 fn summary(model: &Path, network: &str, args: &[&str]) -> Value {
-    let dir = model.parent().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let out = dir.join(format!("{network}.json"));
     let mut all =
         vec!["run", model.to_str().unwrap(), "--network", network, "--summary", out.to_str().unwrap()];
