@@ -57,6 +57,9 @@ fn a3_learns_the_target_mean_in_every_coupling() {
     for (coupling, s) in runs {
         let (x, p) = (number(&s, &["means", "X"]), number(&s, &["potentials", "P"]));
         eprintln!("A3 {coupling}: <x> = {x}, P = {p}");
+        // domain.md §4.2: the learned energy E_X + ln P -> -3 + ln(e^3/100) = -ln 100 ≈ -4.6.
+        let energy = number(&s, &["learned_energies", "X"]);
+        assert!((energy - (-3.0 + p.ln())).abs() < 1e-12 && (energy + 100f64.ln()).abs() < 0.05, "{energy}");
         assert!((x - 100.0).abs() < 3.0, "{coupling}: <x> = {x}");
         assert!((p - p_exact).abs() < 0.05 * p_exact, "{coupling}: P = {p}, not {p_exact}");
     }

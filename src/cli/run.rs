@@ -319,7 +319,7 @@ pub fn run(args: &RunArgs) -> i32 {
         Some(learner) => {
             let single_trajectory = settings.method == Method::Ssa && settings.trajectories == 1;
             match learner_report(&crn, learner, &table, &settings.visible, single_trajectory) {
-                Ok(report) => Some(report),
+                Ok(report) => Some(report.with_energies(network)),
                 Err(d) => {
                     diagnostics.push(d);
                     return fail(front, diagnostics);

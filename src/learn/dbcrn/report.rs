@@ -13,7 +13,7 @@ use super::free_model::learned_distribution;
 use crate::analyze::{self, AnalyzeError, Distribution, kl_divergence};
 use crate::backend::number;
 use crate::crn::{Crn, SpeciesId};
-use crate::ir::Quantity;
+use crate::ir::{self, Quantity};
 use crate::sim::run::Table;
 
 /// The share of the run, at its end, that averages are taken over.
@@ -132,6 +132,9 @@ pub struct Report {
     pub kl_over_time: Vec<(f64, f64)>,
     pub dissipation: Option<Dissipation>,
     pub per_event_rate_factor: Option<f64>,
+    /// Per species with a potential, its learned energy E + Σ ln[P] over its
+    /// potentials (domain.md §3.4); empty until [`Report::with_energies`].
+    pub learned_energies: Vec<(String, f64)>,
 }
 
 /// The report of `table`, a run of the learner in `crn`.
@@ -192,10 +195,33 @@ pub fn report(
         kl_over_time,
         dissipation: window.dissipation,
         per_event_rate_factor: window.per_event_rate_factor,
+        learned_energies: Vec::new(),
     })
 }
 
 impl Report {
+    /// The report with the learned energies of the network's tuned species:
+    /// each one's energy (0 where unset) plus ln of its potentials' averages.
+    pub fn with_energies(mut self, network: &ir::Network) -> Report {
+        let mut learned: Vec<(String, f64)> = Vec::new();
+        for potential in &network.potentials {
+            let Some(&(_, value)) = self.potentials.iter().find(|(n, _)| *n == potential.name) else {
+                continue;
+            };
+            for species in &potential.species {
+                match learned.iter_mut().find(|(n, _)| n == species) {
+                    Some((_, g)) => *g += value.ln(),
+                    None => {
+                        let energy = network.energies.get(species).copied().unwrap_or(0.0);
+                        learned.push((species.clone(), energy + value.ln()));
+                    }
+                }
+            }
+        }
+        self.learned_energies = learned;
+        self
+    }
+
     /// The `--summary` JSON (design.md §4.2).
     pub fn json(&self, method: &str, wall_seconds: f64) -> Value {
         let map = |pairs: &[(String, f64)]| -> serde_json::Map<String, Value> {
@@ -206,6 +232,7 @@ impl Report {
             "method": method,
             "window": { "from": self.window.0, "to": self.window.1 },
             "potentials": map(&self.potentials),
+            "learned_energies": map(&self.learned_energies),
             "means": map(&self.means),
             "visible": self.visible,
             "learned_distribution": states(&self.learned),
@@ -230,6 +257,9 @@ impl Report {
             }
         };
         rows(&mut out, "potential", &self.potentials);
+        if !self.learned_energies.is_empty() {
+            rows(&mut out, "learned energy (E + ln P, k_B T)", &self.learned_energies);
+        }
         rows(&mut out, "mean", &self.means);
         if let Some(target) = &self.target {
             out.push_str(&format!("  law of ({}): state  learned  target\n", self.visible.join(", ")));

@@ -71,6 +71,7 @@ fn two_by_two() -> Report {
         kl_over_time: (0..5).map(|k| (4.0 * k as f64, 10f64.powi(-k))).collect(),
         dissipation: None,
         per_event_rate_factor: None,
+        learned_energies: Vec::new(),
     }
 }
 
