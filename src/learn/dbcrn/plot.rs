@@ -11,40 +11,12 @@
 mod bars;
 mod lines;
 
-use std::fmt::Write;
-
-use quick_xml::escape::escape;
-
 use super::report::Report;
 use crate::crn::Crn;
-use crate::sim::plot::Axis;
-use crate::sim::plot::draw::{self, Legend, MARGIN, Rect, TITLE_FONT, WIDTH};
+use crate::sim::plot::{Axis, draw, panels};
 use crate::sim::run::Table;
 
-/// The panels are never narrower than this; a wide legend widens the figure.
-const MIN_PLOT_WIDTH: f64 = 560.0;
-/// Above the first panel: the figure's title.
-const TOP: f64 = 40.0;
-/// Above each panel: its title.
-const PANEL_TITLE: f64 = 26.0;
-/// Below a panel with numeric ticks: tick labels and the axis label.
-const BOTTOM: f64 = 58.0;
-
-/// One plotting area with its axes and legend; `body` is what is drawn in it.
-struct Panel {
-    /// The panel's `class` after `panel` (`potentials`, `kl`, ...).
-    class: &'static str,
-    title: String,
-    x_label: String,
-    y_label: String,
-    x_axis: Axis,
-    y_axis: Axis,
-    height: f64,
-    /// The space under the plotting area (rotated state labels need more).
-    bottom: f64,
-    legend: Legend,
-    body: Body,
-}
+type Panel = panels::Panel<Body>;
 
 enum Body {
     Lines(lines::Lines),
@@ -77,46 +49,12 @@ pub fn dissipation_png(points: &[(f64, f64, String)]) -> Result<Vec<u8>, String>
     draw::png(&dissipation_svg(points))
 }
 
-/// `panels` stacked under `title` in one SVG document, their plotting areas
-/// equally wide and left-aligned so that the time panels' times line up.
+/// `panels` stacked under `title`, so that the time panels' times line up.
 fn stack(title: &str, panels: &[Panel]) -> String {
-    let left = panels.iter().map(|p| draw::left_of_plot(&p.y_axis)).fold(0.0, f64::max);
-    let legend_width = panels.iter().map(|p| p.legend.w).fold(0.0, f64::max);
-    let width = WIDTH.max(left + MIN_PLOT_WIDTH + 2.0 * MARGIN + legend_width).ceil();
-    let plot_width = width - left - 2.0 * MARGIN - legend_width;
-    let mut y = TOP;
-    let areas: Vec<Rect> = panels
-        .iter()
-        .map(|p| {
-            let area = Rect { x: left, y: y + PANEL_TITLE, w: plot_width, h: p.height };
-            y += PANEL_TITLE + p.height + p.bottom;
-            area
-        })
-        .collect();
-    let mut out = String::with_capacity(16384);
-    draw::open(&mut out, width, y.ceil(), title);
-    for (panel, &area) in panels.iter().zip(&areas) {
-        let _ = writeln!(
-            out,
-            r#"<g class="panel {}">
-<text class="panel-title" x="{:.1}" y="{:.1}" font-size="{}">{}</text>"#,
-            panel.class,
-            area.x,
-            area.y - 9.0,
-            TITLE_FONT - 2.0,
-            escape(panel.title.as_str())
-        );
-        match &panel.body {
-            Body::Lines(l) => lines::draw(&mut out, l, area, &panel.x_axis, &panel.y_axis),
-            Body::Bars(b) => bars::draw(&mut out, b, area, &panel.x_axis, &panel.y_axis),
-        }
-        draw::frame(&mut out, area);
-        draw::axes(&mut out, area, &panel.x_axis, &panel.y_axis, &panel.x_label, &panel.y_label);
-        panel.legend.draw(&mut out, area.x + area.w + MARGIN, area.y);
-        out.push_str("</g>\n");
-    }
-    out.push_str("</svg>\n");
-    out
+    panels::stack(title, panels, |out, panel, area| match &panel.body {
+        Body::Lines(l) => lines::draw(out, l, area, &panel.x_axis, &panel.y_axis),
+        Body::Bars(b) => bars::draw(out, b, area, &panel.x_axis, &panel.y_axis),
+    })
 }
 
 /// Whether values over `lo..hi` read better on a logarithmic axis: they are

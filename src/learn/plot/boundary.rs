@@ -16,6 +16,7 @@ use crate::backend::number;
 use crate::learn::data::Dataset;
 use crate::sim::plot::Axis;
 use crate::sim::plot::draw::{self, Entry, Legend, PALETTE, Rect, Shape, Swatch};
+use crate::sim::plot::panels::BOTTOM;
 
 /// The model's decision over two inputs, with the data to show on it.
 pub struct Boundary<'a> {
@@ -261,6 +262,7 @@ pub(super) fn panel(b: &Boundary) -> Panel {
         y_axis: range(&grid.x1),
         height: SIDE,
         square: true,
+        bottom: BOTTOM,
         legend: Legend::fit(entries, notes, SIDE),
         body: Body::Boundary(Drawing { region, points }),
     }

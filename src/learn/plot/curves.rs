@@ -8,6 +8,7 @@ use super::{Body, Panel};
 use crate::learn::history::{Epoch, History};
 use crate::sim::plot::Axis;
 use crate::sim::plot::draw::{self, Entry, Legend, PALETTE, ROW, Swatch, stroke};
+use crate::sim::plot::panels::BOTTOM;
 
 /// With this many epochs or fewer each value gets a marker, so that a short
 /// run (epoch 0 alone) is visible, not only its lines.
@@ -96,6 +97,7 @@ fn panel(
         y_axis,
         height,
         square: false,
+        bottom: BOTTOM,
         legend: Legend::fit(entries, notes, height),
         body: Body::Curves(curves.list),
     }

@@ -3,7 +3,7 @@ use roxmltree::{Document, Node};
 use super::*;
 use crate::learn::data::Dataset;
 use crate::learn::history::Epoch;
-use crate::sim::plot::draw::PALETTE;
+use crate::sim::plot::draw::{PALETTE, Rect};
 
 /// A run of `epochs` epochs after epoch 0 whose loss halves each epoch, with
 /// `params` parameters and a validation set.

@@ -7,6 +7,7 @@
 
 mod axis;
 pub(crate) mod draw;
+pub(crate) mod panels;
 mod table;
 
 use std::fmt::Write;

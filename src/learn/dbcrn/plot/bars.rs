@@ -13,10 +13,11 @@ use std::fmt::Write;
 
 use quick_xml::escape::escape;
 
-use super::{BOTTOM, Body, MIN_PLOT_WIDTH, Panel, short};
+use super::{Body, Panel, short};
 use crate::learn::dbcrn::report::Report;
 use crate::sim::plot::Axis;
 use crate::sim::plot::draw::{self, Entry, FONT, Legend, PALETTE, Rect, Swatch, text_width};
+use crate::sim::plot::panels::{BOTTOM, MIN_PLOT_WIDTH};
 
 /// States shown at most: at 560 pixels, bars about 7 pixels wide.
 pub(super) const MAX_STATES: usize = 30;
@@ -102,6 +103,7 @@ pub(super) fn panel(report: &Report) -> Panel {
         x_axis,
         y_axis: Axis::new(0.0, highest, true),
         height: HEIGHT,
+        square: false,
         bottom: if vertical { widest + 24.0 } else { BOTTOM },
         legend: Legend::fit(entries, notes, HEIGHT),
         body: Body::Bars(Bars { states, vertical }),

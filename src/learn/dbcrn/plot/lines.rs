@@ -6,11 +6,12 @@
 
 use std::fmt::Write;
 
-use super::{BOTTOM, Body, Panel, log_scale, value_axis};
+use super::{Body, Panel, log_scale, value_axis};
 use crate::crn::{Crn, Role};
 use crate::learn::dbcrn::report::Report;
 use crate::sim::plot::Axis;
 use crate::sim::plot::draw::{self, Entry, Legend, PALETTE, ROW, Rect, Swatch, stroke};
+use crate::sim::plot::panels::BOTTOM;
 use crate::sim::run::Table;
 
 /// The report's window behind the lines: light enough that grid lines show.
@@ -73,6 +74,7 @@ impl Spec {
             x_axis: self.x_axis,
             y_axis: self.y_axis,
             height,
+            square: false,
             bottom: BOTTOM,
             legend: Legend::fit(entries, self.notes, height),
             body: Body::Lines(self.lines),
