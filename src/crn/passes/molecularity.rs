@@ -139,6 +139,8 @@ struct Plan {
     /// What the rate constant of the reaction is multiplied by when it
     /// consumes the last intermediate and the last molecule instead.
     gain: f64,
+    /// The unbinding rate of every binding step.
+    fast: f64,
 }
 
 /// Makes intermediates and binding steps for one network.
@@ -147,9 +149,11 @@ struct Splitter {
     /// largest one in the network for a species that starts at 0 (1 when all
     /// do).
     scale: Vec<f64>,
-    /// The unbinding rate of every binding step: `separation` times the
-    /// fastest turnover of any reaction.
-    fast: f64,
+    /// Per species, the fastest turnover of any reaction that touches it:
+    /// how fast its amount can change, which the binding steps of a
+    /// reaction that binds it must outpace.
+    pace: Vec<f64>,
+    separation: f64,
     /// The intermediates made so far, after the network's species.
     species: Vec<Species>,
     taken: HashSet<String>,
@@ -161,9 +165,16 @@ impl Splitter {
         let largest = initial.iter().copied().fold(0.0, f64::max);
         let fallback = if largest > 0.0 { largest } else { 1.0 };
         let scale: Vec<f64> = initial.into_iter().map(|x| if x > 0.0 { x } else { fallback }).collect();
-        let fastest = crn.reactions.iter().map(|r| turnover(crn, &scale, r)).fold(0.0, f64::max);
+        let mut pace = vec![0.0; crn.species.len()];
+        for r in &crn.reactions {
+            let tau = turnover(crn, &scale, r);
+            for &(s, _) in r.reactants.iter().chain(&r.products) {
+                pace[s.index()] = f64::max(pace[s.index()], tau);
+            }
+        }
         Splitter {
-            fast: separation * if fastest > 0.0 { fastest } else { 1.0 },
+            pace,
+            separation,
             scale,
             species: Vec::new(),
             taken: crn.species.iter().map(|s| s.name.clone()).collect(),
@@ -188,7 +199,12 @@ impl Splitter {
         if let Some(other) = molecules.iter().position(|&m| m != molecules[0]) {
             molecules[1..=other].rotate_right(1);
         }
-        let epsilon = (turnover(crn, &self.scale, r) / self.fast).sqrt();
+        // The binding steps unbind `separation` times faster than any
+        // reaction changes a molecule they bind: a reaction far from the
+        // network's fastest ones is not made as stiff as they would need.
+        let pace = r.reactants.iter().map(|&(s, _)| self.pace[s.index()]).fold(0.0, f64::max);
+        let fast = self.separation * if pace > 0.0 { pace } else { 1.0 };
+        let epsilon = (turnover(crn, &self.scale, r) / fast).sqrt();
         let bound = &molecules[1..molecules.len() - 1];
         let constants: Vec<f64> = bound
             .iter()
@@ -200,8 +216,8 @@ impl Splitter {
         // (later steps bind two different species and have none).
         let first = pair(molecules[0], molecules[1]);
         let gain = crn.divisor(&first) / (crn.divisor(&r.reactants) * constants.iter().product::<f64>());
-        let mut rates = constants.iter().map(|k| k * self.fast).chain([self.fast, r.rate * gain]);
-        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan { molecules, constants, gain })
+        let mut rates = constants.iter().map(|k| k * fast).chain([fast, r.rate * gain]);
+        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan { molecules, constants, gain, fast })
     }
 
     /// Makes the plan's intermediates and reversible binding steps (into
@@ -247,8 +263,8 @@ impl Splitter {
             let together = pair(held, next);
             let alone = vec![(made, 1)];
             out.push(Unit::Pair {
-                forward: step(&together, &alone, k * self.fast),
-                reverse: step(&alone, &together, self.fast),
+                forward: step(&together, &alone, k * plan.fast),
+                reverse: step(&alone, &together, plan.fast),
             });
             held = made;
         }
@@ -328,7 +344,7 @@ mod tests {
         let ab = SpeciesId(6);
         assert_eq!(names(&crn)[6], "A_B__r0");
         assert_eq!((crn.species[6].role, crn.species[6].initial), (Role::Intermediate, 0.0));
-        // Scale c = 1, fastest reaction 2, so the unbinding rate is 2000 and K1 = sqrt(2/2000).
+        // Scale c = 1, the only reaction turns over 2, so the unbinding rate is 2000 and K1 = sqrt(2/2000).
         let k1 = (2.0f64 / 2000.0).sqrt();
         let r = &crn.reactions;
         assert_eq!(r.len(), 3);
@@ -338,6 +354,27 @@ mod tests {
         assert_eq!((&r[2].reactants, &r[2].products), (&vec![(ab, 1), (C, 1)], &vec![(D, 1)]));
         assert!((r[2].rate - 2.0 / k1).abs() < 1e-12 * r[2].rate);
         assert!(r.iter().all(|r| r.order() <= 2 && r.origin.pass == NAME));
+    }
+
+    /// The unbinding rate of the split of `A + B + C -> D @ 2` next to a reaction at 1000.
+    fn unbinding_beside(fast: (Complex, Complex)) -> f64 {
+        let species = [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0), ("E", 1.0), ("F", 1.0)];
+        let reactions =
+            vec![(vec![(A, 1), (B, 1), (C, 1)], vec![(D, 1)], 2.0, None), (fast.0, fast.1, 1000.0, None)];
+        let crn = split(fixture::crn(RateLaw::MassAction, &species, reactions), Some(2));
+        let unbinding = crn
+            .reactions
+            .iter()
+            .find(|r| matches!(r.reactants[..], [(s, 1)] if crn.species(s).role == Role::Intermediate));
+        unbinding.expect("an unbinding step").rate
+    }
+
+    #[test]
+    fn binding_steps_outpace_the_reactions_near_their_molecules_not_the_whole_network() {
+        // A fast reaction among other species leaves the split at F times its own turnover...
+        assert_eq!(unbinding_beside((vec![(E, 1)], vec![(F, 1)])), 2000.0);
+        // ...one that changes a bound molecule makes the binding F times faster than itself.
+        assert_eq!(unbinding_beside((vec![(E, 1)], vec![(A, 1)])), 1e6);
     }
 
     #[test]
