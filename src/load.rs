@@ -1,5 +1,7 @@
 //! Loading: reads the root file and everything it imports, parses each once,
-//! and reports missing files, unknown `std::` modules and import cycles.
+//! and reports missing files, unknown `std::` modules and import cycles. An
+//! imported `.csv` is a distribution, loaded as its environment network
+//! (`import::distribution`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -8,6 +10,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graphmap::DiGraphMap;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::import::distribution;
 use crate::source::{FileId, FileSystem, SourceDb, Span, stdlib};
 use crate::syntax::ast::{ImportTarget, Item, SourceFileAst};
 use crate::syntax::parse_file;
@@ -52,6 +55,8 @@ pub fn load(
     let mut workspace = Workspace { files: Vec::new(), root: Some(root.0), incomplete: HashSet::new() };
     let mut queue = vec![root];
     let mut whole_errors = Vec::new();
+    // Files with an import that failed: names they take from it are not reported missing.
+    let mut failed_imports = HashSet::new();
     while let Some((id, dir)) = queue.pop() {
         let text = loader.db.get(id).text.clone();
         let parsed = parse_file(id, &text);
@@ -65,6 +70,7 @@ pub fn load(
         for item in &ast.items {
             let Item::Import(import) = item else { continue };
             let Some((target, fresh)) = loader.resolve(&import.target, import.span, dir.as_deref()) else {
+                failed_imports.insert(id);
                 continue;
             };
             imports.push((target.0, import.span));
@@ -82,6 +88,7 @@ pub fn load(
         .filter(|d| d.is_error())
         .filter_map(|d| d.primary_span())
         .map(|s| s.file)
+        .chain(failed_imports)
         .collect();
     diagnostics.extend(whole_errors);
     (workspace, diagnostics)
@@ -124,6 +131,9 @@ impl Loader<'_> {
                     return Some(((id, full.parent().map(Path::to_path_buf)), false));
                 }
                 match self.fs.read(&full) {
+                    Ok(text) if full.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => {
+                        self.distribution(key, text, full).map(|loaded| (loaded, true))
+                    }
                     Ok(text) => Some((self.add(key, text, Some(full)), true)),
                     Err(e) => {
                         self.diagnostics.push(
@@ -161,6 +171,26 @@ impl Loader<'_> {
                         None
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Loader<'_> {
+    /// An imported CSV distribution: its environment network (a translation
+    /// whose spans point into the CSV), named after the file.
+    fn distribution(&mut self, key: String, text: String, path: PathBuf) -> Option<Loaded> {
+        let csv = self.db.add(key.clone(), text);
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("distribution").to_string();
+        match distribution::to_crnl(csv, &self.db.get(csv).text, &name) {
+            Ok(translation) => {
+                let loaded = self.add(format!("{key}.crnl"), translation.text, Some(path));
+                self.db.set_origin(loaded.0, translation.origin);
+                Some(loaded)
+            }
+            Err(diagnostics) => {
+                self.diagnostics.extend(diagnostics);
+                None
             }
         }
     }

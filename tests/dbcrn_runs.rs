@@ -201,3 +201,73 @@ fn a_report_that_cannot_be_computed_fails_the_run_before_any_output_is_written()
     assert!(common::stderr(&o).contains("E0706"), "{}", common::stderr(&o));
     assert!(!csv.exists() && !json.exists(), "an output was written");
 }
+
+#[test]
+fn a_machine_learns_a_law_given_as_data() {
+    // examples/dbcrn/from_data.crnl: A8's psi from a CSV, the machine clamped to the environment
+    // network the import makes. The free law ends on psi's support, near psi itself.
+    let s = summary(&example("from_data.crnl"), "FromData", &[]);
+    let psi = [1e-4, 1.0, 1.0, 1e-4].map(|w| w / 2.0002);
+    let q = [learned(&s, 0, 0), learned(&s, 0, 1), learned(&s, 1, 0), learned(&s, 1, 1)];
+    let kl_psi: f64 = psi.iter().zip(q).map(|(p, q)| p * (p / q).ln()).sum();
+    let (anti, kl) = (q[1] + q[2], number(&s, &["kl_nats"]));
+    eprintln!("from data: law {q:?}, KL(clamped || free) = {kl}, KL(psi || free) = {kl_psi}");
+    assert!(anti >= 0.95, "(0,1) + (1,0) = {anti}");
+    assert!(kl < 0.02 && kl_psi < 0.1, "KL(clamped || free) = {kl}, KL(psi || free) = {kl_psi}");
+}
+
+#[test]
+fn an_imported_stationary_law_is_the_stationary_law_of_its_environment() {
+    // `crnc analyze --stationary -o dist.csv` of a closed network, imported as an environment:
+    // the environment's own stationary law, marginal on the columns, is the file's to 1e-9.
+    let dir = tempfile::tempdir().unwrap();
+    let analyze = |model: &str, network: &str, out: &str| {
+        let path = dir.path().join(format!("{network}.crnl"));
+        std::fs::write(&path, model).unwrap();
+        let o = common::crnc(&["analyze", path.to_str().unwrap(), "--stationary", "-o", out], dir.path());
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        law(&std::fs::read_to_string(dir.path().join(out)).unwrap(), &["A", "B", "C", "D"])
+    };
+    let closed = "network Closed { species amount A = 5, B, C, D; A <-> B @ 1, 2; B <-> C @ 3, 1; A + B <-> D @ 0.5, 1; }";
+    let original = analyze(closed, "Closed", "closed.csv");
+    let environment = analyze("import \"closed.csv\"; network Env { include closed; }", "Env", "env.csv");
+    assert_eq!(original.len(), 34);
+    assert_eq!(original.keys().collect::<Vec<_>>(), environment.keys().collect::<Vec<_>>());
+    for (state, p) in &original {
+        assert!(
+            (p - environment[state]).abs() < 1e-9,
+            "{state:?}: {p} in the file, {} in its environment",
+            environment[state]
+        );
+    }
+}
+
+/// A `dist.csv` summed onto `columns`: state -> p.
+fn law(csv: &str, columns: &[&str]) -> std::collections::BTreeMap<Vec<u64>, f64> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at: Vec<usize> = columns.iter().map(|c| header.iter().position(|h| h == c).unwrap()).collect();
+    let mut law = std::collections::BTreeMap::new();
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        let state = at.iter().map(|&i| fields[i].parse().unwrap()).collect();
+        *law.entry(state).or_insert(0.0) += fields.last().unwrap().parse::<f64>().unwrap();
+    }
+    law
+}
+
+#[test]
+fn a_bad_distribution_file_is_reported_in_the_file_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("law.csv"), "A,B,p\n0,1,0.5\n1,x,0.5\n").unwrap();
+    let model = dir.path().join("m.crnl");
+    std::fs::write(&model, "import \"law.csv\";\nnetwork M { include law; }\n").unwrap();
+    let out = dir.path().join("out.csv");
+    let o = common::crnc(&["run", model.to_str().unwrap(), "-o", out.to_str().unwrap()], dir.path());
+    let err = common::stderr(&o);
+    assert!(!o.status.success() && !out.exists());
+    assert!(
+        err.contains("E0805") && err.contains("`x` is not a count") && err.contains("law.csv:3:3"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod bionetgen;
 pub mod crn_text;
+pub mod distribution;
 pub mod sbml;
 
 use crate::source::FileId;

@@ -188,31 +188,32 @@ pub fn write_csv(data: &Dataset) -> String {
 }
 
 /// A non-blank line split at commas.
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     start: usize,
     end: usize,
-    fields: Vec<Field<'a>>,
+    pub fields: Vec<Field<'a>>,
 }
 
 /// A field without surrounding blanks, at its byte range in the file.
-struct Field<'a> {
-    text: &'a str,
+#[derive(Clone)]
+pub(crate) struct Field<'a> {
+    pub text: &'a str,
     start: usize,
 }
 
 impl Row<'_> {
-    fn span(&self, file: FileId) -> Span {
+    pub fn span(&self, file: FileId) -> Span {
         Span::new(file, self.start, self.end)
     }
 }
 
 impl Field<'_> {
-    fn span(&self, file: FileId) -> Span {
+    pub fn span(&self, file: FileId) -> Span {
         Span::new(file, self.start, self.start + self.text.len())
     }
 }
 
-fn rows(text: &str) -> impl Iterator<Item = Row<'_>> {
+pub(crate) fn rows(text: &str) -> impl Iterator<Item = Row<'_>> {
     let mut offset = 0;
     text.split_inclusive('\n').filter_map(move |line| {
         let start = offset;
