@@ -68,6 +68,9 @@ pub enum Perturbation {
     /// The host form of θ <- θ − η·g on rails: P_p += η·G_m, P_m += η·G_p.
     /// (The chemical form is reactions in an update group.)
     UpdateParameters { rate: f64, pairs: Vec<Update> },
+    /// Sets each species to its value, in its declared unit like its initial
+    /// value: a scheduled assignment (`at 10: Q = 10;`).
+    Set(Vec<(SpeciesId, f64)>),
 }
 
 /// One value loaded with a sample.
@@ -118,10 +121,52 @@ impl Protocol {
         Protocol { phases: vec![main], after: Vec::new(), predict: 1 }
     }
 
+    /// A plain network's protocol with its schedule (`at T: ...;`, in
+    /// ascending time): the phase `main` cut at each scheduled time before
+    /// `t_end`, the later pieces named `main@T` and each starting with its
+    /// assignment. Assignments at or after `t_end` do not run. `Err` names a
+    /// species the CRN lacks, which is a bug of the pass that lost it.
+    pub fn scheduled(crn: &Crn, t_end: f64, schedule: &[crate::ir::Assignment]) -> Result<Protocol, String> {
+        let mut protocol = Protocol::plain(crn, t_end);
+        let template = protocol.phases.pop().expect("a plain protocol has one phase");
+        let mut start = 0.0;
+        let mut set = Vec::new();
+        for assignment in schedule.iter().filter(|a| a.time < t_end) {
+            protocol.phases.push(Phase {
+                name: phase_name(&template.name, start),
+                duration: Duration::Time(assignment.time - start),
+                before: std::mem::take(&mut set),
+                ..template.clone()
+            });
+            let id = |name: &str| match crn.species.iter().position(|s| s.name == name) {
+                Some(i) => Ok(SpeciesId(i as u32)),
+                None => Err(format!("the schedule names `{name}`, which the CRN does not have")),
+            };
+            let values = assignment.values.iter().map(|(n, v)| Ok((id(n)?, *v)));
+            set = vec![Perturbation::Set(values.collect::<Result<_, String>>()?)];
+            start = assignment.time;
+        }
+        protocol.phases.push(Phase {
+            name: phase_name(&template.name, start),
+            duration: Duration::Time(t_end - start),
+            before: set,
+            ..template
+        });
+        match validate(&protocol, crn).first() {
+            Some(v) => Err(v.0.clone()),
+            None => Ok(protocol),
+        }
+    }
+
     /// The protocol as `--emit protocol` prints it, species and groups by name.
     pub fn display<'a>(&'a self, crn: &'a Crn) -> impl fmt::Display + 'a {
         Shown { protocol: self, crn }
     }
+}
+
+/// `main` for the piece from t = 0, `main@T` for the one from T.
+fn phase_name(main: &str, start: f64) -> String {
+    if start == 0.0 { main.to_string() } else { format!("{main}@{}", number(start)) }
 }
 
 /// Checks that the protocol fits `crn`: phases named once, groups and species
@@ -214,6 +259,14 @@ fn perturbation(crn: &Crn, p: &Perturbation, at: &str, fail: &mut impl FnMut(Str
                 }
             }
         }
+        Perturbation::Set(values) => {
+            for &(s, v) in values {
+                species(s, fail);
+                if !(v.is_finite() && v >= 0.0) {
+                    fail(format!("`{at}`: value {v} is not finite and non-negative"));
+                }
+            }
+        }
         Perturbation::UpdateParameters { rate, pairs } => {
             if !(rate.is_finite() && *rate >= 0.0) {
                 fail(format!("`{at}`: learning rate {rate} is not finite and non-negative"));
@@ -302,6 +355,10 @@ impl Shown<'_> {
                 format!("set {} = {sum}", self.pair(*into))
             }
             Perturbation::ResetTransients => "reset transients".to_string(),
+            Perturbation::Set(values) => {
+                let each = values.iter().map(|&(s, v)| format!("{} = {}", self.species(s), number(v)));
+                format!("set {}", each.collect::<Vec<_>>().join(", "))
+            }
             Perturbation::UpdateParameters { rate, pairs } => {
                 let each =
                     pairs.iter().map(|u| format!("{} -= {}", self.pair(u.parameter), self.pair(u.gradient)));

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::hybrid;
 use super::kinetics::Kinetics;
 use super::ode::{self, OdeOptions};
+use super::schedule::{self, Cut};
 use super::ssa::{self, Ssa, SsaMethod};
 use crate::backend::number;
 use crate::crn::Crn;
@@ -263,6 +264,12 @@ impl std::fmt::Display for RunError {
 /// (design.md §4.1): concentration, or amount for `species amount`; with
 /// `settings.counts`, molecules (x · volume) for every species.
 pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
+    simulate_scheduled(crn, &[], settings)
+}
+
+/// [`simulate`] with the assignments of `cuts` ([`schedule::cuts`] of the
+/// network's protocol) applied at their times, by every method.
+pub fn simulate_scheduled(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, RunError> {
     settings.check(crn.species.len()).map_err(RunError::Settings)?;
     let kin = Kinetics::new(crn);
     let times = settings.times();
@@ -277,7 +284,7 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
             let opts = OdeOptions { rtol: settings.rtol, atol: settings.atol, ..OdeOptions::default() };
             let shares = Kinetics::shares(crn);
             let y0: Vec<f64> = crn.initial_concentrations().iter().zip(&shares).map(|(x, s)| x * s).collect();
-            let solution = ode::solve(&kin, &y0, &times, &opts).map_err(RunError::Ode)?;
+            let solution = ode_segments(crn, &kin, y0, &times, cuts, &opts).map_err(RunError::Ode)?;
             // Dividing by the share (1 in the reaction compartment) keeps one-volume results exact.
             let scale: Vec<f64> =
                 in_counts.iter().zip(&shares).map(|(&c, s)| if c { crn.volume } else { 1.0 / s }).collect();
@@ -300,7 +307,10 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
         }
         Method::Ssa => {
             let n0 = ssa::initial_counts(crn).map_err(RunError::Ssa)?;
-            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto).with_max_events(settings.max_events);
+            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto)
+                .with_max_events(settings.max_events)
+                .with_cuts(crn, cuts)
+                .map_err(RunError::Ssa)?;
             let method = match sim.method() {
                 SsaMethod::Direct | SsaMethod::Auto => "ssa (direct method)",
                 SsaMethod::NextReaction => "ssa (next-reaction method)",
@@ -355,8 +365,43 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
                 window: None,
             })
         }
-        Method::Hybrid => crate::learn::dbcrn::run::hybrid(crn, settings),
+        Method::Hybrid => crate::learn::dbcrn::run::hybrid(crn, cuts, settings),
     }
+}
+
+/// The ODE run from `y0` over `times`, segment by segment: each cut's values
+/// replace the state, and the integration restarts from there (the solver
+/// never steps across a discontinuity).
+fn ode_segments(
+    crn: &Crn,
+    kin: &Kinetics,
+    mut y: Vec<f64>,
+    times: &[f64],
+    cuts: &[Cut],
+    opts: &OdeOptions,
+) -> Result<ode::OdeSolution, ode::OdeError> {
+    let mut integrator = ode::Integrator::new(kin, opts)?;
+    let shares = Kinetics::shares(crn);
+    let segments = schedule::segments(cuts, times);
+    let mut out = ode::OdeSolution { values: Vec::with_capacity(times.len() * y.len()), steps: 0 };
+    for (i, segment) in segments.iter().enumerate() {
+        if let Some(c) = segment.cut {
+            for (s, x) in cuts[c].concentrations(crn) {
+                y[s] = x * shares[s];
+            }
+        }
+        let last = i + 1 == segments.len();
+        let part = integrator
+            .solve(&y, &segment.local_times(times, last))
+            .map_err(|e| e.started_at(segment.from))?;
+        out.steps += part.steps;
+        let rows = segment.rows.len() * y.len();
+        out.values.extend_from_slice(&part.values[..rows]);
+        if !last {
+            y.copy_from_slice(&part.values[rows..]);
+        }
+    }
+    Ok(out)
 }
 
 /// The table as CSV: `time,<columns>`, one row per output time, numbers in

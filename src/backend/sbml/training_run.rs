@@ -272,6 +272,12 @@ impl<'a> Schedule<'a> {
                     }
                 }
             }
+            Perturbation::Set(set) => {
+                for &(s, v) in set {
+                    values[s.index()] =
+                        Value::Constant(crate::sim::schedule::concentration(self.crn, s.index(), v));
+                }
+            }
             Perturbation::UpdateParameters { rate, pairs } => {
                 for u in pairs {
                     let (gp, gm) =

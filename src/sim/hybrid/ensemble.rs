@@ -98,6 +98,20 @@ impl Ensemble {
             }
         });
     }
+
+    /// Sets every vesicle's discrete species to `counts` at time `t`.
+    pub fn set(&mut self, model: &Model, groups: &Groups, counts: &[(usize, i64)], t: f64) {
+        let n = self.vesicles.len();
+        let (sums, trees, jump_slot) = (&mut self.sums, &mut self.trees, &self.jump_slot);
+        for (v, vesicle) in self.vesicles.iter_mut().enumerate() {
+            vesicle.set(model, groups, counts, t, |j, old, new| {
+                sums[j] += new - old;
+                if jump_slot[j] != usize::MAX {
+                    tree_add(trees, n, jump_slot[j], v, new - old);
+                }
+            });
+        }
+    }
 }
 
 /// The sum of `values` in four interleaved partial sums: one running sum
