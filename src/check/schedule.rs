@@ -98,8 +98,8 @@ mod tests {
         let compiled = compile(
             "network N { species X = 1, Y; param t = 2; at 2*t: X = 3; at 1: Y = 0.5; at 4: Y = 1; X -> Y; }",
         );
-        let program = compiled.front.program.as_ref().expect("checks");
-        let schedule = &program.networks["N"].schedule;
+        assert!(!compiled.front.has_errors(), "{}", compiled.rendered());
+        let schedule = &compiled.front.program.networks["N"].schedule;
         let plain: Vec<(f64, Vec<(String, f64)>)> =
             schedule.iter().map(|a| (a.time, a.values.clone())).collect();
         assert_eq!(

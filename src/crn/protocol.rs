@@ -567,6 +567,37 @@ mod tests {
     }
 
     #[test]
+    fn a_schedule_cuts_main_before_the_end_time() {
+        let crn = net();
+        let at = |time: f64, name: &str| crate::ir::Assignment {
+            time,
+            values: vec![(name.to_string(), 2.0)],
+            span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
+        };
+        let schedule = [at(1.5, "Y"), at(4.0, "x_p"), at(9.0, "Y")];
+        let protocol = Protocol::scheduled(&crn, 5.0, &schedule).unwrap();
+        assert_eq!(
+            protocol.display(&crn).to_string(),
+            "protocol of t (3 phases)\nphase main (groups forward, backward) for t = 1.5\n\
+             phase main@1.5 (groups forward, backward) for t = 2.5\n  before: set Y = 2\n\
+             phase main@4 (groups forward, backward) for t = 1\n  before: set x_p = 2\n"
+        );
+        assert_eq!(Protocol::scheduled(&crn, 5.0, &[]).unwrap(), Protocol::plain(&crn, 5.0));
+        let unknown = Protocol::scheduled(&crn, 5.0, &[at(1.0, "W")]).unwrap_err();
+        assert_eq!(unknown, "the schedule names `W`, which the CRN does not have");
+        let mut broken = protocol.clone();
+        broken.phases[1].before = vec![Perturbation::Set(vec![(SpeciesId(11), -1.0)])];
+        let found: Vec<String> = validate(&broken, &crn).into_iter().map(|v| v.0).collect();
+        assert_eq!(
+            found,
+            [
+                "`main@1.5`: species id 11 is out of range",
+                "`main@1.5`: value -1 is not finite and non-negative"
+            ]
+        );
+    }
+
+    #[test]
     fn every_broken_reference_is_reported() {
         let crn = net();
         let broken = |change: &dyn Fn(&mut Protocol)| {

@@ -425,3 +425,84 @@ pub fn csv(table: &Table) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemoryFs;
+    use std::path::Path;
+
+    /// The CRN of `src` and the cuts of its protocol for `settings`' end time.
+    fn compiled(src: &str, settings: &RunSettings) -> (Crn, Vec<Cut>) {
+        let fs = MemoryFs::new().with("t.crnl", src);
+        let flags = crate::driver::Flags { t_end: Some(settings.t_end), ..Default::default() };
+        let compiled = crate::driver::compile(&fs, Path::new("t.crnl"), None, &flags);
+        assert!(!compiled.front.has_errors(), "{}", compiled.rendered());
+        let lowered = compiled.lowered.expect("lowers");
+        let cuts = schedule::cuts(&lowered.protocol, settings.t_end);
+        (lowered.crn, cuts)
+    }
+
+    fn settings(method: Method, t_end: f64, points: usize) -> RunSettings {
+        RunSettings { method, t_end, points, ..RunSettings::DEFAULT }
+    }
+
+    #[test]
+    fn an_ode_run_restarts_from_the_assigned_value() {
+        let run = settings(Method::Ode, 3.0, 6);
+        let (crn, cuts) = compiled("network N { species X; 0 -> X @ 1; at 1: X = 0; }", &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        // x = t up to the cut, then t - 1; the row at t = 1 shows the assignment.
+        let expected = [0.0, 0.5, 0.0, 0.5, 1.0, 1.5, 2.0];
+        for ((t, x), want) in table.times.iter().zip(table.column("X").unwrap()).zip(expected) {
+            assert!((x - want).abs() < 1e-6, "x({t}) = {x}, expected {want}");
+        }
+        // Without the schedule the same network grows on.
+        let plain = simulate(&crn, &run).unwrap();
+        assert!((plain.column("X").unwrap().last().unwrap() - 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_amount_is_assigned_in_its_own_unit() {
+        let run = settings(Method::Ode, 2.0, 2);
+        let (crn, cuts) =
+            compiled("network N { volume = 4; species amount X = 8; X -> 0 @ 1e-12; at 1: X = 2; }", &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        let x: Vec<f64> = table.column("X").unwrap().collect();
+        assert!((x[0] - 8.0).abs() < 1e-6 && (x[1] - 2.0).abs() < 1e-6 && (x[2] - 2.0).abs() < 1e-6, "{x:?}");
+    }
+
+    #[test]
+    fn ssa_trajectories_restart_from_the_assigned_count_reproducibly() {
+        // Births at rate 10 from 0 at t = 1: the mean at t = 2 is 10, where it would be 20.
+        let run = RunSettings { trajectories: 400, seed: 7, ..settings(Method::Ssa, 2.0, 2) };
+        let src = "network N { species amount X = 0; 0 -> X @ 10; at 1: X = 0; }";
+        let (crn, cuts) = compiled(src, &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        let mean: Vec<f64> = table.column("X-mean").unwrap().collect();
+        assert_eq!(mean[1], 0.0, "the row at the cut shows the assignment");
+        let sd = (10.0f64 / 400.0).sqrt();
+        assert!((mean[2] - 10.0).abs() < 5.0 * sd, "mean at t = 2: {}", mean[2]);
+        let bits = |t: &Table| t.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&table), bits(&simulate_scheduled(&crn, &cuts, &run).unwrap()));
+        let single = RunSettings { trajectories: 1, ..run };
+        let one = simulate_scheduled(&crn, &cuts, &single).unwrap();
+        assert_eq!(one.column("X").unwrap().nth(1), Some(0.0));
+    }
+
+    #[test]
+    fn every_hybrid_coupling_sets_vesicles_and_potentials_at_the_cut() {
+        let src = "network N { species amount X = 2, Q = 100; energy X = -3; potential P = 1000 for X; \
+                   0 <-> X @ 500; learn P: X ~ Q @ 1e-3; at 0.5: Q = 10, P = 3; }";
+        for coupling in [Coupling::Exact, Coupling::Split, Coupling::PerEvent] {
+            let run = RunSettings { vesicles: 4, coupling, ..settings(Method::Hybrid, 1.0, 4) };
+            let (crn, cuts) = compiled(src, &run);
+            let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+            let q: Vec<f64> = table.column("Q").unwrap().collect();
+            let p: Vec<f64> = table.column("P").unwrap().collect();
+            assert_eq!(q, [100.0, 100.0, 10.0, 10.0, 10.0], "{coupling:?}");
+            assert_eq!(p[2], 3.0, "{coupling:?}: P at the cut");
+            assert!(p[1] != 3.0 && p[3] != 3.0, "{coupling:?}: P moves before and after the cut: {p:?}");
+        }
+    }
+}
