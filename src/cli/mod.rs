@@ -335,7 +335,7 @@ fn compile(args: &CompileArgs) -> i32 {
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
         Some(Stage::Protocol) => Some(protocol.display(&crn).to_string()),
-        None => match render(&crn, format, args.phase.is_some()) {
+        None => match render(&crn, &protocol, format, args.phase.is_some()) {
             Ok(text) => Some(text),
             Err(d) => {
                 diagnostics.push(d);
@@ -366,16 +366,19 @@ fn unknown_phase(network: &str, name: &str, protocol: &Protocol) -> Diagnostic {
 }
 
 /// The CRN in `format`; `one_phase` when it is one phase's network, whose
-/// groups all run together.
-fn render(crn: &Crn, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
+/// groups all run together. A plain network's SBML carries its schedule
+/// (the cuts of its `protocol`); a learning circuit's phases are no schedule.
+fn render(crn: &Crn, protocol: &Protocol, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
     if format != Format::Json
         && !one_phase
         && let Some(d) = phases_at_once(crn, "write it as one network")
     {
         return Err(d);
     }
+    let plain = !one_phase && crn.groups.len() == 1;
+    let cuts = if plain { crnc::sim::schedule::cuts(protocol, f64::INFINITY) } else { Vec::new() };
     Ok(match format {
-        Format::Sbml => backend::sbml::write(crn),
+        Format::Sbml => backend::sbml::schedule::write(crn, &cuts),
         Format::Crn => match backend::text::unsupported(crn) {
             Some(d) => return Err(d),
             None => backend::text::write(crn),
