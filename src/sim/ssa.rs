@@ -428,9 +428,11 @@ impl<'k> Ssa<'k> {
         })
     }
 
-    /// One trajectory through the segments between the cuts; without cuts
-    /// one segment over `times` itself.
+    /// One trajectory through the segments between the cuts.
     fn segments(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Result<Trajectory, Halt> {
+        if self.cuts.is_empty() {
+            return self.segment(n0, times, 0, rng);
+        }
         let cut_times: Vec<f64> = self.cuts.iter().map(|(t, _)| *t).collect();
         let segments = schedule::segments_at(&cut_times, times);
         let mut n = n0.to_vec();
@@ -443,12 +445,8 @@ impl<'k> Ssa<'k> {
             }
             let last = i + 1 == segments.len();
             let local = segment.local_times(times, last);
-            let part = match self.method {
-                SsaMethod::Direct | SsaMethod::Auto => self.direct(&n, &local, whole.events, rng),
-                SsaMethod::NextReaction => self.next_reaction(&n, &local, whole.events, rng),
-                SsaMethod::Rejection => self.rejection(&n, &local, whole.events, rng),
-            }
-            .map_err(|halt| halt.started_at(segment.from))?;
+            let part =
+                self.segment(&n, &local, whole.events, rng).map_err(|halt| halt.started_at(segment.from))?;
             whole.events = part.events;
             let rows = segment.rows.len() * n.len();
             whole.samples.extend_from_slice(&part.samples[..rows]);
@@ -457,6 +455,22 @@ impl<'k> Ssa<'k> {
             }
         }
         Ok(whole)
+    }
+
+    /// A trajectory by the chosen method from `n0` at time 0, sampled at
+    /// `times`, `events` having been taken before it.
+    fn segment(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
+        match self.method {
+            SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, events, rng),
+            SsaMethod::NextReaction => self.next_reaction(n0, times, events, rng),
+            SsaMethod::Rejection => self.rejection(n0, times, events, rng),
+        }
     }
 
     fn direct(
