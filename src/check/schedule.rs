@@ -109,6 +109,26 @@ mod tests {
     }
 
     #[test]
+    fn the_ir_printout_reads_back_to_the_same_schedule() {
+        let times = |src: &str| {
+            let compiled = compile(src);
+            assert!(!compiled.front.has_errors(), "{}", compiled.rendered());
+            let network = compiled.front.program.networks["N"].clone();
+            let plain: Vec<(f64, Vec<(String, f64)>)> =
+                network.schedule.iter().map(|a| (a.time, a.values.clone())).collect();
+            (network.to_string(), plain)
+        };
+        let (printed, schedule) = times(
+            "network N { species x[2], `at`; at 0.1: x[1] = 2.5, `at` = 1; at 3: x[0] = 1e-3; x[0] -> x[1] + `at`; }",
+        );
+        assert!(
+            printed.contains("  at 0.1: `x[1]` = 2.5, `at` = 1;\n  at 3: `x[0]` = 0.001;\n"),
+            "{printed}"
+        );
+        assert_eq!(times(&printed).1, schedule);
+    }
+
+    #[test]
     fn bad_times_values_and_repeats_are_e0258() {
         assert_eq!(codes("network N { species X; at 0: X = 1; X -> 0; }"), ["E0258"]);
         assert_eq!(codes("network N { species X; at 1: X = -1; X -> 0; }"), ["E0258"]);
