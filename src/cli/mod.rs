@@ -381,7 +381,7 @@ fn render(crn: &Crn, protocol: &Protocol, format: Format, one_phase: bool) -> Re
         Format::Sbml => backend::sbml::schedule::write(crn, &cuts),
         Format::Crn => match backend::text::unsupported(crn) {
             Some(d) => return Err(d),
-            None => backend::text::write(crn),
+            None => backend::text::write_scheduled(crn, &cuts),
         },
         Format::Json => backend::json::write(crn),
     })
