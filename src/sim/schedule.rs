@@ -38,11 +38,19 @@ impl Cut {
 
     /// The values as molecule counts, which must be whole (as initial counts must).
     pub fn counts(&self, crn: &Crn) -> Result<Vec<(usize, i64)>, SsaError> {
+        let at = Some(self.time);
         self.values
             .iter()
             .map(|&(s, v)| {
                 let species = Species { initial: v, ..crn.species[s].clone() };
-                Ok((s, ssa::initial_count(crn, &species)?))
+                let count = ssa::initial_count(crn, &species).map_err(|e| match e {
+                    SsaError::NotInteger { species, count, .. } => {
+                        SsaError::NotInteger { species, count, at }
+                    }
+                    SsaError::TooLarge { species, count, .. } => SsaError::TooLarge { species, count, at },
+                    other => other,
+                })?;
+                Ok((s, count))
             })
             .collect()
     }
@@ -126,6 +134,17 @@ mod tests {
 
     fn cut(time: f64) -> Cut {
         Cut { time, values: vec![(0, 1.0)] }
+    }
+
+    #[test]
+    fn a_count_that_is_not_whole_names_its_assignment() {
+        let mut crn = crate::crn::passes::fixture::crn(crate::ir::RateLaw::MassAction, &[("X", 1.0)], vec![]);
+        crn.volume = 1.0;
+        let error = Cut { time: 10.0, values: vec![(0, 2.5)] }.counts(&crn).unwrap_err();
+        assert!(
+            error.to_string().starts_with("the count of `X` assigned at t = 10 is 2.5, not a whole number")
+        );
+        assert_eq!(Cut { time: 10.0, values: vec![(0, 3.0)] }.counts(&crn), Ok(vec![(0, 3)]));
     }
 
     #[test]

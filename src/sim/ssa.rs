@@ -56,10 +56,11 @@ pub const MAX_COUNT: i64 = 1 << 52;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SsaError {
-    /// A species' initial count is not a whole number.
-    NotInteger { species: String, count: f64 },
-    /// A species' initial count does not fit the simulator's integer counts.
-    TooLarge { species: String, count: f64 },
+    /// A species' initial count, or its count a scheduled assignment sets
+    /// `at` a time, is not a whole number.
+    NotInteger { species: String, count: f64, at: Option<f64> },
+    /// Such a count does not fit the simulator's integer counts.
+    TooLarge { species: String, count: f64, at: Option<f64> },
     /// A trajectory took `limit` events before reaching the last output time.
     EventLimit { limit: u64, time: f64, seed: u64 },
     /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
@@ -112,16 +113,25 @@ impl SsaError {
     }
 }
 
+/// "the initial count of `X`", or of the count a scheduled assignment sets at `at`.
+fn which_count(species: &str, at: Option<f64>) -> String {
+    match at {
+        None => format!("the initial count of `{species}`"),
+        Some(t) => format!("the count of `{species}` assigned at t = {t}"),
+    }
+}
+
 impl std::fmt::Display for SsaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SsaError::NotInteger { species, count } => write!(
+            SsaError::NotInteger { species, count, at } => write!(
                 f,
-                "the initial count of `{species}` is {count}, not a whole number of molecules (SSA counts \
-                 molecules: count = concentration x volume, or the amount for `species amount`)"
+                "{} is {count}, not a whole number of molecules (SSA counts molecules: count = \
+                 concentration x volume, or the amount for `species amount`)",
+                which_count(species, *at)
             ),
-            SsaError::TooLarge { species, count } => {
-                write!(f, "the initial count of `{species}` ({count}) is too large for exact simulation")
+            SsaError::TooLarge { species, count, at } => {
+                write!(f, "{} ({count}) is too large for exact simulation", which_count(species, *at))
             }
             SsaError::EventLimit { limit, time, seed } => {
                 write!(f, "the trajectory seeded with {seed} took {limit} events and reached only t = {time}")
@@ -171,10 +181,10 @@ pub(crate) fn initial_count(crn: &Crn, s: &Species) -> Result<i64, SsaError> {
     // Concentrations times a volume pick up rounding noise (0.1 * 30 = 3.0000000000000004).
     let rounded = count.round();
     if (count - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
-        return Err(SsaError::NotInteger { species: s.name.clone(), count });
+        return Err(SsaError::NotInteger { species: s.name.clone(), count, at: None });
     }
     if rounded > MAX_COUNT as f64 {
-        return Err(SsaError::TooLarge { species: s.name.clone(), count });
+        return Err(SsaError::TooLarge { species: s.name.clone(), count, at: None });
     }
     Ok(rounded as i64)
 }
