@@ -74,6 +74,9 @@ pub struct Flags {
     pub max_expansion: u64,
     /// `crnc run`'s training flags that change the learning circuit.
     pub train: TrainFlags,
+    /// `crnc run --t-end T`: the end time a plain network's protocol is cut
+    /// for (its schedule's assignments at or after it do not run).
+    pub t_end: Option<f64>,
 }
 
 /// Training settings given on the command line over a `train` block's:
@@ -106,6 +109,7 @@ impl Default for Flags {
             separation: None,
             max_expansion: DEFAULT_MAX_EXPANSION,
             train: TrainFlags::default(),
+            t_end: None,
         }
     }
 }
@@ -417,8 +421,10 @@ pub fn lower_traced(
         let protocol = match &network.protocol {
             Some(p) => crn::protocol::resolve(p, &crn).map_err(|why| vec![internal(&why)])?,
             None => {
-                let t_end = network.simulate.t_end.unwrap_or(crate::sim::run::RunSettings::DEFAULT.t_end);
-                crn::protocol::Protocol::plain(&crn, t_end)
+                let t_end = (flags.t_end.or(network.simulate.t_end))
+                    .unwrap_or(crate::sim::run::RunSettings::DEFAULT.t_end);
+                crn::protocol::Protocol::scheduled(&crn, t_end, &network.schedule)
+                    .map_err(|why| vec![internal(&why)])?
             }
         };
         Ok(Lowered { crn, protocol, learning: network.learning, warnings: diagnostics })

@@ -116,9 +116,29 @@ pub struct Network {
     pub protocol: Option<learning::Protocol>,
     /// The network's `simulate` block: how `crnc run` simulates it.
     pub simulate: SimSpec,
+    /// Assignments at fixed times (`at 10: Q = 10;`), in ascending time,
+    /// one per time.
+    pub schedule: Vec<Assignment>,
     /// Reaction group names, indexed by [`GroupId`]; `[main]` unless a
     /// learning pass splits the network into phase sub-networks.
     pub groups: Vec<String>,
+}
+
+/// `at T: X = v, ...;`: at time T the run sets each species to its value,
+/// in the species' declared unit (like its initial value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub time: f64,
+    pub values: Vec<(String, f64)>,
+    pub span: Span,
+}
+
+impl fmt::Display for Assignment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values: Vec<String> =
+            self.values.iter().map(|(s, v)| format!("{} = {v}", crnl_name(s))).collect();
+        write!(f, "at {}: {};", self.time, values.join(", "))
+    }
 }
 
 /// Simulation settings from a `simulate` block; unset ones take the
@@ -499,6 +519,9 @@ impl fmt::Display for Network {
         if let Some(learning) = &self.learning {
             writeln!(f, "  {}", learning.output)?;
             write!(f, "{}", learning.settings)?;
+        }
+        for assignment in &self.schedule {
+            writeln!(f, "  {assignment}")?;
         }
         write!(f, "{}", self.simulate)?;
         writeln!(f, "}}")

@@ -23,6 +23,7 @@ use quick_xml::escape::escape;
 use crate::crn::{Crn, Partner, Reaction, factorial};
 use crate::ir::{Quantity, RateLaw};
 
+pub mod schedule;
 pub mod training_run;
 
 const SBML_NS: &str = "http://www.sbml.org/sbml/level3/version2/core";
@@ -756,6 +757,14 @@ impl Math {
             }
         }
     }
+}
+
+/// A `<math>` element holding `math`, at `depth`.
+fn write_math(o: &mut String, depth: usize, math: &Math) {
+    let sbml_prefix = if math.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
+    line(o, depth, &format!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
+    math.render(o, depth + 1);
+    line(o, depth, "</math>");
 }
 
 fn line(o: &mut String, depth: usize, s: &str) {

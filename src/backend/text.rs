@@ -134,6 +134,24 @@ pub fn write(crn: &Crn) -> String {
     out
 }
 
+/// [`write`] with a schedule's `cuts` ([`crate::sim::schedule::cuts`]) as
+/// comments at the end: the format has no events, so neither crnc's reader
+/// nor other tools apply them; they say what a run of the list leaves out.
+pub fn write_scheduled(crn: &Crn, cuts: &[crate::sim::schedule::Cut]) -> String {
+    let mut out = write(crn);
+    if cuts.is_empty() {
+        return out;
+    }
+    let names = plain_names(crn);
+    out.push_str("# schedule (not applied by readers of this format):\n");
+    for cut in cuts {
+        let values: Vec<String> =
+            cut.values.iter().map(|&(s, v)| format!("{} = {}", names[s], number(v))).collect();
+        let _ = writeln!(out, "# at {}: {}", number(cut.time), values.join(", "));
+    }
+    out
+}
+
 /// Species names as the format's identifiers: other characters become `_`,
 /// and a name that is taken gets a numeric suffix.
 fn plain_names(crn: &Crn) -> Vec<String> {
@@ -245,5 +263,22 @@ mod tests {
         crn.reactions.remove(0);
         assert!(super::unsupported(&crn).is_none());
         assert!(super::write(&crn).contains("100 B -> A [k = 1.0715102881254675e-158]"));
+    }
+
+    #[test]
+    fn a_schedule_is_listed_in_comments_the_reader_skips() {
+        let src = "network T { species `x[0]` = 1, Y; `x[0]` -> Y @ 1; at 2: `x[0]` = 3, Y = 0.5; }";
+        let front = driver::front_end(&MemoryFs::new().with("t.crnl", src), Path::new("t.crnl"));
+        let lowered = driver::lower(&front.program.networks[0], &front.db, None).expect("lowers");
+        let cuts = crate::sim::schedule::cuts(&lowered.protocol, f64::INFINITY);
+        let text = super::write_scheduled(&lowered.crn, &cuts);
+        assert!(
+            text.ends_with("# schedule (not applied by readers of this format):\n# at 2: x_0 = 3, Y = 0.5\n"),
+            "{text}"
+        );
+        assert_eq!(super::write_scheduled(&lowered.crn, &[]), super::write(&lowered.crn));
+        let (read, diagnostics) = crate::import::crn_text::read(crate::source::FileId(0), &text, "T");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(read.expect("reads").schedule.is_empty());
     }
 }

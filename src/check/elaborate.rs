@@ -235,6 +235,9 @@ impl<'w> Checker<'w> {
                 Statement::Compartment { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `compartment`")
                 }
+                Statement::Schedule { span, .. } if frame.in_module => {
+                    self.not_in_module(*span, "a scheduled assignment (`at`)")
+                }
                 Statement::Output { span, .. } if frame.in_module => self.not_in_module(*span, "`output`"),
                 Statement::Train { span, .. } if frame.in_module => {
                     self.not_in_module(*span, "a `train` block")
@@ -242,6 +245,7 @@ impl<'w> Checker<'w> {
                 Statement::Include(_)
                 | Statement::Simulate { .. }
                 | Statement::Compartment { .. }
+                | Statement::Schedule { .. }
                 | Statement::Output { .. }
                 | Statement::Train { .. } => {}
             }
@@ -309,6 +313,9 @@ impl<'w> Checker<'w> {
             Statement::Ode { span, .. } => self.not_in_module(*span, "an `ode` block inside a loop"),
             Statement::Simulate { span, .. } => self.not_in_module(*span, "a `simulate` block inside a loop"),
             Statement::Compartment { span, .. } => self.not_in_module(*span, "a `compartment` inside a loop"),
+            Statement::Schedule { span, .. } => {
+                self.not_in_module(*span, "a scheduled assignment (`at`) inside a loop")
+            }
             Statement::Output { span, .. } => self.not_in_module(*span, "`output` inside a loop"),
             Statement::Train { span, .. } => self.not_in_module(*span, "a `train` block inside a loop"),
         }

@@ -12,6 +12,7 @@ mod learning;
 mod network;
 mod ode;
 mod potentials;
+mod schedule;
 mod scope;
 mod simulate;
 mod train;

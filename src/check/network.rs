@@ -214,6 +214,7 @@ impl Checker<'_> {
         self.expand_body(&mut b, &mut frame, &ast.statements, &mut groups);
         let clean_so_far = self.error_count() == errors_before;
         let learning = self.learning(ast, &b, &mut frame, self.is_root(net.file), clean_so_far);
+        let schedule = self.schedule(ast, &b, &frame);
         self.numbers.pop();
         let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
         if let Some(at) = detailed_balance
@@ -269,6 +270,7 @@ impl Checker<'_> {
                 learning,
                 protocol: None,
                 simulate,
+                schedule,
                 groups: vec![crate::crn::MAIN_GROUP.to_string()],
             }))
         } else {

@@ -93,12 +93,13 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn flags(&self, train: driver::TrainFlags) -> driver::Flags {
+    fn flags(&self, train: driver::TrainFlags, t_end: Option<f64>) -> driver::Flags {
         driver::Flags {
             max_order: self.max_order,
             separation: self.separation,
             max_expansion: self.max_expansion,
             train,
+            t_end,
         }
     }
 }
@@ -294,7 +295,7 @@ fn compile(args: &CompileArgs) -> i32 {
     }
     let mut after_stage = None;
     let (Compilation { front, lowered }, reporter) =
-        start_traced(&args.common, driver::TrainFlags::default(), |name, stage| {
+        start_traced(&args.common, driver::TrainFlags::default(), None, |name, stage| {
             if args.emit == Some(Stage::After(name)) {
                 after_stage = Some(stage.dump());
             }
@@ -334,7 +335,7 @@ fn compile(args: &CompileArgs) -> i32 {
         Some(Stage::After(_)) => after_stage,
         Some(Stage::Crn) => Some(crn::dump(&crn)),
         Some(Stage::Protocol) => Some(protocol.display(&crn).to_string()),
-        None => match render(&crn, format, args.phase.is_some()) {
+        None => match render(&crn, &protocol, format, args.phase.is_some()) {
             Ok(text) => Some(text),
             Err(d) => {
                 diagnostics.push(d);
@@ -365,19 +366,22 @@ fn unknown_phase(network: &str, name: &str, protocol: &Protocol) -> Diagnostic {
 }
 
 /// The CRN in `format`; `one_phase` when it is one phase's network, whose
-/// groups all run together.
-fn render(crn: &Crn, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
+/// groups all run together. A plain network's SBML carries its schedule
+/// (the cuts of its `protocol`); a learning circuit's phases are no schedule.
+fn render(crn: &Crn, protocol: &Protocol, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
     if format != Format::Json
         && !one_phase
         && let Some(d) = phases_at_once(crn, "write it as one network")
     {
         return Err(d);
     }
+    let plain = !one_phase && crn.groups.len() == 1;
+    let cuts = if plain { crnc::sim::schedule::cuts(protocol, f64::INFINITY) } else { Vec::new() };
     Ok(match format {
-        Format::Sbml => backend::sbml::write(crn),
+        Format::Sbml => backend::sbml::schedule::write(crn, &cuts),
         Format::Crn => match backend::text::unsupported(crn) {
             Some(d) => return Err(d),
-            None => backend::text::write(crn),
+            None => backend::text::write_scheduled(crn, &cuts),
         },
         Format::Json => backend::json::write(crn),
     })
@@ -500,13 +504,15 @@ impl Reporter {
 /// Compiles the file of `common` (the one path of `check`, `compile`, `run`
 /// and `import`), and sets up the reporting of its diagnostics.
 pub(crate) fn start(common: &Common) -> (Compilation, Reporter) {
-    start_traced(common, driver::TrainFlags::default(), |_, _| {})
+    start_traced(common, driver::TrainFlags::default(), None, |_, _| {})
 }
 
-/// [`start`], showing `after` the output of each stage (for `--emit`).
+/// [`start`], showing `after` the output of each stage (for `--emit`), with
+/// `crnc run`'s flags that shape the compiled protocol.
 fn start_traced(
     common: &Common,
     train: driver::TrainFlags,
+    t_end: Option<f64>,
     after: impl FnMut(&'static str, driver::Stage),
 ) -> (Compilation, Reporter) {
     let color = match common.color {
@@ -518,7 +524,7 @@ fn start_traced(
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
-    let flags = common.flags(train);
+    let flags = common.flags(train, t_end);
     let compilation = driver::compile_traced(&fs, &common.file, common.network.as_deref(), &flags, after);
     (compilation, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }

@@ -247,7 +247,7 @@ fn in_range(key: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
 
 pub fn run(args: &RunArgs) -> i32 {
     let (Compilation { front, lowered }, reporter) =
-        super::start_traced(&args.common, args.train.flags(), |_, _| {});
+        super::start_traced(&args.common, args.train.flags(), args.t_end, |_, _| {});
     let fail = |front: crnc::driver::FrontEnd, errors: Vec<Diagnostic>| {
         finish(&reporter, &front.db, front.diagnostics, errors)
     };
@@ -307,7 +307,8 @@ pub fn run(args: &RunArgs) -> i32 {
             return fail(front, diagnostics);
         }
     };
-    let table = match with_progress(&settings, || run::simulate(&crn, &settings)) {
+    let cuts = crnc::sim::schedule::cuts(&lowered.protocol, settings.t_end);
+    let table = match with_progress(&settings, || run::simulate_scheduled(&crn, &cuts, &settings)) {
         Ok(table) => table,
         Err(e) => {
             diagnostics.push(run_error(&crn.name, &e));

@@ -68,6 +68,9 @@ pub enum Perturbation {
     /// The host form of θ <- θ − η·g on rails: P_p += η·G_m, P_m += η·G_p.
     /// (The chemical form is reactions in an update group.)
     UpdateParameters { rate: f64, pairs: Vec<Update> },
+    /// Sets each species to its value, in its declared unit like its initial
+    /// value: a scheduled assignment (`at 10: Q = 10;`).
+    Set(Vec<(SpeciesId, f64)>),
 }
 
 /// One value loaded with a sample.
@@ -118,10 +121,52 @@ impl Protocol {
         Protocol { phases: vec![main], after: Vec::new(), predict: 1 }
     }
 
+    /// A plain network's protocol with its schedule (`at T: ...;`, in
+    /// ascending time): the phase `main` cut at each scheduled time before
+    /// `t_end`, the later pieces named `main@T` and each starting with its
+    /// assignment. Assignments at or after `t_end` do not run. `Err` names a
+    /// species the CRN lacks, which is a bug of the pass that lost it.
+    pub fn scheduled(crn: &Crn, t_end: f64, schedule: &[crate::ir::Assignment]) -> Result<Protocol, String> {
+        let mut protocol = Protocol::plain(crn, t_end);
+        let template = protocol.phases.pop().expect("a plain protocol has one phase");
+        let mut start = 0.0;
+        let mut set = Vec::new();
+        for assignment in schedule.iter().filter(|a| a.time < t_end) {
+            protocol.phases.push(Phase {
+                name: phase_name(&template.name, start),
+                duration: Duration::Time(assignment.time - start),
+                before: std::mem::take(&mut set),
+                ..template.clone()
+            });
+            let id = |name: &str| match crn.species.iter().position(|s| s.name == name) {
+                Some(i) => Ok(SpeciesId(i as u32)),
+                None => Err(format!("the schedule names `{name}`, which the CRN does not have")),
+            };
+            let values = assignment.values.iter().map(|(n, v)| Ok((id(n)?, *v)));
+            set = vec![Perturbation::Set(values.collect::<Result<_, String>>()?)];
+            start = assignment.time;
+        }
+        protocol.phases.push(Phase {
+            name: phase_name(&template.name, start),
+            duration: Duration::Time(t_end - start),
+            before: set,
+            ..template
+        });
+        match validate(&protocol, crn).first() {
+            Some(v) => Err(v.0.clone()),
+            None => Ok(protocol),
+        }
+    }
+
     /// The protocol as `--emit protocol` prints it, species and groups by name.
     pub fn display<'a>(&'a self, crn: &'a Crn) -> impl fmt::Display + 'a {
         Shown { protocol: self, crn }
     }
+}
+
+/// `main` for the piece from t = 0, `main@T` for the one from T.
+fn phase_name(main: &str, start: f64) -> String {
+    if start == 0.0 { main.to_string() } else { format!("{main}@{}", number(start)) }
 }
 
 /// Checks that the protocol fits `crn`: phases named once, groups and species
@@ -214,6 +259,14 @@ fn perturbation(crn: &Crn, p: &Perturbation, at: &str, fail: &mut impl FnMut(Str
                 }
             }
         }
+        Perturbation::Set(values) => {
+            for &(s, v) in values {
+                species(s, fail);
+                if !(v.is_finite() && v >= 0.0) {
+                    fail(format!("`{at}`: value {v} is not finite and non-negative"));
+                }
+            }
+        }
         Perturbation::UpdateParameters { rate, pairs } => {
             if !(rate.is_finite() && *rate >= 0.0) {
                 fail(format!("`{at}`: learning rate {rate} is not finite and non-negative"));
@@ -302,6 +355,10 @@ impl Shown<'_> {
                 format!("set {} = {sum}", self.pair(*into))
             }
             Perturbation::ResetTransients => "reset transients".to_string(),
+            Perturbation::Set(values) => {
+                let each = values.iter().map(|&(s, v)| format!("{} = {}", self.species(s), number(v)));
+                format!("set {}", each.collect::<Vec<_>>().join(", "))
+            }
             Perturbation::UpdateParameters { rate, pairs } => {
                 let each =
                     pairs.iter().map(|u| format!("{} -= {}", self.pair(u.parameter), self.pair(u.gradient)));
@@ -506,6 +563,37 @@ mod tests {
         assert_eq!(
             plain.display(&crn).to_string(),
             "protocol of t (1 phase)\nphase main (groups forward, backward) for t = 5\n"
+        );
+    }
+
+    #[test]
+    fn a_schedule_cuts_main_before_the_end_time() {
+        let crn = net();
+        let at = |time: f64, name: &str| crate::ir::Assignment {
+            time,
+            values: vec![(name.to_string(), 2.0)],
+            span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
+        };
+        let schedule = [at(1.5, "Y"), at(4.0, "x_p"), at(9.0, "Y")];
+        let protocol = Protocol::scheduled(&crn, 5.0, &schedule).unwrap();
+        assert_eq!(
+            protocol.display(&crn).to_string(),
+            "protocol of t (3 phases)\nphase main (groups forward, backward) for t = 1.5\n\
+             phase main@1.5 (groups forward, backward) for t = 2.5\n  before: set Y = 2\n\
+             phase main@4 (groups forward, backward) for t = 1\n  before: set x_p = 2\n"
+        );
+        assert_eq!(Protocol::scheduled(&crn, 5.0, &[]).unwrap(), Protocol::plain(&crn, 5.0));
+        let unknown = Protocol::scheduled(&crn, 5.0, &[at(1.0, "W")]).unwrap_err();
+        assert_eq!(unknown, "the schedule names `W`, which the CRN does not have");
+        let mut broken = protocol.clone();
+        broken.phases[1].before = vec![Perturbation::Set(vec![(SpeciesId(11), -1.0)])];
+        let found: Vec<String> = validate(&broken, &crn).into_iter().map(|v| v.0).collect();
+        assert_eq!(
+            found,
+            [
+                "`main@1.5`: species id 11 is out of range",
+                "`main@1.5`: value -1 is not finite and non-negative"
+            ]
         );
     }
 

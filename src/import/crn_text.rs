@@ -35,6 +35,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             learning: None,
             protocol: None,
             simulate: Default::default(),
+            schedule: Vec::new(),
             groups: vec![crate::crn::MAIN_GROUP.to_string()],
         },
         amounts: Vec::new(),

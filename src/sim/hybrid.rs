@@ -69,6 +69,7 @@ mod vesicle;
 use std::collections::BTreeMap;
 
 use crate::crn::Crn;
+use crate::sim::schedule::Cut;
 use crate::sim::ssa::{self, SsaError};
 use model::Model;
 use record::Record;
@@ -94,6 +95,9 @@ pub struct HybridOptions {
     /// Groups of discrete species (CRN indices) whose joint distribution
     /// over the window the run returns.
     pub histograms: Vec<Vec<usize>>,
+    /// Scheduled assignments (ascending, before the last output time): every
+    /// vesicle's counts and the bulk's potentials are set at each cut's time.
+    pub cuts: Vec<Cut>,
 }
 
 impl HybridOptions {
@@ -105,6 +109,7 @@ impl HybridOptions {
             max_events: ssa::DEFAULT_MAX_EVENTS,
             average_from: 0.0,
             histograms: Vec::new(),
+            cuts: Vec::new(),
         }
     }
 }
@@ -154,6 +159,23 @@ struct Start<'c> {
     potentials: Vec<f64>,
     /// The vesicle every copy starts as.
     vesicle: Vesicle,
+    /// The scheduled assignments in the simulator's terms.
+    cuts: Vec<Assignment>,
+}
+
+/// A scheduled assignment: potentials (by potential index) as
+/// concentrations, discrete species (by discrete index) as counts.
+struct Assignment {
+    potentials: Vec<(usize, f64)>,
+    counts: Vec<(usize, i64)>,
+}
+
+impl Assignment {
+    fn set_potentials(&self, p: &mut [f64]) {
+        for &(i, v) in &self.potentials {
+            p[i] = v;
+        }
+    }
 }
 
 impl Start<'_> {
@@ -181,7 +203,8 @@ pub fn simulate(crn: &Crn, times: &[f64], opts: &HybridOptions) -> Result<Hybrid
     validate(times, opts)?;
     let model = Model::new(crn)?;
     let start = start(crn, model, opts)?;
-    let mut record = Record::new(&start.model, crn.species.len(), times, opts.average_from);
+    let cut_times = opts.cuts.iter().map(|c| c.time).collect();
+    let mut record = Record::new(&start.model, crn.species.len(), times, opts.average_from, cut_times);
     let outcome = match opts.coupling {
         Coupling::Exact => exact::run(&start, opts, &mut record)?,
         Coupling::Split { interval } => split::run(&start, opts, interval, &mut record)?,
@@ -210,6 +233,12 @@ fn validate(times: &[f64], opts: &HybridOptions) -> Result<(), HybridError> {
     }
     if !(opts.average_from.is_finite() && opts.average_from.max(0.0) < last) {
         return invalid("average_from must be finite and before the last output time");
+    }
+    let cut_times: Vec<f64> = opts.cuts.iter().map(|c| c.time).collect();
+    if cut_times.iter().any(|&t| !(t > 0.0 && t < last)) || cut_times.windows(2).any(|w| w[1] <= w[0]) {
+        return invalid(
+            "scheduled assignments must come in ascending time, after 0 and before the last output",
+        );
     }
     Ok(())
 }
@@ -241,9 +270,21 @@ fn start<'c>(crn: &'c Crn, model: Model, opts: &HybridOptions) -> Result<Start<'
     }
     let groups = Groups::new(members, model.discrete.len());
     let vesicle = Vesicle::new(&model, counts, groups.members.len(), opts.average_from.max(0.0));
-    let start = Start { crn, model, groups, potentials, vesicle };
+    let cuts = opts.cuts.iter().map(|c| assignment(crn, &model, &slot, c)).collect::<Result<_, _>>()?;
+    let start = Start { crn, model, groups, potentials, vesicle, cuts };
     start.check(&start.potentials, 0.0)?;
     Ok(start)
+}
+
+/// `cut` in the simulator's terms; `slot` maps a CRN species to its discrete index.
+fn assignment(crn: &Crn, model: &Model, slot: &[Option<u32>], cut: &Cut) -> Result<Assignment, HybridError> {
+    let potentials = cut
+        .concentrations(crn)
+        .filter_map(|(s, v)| model.potentials.iter().position(|&p| p == s).map(|i| (i, v)))
+        .collect();
+    let counts = cut.counts(crn).map_err(HybridError::Counts)?;
+    let counts = counts.into_iter().filter_map(|(s, n)| slot[s].map(|d| (d as usize, n))).collect();
+    Ok(Assignment { potentials, counts })
 }
 
 fn finish(start: &Start<'_>, times: &[f64], record: Record<'_>, outcome: Outcome) -> HybridRun {

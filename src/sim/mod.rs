@@ -7,4 +7,5 @@ pub mod ode;
 pub mod plot;
 pub mod protocol;
 pub mod run;
+pub mod schedule;
 pub mod ssa;

@@ -197,6 +197,21 @@ fn check_options(kin: &Kinetics, opts: &OdeOptions) -> Result<(), OdeError> {
     Ok(())
 }
 
+impl OdeError {
+    /// The same error for an integration that started at `start`, not at 0.
+    pub fn started_at(self, start: f64) -> OdeError {
+        use OdeError::*;
+        match self {
+            StepSizeTooSmall { time } => StepSizeTooSmall { time: time + start },
+            TooManySteps { time, steps } => TooManySteps { time: time + start, steps },
+            NotFinite { time } => NotFinite { time: time + start },
+            NotSteady { time, rate, tol } => NotSteady { time: time + start, rate, tol },
+            Solver { time, message } => Solver { time: time + start, message },
+            InvalidInput { message } => InvalidInput { message },
+        }
+    }
+}
+
 /// Integrates dx/dt = S v(x) from x(0) = `x0` and returns x at each of
 /// `times` (ascending, >= 0; a time 0 gives `x0` itself). One integration
 /// through a fresh [`Integrator`]; build the handle instead to integrate the

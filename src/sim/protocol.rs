@@ -309,6 +309,11 @@ impl<'a> Executor<'a> {
                     }
                 }
             }
+            Perturbation::Set(values) => {
+                for &(s, v) in values {
+                    x[s.index()] = super::schedule::concentration(self.crn, s.index(), v);
+                }
+            }
             Perturbation::UpdateParameters { rate, pairs } => {
                 for u in pairs {
                     let (gp, gm) = (x[u.gradient.plus.index()], x[u.gradient.minus.index()]);

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::hybrid;
 use super::kinetics::Kinetics;
 use super::ode::{self, OdeOptions};
+use super::schedule::{self, Cut};
 use super::ssa::{self, Ssa, SsaMethod};
 use crate::backend::number;
 use crate::crn::Crn;
@@ -263,6 +264,12 @@ impl std::fmt::Display for RunError {
 /// (design.md §4.1): concentration, or amount for `species amount`; with
 /// `settings.counts`, molecules (x · volume) for every species.
 pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
+    simulate_scheduled(crn, &[], settings)
+}
+
+/// [`simulate`] with the assignments of `cuts` ([`schedule::cuts`] of the
+/// network's protocol) applied at their times, by every method.
+pub fn simulate_scheduled(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, RunError> {
     settings.check(crn.species.len()).map_err(RunError::Settings)?;
     let kin = Kinetics::new(crn);
     let times = settings.times();
@@ -277,7 +284,7 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
             let opts = OdeOptions { rtol: settings.rtol, atol: settings.atol, ..OdeOptions::default() };
             let shares = Kinetics::shares(crn);
             let y0: Vec<f64> = crn.initial_concentrations().iter().zip(&shares).map(|(x, s)| x * s).collect();
-            let solution = ode::solve(&kin, &y0, &times, &opts).map_err(RunError::Ode)?;
+            let solution = ode_segments(crn, &kin, y0, &times, cuts, &opts).map_err(RunError::Ode)?;
             // Dividing by the share (1 in the reaction compartment) keeps one-volume results exact.
             let scale: Vec<f64> =
                 in_counts.iter().zip(&shares).map(|(&c, s)| if c { crn.volume } else { 1.0 / s }).collect();
@@ -300,7 +307,10 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
         }
         Method::Ssa => {
             let n0 = ssa::initial_counts(crn).map_err(RunError::Ssa)?;
-            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto).with_max_events(settings.max_events);
+            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto)
+                .with_max_events(settings.max_events)
+                .with_cuts(crn, cuts)
+                .map_err(RunError::Ssa)?;
             let method = match sim.method() {
                 SsaMethod::Direct | SsaMethod::Auto => "ssa (direct method)",
                 SsaMethod::NextReaction => "ssa (next-reaction method)",
@@ -355,8 +365,43 @@ pub fn simulate(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
                 window: None,
             })
         }
-        Method::Hybrid => crate::learn::dbcrn::run::hybrid(crn, settings),
+        Method::Hybrid => crate::learn::dbcrn::run::hybrid(crn, cuts, settings),
     }
+}
+
+/// The ODE run from `y0` over `times`, segment by segment: each cut's values
+/// replace the state, and the integration restarts from there (the solver
+/// never steps across a discontinuity).
+fn ode_segments(
+    crn: &Crn,
+    kin: &Kinetics,
+    mut y: Vec<f64>,
+    times: &[f64],
+    cuts: &[Cut],
+    opts: &OdeOptions,
+) -> Result<ode::OdeSolution, ode::OdeError> {
+    let mut integrator = ode::Integrator::new(kin, opts)?;
+    let shares = Kinetics::shares(crn);
+    let segments = schedule::segments(cuts, times);
+    let mut out = ode::OdeSolution { values: Vec::with_capacity(times.len() * y.len()), steps: 0 };
+    for (i, segment) in segments.iter().enumerate() {
+        if let Some(c) = segment.cut {
+            for (s, x) in cuts[c].concentrations(crn) {
+                y[s] = x * shares[s];
+            }
+        }
+        let last = i + 1 == segments.len();
+        let part = integrator
+            .solve(&y, &segment.local_times(times, last))
+            .map_err(|e| e.started_at(segment.from))?;
+        out.steps += part.steps;
+        let rows = segment.rows.len() * y.len();
+        out.values.extend_from_slice(&part.values[..rows]);
+        if !last {
+            y.copy_from_slice(&part.values[rows..]);
+        }
+    }
+    Ok(out)
 }
 
 /// The table as CSV: `time,<columns>`, one row per output time, numbers in
@@ -379,4 +424,85 @@ pub fn csv(table: &Table) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemoryFs;
+    use std::path::Path;
+
+    /// The CRN of `src` and the cuts of its protocol for `settings`' end time.
+    fn compiled(src: &str, settings: &RunSettings) -> (Crn, Vec<Cut>) {
+        let fs = MemoryFs::new().with("t.crnl", src);
+        let flags = crate::driver::Flags { t_end: Some(settings.t_end), ..Default::default() };
+        let compiled = crate::driver::compile(&fs, Path::new("t.crnl"), None, &flags);
+        assert!(!compiled.front.has_errors(), "{}", compiled.rendered());
+        let lowered = compiled.lowered.expect("lowers");
+        let cuts = schedule::cuts(&lowered.protocol, settings.t_end);
+        (lowered.crn, cuts)
+    }
+
+    fn settings(method: Method, t_end: f64, points: usize) -> RunSettings {
+        RunSettings { method, t_end, points, ..RunSettings::DEFAULT }
+    }
+
+    #[test]
+    fn an_ode_run_restarts_from_the_assigned_value() {
+        let run = settings(Method::Ode, 3.0, 6);
+        let (crn, cuts) = compiled("network N { species X; 0 -> X @ 1; at 1: X = 0; }", &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        // x = t up to the cut, then t - 1; the row at t = 1 shows the assignment.
+        let expected = [0.0, 0.5, 0.0, 0.5, 1.0, 1.5, 2.0];
+        for ((t, x), want) in table.times.iter().zip(table.column("X").unwrap()).zip(expected) {
+            assert!((x - want).abs() < 1e-6, "x({t}) = {x}, expected {want}");
+        }
+        // Without the schedule the same network grows on.
+        let plain = simulate(&crn, &run).unwrap();
+        assert!((plain.column("X").unwrap().last().unwrap() - 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_amount_is_assigned_in_its_own_unit() {
+        let run = settings(Method::Ode, 2.0, 2);
+        let (crn, cuts) =
+            compiled("network N { volume = 4; species amount X = 8; X -> 0 @ 1e-12; at 1: X = 2; }", &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        let x: Vec<f64> = table.column("X").unwrap().collect();
+        assert!((x[0] - 8.0).abs() < 1e-6 && (x[1] - 2.0).abs() < 1e-6 && (x[2] - 2.0).abs() < 1e-6, "{x:?}");
+    }
+
+    #[test]
+    fn ssa_trajectories_restart_from_the_assigned_count_reproducibly() {
+        // Births at rate 10 from 0 at t = 1: the mean at t = 2 is 10, where it would be 20.
+        let run = RunSettings { trajectories: 400, seed: 7, ..settings(Method::Ssa, 2.0, 2) };
+        let src = "network N { species amount X = 0; 0 -> X @ 10; at 1: X = 0; }";
+        let (crn, cuts) = compiled(src, &run);
+        let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+        let mean: Vec<f64> = table.column("X-mean").unwrap().collect();
+        assert_eq!(mean[1], 0.0, "the row at the cut shows the assignment");
+        let sd = (10.0f64 / 400.0).sqrt();
+        assert!((mean[2] - 10.0).abs() < 5.0 * sd, "mean at t = 2: {}", mean[2]);
+        let bits = |t: &Table| t.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&table), bits(&simulate_scheduled(&crn, &cuts, &run).unwrap()));
+        let single = RunSettings { trajectories: 1, ..run };
+        let one = simulate_scheduled(&crn, &cuts, &single).unwrap();
+        assert_eq!(one.column("X").unwrap().nth(1), Some(0.0));
+    }
+
+    #[test]
+    fn every_hybrid_coupling_sets_vesicles_and_potentials_at_the_cut() {
+        let src = "network N { species amount X = 2, Q = 100; energy X = -3; potential P = 1000 for X; \
+                   0 <-> X @ 500; learn P: X ~ Q @ 1e-3; at 0.5: Q = 10, P = 3; }";
+        for coupling in [Coupling::Exact, Coupling::Split, Coupling::PerEvent] {
+            let run = RunSettings { vesicles: 4, coupling, ..settings(Method::Hybrid, 1.0, 4) };
+            let (crn, cuts) = compiled(src, &run);
+            let table = simulate_scheduled(&crn, &cuts, &run).unwrap();
+            let q: Vec<f64> = table.column("Q").unwrap().collect();
+            let p: Vec<f64> = table.column("P").unwrap().collect();
+            assert_eq!(q, [100.0, 100.0, 10.0, 10.0, 10.0], "{coupling:?}");
+            assert_eq!(p[2], 3.0, "{coupling:?}: P at the cut");
+            assert!(p[1] != 3.0 && p[3] != 3.0, "{coupling:?}: P moves before and after the cut: {p:?}");
+        }
+    }
 }

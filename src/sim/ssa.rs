@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod rejection;
 
 use super::kinetics::Kinetics;
+use super::schedule::{self, Cut};
 use crate::crn::{Crn, Species};
 use crate::ir::Quantity;
 
@@ -55,10 +56,11 @@ pub const MAX_COUNT: i64 = 1 << 52;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SsaError {
-    /// A species' initial count is not a whole number.
-    NotInteger { species: String, count: f64 },
-    /// A species' initial count does not fit the simulator's integer counts.
-    TooLarge { species: String, count: f64 },
+    /// A species' initial count, or its count a scheduled assignment sets
+    /// `at` a time, is not a whole number.
+    NotInteger { species: String, count: f64, at: Option<f64> },
+    /// Such a count does not fit the simulator's integer counts.
+    TooLarge { species: String, count: f64, at: Option<f64> },
     /// A trajectory took `limit` events before reaching the last output time.
     EventLimit { limit: u64, time: f64, seed: u64 },
     /// A count would have passed [`MAX_COUNT`]. `name` is filled in by
@@ -111,16 +113,25 @@ impl SsaError {
     }
 }
 
+/// "the initial count of `X`", or of the count a scheduled assignment sets at `at`.
+fn which_count(species: &str, at: Option<f64>) -> String {
+    match at {
+        None => format!("the initial count of `{species}`"),
+        Some(t) => format!("the count of `{species}` assigned at t = {t}"),
+    }
+}
+
 impl std::fmt::Display for SsaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SsaError::NotInteger { species, count } => write!(
+            SsaError::NotInteger { species, count, at } => write!(
                 f,
-                "the initial count of `{species}` is {count}, not a whole number of molecules (SSA counts \
-                 molecules: count = concentration x volume, or the amount for `species amount`)"
+                "{} is {count}, not a whole number of molecules (SSA counts molecules: count = \
+                 concentration x volume, or the amount for `species amount`)",
+                which_count(species, *at)
             ),
-            SsaError::TooLarge { species, count } => {
-                write!(f, "the initial count of `{species}` ({count}) is too large for exact simulation")
+            SsaError::TooLarge { species, count, at } => {
+                write!(f, "{} ({count}) is too large for exact simulation", which_count(species, *at))
             }
             SsaError::EventLimit { limit, time, seed } => {
                 write!(f, "the trajectory seeded with {seed} took {limit} events and reached only t = {time}")
@@ -170,10 +181,10 @@ pub(crate) fn initial_count(crn: &Crn, s: &Species) -> Result<i64, SsaError> {
     // Concentrations times a volume pick up rounding noise (0.1 * 30 = 3.0000000000000004).
     let rounded = count.round();
     if (count - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
-        return Err(SsaError::NotInteger { species: s.name.clone(), count });
+        return Err(SsaError::NotInteger { species: s.name.clone(), count, at: None });
     }
     if rounded > MAX_COUNT as f64 {
-        return Err(SsaError::TooLarge { species: s.name.clone(), count });
+        return Err(SsaError::TooLarge { species: s.name.clone(), count, at: None });
     }
     Ok(rounded as i64)
 }
@@ -254,6 +265,8 @@ pub struct Ssa<'k> {
     consumers: Vec<u32>,
     method: SsaMethod,
     max_events: u64,
+    /// Scheduled assignments: at each time, (species, count) pairs.
+    cuts: Vec<(f64, Vec<(usize, i64)>)>,
 }
 
 /// Why a trajectory stopped before its last output time.
@@ -261,6 +274,19 @@ enum Halt {
     Events { time: f64 },
     Count { species: usize, time: f64 },
     Negative { reaction: usize, value: f64, time: f64, species: Option<usize> },
+}
+
+impl Halt {
+    /// The same stop in a segment that started at `start`, not at 0.
+    fn started_at(self, start: f64) -> Halt {
+        match self {
+            Halt::Events { time } => Halt::Events { time: time + start },
+            Halt::Count { species, time } => Halt::Count { species, time: time + start },
+            Halt::Negative { reaction, value, time, species } => {
+                Halt::Negative { reaction, value, time: time + start, species }
+            }
+        }
+    }
 }
 
 /// Species -> the reactions with that species among their reactants.
@@ -309,6 +335,7 @@ impl<'k> Ssa<'k> {
             consumers,
             method,
             max_events: DEFAULT_MAX_EVENTS,
+            cuts: Vec::new(),
         }
     }
 
@@ -385,14 +412,18 @@ impl<'k> Ssa<'k> {
         Ok(())
     }
 
+    /// Assigns counts at the cuts' times (a schedule, [`schedule::cuts`]):
+    /// every trajectory is run segment by segment, its random stream carried
+    /// across, with the propensities recomputed after each assignment.
+    pub fn with_cuts(mut self, crn: &Crn, cuts: &[Cut]) -> Result<Ssa<'k>, SsaError> {
+        self.cuts = cuts.iter().map(|c| Ok((c.time, c.counts(crn)?))).collect::<Result<_, SsaError>>()?;
+        Ok(self)
+    }
+
     /// Trajectory from counts `n0`, sampled at `times` (ascending, from 0).
     pub fn run(&self, n0: &[i64], times: &[f64], seed: u64) -> Result<Trajectory, SsaError> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let result = match self.method {
-            SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, &mut rng),
-            SsaMethod::NextReaction => self.next_reaction(n0, times, &mut rng),
-            SsaMethod::Rejection => self.rejection(n0, times, &mut rng),
-        };
+        let result = self.segments(n0, times, &mut rng);
         result.map_err(|halt| match halt {
             Halt::Events { time } => SsaError::EventLimit { limit: self.max_events, time, seed },
             Halt::Count { species, time } => SsaError::CountLimit { species, name: None, time, seed },
@@ -407,13 +438,63 @@ impl<'k> Ssa<'k> {
         })
     }
 
-    fn direct(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Result<Trajectory, Halt> {
+    /// One trajectory through the segments between the cuts.
+    fn segments(&self, n0: &[i64], times: &[f64], rng: &mut Xoshiro256PlusPlus) -> Result<Trajectory, Halt> {
+        if self.cuts.is_empty() {
+            return self.segment(n0, times, 0, rng);
+        }
+        let cut_times: Vec<f64> = self.cuts.iter().map(|(t, _)| *t).collect();
+        let segments = schedule::segments_at(&cut_times, times);
+        let mut n = n0.to_vec();
+        let mut whole = Trajectory { samples: Vec::with_capacity(times.len() * n.len()), events: 0 };
+        for (i, segment) in segments.iter().enumerate() {
+            if let Some(c) = segment.cut {
+                for &(s, count) in &self.cuts[c].1 {
+                    n[s] = count;
+                }
+            }
+            let last = i + 1 == segments.len();
+            let local = segment.local_times(times, last);
+            let part =
+                self.segment(&n, &local, whole.events, rng).map_err(|halt| halt.started_at(segment.from))?;
+            whole.events = part.events;
+            let rows = segment.rows.len() * n.len();
+            whole.samples.extend_from_slice(&part.samples[..rows]);
+            if !last {
+                n.copy_from_slice(&part.samples[rows..]);
+            }
+        }
+        Ok(whole)
+    }
+
+    /// A trajectory by the chosen method from `n0` at time 0, sampled at
+    /// `times`, `events` having been taken before it.
+    fn segment(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
+        match self.method {
+            SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, events, rng),
+            SsaMethod::NextReaction => self.next_reaction(n0, times, events, rng),
+            SsaMethod::Rejection => self.rejection(n0, times, events, rng),
+        }
+    }
+
+    fn direct(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        mut events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let m = self.kin.reactions();
         let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
         let mut t = 0.0;
-        let mut events = 0;
         loop {
             // Summed afresh each event: exact, and as cheap as the search for small networks.
             let a0: f64 = a.iter().sum();
@@ -450,6 +531,7 @@ impl<'k> Ssa<'k> {
         &self,
         n0: &[i64],
         times: &[f64],
+        mut events: u64,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Trajectory, Halt> {
         let mut n = n0.to_vec();
@@ -459,7 +541,6 @@ impl<'k> Ssa<'k> {
         let tau: Vec<f64> =
             a.iter().map(|&ar| if ar > 0.0 { exponential(rng) / ar } else { f64::INFINITY }).collect();
         let mut queue = IndexedHeap::new(tau);
-        let mut events = 0;
         loop {
             let (mu, t) = queue.min();
             if !t.is_finite() || !out.advance(t, &n) {

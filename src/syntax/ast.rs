@@ -142,6 +142,13 @@ pub enum Statement {
         body: Vec<Statement>,
         span: Span,
     },
+    /// `at 10: Q = 10, R = 0;`: at time 10 the run sets each species to its
+    /// value (an assignment at a fixed time: an SBML event).
+    Schedule {
+        time: Expr,
+        values: Vec<(SpeciesRef, Expr)>,
+        span: Span,
+    },
     /// `compartment nucleus = 2;`: a compartment of its own size, for the
     /// species declared `in` it.
     Compartment {

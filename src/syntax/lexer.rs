@@ -53,6 +53,8 @@ pub enum Tok<'s> {
     Potential,
     #[token("boltzmann_machine")]
     Boltzmann,
+    #[token("at")]
+    AtTime,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident(&'s str),
@@ -170,6 +172,7 @@ impl Tok<'_> {
             Tok::Energy => "energy",
             Tok::Potential => "potential",
             Tok::Boltzmann => "boltzmann_machine",
+            Tok::AtTime => "at",
             Tok::Tilde => "~",
             Tok::Prime => "'",
             Tok::Dot => ".",

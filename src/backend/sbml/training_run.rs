@@ -16,8 +16,7 @@
 use std::fmt;
 
 use super::{
-    Additions, MATHML_NS, Math, SBML_NS, SbmlIds, UnitDefinition, concentration, document, ids, line, number,
-    text,
+    Additions, Math, SbmlIds, UnitDefinition, concentration, document, ids, line, number, text, write_math,
 };
 use crate::crn::protocol::{self, Duration, Perturbation, Protocol, Slot, Source};
 use crate::crn::{Crn, RailPair, SpeciesId, Violation};
@@ -272,6 +271,12 @@ impl<'a> Schedule<'a> {
                     }
                 }
             }
+            Perturbation::Set(set) => {
+                for &(s, v) in set {
+                    values[s.index()] =
+                        Value::Constant(crate::sim::schedule::concentration(self.crn, s.index(), v));
+                }
+            }
             Perturbation::UpdateParameters { rate, pairs } => {
                 for u in pairs {
                     let (gp, gm) =
@@ -437,13 +442,6 @@ fn write_events(o: &mut String, crn: &Crn, ids: &SbmlIds, names: &Names, switche
         line(o, 3, "</event>");
     }
     line(o, 2, "</listOfEvents>");
-}
-
-fn write_math(o: &mut String, depth: usize, math: &Math) {
-    let sbml_prefix = if math.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
-    line(o, depth, &format!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
-    math.render(o, depth + 1);
-    line(o, depth, "</math>");
 }
 
 #[cfg(test)]

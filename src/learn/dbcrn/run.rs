@@ -12,6 +12,7 @@ use crate::crn::{Crn, Role, SpeciesId};
 use crate::ir::Coupling;
 use crate::sim::hybrid::{self, HybridOptions};
 use crate::sim::run::{RunError, RunSettings, Summary, Table};
+use crate::sim::schedule::Cut;
 
 /// The visible species: `names` (the `simulate` block's `visible`), else
 /// every species a learning rule matches; names that are not species are
@@ -27,8 +28,8 @@ pub fn visible_species(crn: &Crn, learner: &Learner, names: &[String]) -> Vec<Sp
         .collect()
 }
 
-/// Runs `crn` by the hybrid method at `settings`.
-pub fn hybrid(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
+/// Runs `crn` by the hybrid method at `settings`, with the assignments of `cuts`.
+pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, RunError> {
     let start = Instant::now();
     let times = settings.times();
     let learner = Learner::of(crn);
@@ -46,6 +47,7 @@ pub fn hybrid(crn: &Crn, settings: &RunSettings) -> Result<Table, RunError> {
         max_events: settings.max_events,
         average_from: from,
         histograms: targets.iter().map(|t| t.iter().map(|s| s.index()).collect()).collect(),
+        cuts: cuts.to_vec(),
         ..HybridOptions::new(settings.vesicles, coupling)
     };
     let run = hybrid::simulate(crn, &times, &options).map_err(RunError::Hybrid)?;

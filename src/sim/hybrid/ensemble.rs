@@ -90,13 +90,35 @@ impl Ensemble {
     #[inline]
     pub fn fire(&mut self, model: &Model, groups: &Groups, r: usize, v: usize, t: f64) {
         let n = self.vesicles.len();
-        let (sums, trees, jump_slot) = (&mut self.sums, &mut self.trees, &self.jump_slot);
-        self.vesicles[v].fire(model, groups, r, t, |j, old, new| {
-            sums[j] += new - old;
-            if jump_slot[j] != usize::MAX {
-                tree_add(trees, n, jump_slot[j], v, new - old);
-            }
-        });
+        let changed = follow(&mut self.sums, &mut self.trees, &self.jump_slot, n, v);
+        self.vesicles[v].fire(model, groups, r, t, changed);
+    }
+
+    /// Sets every vesicle's discrete species to `counts` at time `t`.
+    pub fn set(&mut self, model: &Model, groups: &Groups, counts: &[(usize, i64)], t: f64) {
+        let n = self.vesicles.len();
+        for (v, vesicle) in self.vesicles.iter_mut().enumerate() {
+            let changed = follow(&mut self.sums, &mut self.trees, &self.jump_slot, n, v);
+            vesicle.set(model, groups, counts, t, changed);
+        }
+    }
+}
+
+/// What keeps S_r and the trees in step with vesicle `v`'s factors: called
+/// with (reaction, old factor, new factor) for each factor that changes.
+#[inline]
+fn follow<'a>(
+    sums: &'a mut [f64],
+    trees: &'a mut [f64],
+    jump_slot: &'a [usize],
+    n: usize,
+    v: usize,
+) -> impl FnMut(usize, f64, f64) + 'a {
+    move |j, old, new| {
+        sums[j] += new - old;
+        if jump_slot[j] != usize::MAX {
+            tree_add(trees, n, jump_slot[j], v, new - old);
+        }
     }
 }
 

@@ -47,6 +47,10 @@ pub(super) fn run(
         t = if waiting.is_some() { t + span } else { stop };
         start.check(&p, t)?;
         if waiting.is_none() {
+            if let Some(c) = record.due_cut(t) {
+                start.cuts[c].set_potentials(&mut p);
+                ensemble.set(model, &start.groups, &start.cuts[c].counts, t);
+            }
             factors = model.potential_factors(&p);
             continue;
         }

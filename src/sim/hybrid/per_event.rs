@@ -33,7 +33,7 @@ pub(super) fn run(
     let mut before = p.clone();
     let mut propensities = vec![0.0; model.jumps.len()];
     let (mut t, mut events) = (0.0, 0u64);
-    while let Some(next) = record.next_output() {
+    while let Some(next) = record.next_output_or_cut() {
         for &r in &model.flows {
             let weight = model.constant[r] * ensemble.sums[r];
             rule[r] = weight * dt;
@@ -54,6 +54,10 @@ pub(super) fn run(
         let until = fire_at.unwrap_or(next);
         record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
         t = until;
+        if let Some(c) = record.due_cut(t) {
+            start.cuts[c].set_potentials(&mut p);
+            ensemble.set(model, &start.groups, &start.cuts[c].counts, t);
+        }
         record.take(model, t, &p, ensemble.vesicles.iter());
         if fire_at.is_none() {
             factors = model.potential_factors(&p);

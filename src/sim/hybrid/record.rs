@@ -10,6 +10,9 @@ use super::vesicle::Vesicle;
 pub(super) struct Record<'t> {
     times: &'t [f64],
     next: usize,
+    /// The scheduled assignments' times, and how many have been applied.
+    cuts: Vec<f64>,
+    next_cut: usize,
     species: usize,
     pub values: Vec<f64>,
     /// Start of the averaging window (not before 0).
@@ -21,10 +24,12 @@ pub(super) struct Record<'t> {
 }
 
 impl<'t> Record<'t> {
-    pub fn new(model: &Model, species: usize, times: &'t [f64], from: f64) -> Record<'t> {
+    pub fn new(model: &Model, species: usize, times: &'t [f64], from: f64, cuts: Vec<f64>) -> Record<'t> {
         Record {
             times,
             next: 0,
+            cuts,
+            next_cut: 0,
             species,
             values: Vec::with_capacity(times.len() * species),
             from: from.max(0.0),
@@ -35,10 +40,27 @@ impl<'t> Record<'t> {
     }
 
     /// The next time a coupling must stop at after `t`: the next output
-    /// time, or the window's start before it; `None` after the last output.
+    /// time, or the window's start or a scheduled assignment before it;
+    /// `None` after the last output.
     pub fn next_stop(&self, t: f64) -> Option<f64> {
-        let out = self.next_output()?;
+        let out = self.next_output_or_cut()?;
         Some(if t < self.from && self.from < out { self.from } else { out })
+    }
+
+    /// The next output time, or the next scheduled assignment before it.
+    pub fn next_output_or_cut(&self) -> Option<f64> {
+        let out = self.next_output()?;
+        Some(self.cuts.get(self.next_cut).map_or(out, |&c| c.min(out)))
+    }
+
+    /// The scheduled assignment due at `t` (the coupling has just stopped
+    /// there), once: its index.
+    pub fn due_cut(&mut self, t: f64) -> Option<usize> {
+        let due = self.cuts.get(self.next_cut).is_some_and(|&c| c <= t);
+        due.then(|| {
+            self.next_cut += 1;
+            self.next_cut - 1
+        })
     }
 
     /// The next output time not yet written.

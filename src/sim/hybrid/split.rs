@@ -135,6 +135,14 @@ pub(super) fn run(
         record.stretch(t, span, &integral, sigma_start, model.dissipation(&p, &flow.weights));
         t = end;
         start.check(&p, t)?;
+        if let Some(c) = record.due_cut(t) {
+            let cut = &start.cuts[c];
+            cut.set_potentials(&mut p);
+            for runner in &mut runners {
+                // Each run starts by recomputing its propensities from the factors.
+                runner.vesicle.set(model, &start.groups, &cut.counts, t, |_, _, _| {});
+            }
+        }
     }
     Ok(Outcome { vesicles: runners.into_iter().map(|r| r.vesicle).collect(), events })
 }

@@ -76,24 +76,55 @@ impl Vesicle {
         groups: &Groups,
         r: usize,
         t: f64,
-        mut changed: impl FnMut(usize, f64, f64),
+        changed: impl FnMut(usize, f64, f64),
     ) {
-        let changes = model.discrete_changes.get(r);
+        let changes = model.discrete_changes.get(r).iter().map(|&(d, delta)| (d as usize, i64::from(delta)));
+        self.change(groups, changes, t);
+        self.refactor(model, model.dependents.get(r).iter().map(|&j| j as usize), t, changed);
+    }
+
+    /// Sets discrete species to counts at time `t` (a scheduled
+    /// assignment); `changed` as for [`Vesicle::fire`].
+    pub fn set(
+        &mut self,
+        model: &Model,
+        groups: &Groups,
+        counts: &[(usize, i64)],
+        t: f64,
+        changed: impl FnMut(usize, f64, f64),
+    ) {
+        let changes: Vec<(usize, i64)> = counts.iter().map(|&(d, n)| (d, n - self.counts[d])).collect();
+        self.change(groups, changes.into_iter(), t);
+        self.refactor(model, 0..model.reactions(), t, changed);
+    }
+
+    /// Moves counts by `changes` at time `t`, closing the integrals they end.
+    #[inline]
+    fn change(&mut self, groups: &Groups, changes: impl Iterator<Item = (usize, i64)> + Clone, t: f64) {
         if !groups.members.is_empty() {
-            for &(d, _) in changes {
-                for &g in &groups.of_species[d as usize] {
+            for (d, _) in changes.clone() {
+                for &g in &groups.of_species[d] {
                     self.close_group(groups, g as usize, t);
                 }
             }
         }
-        for &(d, delta) in changes {
-            let d = d as usize;
+        for (d, delta) in changes {
             self.count_integral[d] += self.counts[d] as f64 * overlap(self.count_since[d], t, self.from);
             self.count_since[d] = t;
-            self.counts[d] += i64::from(delta);
+            self.counts[d] += delta;
         }
-        for &j in model.dependents.get(r) {
-            let j = j as usize;
+    }
+
+    /// Recomputes the discrete factors of `reactions` at time `t`.
+    #[inline]
+    fn refactor(
+        &mut self,
+        model: &Model,
+        reactions: impl Iterator<Item = usize>,
+        t: f64,
+        mut changed: impl FnMut(usize, f64, f64),
+    ) {
+        for j in reactions {
             let new = model.discrete_factor(j, &self.counts);
             let old = self.factors[j];
             if new != old {

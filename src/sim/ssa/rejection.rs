@@ -34,6 +34,7 @@ impl Ssa<'_> {
         &self,
         n0: &[i64],
         times: &[f64],
+        mut events: u64,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Trajectory, Halt> {
         let kin = self.kin;
@@ -49,7 +50,6 @@ impl Ssa<'_> {
         let mut stale: Vec<u32> = Vec::new();
         let mut is_stale = vec![false; m];
         let mut t = 0.0;
-        let mut events = 0;
         loop {
             let total = upper.total();
             if total <= 0.0 {
