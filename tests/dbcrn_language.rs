@@ -214,3 +214,29 @@ fn potentials_rules_and_machines_print_back_as_crnl_that_compiles_to_the_same_ne
         assert_eq!(roles(&again), roles(&original), "{file}");
     }
 }
+
+#[test]
+fn an_array_named_whole_gives_every_vesicle_its_energy_potential_and_learning_rule() {
+    let crn = example("a2.crnl", "A2", None);
+    let p = id(&crn, "P");
+    for i in 0..10 {
+        let x = id(&crn, &format!("X[{i}]"));
+        let with_x: Vec<_> = crn
+            .reactions
+            .iter()
+            .filter(|r| r.reactants.contains(&(x, 1)) || r.products.contains(&(x, 1)))
+            .collect();
+        // 0 <-> X[i] + P at k_db·e^(±3/2), and P + X[i] -> 2P + X[i] at k_learn / N.
+        let rates: Vec<f64> = with_x.iter().map(|r| r.rate).collect();
+        assert_eq!(rates.len(), 3, "X[{i}]: {rates:?}");
+        assert!(
+            (rates[0] - 10.0 * 1.5f64.exp()).abs() < 1e-9 && (rates[1] - 10.0 * (-1.5f64).exp()).abs() < 1e-9
+        );
+        assert!(with_x[0].products.contains(&(p, 1)) && with_x[1].reactants.contains(&(p, 1)));
+        assert_eq!((with_x[2].label.as_deref(), with_x[2].rate), (Some("P_raise"), 0.1));
+    }
+    // The ten `P + Q -> Q` at k/N are one reaction at k.
+    let lower: Vec<f64> =
+        crn.reactions.iter().filter(|r| r.label.as_deref() == Some("P_lower")).map(|r| r.rate).collect();
+    assert!(matches!(lower[..], [k] if (k - 1.0).abs() < 1e-12), "{lower:?}");
+}

@@ -271,3 +271,20 @@ fn a_bad_distribution_file_is_reported_in_the_file_and_nothing_is_written() {
         "{err}"
     );
 }
+
+#[test]
+fn a2s_ensemble_pulls_its_mean_to_the_target_through_one_shared_potential() {
+    // domain.md §4.2 A2 (examples/dbcrn/a2.crnl): ten vesicles X[i] share the count P; the
+    // ensemble mean over the last fifth of t in [0, 1e4) is Q = 100 within 2 % on every seed,
+    // and P averages e^3/100 over the seeds (a count that is 0 most of the time: 10 %).
+    let model = example("a2.crnl");
+    let mut p = 0.0;
+    for seed in ["1", "2", "3"] {
+        let s = summary(&model, "A2", &["--seed", seed]);
+        let mean = (0..10).map(|i| number(&s, &["means", &format!("X[{i}]")])).sum::<f64>() / 10.0;
+        eprintln!("A2 seed {seed}: ensemble mean {mean}, P {}", number(&s, &["potentials", "P"]));
+        assert!((mean / 100.0 - 1.0).abs() < 0.02, "seed {seed}: ensemble mean {mean}");
+        p += number(&s, &["potentials", "P"]) / 3.0;
+    }
+    assert!((p / (3f64.exp() / 100.0) - 1.0).abs() < 0.1, "P = {p}");
+}

@@ -532,6 +532,8 @@ impl Checker<'_> {
                 );
                 return None;
             }
+            // The import that should have brought it failed, and said why.
+            None if self.incomplete_files.contains(&id.span.file) => return None,
             None => {
                 let networks: Vec<String> = self.scopes[&net.file]
                     .iter()
@@ -926,7 +928,9 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let (Some(name), Some(value)) = (self.species_ref(b, frame, target), self.eval(expr, frame.env))
+            // An array named whole: every element (an ensemble's copies).
+            let (Some(names), Some(value)) =
+                (self.species_or_elements(b, frame, target), self.eval(expr, frame.env))
             else {
                 continue;
             };
@@ -934,14 +938,16 @@ impl Checker<'_> {
                 self.diags.push(not_finite("the energy", expr.span(), value));
                 continue;
             }
-            match b.energies.get(&name) {
-                Some(&(_, first)) => self.diags.push(
-                    Diagnostic::error("E0251", format!("the energy of `{name}` is set twice"))
-                        .with_primary(target.span, "set again here")
-                        .with_secondary(first, "first set here")
-                        .with_hint("a species has one energy; remove one of the two"),
-                ),
-                None => _ = b.energies.insert(name, (value, target.span)),
+            for name in names {
+                match b.energies.get(&name) {
+                    Some(&(_, first)) => self.diags.push(
+                        Diagnostic::error("E0251", format!("the energy of `{name}` is set twice"))
+                            .with_primary(target.span, "set again here")
+                            .with_secondary(first, "first set here")
+                            .with_hint("a species has one energy; remove one of the two"),
+                    ),
+                    None => _ = b.energies.insert(name, (value, target.span)),
+                }
             }
         }
     }

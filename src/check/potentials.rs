@@ -4,7 +4,7 @@
 //! `ir::potentials` for the `potentials` pass.
 
 use super::Checker;
-use super::elaborate::Frame;
+use super::elaborate::{Binding, Frame};
 use super::eval::not_finite;
 use super::network::Builder;
 use super::simulate::species_ref;
@@ -43,30 +43,49 @@ impl<'w> Checker<'w> {
             match statement {
                 Statement::Potential { decl, species } if decl.entries[0].size.is_none() => {
                     let name = decl.entries[0].name.name.clone();
-                    let species: Vec<String> =
-                        species.iter().filter_map(|r| self.potential_species(b, frame, &name, r)).collect();
+                    let species: Vec<String> = species
+                        .iter()
+                        .filter_map(|r| self.potential_species(b, frame, &name, r))
+                        .flatten()
+                        .collect();
                     b.potentials.push(Potential { name, species, span: decl.span });
                 }
                 Statement::LearnRule { potential, model, target, rates, span } => {
-                    if let Some(rule) = self.learning_rule(b, frame, potential, model, target, rates, *span) {
-                        b.learning_rules.push(rule);
-                    }
+                    let rules = self.learning_rules(b, frame, potential, model, target, rates, *span);
+                    b.learning_rules.extend(rules.into_iter().flatten());
                 }
                 _ => {}
             }
         }
     }
 
-    /// One species a potential is for: a species of the model, not a potential.
+    /// The species a reference names: one, or every element of an array
+    /// named without an index (an ensemble's copies, domain.md §3.9).
+    pub(super) fn species_or_elements(
+        &mut self,
+        b: &Builder,
+        frame: &Frame,
+        r: &ast::SpeciesRef,
+    ) -> Option<Vec<String>> {
+        if r.indices.is_empty()
+            && let Binding::Array(elements) = self.binding(b, frame, &r.name, None, r.span)?
+        {
+            return Some(elements);
+        }
+        self.species_ref(b, frame, r).map(|name| vec![name])
+    }
+
+    /// The species a potential is for (one, or an array's elements): species
+    /// of the model, not potentials.
     fn potential_species(
         &mut self,
         b: &Builder,
         frame: &Frame,
         potential: &str,
         r: &ast::SpeciesRef,
-    ) -> Option<String> {
-        let name = self.species_ref(b, frame, r)?;
-        if is_potential(b, &name) {
+    ) -> Option<Vec<String>> {
+        let names = self.species_or_elements(b, frame, r)?;
+        if let Some(name) = names.iter().find(|name| is_potential(b, name)) {
             let what = if name == potential { "itself" } else { "another potential" };
             self.diags.push(
                 Diagnostic::error("E0254", format!("potential `{potential}` is declared for {what}"))
@@ -75,11 +94,13 @@ impl<'w> Checker<'w> {
             );
             return None;
         }
-        Some(name)
+        Some(names)
     }
 
+    /// The rule `learn P: X ~ target`, one per element when X is an array
+    /// named whole: each copy of an ensemble pulls on the shared potential.
     #[allow(clippy::too_many_arguments)]
-    fn learning_rule(
+    fn learning_rules(
         &mut self,
         b: &Builder,
         frame: &Frame,
@@ -88,21 +109,21 @@ impl<'w> Checker<'w> {
         target: &Expr,
         rates: &[Expr],
         span: crate::source::Span,
-    ) -> Option<LearningRule> {
+    ) -> Option<Vec<LearningRule>> {
         let p = self.species_ref(b, frame, potential);
-        let x = self.species_ref(b, frame, model);
+        let xs = self.species_or_elements(b, frame, model);
         let target = self.learning_target(b, frame, target);
         let rates = self.learning_rates(frame, rates, span);
-        let (p, x, target, (rate, reverse)) = (p?, x?, target?, rates?);
+        let (p, xs, target, (rate, reverse)) = (p?, xs?, target?, rates?);
         if !is_potential(b, &p) {
             self.diags.push(
                 Diagnostic::error("E0255", format!("`{p}` is not a potential"))
                     .with_primary(potential.span, "a `learn` rule moves a potential")
-                    .with_hint(format!("declare it as one: `potential {p} = 1 for {x};`")),
+                    .with_hint(format!("declare it as one: `potential {p} = 1 for {};`", model.name.name)),
             );
             return None;
         }
-        if is_potential(b, &x) {
+        if let Some(x) = xs.iter().find(|x| is_potential(b, x)) {
             self.diags.push(
                 Diagnostic::error("E0255", format!("`{x}` is a potential, not a species of the model"))
                     .with_primary(model.span, "the rule matches this species' mean to the target's")
@@ -110,7 +131,9 @@ impl<'w> Checker<'w> {
             );
             return None;
         }
-        Some(LearningRule { potential: p, model: x, target, rate, reverse, span })
+        let rule =
+            |model| LearningRule { potential: p.clone(), model, target: target.clone(), rate, reverse, span };
+        Some(xs.into_iter().map(rule).collect())
     }
 
     /// `Q`, `c * Q` (or `Q * c`) with c a non-negative number, or a
