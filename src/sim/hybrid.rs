@@ -59,6 +59,7 @@
 mod ensemble;
 mod exact;
 mod flow;
+mod jump_rates;
 mod model;
 mod per_event;
 mod record;

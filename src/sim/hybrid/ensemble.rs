@@ -5,11 +5,8 @@
 //! the vesicle in O(log N). Factors are products of whole numbers, exact in
 //! f64 below 2^53, so the sums never drift.
 
-use rand_xoshiro::Xoshiro256PlusPlus;
-
 use super::model::Model;
 use super::vesicle::{Groups, Vesicle};
-use crate::sim::ssa::uniform;
 
 pub(super) struct Ensemble {
     pub vesicles: Vec<Vesicle>,
@@ -37,34 +34,6 @@ impl Ensemble {
             }
         }
         ensemble
-    }
-
-    /// Draws the next event: a jump in proportion to `propensities` (each
-    /// jump's total over the vesicles, in `model.jumps` order, summing to
-    /// `total` > 0), then its vesicle; returns (reaction, vesicle).
-    pub fn draw(
-        &self,
-        model: &Model,
-        propensities: &[f64],
-        total: f64,
-        rng: &mut Xoshiro256PlusPlus,
-    ) -> (usize, usize) {
-        // 1 − u lies in [0, 1): the draw never lands past the last active channel.
-        let target = (1.0 - uniform(rng)) * total;
-        let mut chosen = propensities.len() - 1;
-        let mut sum = 0.0;
-        for (i, &a) in propensities.iter().enumerate() {
-            sum += a;
-            if target < sum {
-                chosen = i;
-                break;
-            }
-        }
-        if propensities[chosen] <= 0.0 {
-            chosen = propensities.iter().rposition(|&a| a > 0.0).unwrap_or(chosen);
-        }
-        let r = model.jumps[chosen];
-        (r, self.pick_vesicle(r, 1.0 - uniform(rng)))
     }
 
     /// The vesicle in which jump `r` fires, for `u` uniform in [0, 1): the

@@ -6,11 +6,12 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::{Ensemble, total};
+use super::ensemble::Ensemble;
 use super::flow::{Blowup, Flow};
+use super::jump_rates::JumpRates;
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
-use crate::sim::ssa::exponential;
+use crate::sim::ssa::{exponential, uniform};
 
 pub(super) fn run(
     start: &Start<'_>,
@@ -24,7 +25,7 @@ pub(super) fn run(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
     let vesicles = opts.vesicles as f64;
     let mut integral = vec![0.0; p.len()];
-    let mut propensities = vec![0.0; model.jumps.len()];
+    let mut jumps = JumpRates::new(model, &ensemble.sums);
     let mut factors = model.potential_factors(&p);
     let mut before = p.clone();
     let (mut t, mut events) = (0.0, 0u64);
@@ -32,7 +33,7 @@ pub(super) fn run(
     loop {
         record.take(model, t, &p, ensemble.vesicles.iter());
         let Some(stop) = record.next_stop(t) else { break };
-        flow.prepare(model, &p, &factors, &ensemble.sums, vesicles);
+        flow.prepare(model, &p, &factors, &ensemble.sums, vesicles, jumps.plain_total());
         let sigma_start = model.dissipation(&p, &flow.weights);
         let waiting =
             flow.waiting_time(model, exponential(&mut rng), stop - t).map_err(|b| blowup(b, &p, t))?;
@@ -50,6 +51,7 @@ pub(super) fn run(
             if let Some(c) = record.due_cut(t) {
                 start.cuts[c].set_potentials(&mut p);
                 ensemble.set(model, &start.groups, &start.cuts[c].counts, t);
+                jumps.refresh(model, model.jumps.iter().copied(), &ensemble.sums);
             }
             factors = model.potential_factors(&p);
             continue;
@@ -57,16 +59,16 @@ pub(super) fn run(
         if events >= opts.max_events {
             return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
         }
-        for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
-            *a = flow.weights[r] * factors[r];
-        }
-        let total = total(&propensities);
-        if total <= 0.0 {
+        jumps.read_potentials(model, &ensemble.sums, &factors);
+        if jumps.total() <= 0.0 {
             // Only an Exp(1) draw of exactly 0 lands here: nothing can fire.
             continue;
         }
-        let (r, v) = ensemble.draw(model, &propensities, total, &mut rng);
+        // 1 − u lies in [0, 1): the draw never lands past the last jump that can fire.
+        let r = jumps.pick(1.0 - uniform(&mut rng));
+        let v = ensemble.pick_vesicle(r, 1.0 - uniform(&mut rng));
         ensemble.fire(model, &start.groups, r, v, t);
+        jumps.refresh(model, model.dependents.get(r).iter().map(|&j| j as usize), &ensemble.sums);
         events += 1;
     }
     Ok(Outcome { vesicles: ensemble.vesicles, events })

@@ -35,9 +35,11 @@ pub(super) struct Blowup(pub usize);
 pub(super) struct Flow {
     /// Per reaction: a flow's constant times its mean discrete factor over
     /// the vesicles (its flux per vesicle without the potential factor); a
-    /// jump's constant times its factor summed over the vesicles (its total
-    /// propensity without the potential factor).
+    /// potential-reading jump's constant times its factor summed over the
+    /// vesicles (its total propensity without the potential factor).
     pub weights: Vec<f64>,
+    /// The total propensity of the jumps that read no potential.
+    plain: f64,
     /// d ln[p]/dt per potential (log-linear case).
     growth: Vec<f64>,
     /// Per jump that can fire: (propensity at the start, β).
@@ -55,6 +57,7 @@ impl Flow {
     pub fn new(model: &Model) -> Flow {
         Flow {
             weights: vec![0.0; model.reactions()],
+            plain: 0.0,
             growth: vec![0.0; model.potentials.len()],
             terms: Vec::with_capacity(model.jumps.len()),
             moments: [0.0; SERIES_TERMS],
@@ -68,20 +71,34 @@ impl Flow {
 
     /// Sets the flow for the vesicles' factor sums `sums` over `vesicles`
     /// vesicles, from the potentials `p` (each reaction's potential factor
-    /// there in `factors`).
-    pub fn prepare(&mut self, model: &Model, p: &[f64], factors: &[f64], sums: &[f64], vesicles: f64) {
+    /// there in `factors`); `plain` is the total propensity of the jumps that
+    /// read no potential, which stays put while the potentials move.
+    pub fn prepare(
+        &mut self,
+        model: &Model,
+        p: &[f64],
+        factors: &[f64],
+        sums: &[f64],
+        vesicles: f64,
+        plain: f64,
+    ) {
         for &r in &model.flows {
             self.weights[r] = model.constant[r] * sums[r] / vesicles;
         }
-        for &r in &model.jumps {
+        for &r in &model.potential_readers {
             self.weights[r] = model.constant[r] * sums[r];
         }
+        self.plain = plain;
         if model.log_linear {
             model.growth(&self.weights, &mut self.growth);
             self.terms.clear();
             self.moments = [0.0; SERIES_TERMS];
+            self.moments[0] = plain;
             self.fastest = 0.0;
-            for &r in &model.jumps {
+            if plain > 0.0 {
+                self.terms.push((plain, 0.0));
+            }
+            for &r in &model.potential_readers {
                 let a = self.weights[r] * factors[r];
                 if a > 0.0 {
                     let beta = model.factor_growth(r, &self.growth);
@@ -105,7 +122,12 @@ impl Flow {
 
     /// The jumps' total propensity at `p`.
     fn jump_rate(&self, model: &Model, p: &[f64]) -> f64 {
-        model.jumps.iter().map(|&r| self.weights[r] * model.potential_factor(r, p)).sum()
+        self.plain + Self::reader_rate(model, &self.weights, p)
+    }
+
+    /// The potential readers' total propensity at `p`.
+    fn reader_rate(model: &Model, weights: &[f64], p: &[f64]) -> f64 {
+        model.potential_readers.iter().map(|&r| weights[r] * model.potential_factor(r, p)).sum()
     }
 
     /// ([p], Λ, ∫[p]) after `span`, into `self.end` (general case).
@@ -115,11 +137,11 @@ impl Flow {
         }
         let c = model.potentials.len();
         self.end.clone_from(&self.start);
-        let weights = &self.weights;
+        let (weights, plain) = (&self.weights, self.plain);
         let ok = self.rk.integrate(&mut self.end, span, |y, dy| {
             let (p, rest) = dy.split_at_mut(c);
             model.drift(&y[..c], weights, p);
-            rest[0] = model.jumps.iter().map(|&r| weights[r] * model.potential_factor(r, &y[..c])).sum();
+            rest[0] = plain + Self::reader_rate(model, weights, &y[..c]);
             rest[1..].copy_from_slice(&y[..c]);
         });
         self.span = ok.then_some(span);
@@ -230,7 +252,13 @@ mod tests {
     fn flow_at(model: &Model, counts: &[i64], p: &[f64]) -> Flow {
         let sums: Vec<f64> = (0..model.reactions()).map(|r| model.discrete_factor(r, counts)).collect();
         let mut flow = Flow::new(model);
-        flow.prepare(model, p, &model.potential_factors(p), &sums, 1.0);
+        let plain: f64 = model
+            .jumps
+            .iter()
+            .filter(|r| !model.potential_readers.contains(r))
+            .map(|&r| model.constant[r] * sums[r])
+            .sum();
+        flow.prepare(model, p, &model.potential_factors(p), &sums, 1.0, plain);
         flow
     }
 

@@ -8,10 +8,11 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::ensemble::{Ensemble, total};
+use super::ensemble::Ensemble;
+use super::jump_rates::JumpRates;
 use super::record::Record;
 use super::{HybridError, HybridOptions, Outcome, Start};
-use crate::sim::ssa::exponential;
+use crate::sim::ssa::{exponential, uniform};
 
 pub(super) fn run(
     start: &Start<'_>,
@@ -31,7 +32,7 @@ pub(super) fn run(
     let mut step = vec![0.0; p.len()];
     let mut factors = model.potential_factors(&p);
     let mut before = p.clone();
-    let mut propensities = vec![0.0; model.jumps.len()];
+    let mut jumps = JumpRates::new(model, &ensemble.sums);
     let (mut t, mut events) = (0.0, 0u64);
     while let Some(next) = record.next_output_or_cut() {
         for &r in &model.flows {
@@ -46,10 +47,8 @@ pub(super) fn run(
         }
         start.check(&p, t)?;
         model.update_potential_factors(&before, &p, &mut factors);
-        for (a, &r) in propensities.iter_mut().zip(&model.jumps) {
-            *a = model.constant[r] * ensemble.sums[r] * factors[r];
-        }
-        let total = total(&propensities);
+        jumps.read_potentials(model, &ensemble.sums, &factors);
+        let total = jumps.total();
         let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
         let until = fire_at.unwrap_or(next);
         record.constant_stretch(t, until, &p, model.dissipation(&p, &mean));
@@ -57,6 +56,7 @@ pub(super) fn run(
         if let Some(c) = record.due_cut(t) {
             start.cuts[c].set_potentials(&mut p);
             ensemble.set(model, &start.groups, &start.cuts[c].counts, t);
+            jumps.refresh(model, model.jumps.iter().copied(), &ensemble.sums);
         }
         record.take(model, t, &p, ensemble.vesicles.iter());
         if fire_at.is_none() {
@@ -65,8 +65,11 @@ pub(super) fn run(
             if events >= opts.max_events {
                 return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
             }
-            let (r, v) = ensemble.draw(model, &propensities, total, &mut rng);
+            // 1 − u lies in [0, 1): the draw never lands past the last jump that can fire.
+            let r = jumps.pick(1.0 - uniform(&mut rng));
+            let v = ensemble.pick_vesicle(r, 1.0 - uniform(&mut rng));
             ensemble.fire(model, &start.groups, r, v, t);
+            jumps.refresh(model, model.dependents.get(r).iter().map(|&j| j as usize), &ensemble.sums);
             events += 1;
         }
     }

@@ -128,7 +128,8 @@ pub(super) fn run(
         for &r in &model.flows {
             mean_sums[r] /= span;
         }
-        flow.prepare(model, &p, &model.potential_factors(&p), &mean_sums, vesicles);
+        // The jumps ran already: only the flows' weights matter here.
+        flow.prepare(model, &p, &model.potential_factors(&p), &mean_sums, vesicles, 0.0);
         let sigma_start = model.dissipation(&p, &flow.weights);
         integral.fill(0.0);
         flow.advance(model, &mut p, span, &mut integral).map_err(|b| blowup(b, &p, t))?;
