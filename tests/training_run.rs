@@ -1,8 +1,9 @@
 //! `crnc compile --training-run` through the binary (issue 12 §5): the whole
 //! training run as one SBML model passes libSBML with no error or warning,
-//! and libRoadRunner, running its events, ends with the parameters `crnc run`
-//! trains on the same data (through `scripts/roadrunner_training_run.py`; a
-//! missing python fails, it never skips).
+//! and libRoadRunner and COPASI, running its events, end with the parameters
+//! `crnc run` trains on the same data (through
+//! `scripts/roadrunner_training_run.py` and `scripts/copasi_training_run.py`;
+//! a missing python or tool fails, it never skips).
 
 mod common;
 
@@ -25,9 +26,29 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Runs `script` (one of the external simulators' training-run scripts) on
+/// `dir/run.sbml` and reads its report.
+fn simulate_externally(script: &str, tool: &str, dir: &Path) -> Value {
+    let out = Command::new(python())
+        .arg(common::root().join("scripts").join(script))
+        .args(["run.sbml", "1e-10", "1e-14", "out.json"])
+        .current_dir(dir)
+        .output()
+        .expect("python runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "the checker cannot import {tool}:\n{log}");
+    let report = read_json(&dir.join("out.json"));
+    if let Some(issues) = report.get("issues") {
+        assert_eq!(issues, &Value::Array(vec![]), "libSBML errors or warnings:\n{log}");
+    }
+    assert!(out.status.success(), "{tool}: {log}");
+    report
+}
+
 /// Exports the run of `model` (a path) on `csv` for one epoch, trains it
-/// with `crnc run` and runs the export in libRoadRunner; returns the export
-/// and the largest relative difference of a learned parameter.
+/// with `crnc run` and runs the export in libRoadRunner and in COPASI;
+/// returns the export and the largest relative difference of a learned
+/// parameter.
 fn export_and_compare(model: &str, csv: &str, params: usize) -> (String, f64) {
     let dir = tempfile::tempdir().unwrap();
     let csv = data(csv);
@@ -41,41 +62,30 @@ fn export_and_compare(model: &str, csv: &str, params: usize) -> (String, f64) {
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let script = common::root().join("scripts/roadrunner_training_run.py");
-    let out = Command::new(python())
-        .arg(&script)
-        .args(["run.sbml", "1e-10", "1e-14", "rr.json"])
-        .current_dir(dir.path())
-        .output()
-        .expect("python runs");
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(2), "the checker cannot import libSBML and libRoadRunner:\n{log}");
-    let rr = read_json(&dir.path().join("rr.json"));
-    assert_eq!(rr["issues"], Value::Array(vec![]), "libSBML errors or warnings:\n{log}");
-    assert!(out.status.success(), "{log}");
     let trained = read_json(&dir.path().join("s.json"))["params"].as_object().unwrap().clone();
     assert_eq!(trained.len(), params);
-    let final_values = &rr["final"];
     let mut worst: f64 = 0.0;
-    for (name, value) in &trained {
-        let value = value.as_f64().unwrap();
-        let rail = |sign| final_values[format!("{name}_{sign}")].as_f64().unwrap();
-        let exported = rail("p") - rail("m");
-        let relative = (exported - value).abs() / value.abs();
-        assert!(relative <= 1e-3, "{name}: crnc run {value}, libRoadRunner {exported}");
-        worst = worst.max(relative);
+    for (script, tool) in
+        [("roadrunner_training_run.py", "libRoadRunner"), ("copasi_training_run.py", "COPASI")]
+    {
+        let report = simulate_externally(script, tool, dir.path());
+        for (name, value) in &trained {
+            let value = value.as_f64().unwrap();
+            let rail = |sign| report["final"][format!("{name}_{sign}")].as_f64().unwrap();
+            let exported = rail("p") - rail("m");
+            let relative = (exported - value).abs() / value.abs();
+            assert!(relative <= 1e-3, "{name}: crnc run {value}, {tool} {exported}");
+            worst = worst.max(relative);
+        }
+        eprintln!("{tool} {:.2} s", report["seconds"].as_f64().unwrap());
     }
     let sbml = std::fs::read_to_string(dir.path().join("run.sbml")).unwrap();
-    eprintln!(
-        "{} bytes of SBML, libRoadRunner {:.2} s, largest relative difference of θ {worst:.1e}",
-        sbml.len(),
-        rr["seconds"].as_f64().unwrap()
-    );
+    eprintln!("{} bytes of SBML, largest relative difference of θ {worst:.1e}", sbml.len());
     (sbml, worst)
 }
 
 #[test]
-fn linear_regression_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
+fn linear_regression_run_in_libroadrunner_and_copasi_ends_at_the_parameters_crnc_trains() {
     let (sbml, _) = export_and_compare(&example("linear.crnl"), "linear_10.csv", 2);
     // 10 samples × 5 phases: the first boundary is the initial state, the end one more event.
     assert_eq!(sbml.matches("<event ").count(), 50);
@@ -86,7 +96,7 @@ fn linear_regression_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
 }
 
 #[test]
-fn xor_b4_run_in_libroadrunner_ends_at_the_parameters_crnc_trains() {
+fn xor_b4_run_in_libroadrunner_and_copasi_ends_at_the_parameters_crnc_trains() {
     let (sbml, _) = export_and_compare(&example("xor_quadratic.crnl"), "xor_20.csv", 9);
     assert_eq!(sbml.matches("<event ").count(), 20 * 6);
     // The chemical update is a phase of its own, 100 time units of each sample's 222.4.
