@@ -394,7 +394,7 @@ fn learner_report(
     report(crn, learner, table, &window, &visible).map_err(|e| {
         Diagnostic::error("E0706", format!("cannot compute what `{}` learned", crn.name))
             .with_note(e.diagnostic(crn).message)
-            .with_hint("the free model's stationary law is exact; a class too large for it needs fewer states (a smaller network or lower counts)")
+            .with_hint("the free model's stationary law is exact; a class too large for it needs fewer states (fewer species in the simulate block's `visible = [...]`, a smaller network or lower counts)")
     })
 }
 
