@@ -155,6 +155,32 @@ fn learned(s: &Value, x0: i64, x1: i64) -> f64 {
 }
 
 #[test]
+fn a8s_machine_learns_psi_closer_and_dissipates_more_the_less_reversible_its_learning() {
+    // domain.md §4.2 A8: psi = [[0,1],[1,0]] + 1e-4, learning and clamp reactions reversible at
+    // eps = delta·k. Over 1/delta = 2, 128, 2048 the learning reactions dissipate more (about
+    // 2.2e4, 2.6e5, 7.7e5 k_B T) and D(psi || learned) falls from about 0.70 to 0.07 nats; in
+    // between one run is too noisy to order (0.30-0.68 over seeds and output grids), which is
+    // why the paper averages three runs.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example("anticorrelated.csv"), dir.path().join("anticorrelated.csv")).unwrap();
+    let psi = [1e-4, 1.0, 1.0, 1e-4].map(|p| p / 2.0002);
+    let mut runs = Vec::new();
+    for inverse in [2, 128, 2048] {
+        let model =
+            variant(dir.path(), "a8.crnl", &[("delta = 1 / 512;", &format!("delta = 1 / {inverse};"))]);
+        let s = summary(&model, "A8", &[]);
+        let law = [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(a, b)| learned(&s, a, b));
+        let divergence: f64 = psi.iter().zip(law).map(|(p, q)| p * (p / q).ln()).sum();
+        let dissipation = number(&s, &["dissipation"]);
+        eprintln!("A8 1/delta = {inverse}: D(psi || learned) = {divergence}, dissipation {dissipation}");
+        runs.push((divergence, dissipation));
+    }
+    assert!(runs.windows(2).all(|w| w[1].1 > w[0].1), "dissipation not rising with 1/delta: {runs:?}");
+    let (reversible, irreversible) = (runs[0].0, runs[2].0);
+    assert!(irreversible < reversible / 3.0 && irreversible < 0.15, "D(psi || learned): {runs:?}");
+}
+
+#[test]
 fn a7s_machine_learns_the_anticorrelation_in_the_exact_coupling_at_the_effective_rates() {
     // The principled form (potentials as ODEs between events) runs the written rates; the
     // authors' per-event update learns 84 times faster (docs/learning.md), so the same dynamics

@@ -14,7 +14,8 @@
 //! `P_s` shared by each state s of the free copy and its clamped twin, and
 //! the rule `learn P_s: s ~ clamped.s @ k` for every s; `clamp U ~ c * R @ r;`
 //! pulls the clamped copy's `clamped.U_1` toward c·R through a potential
-//! of its own, `P_clamped.U_1`.
+//! of its own, `P_clamped.U_1`. `delta = δ;` makes every learning and clamp
+//! reaction reversible at ε = δ·k (domain.md §3.10, A8).
 
 use std::collections::HashSet;
 
@@ -47,6 +48,9 @@ pub(super) struct Machine {
     learn: Option<f64>,
     /// (visible unit, target, rate).
     clamps: Vec<(String, Target, f64)>,
+    /// `delta = δ;`: every learning and clamp reaction reversible at ε = δ·k
+    /// (domain.md §3.10; A8 sweeps δ⁻¹ = k/ε for both).
+    delta: Option<f64>,
 }
 
 impl Machine {
@@ -181,7 +185,7 @@ impl<'w> Checker<'w> {
                         model: s,
                         target: Target::Species { name: clamped, scale: 1.0 },
                         rate: k,
-                        reverse: None,
+                        reverse: machine.delta.map(|d| d * k),
                         span,
                     });
                 }
@@ -195,7 +199,7 @@ impl<'w> Checker<'w> {
                     model: s,
                     target: target.clone(),
                     rate: *rate,
-                    reverse: None,
+                    reverse: machine.delta.map(|d| d * rate),
                     span,
                 });
             }
@@ -219,6 +223,7 @@ impl<'w> Checker<'w> {
             rate: 1.0,
             learn: None,
             clamps: Vec::new(),
+            delta: None,
         };
         let mut seen: HashSet<String> = HashSet::new();
         // Checked once every unit is known, against the names as written.
@@ -282,11 +287,22 @@ impl<'w> Checker<'w> {
                     }
                     m.rate = v;
                 }
+                BoltzmannItem::Setting { name, value } if name.name == "delta" => {
+                    let v = self.eval(value, frame.env)?;
+                    if !(v.is_finite() && v > 0.0) {
+                        self.diags.push(bad(
+                            value.span(),
+                            format!("delta is {}", number(v)),
+                            "`delta` is the positive ratio ε/k of every learning and clamp reaction's reverse rate to its rate",
+                        ));
+                    }
+                    m.delta = Some(v);
+                }
                 BoltzmannItem::Setting { name, .. } => {
                     self.diags.push(bad(
                         name.span,
                         format!("unknown setting `{}`", name.name),
-                        "a block's one setting is `rate = k;`",
+                        "a block's settings are `rate = k;` (the flips) and `delta = eps / k;` (reversible learning)",
                     ));
                 }
                 BoltzmannItem::Learn { rate, .. } => {
@@ -364,6 +380,13 @@ impl<'w> Checker<'w> {
                 span,
                 "a clamp without `learn @ k;`",
                 "the clamps act on the clamped copy, which `learn @ k;` makes",
+            ));
+        }
+        if m.delta.is_some() && m.learn.is_none() {
+            self.diags.push(bad(
+                span,
+                "`delta` without `learn @ k;`",
+                "`delta` makes the learning and clamp reactions reversible; add `learn @ k;` to have them",
             ));
         }
         if m.visible.is_empty() && m.hidden.is_empty() {
