@@ -16,6 +16,7 @@
 //! would need two units, so the reactions of the later orders get local copies;
 //! parameters no reaction uses are left out, as they would have no units.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 use std::ops::{Deref, DerefMut};
@@ -194,7 +195,7 @@ struct Additions {
 /// The document of `crn` with `ids` (from [`ids`]) and `add`, written to `out`.
 fn document(crn: &Crn, ids: &SbmlIds, add: &Additions, out: &mut dyn Write) -> io::Result<()> {
     let mut ns = Namespace::around(ids);
-    ns.taken.extend(add.reserved.iter().cloned());
+    ns.taken.extend(add.reserved.iter().map(|id| Cow::Borrowed(id.as_str())));
     let model_id = ns.fresh(&crn.name);
     let plan = RatePlan::new(crn, ids);
     let unit_ids: BTreeMap<u32, String> =
@@ -278,43 +279,47 @@ fn sbml_reactions(crn: &Crn) -> Vec<(usize, Option<usize>)> {
         .collect()
 }
 
-/// The set of SIds in use, shared by every kind of element.
+/// The set of SIds in use, shared by every kind of element. An id that is a
+/// name the CRN or the ids already hold is borrowed, not copied: a large
+/// model has an id per species and reaction.
 #[derive(Default)]
-struct Namespace {
-    taken: HashSet<String>,
+struct Namespace<'a> {
+    taken: HashSet<Cow<'a, str>>,
 }
 
-impl Namespace {
+impl<'a> Namespace<'a> {
     /// The ids of a CRN's elements, taken.
-    fn around(ids: &SbmlIds) -> Namespace {
+    fn around(ids: &'a SbmlIds) -> Namespace<'a> {
         let mut ns = Namespace::default();
-        ns.taken.extend(ids.species.iter().chain(&ids.parameters).cloned());
-        ns.taken.insert(ids.compartment.clone());
-        ns.taken.extend(ids.compartments.iter().cloned());
-        ns.taken.extend(ids.reactions.iter().map(|r| r.id.clone()));
+        let elements = ids.species.iter().chain(&ids.parameters).chain(&ids.compartments);
+        ns.taken.extend(elements.map(|id| Cow::Borrowed(id.as_str())));
+        ns.taken.insert(Cow::Borrowed(&ids.compartment));
+        ns.taken.extend(ids.reactions.iter().map(|r| Cow::Borrowed(r.id.as_str())));
         ns
     }
 
     /// `name` itself, if it is a valid SId nobody has taken.
-    fn claim(&mut self, name: &str) -> Option<String> {
-        (is_sid(name) && self.taken.insert(name.to_string())).then(|| name.to_string())
+    fn claim(&mut self, name: &'a str) -> Option<String> {
+        (is_sid(name) && self.taken.insert(Cow::Borrowed(name))).then(|| name.to_string())
     }
 
     /// A new id derived from `name`.
     fn fresh(&mut self, name: &str) -> String {
         let base = sanitize(name);
-        if self.taken.insert(base.clone()) {
-            return base;
-        }
-        (1..)
-            .map(|n| format!("{base}_{n}"))
-            .find(|id| self.taken.insert(id.clone()))
-            .expect("the suffixes are unbounded")
+        let id = match self.taken.contains(base.as_str()) {
+            false => base,
+            true => (1..)
+                .map(|n| format!("{base}_{n}"))
+                .find(|id| !self.taken.contains(id.as_str()))
+                .expect("the suffixes are unbounded"),
+        };
+        self.taken.insert(Cow::Owned(id.clone()));
+        id
     }
 
     /// Ids for `names` in order; valid names are claimed before any sanitised
     /// name is derived, so `a.b` cannot take the id of a later `a_b`.
-    fn assign(&mut self, names: &[&str]) -> Vec<String> {
+    fn assign(&mut self, names: &[&'a str]) -> Vec<String> {
         let mut ids: Vec<Option<String>> = names.iter().map(|n| self.claim(n)).collect();
         for (slot, name) in ids.iter_mut().zip(names) {
             if slot.is_none() {
