@@ -99,6 +99,8 @@ impl Common {
             max_expansion: self.max_expansion,
             train,
             t_end,
+            // Only `crnc compile --emit ast` shows the syntax tree.
+            keep_ast: false,
         }
     }
 }
@@ -431,6 +433,15 @@ fn start_traced(
     t_end: Option<f64>,
     after: impl FnMut(&'static str, driver::Stage),
 ) -> (Compilation, Reporter) {
+    start_with(common, common.flags(train, t_end), after)
+}
+
+/// [`start_traced`] under `flags` (made by [`Common::flags`]).
+fn start_with(
+    common: &Common,
+    flags: driver::Flags,
+    after: impl FnMut(&'static str, driver::Stage),
+) -> (Compilation, Reporter) {
     let color = match common.color {
         ColorChoice::Always => Color::Always,
         ColorChoice::Never => Color::Never,
@@ -440,7 +451,6 @@ fn start_traced(
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
-    let flags = common.flags(train, t_end);
     let compilation = driver::compile_traced(&fs, &common.file, common.network.as_deref(), &flags, after);
     (compilation, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }
