@@ -513,3 +513,21 @@ fn debug_assert_valid(pass: &str, crn: &Crn) {
         assert!(violations.is_empty(), "invariants broken after pass `{pass}`: {violations:?}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemoryFs;
+
+    #[test]
+    fn the_syntax_tree_is_kept_only_when_asked() {
+        let fs = MemoryFs::new().with("m.crnl", "network N { species A = 1; A -> 0 @ 2; }");
+        let path = Path::new("m.crnl");
+        let kept = front_end(&fs, path);
+        assert!(kept.ast.is_some_and(|ast| ast.items.len() == 1));
+        let dropped = front_end_with(&fs, path, &Flags { keep_ast: false, ..Flags::default() });
+        assert!(dropped.ast.is_none());
+        assert_eq!(dropped.program.networks.len(), 1, "the network is checked all the same");
+        assert!(dropped.diagnostics.is_empty());
+    }
+}

@@ -1070,6 +1070,32 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_document_is_the_written_one_in_pieces() {
+        /// Records each write the document makes.
+        struct Writes(Vec<Vec<u8>>);
+        impl Write for Writes {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.push(bytes.to_vec());
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let names: Vec<String> = (0..100).map(|i| format!("S{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let reactions = (0..400).map(|i| reaction(&[(i % 100, 1), ((i + 1) % 100, 1)], &[(i % 7, 1)], 0.5));
+        let c = crn(&names, reactions.collect());
+        let mut writes = Writes(Vec::new());
+        write_to(&c, &mut writes).unwrap();
+        let whole = write(&c);
+        assert!(whole.len() > 3 * PIECE, "the document must span pieces: {} bytes", whole.len());
+        assert!(writes.0.len() >= 3, "{} writes", writes.0.len());
+        assert!(writes.0.iter().all(|w| w.len() < PIECE + PIECE / 4), "no piece outgrows its buffer");
+        assert_eq!(writes.0.concat(), whole.into_bytes());
+    }
+
+    #[test]
     fn snapshot_of_a_small_network() {
         let mut c = pair(
             crn(
