@@ -44,7 +44,8 @@ pub struct FrontEnd {
     /// The input file (for a BioNetGen or SBML file, its crnl translation
     /// once it is made); `None` when it could not be read.
     pub root: Option<FileId>,
-    /// The root file's syntax tree (crnl inputs only).
+    /// The root file's syntax tree (crnl inputs only, and only with
+    /// [`Flags::keep_ast`]).
     pub ast: Option<SourceFileAst>,
     /// The checked networks; empty when there were errors.
     pub program: ir::Program,
@@ -77,6 +78,10 @@ pub struct Flags {
     /// `crnc run --t-end T`: the end time a plain network's protocol is cut
     /// for (its schedule's assignments at or after it do not run).
     pub t_end: Option<f64>,
+    /// Whether [`FrontEnd::ast`] keeps the root file's syntax tree (for
+    /// `--emit ast`). Without it the tree, a large model's largest structure,
+    /// goes as soon as the checker is done with it.
+    pub keep_ast: bool,
 }
 
 /// Training settings given on the command line over a `train` block's:
@@ -110,6 +115,7 @@ impl Default for Flags {
             max_expansion: DEFAULT_MAX_EXPANSION,
             train: TrainFlags::default(),
             t_end: None,
+            keep_ast: true,
         }
     }
 }
@@ -261,7 +267,7 @@ fn crnl_front_end(
     diagnostics.extend(check_diags);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let root = workspace.root;
-    let ast = workspace.files.into_iter().find(|f| Some(f.id) == root).map(|f| f.ast);
+    let ast = workspace.files.into_iter().find(|f| flags.keep_ast && Some(f.id) == root).map(|f| f.ast);
     let program = if has_errors { empty_program() } else { program };
     FrontEnd { db, root: workspace.root, ast, program, diagnostics }
 }
@@ -400,8 +406,10 @@ pub fn lower_traced(
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let max_order = flags.max_order;
     let options = pass_options(network, flags);
-    let (network, mut diagnostics) = ir_passes(network, flags, &mut after)?;
+    let (mut network, mut diagnostics) = ir_passes(network, flags, &mut after)?;
     let mut crn = crn::lower(&network, db);
+    // The reactions are the CRN's now; a large model's copy of them goes before the passes run.
+    network.reactions = Vec::new();
     debug_assert_valid(LOWER, &crn);
     after(LOWER, Stage::Crn(&crn));
     for pass in &PASSES {
@@ -503,5 +511,23 @@ fn debug_assert_valid(pass: &str, crn: &Crn) {
     if cfg!(debug_assertions) {
         let violations = crn::validate(crn);
         assert!(violations.is_empty(), "invariants broken after pass `{pass}`: {violations:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemoryFs;
+
+    #[test]
+    fn the_syntax_tree_is_kept_only_when_asked() {
+        let fs = MemoryFs::new().with("m.crnl", "network N { species A = 1; A -> 0 @ 2; }");
+        let path = Path::new("m.crnl");
+        let kept = front_end(&fs, path);
+        assert!(kept.ast.is_some_and(|ast| ast.items.len() == 1));
+        let dropped = front_end_with(&fs, path, &Flags { keep_ast: false, ..Flags::default() });
+        assert!(dropped.ast.is_none());
+        assert_eq!(dropped.program.networks.len(), 1, "the network is checked all the same");
+        assert!(dropped.diagnostics.is_empty());
     }
 }

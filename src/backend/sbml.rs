@@ -16,7 +16,10 @@
 //! would need two units, so the reactions of the later orders get local copies;
 //! parameters no reaction uses are left out, as they would have no units.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
+use std::io::{self, Write};
+use std::ops::{Deref, DerefMut};
 
 use quick_xml::escape::escape;
 
@@ -108,7 +111,66 @@ impl SbmlIds {
 
 /// The whole SBML document.
 pub fn write(crn: &Crn) -> String {
-    document(crn, &ids(crn), &Additions::default())
+    text_of(|out| write_to(crn, out))
+}
+
+/// [`write`] to `out`, a piece at a time: the document is never whole in
+/// memory (a 100,000-reaction model makes 80 MB of SBML).
+pub fn write_to(crn: &Crn, out: &mut dyn Write) -> io::Result<()> {
+    document(crn, &ids(crn), &Additions::default(), out)
+}
+
+/// What `write` puts in memory, as text.
+fn text_of(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    write(&mut bytes).expect("writing to memory does not fail");
+    String::from_utf8(bytes).expect("the document is UTF-8")
+}
+
+/// The size of the pieces a document goes out in: large enough that each
+/// write is cheap, small enough to stay in cache.
+const PIECE: usize = 1 << 16;
+
+/// A document on its way out: its text gathers here and goes to `out` a
+/// piece at a time. It derefs to the text, so the element writers take a
+/// `&mut String` and know nothing of the output.
+struct Pieces<'w> {
+    text: String,
+    out: &'w mut dyn Write,
+}
+
+impl<'w> Pieces<'w> {
+    fn new(out: &'w mut dyn Write) -> Pieces<'w> {
+        Pieces { text: String::with_capacity(PIECE + PIECE / 4), out }
+    }
+
+    /// Sends the text gathered so far once it fills a piece; called between
+    /// elements.
+    fn spill(&mut self) -> io::Result<()> {
+        if self.text.len() >= PIECE {
+            self.out.write_all(self.text.as_bytes())?;
+            self.text.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.out.write_all(self.text.as_bytes())
+    }
+}
+
+impl Deref for Pieces<'_> {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl DerefMut for Pieces<'_> {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
 }
 
 /// What a document adds to the plain export of a CRN: the training run's
@@ -130,10 +192,10 @@ struct Additions {
     events: String,
 }
 
-/// The document of `crn` with `ids` (from [`ids`]) and `add`.
-fn document(crn: &Crn, ids: &SbmlIds, add: &Additions) -> String {
+/// The document of `crn` with `ids` (from [`ids`]) and `add`, written to `out`.
+fn document(crn: &Crn, ids: &SbmlIds, add: &Additions, out: &mut dyn Write) -> io::Result<()> {
     let mut ns = Namespace::around(ids);
-    ns.taken.extend(add.reserved.iter().cloned());
+    ns.taken.extend(add.reserved.iter().map(|id| Cow::Borrowed(id.as_str())));
     let model_id = ns.fresh(&crn.name);
     let plan = RatePlan::new(crn, ids);
     let unit_ids: BTreeMap<u32, String> =
@@ -146,15 +208,14 @@ fn document(crn: &Crn, ids: &SbmlIds, add: &Additions) -> String {
         kr: plan.needs_local_reverse.then(|| ns.fresh("kr")),
     };
 
-    // About 900 bytes per reaction and 250 per species: one allocation, not a doubling series.
-    let mut out = String::with_capacity(4096 + 900 * crn.reactions.len() + 250 * crn.species.len());
-    let o = &mut out;
+    let mut pieces = Pieces::new(out);
+    let o = &mut pieces;
     line(o, 0, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    line(o, 0, &format!(r#"<sbml xmlns="{SBML_NS}" level="3" version="2">"#));
-    line(
+    line_args(o, 0, format_args!(r#"<sbml xmlns="{SBML_NS}" level="3" version="2">"#));
+    line_args(
         o,
         1,
-        &format!(
+        format_args!(
             r#"<model id="{}" name="{}" substanceUnits="mole" timeUnits="second" volumeUnits="litre" extentUnits="mole">"#,
             model_id,
             text(&crn.name)
@@ -172,17 +233,17 @@ fn document(crn: &Crn, ids: &SbmlIds, add: &Additions) -> String {
         .chain(ids.compartments.iter().zip(&crn.compartments).map(|(id, c)| (id, Some(&c.name), c.size)));
     for (id, name, size) in sizes {
         let name = name.map(|n| format!(r#" name="{}""#, text(n))).unwrap_or_default();
-        line(
+        line_args(
             o,
             3,
-            &format!(
+            format_args!(
                 r#"<compartment id="{id}"{name} spatialDimensions="3" size="{}" units="litre" constant="true"/>"#,
                 number(size)
             ),
         );
     }
     line(o, 2, "</listOfCompartments>");
-    write_species(o, crn, ids);
+    write_species(o, crn, ids)?;
     write_parameters(o, crn, ids, &plan, &unit_ids, &add.parameters);
     if !ids.reactions.is_empty() {
         line(o, 2, "<listOfReactions>");
@@ -190,13 +251,14 @@ fn document(crn: &Crn, ids: &SbmlIds, add: &Additions) -> String {
             let gate = add.gates.get(crn.reactions[r.forward].group.index()).map(String::as_str);
             let rates = Rates { plan: &plan, units: &unit_ids, local: &local };
             write_reaction(o, crn, ids, r, &rates, gate);
+            o.spill()?;
         }
         line(o, 2, "</listOfReactions>");
     }
     o.push_str(&add.events);
     line(o, 1, "</model>");
     line(o, 0, "</sbml>");
-    out
+    pieces.finish()
 }
 
 /// (forward, reverse) CRN indices of each SBML reaction, in CRN order. Only
@@ -217,43 +279,47 @@ fn sbml_reactions(crn: &Crn) -> Vec<(usize, Option<usize>)> {
         .collect()
 }
 
-/// The set of SIds in use, shared by every kind of element.
+/// The set of SIds in use, shared by every kind of element. An id that is a
+/// name the CRN or the ids already hold is borrowed, not copied: a large
+/// model has an id per species and reaction.
 #[derive(Default)]
-struct Namespace {
-    taken: HashSet<String>,
+struct Namespace<'a> {
+    taken: HashSet<Cow<'a, str>>,
 }
 
-impl Namespace {
+impl<'a> Namespace<'a> {
     /// The ids of a CRN's elements, taken.
-    fn around(ids: &SbmlIds) -> Namespace {
+    fn around(ids: &'a SbmlIds) -> Namespace<'a> {
         let mut ns = Namespace::default();
-        ns.taken.extend(ids.species.iter().chain(&ids.parameters).cloned());
-        ns.taken.insert(ids.compartment.clone());
-        ns.taken.extend(ids.compartments.iter().cloned());
-        ns.taken.extend(ids.reactions.iter().map(|r| r.id.clone()));
+        let elements = ids.species.iter().chain(&ids.parameters).chain(&ids.compartments);
+        ns.taken.extend(elements.map(|id| Cow::Borrowed(id.as_str())));
+        ns.taken.insert(Cow::Borrowed(&ids.compartment));
+        ns.taken.extend(ids.reactions.iter().map(|r| Cow::Borrowed(r.id.as_str())));
         ns
     }
 
     /// `name` itself, if it is a valid SId nobody has taken.
-    fn claim(&mut self, name: &str) -> Option<String> {
-        (is_sid(name) && self.taken.insert(name.to_string())).then(|| name.to_string())
+    fn claim(&mut self, name: &'a str) -> Option<String> {
+        (is_sid(name) && self.taken.insert(Cow::Borrowed(name))).then(|| name.to_string())
     }
 
     /// A new id derived from `name`.
     fn fresh(&mut self, name: &str) -> String {
         let base = sanitize(name);
-        if self.taken.insert(base.clone()) {
-            return base;
-        }
-        (1..)
-            .map(|n| format!("{base}_{n}"))
-            .find(|id| self.taken.insert(id.clone()))
-            .expect("the suffixes are unbounded")
+        let id = match self.taken.contains(base.as_str()) {
+            false => base,
+            true => (1..)
+                .map(|n| format!("{base}_{n}"))
+                .find(|id| !self.taken.contains(id.as_str()))
+                .expect("the suffixes are unbounded"),
+        };
+        self.taken.insert(Cow::Owned(id.clone()));
+        id
     }
 
     /// Ids for `names` in order; valid names are claimed before any sanitised
     /// name is derived, so `a.b` cannot take the id of a later `a_b`.
-    fn assign(&mut self, names: &[&str]) -> Vec<String> {
+    fn assign(&mut self, names: &[&'a str]) -> Vec<String> {
         let mut ids: Vec<Option<String>> = names.iter().map(|n| self.claim(n)).collect();
         for (slot, name) in ids.iter_mut().zip(names) {
             if slot.is_none() {
@@ -402,21 +468,21 @@ fn write_notes(o: &mut String, crn: &Crn, more: &[String]) {
         RateLaw::Combinatoric => "combinatoric (v = k * prod x^a / a!)",
     };
     line(o, 2, "<notes>");
-    line(o, 3, &format!(r#"<body xmlns="{XHTML_NS}">"#));
+    line_args(o, 3, format_args!(r#"<body xmlns="{XHTML_NS}">"#));
     for p in [
         format!("Generated by {} from {}.", crn.metadata.generator, crn.metadata.source),
         format!("Rate-law convention: {convention}; the factors are written out in each kinetic law."),
         "Kinetic laws are in extent per time: the compartment size times the concentration rate.".to_string(),
     ] {
-        line(o, 4, &format!("<p>{}</p>", text(&p)));
+        line_args(o, 4, format_args!("<p>{}</p>", text(&p)));
     }
     if !crn.compartments.is_empty() {
         let p = "Reactions take place in the first compartment; every species enters its kinetic law as its \
                  concentration in its own compartment.";
-        line(o, 4, &format!("<p>{p}</p>"));
+        line_args(o, 4, format_args!("<p>{p}</p>"));
     }
     for p in more {
-        line(o, 4, &format!("<p>{}</p>", text(p)));
+        line_args(o, 4, format_args!("<p>{}</p>", text(p)));
     }
     line(o, 3, "</body>");
     line(o, 2, "</notes>");
@@ -436,10 +502,10 @@ fn write_unit_definitions(o: &mut String, definitions: &[UnitDefinition]) {
     }
     line(o, 2, "<listOfUnitDefinitions>");
     for UnitDefinition { id, name, units } in definitions {
-        line(o, 3, &format!(r#"<unitDefinition id="{id}" name="{}">"#, text(name)));
+        line_args(o, 3, format_args!(r#"<unitDefinition id="{id}" name="{}">"#, text(name)));
         line(o, 4, "<listOfUnits>");
         for (kind, e) in units {
-            line(o, 5, &format!(r#"<unit kind="{kind}" exponent="{e}" scale="0" multiplier="1"/>"#));
+            line_args(o, 5, format_args!(r#"<unit kind="{kind}" exponent="{e}" scale="0" multiplier="1"/>"#));
         }
         line(o, 4, "</listOfUnits>");
         line(o, 3, "</unitDefinition>");
@@ -447,9 +513,9 @@ fn write_unit_definitions(o: &mut String, definitions: &[UnitDefinition]) {
     line(o, 2, "</listOfUnitDefinitions>");
 }
 
-fn write_species(o: &mut String, crn: &Crn, ids: &SbmlIds) {
+fn write_species(o: &mut Pieces<'_>, crn: &Crn, ids: &SbmlIds) -> io::Result<()> {
     if crn.species.is_empty() {
-        return;
+        return Ok(());
     }
     line(o, 2, "<listOfSpecies>");
     for (i, (s, id)) in crn.species.iter().zip(&ids.species).enumerate() {
@@ -457,18 +523,20 @@ fn write_species(o: &mut String, crn: &Crn, ids: &SbmlIds) {
             Quantity::Concentration => ("initialConcentration", false),
             Quantity::Amount => ("initialAmount", true),
         };
-        line(
+        line_args(
             o,
             3,
-            &format!(
+            format_args!(
                 r#"<species id="{id}" name="{}" compartment="{}" {initial}="{}" substanceUnits="mole" hasOnlySubstanceUnits="{only_substance}" boundaryCondition="false" constant="false"/>"#,
                 text(&s.name),
                 ids.compartment_of(crn, crate::crn::SpeciesId(i as u32)),
                 number(s.initial)
             ),
         );
+        o.spill()?;
     }
     line(o, 2, "</listOfSpecies>");
+    Ok(())
 }
 
 fn write_parameters(
@@ -487,10 +555,10 @@ fn write_parameters(
     line(o, 2, "<listOfParameters>");
     for (p, m) in used {
         let param = &crn.parameters[p];
-        line(
+        line_args(
             o,
             3,
-            &format!(
+            format_args!(
                 r#"<parameter id="{}" name="{}" value="{}" units="{}" constant="true"/>"#,
                 ids.parameters[p],
                 text(&param.name),
@@ -516,23 +584,23 @@ fn write_reaction(
     let Rates { plan, units, local } = *rates;
     let forward = &crn.reactions[r.forward];
     let name = forward.label.as_deref().map(|l| format!(r#" name="{}""#, text(l))).unwrap_or_default();
-    line(o, 3, &format!(r#"<reaction id="{}"{name} reversible="{}">"#, r.id, r.reverse.is_some()));
+    line_args(o, 3, format_args!(r#"<reaction id="{}"{name} reversible="{}">"#, r.id, r.reverse.is_some()));
     for (list, side) in [("listOfReactants", &forward.reactants), ("listOfProducts", &forward.products)] {
         if side.is_empty() {
             continue;
         }
-        line(o, 4, &format!("<{list}>"));
+        line_args(o, 4, format_args!("<{list}>"));
         for &(s, n) in side {
-            line(
+            line_args(
                 o,
                 5,
-                &format!(
+                format_args!(
                     r#"<speciesReference species="{}" stoichiometry="{n}" constant="true"/>"#,
                     ids.species[s.index()]
                 ),
             );
         }
-        line(o, 4, &format!("</{list}>"));
+        line_args(o, 4, format_args!("</{list}>"));
     }
     // The species a rate law reads that the reaction neither consumes nor makes.
     let mut modifiers: Vec<crate::crn::SpeciesId> = Vec::new();
@@ -545,7 +613,11 @@ fn write_reaction(
     if !modifiers.is_empty() {
         line(o, 4, "<listOfModifiers>");
         for s in modifiers {
-            line(o, 5, &format!(r#"<modifierSpeciesReference species="{}"/>"#, ids.species[s.index()]));
+            line_args(
+                o,
+                5,
+                format_args!(r#"<modifierSpeciesReference species="{}"/>"#, ids.species[s.index()]),
+            );
         }
         line(o, 4, "</listOfModifiers>");
     }
@@ -599,7 +671,7 @@ fn write_reaction(
 
     line(o, 4, "<kineticLaw>");
     let sbml_prefix = if law.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
-    line(o, 5, &format!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
+    line_args(o, 5, format_args!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
     law.render(o, 6);
     line(o, 5, "</math>");
     if !locals.is_empty() {
@@ -611,10 +683,10 @@ fn write_reaction(
                 .and_then(|p| crn.parameters.get(p))
                 .map(|p| format!(r#" name="{}""#, text(&p.name)))
                 .unwrap_or_default();
-            line(
+            line_args(
                 o,
                 6,
-                &format!(
+                format_args!(
                     r#"<localParameter id="{id}"{name} value="{}" units="{}"/>"#,
                     number(reaction.rate),
                     units[&reaction.order()]
@@ -736,11 +808,11 @@ impl Math {
 
     fn render(&self, o: &mut String, depth: usize) {
         match self {
-            Math::Ci(id) => line(o, depth, &format!("<ci>{id}</ci>")),
+            Math::Ci(id) => line_args(o, depth, format_args!("<ci>{id}</ci>")),
             Math::Cn(value, kind, unit) => {
                 let kind = kind.map(|k| format!(r#" type="{k}""#)).unwrap_or_default();
                 let unit = unit.as_deref().unwrap_or("dimensionless");
-                line(o, depth, &format!(r#"<cn sbml:units="{unit}"{kind}>{value}</cn>"#));
+                line_args(o, depth, format_args!(r#"<cn sbml:units="{unit}"{kind}>{value}</cn>"#));
             }
             Math::Time => line(
                 o,
@@ -749,7 +821,7 @@ impl Math {
             ),
             Math::Apply(op, args) => {
                 line(o, depth, "<apply>");
-                line(o, depth + 1, &format!("<{op}/>"));
+                line_args(o, depth + 1, format_args!("<{op}/>"));
                 for a in args {
                     a.render(o, depth + 1);
                 }
@@ -762,17 +834,30 @@ impl Math {
 /// A `<math>` element holding `math`, at `depth`.
 fn write_math(o: &mut String, depth: usize, math: &Math) {
     let sbml_prefix = if math.has_number() { format!(r#" xmlns:sbml="{SBML_NS}""#) } else { String::new() };
-    line(o, depth, &format!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
+    line_args(o, depth, format_args!(r#"<math xmlns="{MATHML_NS}"{sbml_prefix}>"#));
     math.render(o, depth + 1);
     line(o, depth, "</math>");
 }
 
+/// [`line`] of formatted text, written in place rather than made into a
+/// string first (a large model's document has millions of lines).
+fn line_args(o: &mut String, depth: usize, args: std::fmt::Arguments<'_>) {
+    indent(o, depth);
+    // Writing to a String does not fail.
+    let _ = std::fmt::Write::write_fmt(o, args);
+    o.push('\n');
+}
+
 fn line(o: &mut String, depth: usize, s: &str) {
+    indent(o, depth);
+    o.push_str(s);
+    o.push('\n');
+}
+
+fn indent(o: &mut String, depth: usize) {
     for _ in 0..depth {
         o.push_str("  ");
     }
-    o.push_str(s);
-    o.push('\n');
 }
 
 /// A double as SBML writes it: shortest round-trip digits, in scientific
@@ -982,6 +1067,32 @@ mod tests {
         assert!(doc.contains(r#"name="a&lt;b &amp; &quot;c&quot;""#));
         assert!(doc.contains("x&lt;y&gt;.crnl"));
         assert!(doc.contains(r#"<model id="a_b____c_""#));
+    }
+
+    #[test]
+    fn a_streamed_document_is_the_written_one_in_pieces() {
+        /// Records each write the document makes.
+        struct Writes(Vec<Vec<u8>>);
+        impl Write for Writes {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.push(bytes.to_vec());
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let names: Vec<String> = (0..100).map(|i| format!("S{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let reactions = (0..400).map(|i| reaction(&[(i % 100, 1), ((i + 1) % 100, 1)], &[(i % 7, 1)], 0.5));
+        let c = crn(&names, reactions.collect());
+        let mut writes = Writes(Vec::new());
+        write_to(&c, &mut writes).unwrap();
+        let whole = write(&c);
+        assert!(whole.len() > 3 * PIECE, "the document must span pieces: {} bytes", whole.len());
+        assert!(writes.0.len() >= 3, "{} writes", writes.0.len());
+        assert!(writes.0.iter().all(|w| w.len() < PIECE + PIECE / 4), "no piece outgrows its buffer");
+        assert_eq!(writes.0.concat(), whole.into_bytes());
     }
 
     #[test]

@@ -209,7 +209,12 @@ impl<'w> Checker<'w> {
         self.collect_odes(b, frame, statements);
         for (i, statement) in statements.iter().enumerate() {
             match statement {
-                Statement::Reaction(r) => self.expand_reaction(b, frame, r, &mut groups[i]),
+                Statement::Reaction(r) => {
+                    // Room for one: a first push gives four, and a large model has a
+                    // statement per reaction.
+                    groups[i].reserve_exact(1);
+                    self.expand_reaction(b, frame, r, &mut groups[i])
+                }
                 Statement::Boltzmann { span, .. } if !frame.in_module => {
                     groups[i] = self.boltzmann_reactions(b, *span)
                 }

@@ -216,7 +216,9 @@ impl Checker<'_> {
         let learning = self.learning(ast, &b, &mut frame, self.is_root(net.file), clean_so_far);
         let schedule = self.schedule(ast, &b, &frame);
         self.numbers.pop();
-        let reactions: Vec<ir::Reaction> = groups.into_iter().flatten().collect();
+        // Sized first: a flattening collect would grow by doubling, to twice the room at worst.
+        let mut reactions: Vec<ir::Reaction> = Vec::with_capacity(groups.iter().map(Vec::len).sum());
+        reactions.extend(groups.into_iter().flatten());
         if let Some(at) = detailed_balance
             && self.error_count() == errors_before
         {
@@ -806,7 +808,7 @@ impl Checker<'_> {
                 None
             }
             Complex::Terms(terms) => {
-                let mut out: Vec<(String, u32)> = Vec::new();
+                let mut out: Vec<(String, u32)> = Vec::with_capacity(terms.len());
                 let mut ok = true;
                 for t in terms {
                     let n = match &t.coefficient {

@@ -2,18 +2,17 @@
 //! prints diagnostics. Exit codes: 0 ok, 1 user error, 2 internal error.
 
 mod analyze;
+mod compile;
 mod run;
 mod train;
 mod training_run;
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crnc::backend;
-use crnc::crn::protocol::Protocol;
-use crnc::crn::{self, Crn};
+use crnc::crn::Crn;
 use crnc::diagnostic::{self, Color, Diagnostic};
 use crnc::driver::{self, Compilation, InputKind, Lowered};
 use crnc::source::{RealFs, SourceDb};
@@ -100,6 +99,8 @@ impl Common {
             max_expansion: self.max_expansion,
             train,
             t_end,
+            // Only `crnc compile --emit ast` shows the syntax tree.
+            keep_ast: false,
         }
     }
 }
@@ -252,7 +253,7 @@ fn run(cli: Cli) -> i32 {
             let (_, more) = split(lowered);
             finish(&reporter, &front.db, front.diagnostics, more)
         }
-        Command::Compile(args) => compile(&args),
+        Command::Compile(args) => compile::compile(&args),
         Command::Run(args) => run::run(&args),
         Command::Import(args) => import(&args),
         Command::Analyze(args) => analyze::analyze(&args),
@@ -279,112 +280,19 @@ fn import(args: &ImportArgs) -> i32 {
 }
 
 fn write_stdout(text: &str) -> Result<(), Diagnostic> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    write_stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// Standard output through a buffer, for a `write` that makes many small writes.
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Diagnostic> {
+    let mut stdout = BufWriter::new(std::io::stdout().lock());
+    match write(&mut stdout).and_then(|_| stdout.flush()) {
         // A reader that stops early (`| head`) is not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Diagnostic::error("E0600", format!("cannot write to standard output: {e}")))
         }
         _ => Ok(()),
     }
-}
-
-fn compile(args: &CompileArgs) -> i32 {
-    if args.training_run.training_run {
-        return training_run::compile(args);
-    }
-    let mut after_stage = None;
-    let (Compilation { front, lowered }, reporter) =
-        start_traced(&args.common, driver::TrainFlags::default(), None, |name, stage| {
-            if args.emit == Some(Stage::After(name)) {
-                after_stage = Some(stage.dump());
-            }
-        });
-    if args.emit == Some(Stage::Ast)
-        && let Some(ast) = &front.ast
-    {
-        // Compact: pretty-printing indents by depth, quadratic in the nesting of an expression.
-        println!("{}", serde_json::to_string(ast).expect("the AST serialises"));
-    }
-    let format = match (args.format, &args.output) {
-        (Some(f), _) => Ok(f),
-        (None, Some(out)) => format_of(out),
-        (None, None) => Ok(Format::Crn),
-    };
-    let format = match format {
-        Ok(f) => f,
-        Err(d) => return finish(&reporter, &front.db, front.diagnostics, vec![d]),
-    };
-    let (crn, mut diagnostics) = split(lowered);
-    let Some(Lowered { crn, protocol, .. }) = crn else {
-        return finish(&reporter, &front.db, front.diagnostics, diagnostics);
-    };
-    let crn = match &args.phase {
-        None => crn,
-        Some(name) => match protocol.phases.iter().find(|p| p.name == *name) {
-            Some(phase) => crn::phase::network(&crn, phase),
-            None => {
-                diagnostics.push(unknown_phase(&crn.name, name, &protocol));
-                return finish(&reporter, &front.db, front.diagnostics, diagnostics);
-            }
-        },
-    };
-    let text = match args.emit {
-        Some(Stage::Ast) => None,
-        Some(Stage::Ir) => Some(front.program.networks[&crn.name].to_string()),
-        Some(Stage::After(_)) => after_stage,
-        Some(Stage::Crn) => Some(crn::dump(&crn)),
-        Some(Stage::Protocol) => Some(protocol.display(&crn).to_string()),
-        None => match render(&crn, &protocol, format, args.phase.is_some()) {
-            Ok(text) => Some(text),
-            Err(d) => {
-                diagnostics.push(d);
-                return finish(&reporter, &front.db, front.diagnostics, diagnostics);
-            }
-        },
-    };
-    let written = match (&text, &args.output, args.emit) {
-        (Some(text), Some(out), None) => write_atomically(&reporter.inputs, out, text.as_bytes()),
-        (Some(text), _, _) => write_stdout(text),
-        (None, _, _) => Ok(()),
-    };
-    diagnostics.extend(written.err());
-    finish(&reporter, &front.db, front.diagnostics, diagnostics)
-}
-
-/// E0607: `--phase` names no phase of the protocol.
-fn unknown_phase(network: &str, name: &str, protocol: &Protocol) -> Diagnostic {
-    let names: Vec<&str> = protocol.phases.iter().map(|p| p.name.as_str()).collect();
-    let listed = format!("the phases of `{network}` are {}", names.join(", "));
-    let hint = match crnc::diagnostic::did_you_mean(name, names.iter().copied()) {
-        Some(guess) => format!("{guess} {listed}"),
-        None => listed,
-    };
-    Diagnostic::error("E0607", format!("`{network}` has no phase `{name}`"))
-        .with_hint(hint)
-        .with_note("`crnc compile --emit protocol` lists the phases and what runs in each")
-}
-
-/// The CRN in `format`; `one_phase` when it is one phase's network, whose
-/// groups all run together. A plain network's SBML carries its schedule
-/// (the cuts of its `protocol`); a learning circuit's phases are no schedule.
-fn render(crn: &Crn, protocol: &Protocol, format: Format, one_phase: bool) -> Result<String, Diagnostic> {
-    if format != Format::Json
-        && !one_phase
-        && let Some(d) = phases_at_once(crn, "write it as one network")
-    {
-        return Err(d);
-    }
-    let plain = !one_phase && crn.groups.len() == 1;
-    let cuts = if plain { crnc::sim::schedule::cuts(protocol, f64::INFINITY) } else { Vec::new() };
-    Ok(match format {
-        Format::Sbml => backend::sbml::schedule::write(crn, &cuts),
-        Format::Crn => match backend::text::unsupported(crn) {
-            Some(d) => return Err(d),
-            None => backend::text::write_scheduled(crn, &cuts),
-        },
-        Format::Json => backend::json::write(crn),
-    })
 }
 
 /// E0604: a learning circuit's groups run in separate phases, so writing
@@ -432,22 +340,32 @@ pub(crate) fn split(lowered: Result<Lowered, Vec<Diagnostic>>) -> (Option<Lowere
 /// exists and is not a regular file (`/dev/null`, `/dev/stdout`, a pipe) is
 /// written in place: a rename would replace the device with a file.
 pub(crate) fn write_atomically(inputs: &[PathBuf], path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    write_atomically_with(inputs, path, |out| out.write_all(bytes))
+}
+
+/// [`write_atomically`] of what `write` writes, through a buffer, so that
+/// an output need not be whole in memory before it is written.
+pub(crate) fn write_atomically_with(
+    inputs: &[PathBuf],
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Diagnostic> {
     refuse_overwriting_an_input(inputs, path)?;
     let cannot_write = |e: std::io::Error| {
         Diagnostic::error("E0600", format!("cannot write `{}`: {e}", path.display()))
             .with_hint("check that the directory exists and is writable")
     };
+    let buffered = |file: std::fs::File| {
+        let mut out = BufWriter::new(file);
+        write(&mut out).and_then(|_| out.flush())
+    };
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(cannot_write);
+        return std::fs::OpenOptions::new().write(true).open(path).and_then(buffered).map_err(cannot_write);
     }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.crnc-{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    let result = std::fs::File::create(&tmp).and_then(buffered).and_then(|_| std::fs::rename(&tmp, path));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         cannot_write(e)
@@ -515,6 +433,15 @@ fn start_traced(
     t_end: Option<f64>,
     after: impl FnMut(&'static str, driver::Stage),
 ) -> (Compilation, Reporter) {
+    start_with(common, common.flags(train, t_end), after)
+}
+
+/// [`start_traced`] under `flags` (made by [`Common::flags`]).
+fn start_with(
+    common: &Common,
+    flags: driver::Flags,
+    after: impl FnMut(&'static str, driver::Stage),
+) -> (Compilation, Reporter) {
     let color = match common.color {
         ColorChoice::Always => Color::Always,
         ColorChoice::Never => Color::Never,
@@ -524,7 +451,6 @@ fn start_traced(
         ColorChoice::Auto => Color::Never,
     };
     let fs = RealFs::with_limit(common.max_input_mb.saturating_mul(1 << 20));
-    let flags = common.flags(train, t_end);
     let compilation = driver::compile_traced(&fs, &common.file, common.network.as_deref(), &flags, after);
     (compilation, Reporter { format: common.diagnostics, color, inputs: fs.paths_read() })
 }

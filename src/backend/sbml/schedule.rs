@@ -4,7 +4,9 @@
 //! whose event assignments set each species in its declared unit (an amount
 //! for `hasOnlySubstanceUnits` species, else a concentration).
 
-use super::{Additions, Math, UnitDefinition, document, ids, line, number, write_math};
+use std::io::{self, Write};
+
+use super::{Additions, Math, UnitDefinition, document, ids, line, number, text_of, write_math};
 use crate::crn::Crn;
 use crate::ir::Quantity;
 use crate::sim::schedule::Cut;
@@ -12,9 +14,14 @@ use crate::sim::schedule::Cut;
 /// The SBML document of `crn` with an event for each of `cuts`
 /// ([`crate::sim::schedule::cuts`] of its protocol); without cuts, the plain export.
 pub fn write(crn: &Crn, cuts: &[Cut]) -> String {
+    text_of(|out| write_to(crn, cuts, out))
+}
+
+/// [`write`] to `out`, a piece at a time ([`super::write_to`]).
+pub fn write_to(crn: &Crn, cuts: &[Cut], out: &mut dyn Write) -> io::Result<()> {
     let ids = ids(crn);
     if cuts.is_empty() {
-        return document(crn, &ids, &Additions::default());
+        return document(crn, &ids, &Additions::default(), out);
     }
     let mut ns = super::Namespace::around(&ids);
     let concentration = ns.fresh("mole_per_litre");
@@ -63,7 +70,7 @@ pub fn write(crn: &Crn, cuts: &[Cut]) -> String {
         events: o,
         ..Additions::default()
     };
-    document(crn, &ids, &additions)
+    document(crn, &ids, &additions, out)
 }
 
 #[cfg(test)]

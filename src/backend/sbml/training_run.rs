@@ -139,7 +139,7 @@ pub fn write(crn: &Crn, protocol: &Protocol, run: &Run<'_>) -> Result<String, Er
         parameters,
         events: out,
     };
-    Ok(document(&exported, &ids, &additions))
+    Ok(super::text_of(|out| document(&exported, &ids, &additions, out)))
 }
 
 /// The ids the run adds to the document.

@@ -30,7 +30,9 @@ use crate::diagnostic::Diagnostic;
 pub const NAME: &str = "simplify";
 
 pub fn run(mut crn: Crn, _: &Options) -> (Crn, Vec<Diagnostic>) {
-    let live = units(std::mem::take(&mut crn.reactions)).into_iter().filter_map(without_zero_rates);
+    // Collected in place: the units' buffer is reused, not copied.
+    let live: Vec<Unit> =
+        units(std::mem::take(&mut crn.reactions)).into_iter().filter_map(without_zero_rates).collect();
     crn.reactions = reactions(merged(live));
     let warnings = stuck_at_zero(&crn);
     (crn, warnings)
@@ -70,39 +72,52 @@ fn sorted(complex: &[(SpeciesId, u32)]) -> Complex {
     c
 }
 
-fn merged(units: impl Iterator<Item = Unit>) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::new();
+/// The units, each merged into the first with its key, in order. Merging
+/// moves the kept units to the front of the same list: a second list would
+/// hold every unit (two reactions' room each) twice at the peak.
+fn merged(mut units: Vec<Unit>) -> Vec<Unit> {
     let mut first: HashMap<Key, usize> = HashMap::new();
-    for unit in units {
+    let mut kept = 0;
+    for i in 0..units.len() {
         // A reaction with a rate law is its own channel: it never merges.
-        if matches!(&unit, Unit::Single(r) if r.law.is_some()) {
-            out.push(unit);
-            continue;
-        }
-        match first.entry(key(&unit)) {
-            Entry::Vacant(e) => {
-                e.insert(out.len());
-                out.push(unit);
-            }
-            Entry::Occupied(e) => match (&mut out[*e.get()], unit) {
-                (Unit::Single(into), Unit::Single(r)) => absorb(into, r),
-                (Unit::Pair { forward, reverse }, Unit::Pair { forward: f, reverse: r }) => {
-                    let same_way = sorted(&f.reactants) == sorted(&forward.reactants);
-                    let (f, r) = if same_way { (f, r) } else { (r, f) };
-                    absorb(forward, f);
-                    absorb(reverse, r);
+        let own_channel = matches!(&units[i], Unit::Single(r) if r.law.is_some());
+        if !own_channel {
+            match first.entry(key(&units[i])) {
+                Entry::Vacant(e) => {
+                    e.insert(kept);
                 }
-                _ => unreachable!("the key tells pairs from single reactions"),
-            },
+                Entry::Occupied(e) => {
+                    let (earlier, rest) = units.split_at_mut(i);
+                    absorb_unit(&mut earlier[*e.get()], &mut rest[0]);
+                    continue;
+                }
+            }
         }
+        units.swap(kept, i);
+        kept += 1;
     }
-    out
+    units.truncate(kept);
+    units
 }
 
-fn absorb(into: &mut Reaction, other: Reaction) {
+/// Adds `unit`'s rates into `into`, a unit with the same key.
+fn absorb_unit(into: &mut Unit, unit: &mut Unit) {
+    match (into, unit) {
+        (Unit::Single(into), Unit::Single(r)) => absorb(into, r),
+        (Unit::Pair { forward, reverse }, Unit::Pair { forward: f, reverse: r }) => {
+            let same_way = sorted(&f.reactants) == sorted(&forward.reactants);
+            let (f, r) = if same_way { (f, r) } else { (r, f) };
+            absorb(forward, f);
+            absorb(reverse, r);
+        }
+        _ => unreachable!("the key tells pairs from single reactions"),
+    }
+}
+
+fn absorb(into: &mut Reaction, other: &mut Reaction) {
     into.rate += other.rate;
     into.rate_param = None;
-    into.label = into.label.take().or(other.label);
+    into.label = into.label.take().or(other.label.take());
     into.origin.pass = NAME.to_string();
 }
 
