@@ -293,3 +293,20 @@ fn every_method_stops_at_the_count_limit() {
         }
     }
 }
+
+/// Extinction inside a fluctuation interval: from one molecule the interval
+/// is [0, 2], so at 0 the rejection method's upper bounds stay positive and
+/// every trial is rejected. Every method must still reach the end time, with
+/// the molecule gone in nearly every trajectory (it survives to t = 50 with
+/// probability far below 1e-9).
+#[test]
+fn every_method_ends_a_run_whose_species_died_out() {
+    let crn = common::crn_of("network E { species amount X = 1; X -> 2 X @ 0.1; X -> 0 @ 1; }");
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    for method in FORCED {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        let runs = ssa::ensemble(&sim, &n0, &[0.0, 50.0], 3, 200).unwrap();
+        assert!(runs.iter().all(|r| r.samples[1] == 0), "{method:?}: a molecule survived");
+    }
+}

@@ -59,11 +59,6 @@ impl SsaMethod {
         }
     }
 
-    /// The method by its command-line name.
-    pub fn from_name(name: &str) -> Option<SsaMethod> {
-        SsaMethod::ALL.into_iter().find(|m| m.name() == name)
-    }
-
     /// The method as a run's summary names it.
     pub fn description(self) -> &'static str {
         match self {
@@ -977,6 +972,32 @@ mod tests {
         let got = propensity(&kin, &[1e-300], 0, &n);
         let want: f64 = (0..40).map(|j| (1e8 - j as f64).ln()).sum::<f64>() + 1e-300f64.ln();
         assert!(got.is_finite() && (got.ln() - want).abs() < 1e-9, "{got} vs e^{want}");
+    }
+
+    /// Small networks go direct, large ones rejection-based, and one with a
+    /// species in more than [`REJECTION_MAX_CONSUMERS`] reactions to partial
+    /// propensities; a forced method is kept.
+    #[test]
+    fn auto_chooses_by_size_and_hub_fan_out() {
+        use crate::sim::kinetics::test_kinetics;
+        let choice = |kin: &Kinetics, method| Ssa::new(kin, 1.0, method).method();
+        let pairs: Vec<[(u32, u32); 2]> =
+            (1..=REJECTION_MAX_CONSUMERS as u32 + 1).map(|s| [(0, 1), (s, 1)]).collect();
+        let hub = test_kinetics(
+            pairs.len() + 1,
+            &pairs.iter().map(|p| (&p[..], &[(0, -1)][..], 1.0)).collect::<Vec<_>>(),
+        );
+        assert_eq!(choice(&hub, SsaMethod::Auto), SsaMethod::PartialPropensity);
+        assert_eq!(choice(&hub, SsaMethod::NextReaction), SsaMethod::NextReaction);
+        let singles: Vec<[(u32, u32); 1]> = (0..DIRECT_MAX_REACTIONS as u32 + 1).map(|s| [(s, 1)]).collect();
+        let spread = |len: usize| {
+            test_kinetics(
+                len,
+                &singles[..len].iter().map(|p| (&p[..], &[(0, 1)][..], 1.0)).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(choice(&spread(DIRECT_MAX_REACTIONS + 1), SsaMethod::Auto), SsaMethod::Rejection);
+        assert_eq!(choice(&spread(DIRECT_MAX_REACTIONS), SsaMethod::Auto), SsaMethod::Direct);
     }
 
     #[test]

@@ -51,12 +51,16 @@ impl Ssa<'_> {
         let mut stale: Vec<u32> = Vec::new();
         let mut is_stale = vec![false; m];
         let mut t = 0.0;
-        loop {
+        'events: loop {
             let total = upper.total();
             if total <= 0.0 {
                 break;
             }
-            // Every trial, accepted or not, advances time by Exp(1)/ā0.
+            // Every trial, accepted or not, advances time by Exp(1)/ā0, and the
+            // state holds still over rejections: the samples a trial passes are
+            // taken there. Rejections can go on for ever (a species at 0 inside
+            // its interval keeps its reactions' upper bounds positive), so the
+            // last sample time ends them too.
             let chosen = loop {
                 let j = upper.find(uniform(rng) * total);
                 let bound = upper.get(j);
@@ -64,14 +68,14 @@ impl Ssa<'_> {
                     continue; // only reachable through rounding at a boundary
                 }
                 t += exponential(rng) / total;
+                if !out.advance(t, &n) {
+                    break 'events;
+                }
                 let r = uniform(rng) * bound;
                 if r <= lower[j] || r <= propensity(kin, &self.c, j, &n) {
                     break j;
                 }
             };
-            if !out.advance(t, &n) {
-                break;
-            }
             self.fire(chosen, &mut n, &mut events, t)?;
             for &(s, _) in kin.changes(chosen) {
                 let s = s as usize;
