@@ -82,7 +82,7 @@ pub const DIRECT_MAX_REACTIONS: usize = 48;
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
 /// fceri_gamma2 (hubs in 2,000-3,600 reactions) the rejection method takes
-/// 0.03 M events/s against the partial-propensity method's 2.0 M, while
+/// 0.03-0.05 M events/s against the partial-propensity method's 2.0-3.4 M, while
 /// on egfr_net (at most 262) and BCR it is 3-8x faster than partial
 /// propensities (egfr_net 4.9-7.3 against 1.7-1.9 M events/s, BCR 5.9
 /// against 0.7; multisite2, 288 reactions, 6.5 against 3.5): the partial
