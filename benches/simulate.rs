@@ -90,11 +90,7 @@ fn ssa_rate(crn: &Crn) -> Option<(f64, &'static str)> {
     let kin = Kinetics::new(crn);
     let n0 = ssa::initial_counts(crn).ok()?;
     let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
-    let method = match sim.method() {
-        SsaMethod::Direct | SsaMethod::Auto => "direct",
-        SsaMethod::NextReaction => "next-reaction",
-        SsaMethod::Rejection => "rejection",
-    };
+    let method = sim.method().name();
     let mut t_end = 1e-3;
     loop {
         let start = Instant::now();

@@ -1,7 +1,9 @@
 //! The stochastic cases of the SBML Test Suite (the DSMTS) in
 //! `../shared/conformance/sbml-stochastic` (or `$CRNC_SBML_STOCHASTIC`),
 //! each run through the `crnc` binary as a script runs it:
-//! `crnc run case.xml --method ssa --trajectories 10000 -o out.csv`.
+//! `crnc run case.xml --method ssa --ssa-method M --trajectories 10000 -o out.csv`,
+//! with every SSA method forced in turn (`CRNC_SSA_METHODS=direct,rejection`
+//! picks some).
 //! The test is the DSMTS guide's (conformance README): at every time point
 //! Z = √n (mean − μ)/σ within `meanRange` and
 //! Y = (s² − σ²)/σ² · √(n/(κ + 2)) within `sdRange`, κ the sample excess
@@ -27,14 +29,17 @@ const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// Chance alone fails about 1 % of a correct simulator's points.
 const FAILING_POINTS_ALLOWED: usize = 1;
 
-/// The failing points of one run with `seed`, or why the run failed.
-fn failing_points(case: &Case, seed: u64, out: &Path) -> Result<Vec<String>, String> {
+/// The SSA methods a case runs with, each forced in turn.
+const METHODS: [&str; 4] = ["direct", "next-reaction", "rejection", "partial-propensity"];
+
+/// The failing points of one run with `seed` and `method`, or why the run failed.
+fn failing_points(case: &Case, method: &str, seed: u64, out: &Path) -> Result<Vec<String>, String> {
     let s = &case.settings;
-    let csv = out.join(format!("{}-{seed}.csv", case.id));
+    let csv = out.join(format!("{}-{method}-{seed}.csv", case.id));
     let mut child = Command::new(env!("CARGO_BIN_EXE_crnc"))
         .arg("run")
         .arg(&case.model)
-        .args(["--method", "ssa", "--trajectories", &TRAJECTORIES.to_string()])
+        .args(["--method", "ssa", "--ssa-method", method, "--trajectories", &TRAJECTORIES.to_string()])
         .args(["--t-end", &s.duration.to_string(), "--points", &s.steps.to_string()])
         .args(["--seed", &seed.to_string(), "-o"])
         .arg(&csv)
@@ -117,11 +122,11 @@ fn failing_points(case: &Case, seed: u64, out: &Path) -> Result<Vec<String>, Str
 
 /// A case passes with at most one failing point, on its first run or on one
 /// rerun with fresh seeds.
-fn run_case(dir: &Path, id: &str, out: &Path) -> Result<(), String> {
+fn run_case(dir: &Path, id: &str, method: &str, out: &Path) -> Result<(), String> {
     let case = Case::read(dir, id);
     let mut report = String::new();
     for seed in [1, 1 + TRAJECTORIES as u64] {
-        let failing = failing_points(&case, seed, out)?;
+        let failing = failing_points(&case, method, seed, out)?;
         if failing.len() <= FAILING_POINTS_ALLOWED {
             return Ok(());
         }
@@ -142,19 +147,27 @@ fn every_stochastic_case_passes_through_crnc_run() {
         std::env::var("CRNC_SBML_CASES").ok().map(|v| v.split(',').map(|c| c.trim().to_string()).collect());
     let ids: Vec<String> =
         case_ids(&dir).into_iter().filter(|id| only.as_ref().is_none_or(|o| o.contains(id))).collect();
+    let methods: Vec<String> = std::env::var("CRNC_SSA_METHODS").map_or_else(
+        |_| METHODS.map(String::from).to_vec(),
+        |v| v.split(',').map(|m| m.trim().to_string()).collect(),
+    );
+    let runs: Vec<(&str, &str)> =
+        methods.iter().flat_map(|m| ids.iter().map(move |id| (id.as_str(), m.as_str()))).collect();
     let started = Instant::now();
-    let results: Vec<(&str, Result<(), String>)> =
-        ids.par_iter().map(|id| (id.as_str(), run_case(&dir, id, out.path()))).collect();
+    let results: Vec<(String, Result<(), String>)> = runs
+        .par_iter()
+        .map(|&(id, method)| (format!("{id} ({method})"), run_case(&dir, id, method, out.path())))
+        .collect();
     let passed = results.iter().filter(|r| r.1.is_ok()).count();
     println!(
-        "SBML Test Suite, stochastic: {passed}/{} cases pass (n = {TRAJECTORIES}, {:.0} s)",
+        "SBML Test Suite, stochastic: {passed}/{} runs (case, method) pass (n = {TRAJECTORIES}, {:.0} s)",
         results.len(),
         started.elapsed().as_secs_f64()
     );
     let failures: Vec<String> =
         results.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("{id}: {e}"))).collect();
     if only.is_none() {
-        assert_eq!(results.len(), 34, "the folder should hold 34 cases");
+        assert_eq!(ids.len(), 34, "the folder should hold 34 cases");
     }
     assert!(failures.is_empty(), "{} cases fail:\n{}", failures.len(), failures.join("\n"));
 }

@@ -11,6 +11,10 @@ use nalgebra::{DMatrix, DVector};
 
 const N: usize = 10_000;
 
+/// Every method a run can force; each statistical test runs with each.
+const FORCED: [SsaMethod; 4] =
+    [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection, SsaMethod::PartialPropensity];
+
 fn times(t_end: f64, points: usize) -> Vec<f64> {
     (0..=points).map(|i| t_end * i as f64 / points as f64).collect()
 }
@@ -38,12 +42,12 @@ fn birth_death_exact(t: &[f64]) -> Vec<(f64, f64)> {
 }
 
 #[test]
-fn birth_death_matches_its_exact_moments_with_both_methods() {
+fn birth_death_matches_its_exact_moments_with_every_method() {
     let crn = common::crn_of(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(40.0, 8);
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+    for method in FORCED {
         let sim = Ssa::new(&kin, crn.volume, method);
         let runs = ssa::ensemble(&sim, &n0, &t, 7, N).unwrap();
         assert_moments(&runs, 1, &birth_death_exact(&t), &format!("birth-death {method:?}"));
@@ -51,15 +55,24 @@ fn birth_death_matches_its_exact_moments_with_both_methods() {
 }
 
 #[test]
-fn birth_death_stationary_histogram_is_poisson() {
+fn birth_death_stationary_histogram_is_poisson_with_every_method() {
     let crn = common::crn_of(BIRTH_DEATH);
     let kin = Kinetics::new(&crn);
-    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Rejection);
-    let lambda: f64 = 100.0;
-    // Start at the mean and sample well after the relaxation time 1/k_d = 10.
-    let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N).unwrap();
+    for method in FORCED {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        // Start at the mean and sample well after the relaxation time 1/k_d = 10.
+        let runs = ssa::ensemble(&sim, &[100], &[0.0, 150.0], 11, N).unwrap();
+        let chi2 = poisson_chi_square(&runs, 100.0);
+        // 99.9% quantile of chi-square with 61 degrees of freedom is about 100.9.
+        assert!(chi2 < 100.9, "{method:?}: chi-square {chi2} with 61 degrees of freedom");
+    }
+}
+
+/// Pearson's chi-square of the counts at the last sample against Poisson(λ),
+/// over the 61 bins 70..=130 and the pooled tails (61 degrees of freedom).
+fn poisson_chi_square(runs: &[ssa::Trajectory], lambda: f64) -> f64 {
     let mut counts = std::collections::BTreeMap::new();
-    for r in &runs {
+    for r in runs {
         *counts.entry(r.samples[1]).or_insert(0usize) += 1;
     }
     // Chi-square over bins of expected count >= 5, tails pooled.
@@ -80,9 +93,42 @@ fn birth_death_stationary_histogram_is_poisson() {
     let tail_expected = tail_expected * N as f64;
     chi2 += (tail_observed as f64 - tail_expected).powi(2) / tail_expected;
     bins += 1;
-    // 99.9% quantile of chi-square with 61 degrees of freedom is about 100.9.
     assert_eq!(bins - 1, 61);
-    assert!(chi2 < 100.9, "chi-square {chi2} with 61 degrees of freedom");
+    chi2
+}
+
+/// Every reactant shape a method may treat apart: a source, one molecule, a
+/// pair of one kind (its species the pivot of partial propensities), two
+/// kinds, three kinds. No exact law here: every method's means at each
+/// sample time must agree with the direct method's within 4.5 standard
+/// errors of their difference.
+#[test]
+fn every_method_agrees_with_the_direct_method_on_every_reactant_shape() {
+    let crn = common::crn_of(
+        "network Shapes { rate_law = combinatoric; species amount A = 5, B = 0, C = 0; \
+         0 -> A @ 20; 2 A -> B @ 0.05; A + B -> C @ 0.02; A + B + C -> A @ 0.01; C -> 0 @ 1; B -> 0 @ 0.5; }",
+    );
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    let t = times(4.0, 4);
+    let reference = ssa::statistics(
+        &ssa::ensemble(&Ssa::new(&kin, crn.volume, SsaMethod::Direct), &n0, &t, 5, N).unwrap(),
+    );
+    for method in FORCED {
+        let stats = ssa::statistics(
+            &ssa::ensemble(&Ssa::new(&kin, crn.volume, method), &n0, &t, 1 << 20, N).unwrap(),
+        );
+        for k in n0.len()..stats.mean.len() {
+            let se = ((stats.sd[k].powi(2) + reference.sd[k].powi(2)) / N as f64).sqrt();
+            let z = (stats.mean[k] - reference.mean[k]) / se;
+            assert!(
+                z.abs() <= 4.5,
+                "{method:?}: cell {k}: mean {} vs direct {} (z = {z})",
+                stats.mean[k],
+                reference.mean[k]
+            );
+        }
+    }
 }
 
 fn ln_factorial(k: i64) -> f64 {
@@ -128,7 +174,7 @@ fn dimerisation_matches_the_exact_master_equation() {
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(20.0, 10);
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+    for method in FORCED {
         let sim = Ssa::new(&kin, crn.volume, method);
         let runs = ssa::ensemble(&sim, &n0, &t, 3, N).unwrap();
         assert_moments(&runs, 2, &dimerisation_exact(&t), &format!("dimerisation {method:?}"));
@@ -213,7 +259,7 @@ fn every_method_stops_an_explosive_network_at_the_event_limit() {
     let crn = common::crn_of("network X { species amount A = 1; A -> 2 A @ 1; }");
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+    for method in FORCED {
         let sim = Ssa::new(&kin, crn.volume, method).with_max_events(10_000);
         match sim.run(&n0, &[0.0, 100.0], 1) {
             Err(ssa::SsaError::EventLimit { limit, time, seed }) => {
@@ -237,7 +283,7 @@ fn every_method_stops_at_the_count_limit() {
     let crn = common::crn_of(&format!("network C {{ species amount A = {start}, B; A -> 2 A + B @ 1; }}"));
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
-    for method in [SsaMethod::Direct, SsaMethod::NextReaction, SsaMethod::Rejection] {
+    for method in FORCED {
         let sim = Ssa::new(&kin, crn.volume, method);
         match sim.run(&n0, &[0.0, 1.0], 1).map_err(|e| e.with_names(&["A".into(), "B".into()])) {
             Err(e @ ssa::SsaError::CountLimit { species: 0, .. }) => {
@@ -245,5 +291,22 @@ fn every_method_stops_at_the_count_limit() {
             }
             other => panic!("{method:?}: {other:?}"),
         }
+    }
+}
+
+/// Extinction inside a fluctuation interval: from one molecule the interval
+/// is [0, 2], so at 0 the rejection method's upper bounds stay positive and
+/// every trial is rejected. Every method must still reach the end time, with
+/// the molecule gone in nearly every trajectory (it survives to t = 50 with
+/// probability far below 1e-9).
+#[test]
+fn every_method_ends_a_run_whose_species_died_out() {
+    let crn = common::crn_of("network E { species amount X = 1; X -> 2 X @ 0.1; X -> 0 @ 1; }");
+    let kin = Kinetics::new(&crn);
+    let n0 = ssa::initial_counts(&crn).unwrap();
+    for method in FORCED {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        let runs = ssa::ensemble(&sim, &n0, &[0.0, 50.0], 3, 200).unwrap();
+        assert!(runs.iter().all(|r| r.samples[1] == 0), "{method:?}: a molecule survived");
     }
 }

@@ -21,7 +21,7 @@ use crnc::learn::dbcrn::run::visible_species;
 use crnc::sim::hybrid::HybridError;
 use crnc::sim::plot;
 use crnc::sim::run::{self, RunSettings, Table};
-use crnc::sim::ssa::SsaError;
+use crnc::sim::ssa::{SsaError, SsaMethod};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -48,6 +48,9 @@ pub struct RunArgs {
     /// Number of SSA trajectories; above 1 the CSV holds mean, sd and kurtosis (default 1)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     trajectories: Option<u64>,
+    /// SSA method (default auto: chosen by the network's size and hub species)
+    #[arg(long, value_enum, ignore_case = true, value_name = "M")]
+    ssa_method: Option<SsaMethodArg>,
     /// SSA events per trajectory before the run stops with an error (default 1e8)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = whole::<u64>(1))]
     max_events: Option<u64>,
@@ -183,6 +186,7 @@ impl RunArgs {
             ("--points", self.points.is_some()),
             ("--trajectories", self.trajectories.is_some()),
             ("--max-events", self.max_events.is_some()),
+            ("--ssa-method", self.ssa_method.is_some()),
             ("--counts", self.counts),
             ("--vesicles", self.vesicles.is_some()),
             ("--coupling", self.coupling.is_some()),
@@ -225,6 +229,20 @@ enum MethodArg {
     Ssa,
     /// Potentials as bulk concentrations, every other species by SSA in vesicles
     Hybrid,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SsaMethodArg {
+    /// Direct up to 48 reactions, else rejection-based, or partial-propensity with hub species
+    Auto,
+    /// Gillespie's direct method: every propensity kept, a linear search per event
+    Direct,
+    /// Gibson and Bruck's next-reaction method: a priority queue of firing times
+    NextReaction,
+    /// Rejection-based: propensity bounds rebuilt only when a count leaves its interval
+    Rejection,
+    /// Partial propensities grouped by their hub species
+    PartialPropensity,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -299,7 +317,18 @@ pub fn run(args: &RunArgs) -> i32 {
         dt: args.dt,
         visible: Vec::new(),
     };
-    let settings = RunSettings { counts: args.counts, ..RunSettings::resolve(&network.simulate, &overrides) };
+    let ssa_method = args.ssa_method.map_or(SsaMethod::Auto, |m| match m {
+        SsaMethodArg::Auto => SsaMethod::Auto,
+        SsaMethodArg::Direct => SsaMethod::Direct,
+        SsaMethodArg::NextReaction => SsaMethod::NextReaction,
+        SsaMethodArg::Rejection => SsaMethod::Rejection,
+        SsaMethodArg::PartialPropensity => SsaMethod::PartialPropensity,
+    });
+    let settings = RunSettings {
+        counts: args.counts,
+        ssa_method,
+        ..RunSettings::resolve(&network.simulate, &overrides)
+    };
     let chosen = match plot::select(&crn, &args.species, &network.simulate.plot) {
         Ok(chosen) => chosen,
         Err(d) => {

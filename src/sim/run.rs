@@ -49,6 +49,8 @@ pub struct RunSettings {
     pub trajectories: usize,
     /// SSA events per trajectory before the run stops with an error.
     pub max_events: u64,
+    /// The SSA method; `Auto` chooses by the network's shape.
+    pub ssa_method: SsaMethod,
     /// Write molecule counts (x · volume for concentration species) instead
     /// of each species' declared unit.
     pub counts: bool,
@@ -113,6 +115,7 @@ impl RunSettings {
         seed: 0,
         trajectories: 1,
         max_events: ssa::DEFAULT_MAX_EVENTS,
+        ssa_method: SsaMethod::Auto,
         counts: false,
         vesicles: 1,
         coupling: Coupling::Exact,
@@ -132,6 +135,7 @@ impl RunSettings {
             seed: overrides.seed.or(spec.seed).unwrap_or(d.seed),
             trajectories: overrides.trajectories.or(spec.trajectories).unwrap_or(d.trajectories),
             max_events: overrides.max_events.or(spec.max_events).unwrap_or(d.max_events),
+            ssa_method: d.ssa_method,
             counts: d.counts,
             vesicles: overrides.vesicles.or(spec.vesicles).unwrap_or(d.vesicles),
             coupling: overrides.coupling.or(spec.coupling).unwrap_or(d.coupling),
@@ -307,15 +311,11 @@ pub fn simulate_scheduled(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Re
         }
         Method::Ssa => {
             let n0 = ssa::initial_counts(crn).map_err(RunError::Ssa)?;
-            let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto)
+            let sim = Ssa::new(&kin, crn.volume, settings.ssa_method)
                 .with_max_events(settings.max_events)
                 .with_cuts(crn, cuts)
                 .map_err(RunError::Ssa)?;
-            let method = match sim.method() {
-                SsaMethod::Direct | SsaMethod::Auto => "ssa (direct method)",
-                SsaMethod::NextReaction => "ssa (next-reaction method)",
-                SsaMethod::Rejection => "ssa (rejection-based method)",
-            };
+            let method = format!("ssa ({})", sim.method().description());
             let reaction_names: Vec<String> = crn
                 .reactions
                 .iter()

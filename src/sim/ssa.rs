@@ -15,7 +15,10 @@ use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod form;
+mod partial;
 mod rejection;
+mod sum_tree;
 
 use super::kinetics::Kinetics;
 use super::schedule::{self, Cut};
@@ -25,23 +28,67 @@ use crate::ir::Quantity;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SsaMethod {
     /// Direct for up to [`DIRECT_MAX_REACTIONS`] reactions; above, rejection-based
-    /// unless hub species make the next-reaction method faster ([`REJECTION_MAX_CONSUMERS`]).
+    /// unless hub species make the partial-propensity method faster ([`REJECTION_MAX_CONSUMERS`]).
     Auto,
     Direct,
     NextReaction,
     /// Rejection-based SSA with propensity bounds (see [`rejection`]).
     Rejection,
+    /// Partial propensities grouped by hub species (see [`partial`]).
+    PartialPropensity,
 }
 
-/// Above this many reactions `Auto` leaves the direct method.
+impl SsaMethod {
+    /// Every method, as `--ssa-method` lists them.
+    pub const ALL: [SsaMethod; 5] = [
+        SsaMethod::Auto,
+        SsaMethod::Direct,
+        SsaMethod::NextReaction,
+        SsaMethod::Rejection,
+        SsaMethod::PartialPropensity,
+    ];
+
+    /// The method's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SsaMethod::Auto => "auto",
+            SsaMethod::Direct => "direct",
+            SsaMethod::NextReaction => "next-reaction",
+            SsaMethod::Rejection => "rejection",
+            SsaMethod::PartialPropensity => "partial-propensity",
+        }
+    }
+
+    /// The method as a run's summary names it.
+    pub fn description(self) -> &'static str {
+        match self {
+            SsaMethod::Auto | SsaMethod::Direct => "direct method",
+            SsaMethod::NextReaction => "next-reaction method",
+            SsaMethod::Rejection => "rejection-based method",
+            SsaMethod::PartialPropensity => "partial-propensity method",
+        }
+    }
+}
+
+/// Above this many reactions `Auto` leaves the direct method, whose search
+/// and sum are linear in the reactions. Measured (`cargo bench --bench ssa`,
+/// 2 cores): on multistate (18 reactions) direct and rejection are level
+/// (15.3 and 15.6 M events/s), on multisite2 (288) rejection is 6x faster
+/// (6.5 against 1.1); the crossover lies between, and 48 keeps the direct
+/// method's exact, rejection-free draw where it costs nothing.
 pub const DIRECT_MAX_REACTIONS: usize = 48;
 
 /// `Auto` prefers the rejection-based method unless some species is a
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
-/// fceri_gamma2 (hubs in 2,000-3,600 reactions) that made the rejection
-/// method 10x slower than the next-reaction method (2e4 against 3e5 events/s),
-/// while on egfr_net (at most 262) it is 3-5x faster.
+/// fceri_gamma2 (hubs in 2,000-3,600 reactions) the rejection method takes
+/// 0.03-0.05 M events/s against the partial-propensity method's 2.0-3.4 M, while
+/// on egfr_net (at most 262) and BCR it is 3-8x faster than partial
+/// propensities (egfr_net 4.9-7.3 against 1.7-1.9 M events/s, BCR 5.9
+/// against 0.7; multisite2, 288 reactions, 6.5 against 3.5): the partial
+/// method pays a two-level tree update for every partial an event changes,
+/// the rejection method almost never updates anything. `cargo bench --bench
+/// ssa`, 2 cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
 /// Events one trajectory may take unless `max_events` says otherwise: an
@@ -258,12 +305,15 @@ pub(crate) fn exponential(rng: &mut Xoshiro256PlusPlus) -> f64 {
 pub struct Ssa<'k> {
     kin: &'k Kinetics,
     c: Vec<f64>,
+    forms: Vec<form::Form>,
     dep_start: Vec<usize>,
     deps: Vec<u32>,
     /// For each species, the reactions it is a reactant of.
     consumer_start: Vec<usize>,
     consumers: Vec<u32>,
     method: SsaMethod,
+    /// The grouping of the partial-propensity method, when it is the one chosen.
+    pivots: Option<partial::Pivots>,
     max_events: u64,
     /// Scheduled assignments: at each time, (species, count) pairs.
     cuts: Vec<(f64, Vec<(usize, i64)>)>,
@@ -314,7 +364,7 @@ impl<'k> Ssa<'k> {
         let method = match method {
             // The rejection method's propensity bounds assume monotone mass
             // action; a rate law need not be monotone.
-            SsaMethod::Auto | SsaMethod::Rejection if kin.has_laws() => {
+            SsaMethod::Auto | SsaMethod::Rejection | SsaMethod::PartialPropensity if kin.has_laws() => {
                 if kin.reactions() <= DIRECT_MAX_REACTIONS {
                     SsaMethod::Direct
                 } else {
@@ -322,18 +372,22 @@ impl<'k> Ssa<'k> {
                 }
             }
             SsaMethod::Auto if kin.reactions() <= DIRECT_MAX_REACTIONS => SsaMethod::Direct,
-            SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::NextReaction,
+            SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::PartialPropensity,
             SsaMethod::Auto => SsaMethod::Rejection,
             m => m,
         };
+        let pivots =
+            (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &consumer_start));
         Ssa {
             kin,
             c: stochastic_constants(kin, omega),
+            forms: form::forms(kin),
             dep_start,
             deps,
             consumer_start,
             consumers,
             method,
+            pivots,
             max_events: DEFAULT_MAX_EVENTS,
             cuts: Vec::new(),
         }
@@ -368,11 +422,18 @@ impl<'k> Ssa<'k> {
     /// one (only a rate law can give it) stops the trajectory.
     #[inline]
     fn checked(&self, r: usize, n: &[i64], t: f64) -> Result<f64, Halt> {
-        let a = propensity(self.kin, &self.c, r, n);
         if self.kin.has_laws() {
+            let a = propensity(self.kin, &self.c, r, n);
             self.law_checks(r, a, n, t)?;
+            return Ok(a);
         }
-        Ok(a)
+        Ok(self.mass_action(r, n))
+    }
+
+    /// The mass-action propensity of `r` at counts `n` (not for a rate law).
+    #[inline(always)]
+    fn mass_action(&self, r: usize, n: &[i64]) -> f64 {
+        form::evaluate(self.forms[r], self.c[r], n, || propensity(self.kin, &self.c, r, n))
     }
 
     /// A negative propensity, or a positive one whose event would take a
@@ -480,6 +541,10 @@ impl<'k> Ssa<'k> {
             SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, events, rng),
             SsaMethod::NextReaction => self.next_reaction(n0, times, events, rng),
             SsaMethod::Rejection => self.rejection(n0, times, events, rng),
+            SsaMethod::PartialPropensity => {
+                let pivots = self.pivots.as_ref().expect("built with the method");
+                self.partial_propensity(pivots, n0, times, events, rng)
+            }
         }
     }
 
@@ -497,7 +562,7 @@ impl<'k> Ssa<'k> {
         let mut t = 0.0;
         loop {
             // Summed afresh each event: exact, and as cheap as the search for small networks.
-            let a0: f64 = a.iter().sum();
+            let a0 = sum(&a);
             if a0 <= 0.0 {
                 break;
             }
@@ -565,6 +630,21 @@ impl<'k> Ssa<'k> {
         }
         Ok(out.finish(&n, events))
     }
+}
+
+/// The sum of `values` in four independent running sums: one chain of
+/// dependent additions would cost the adder's latency per term.
+#[inline]
+fn sum(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let chunks = values.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + rest
 }
 
 /// Records the state at each sample time as the simulation passes it.
@@ -892,6 +972,32 @@ mod tests {
         let got = propensity(&kin, &[1e-300], 0, &n);
         let want: f64 = (0..40).map(|j| (1e8 - j as f64).ln()).sum::<f64>() + 1e-300f64.ln();
         assert!(got.is_finite() && (got.ln() - want).abs() < 1e-9, "{got} vs e^{want}");
+    }
+
+    /// Small networks go direct, large ones rejection-based, and one with a
+    /// species in more than [`REJECTION_MAX_CONSUMERS`] reactions to partial
+    /// propensities; a forced method is kept.
+    #[test]
+    fn auto_chooses_by_size_and_hub_fan_out() {
+        use crate::sim::kinetics::test_kinetics;
+        let choice = |kin: &Kinetics, method| Ssa::new(kin, 1.0, method).method();
+        let pairs: Vec<[(u32, u32); 2]> =
+            (1..=REJECTION_MAX_CONSUMERS as u32 + 1).map(|s| [(0, 1), (s, 1)]).collect();
+        let hub = test_kinetics(
+            pairs.len() + 1,
+            &pairs.iter().map(|p| (&p[..], &[(0, -1)][..], 1.0)).collect::<Vec<_>>(),
+        );
+        assert_eq!(choice(&hub, SsaMethod::Auto), SsaMethod::PartialPropensity);
+        assert_eq!(choice(&hub, SsaMethod::NextReaction), SsaMethod::NextReaction);
+        let singles: Vec<[(u32, u32); 1]> = (0..DIRECT_MAX_REACTIONS as u32 + 1).map(|s| [(s, 1)]).collect();
+        let spread = |len: usize| {
+            test_kinetics(
+                len,
+                &singles[..len].iter().map(|p| (&p[..], &[(0, 1)][..], 1.0)).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(choice(&spread(DIRECT_MAX_REACTIONS + 1), SsaMethod::Auto), SsaMethod::Rejection);
+        assert_eq!(choice(&spread(DIRECT_MAX_REACTIONS), SsaMethod::Auto), SsaMethod::Direct);
     }
 
     #[test]

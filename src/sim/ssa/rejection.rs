@@ -12,6 +12,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::sum_tree::SumTree;
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, propensity, uniform};
 
 /// Half-width of a species' fluctuation interval, relative to its count.
@@ -50,12 +51,16 @@ impl Ssa<'_> {
         let mut stale: Vec<u32> = Vec::new();
         let mut is_stale = vec![false; m];
         let mut t = 0.0;
-        loop {
+        'events: loop {
             let total = upper.total();
             if total <= 0.0 {
                 break;
             }
-            // Every trial, accepted or not, advances time by Exp(1)/ā0.
+            // Every trial, accepted or not, advances time by Exp(1)/ā0, and the
+            // state holds still over rejections: the samples a trial passes are
+            // taken there. Rejections can go on for ever (a species at 0 inside
+            // its interval keeps its reactions' upper bounds positive), so the
+            // last sample time ends them too.
             let chosen = loop {
                 let j = upper.find(uniform(rng) * total);
                 let bound = upper.get(j);
@@ -63,14 +68,14 @@ impl Ssa<'_> {
                     continue; // only reachable through rounding at a boundary
                 }
                 t += exponential(rng) / total;
+                if !out.advance(t, &n) {
+                    break 'events;
+                }
                 let r = uniform(rng) * bound;
                 if r <= lower[j] || r <= propensity(kin, &self.c, j, &n) {
                     break j;
                 }
             };
-            if !out.advance(t, &n) {
-                break;
-            }
             self.fire(chosen, &mut n, &mut events, t)?;
             for &(s, _) in kin.changes(chosen) {
                 let s = s as usize;
@@ -95,72 +100,9 @@ impl Ssa<'_> {
     }
 }
 
-/// A complete binary tree of partial sums over the upper bounds: drawing a
-/// reaction and changing a bound are O(log M), and every sum is recomputed
-/// from its children, so no rounding drift accumulates.
-struct SumTree {
-    leaves: usize,
-    sums: Vec<f64>,
-}
-
-impl SumTree {
-    fn new(len: usize) -> SumTree {
-        let leaves = len.next_power_of_two().max(1);
-        SumTree { leaves, sums: vec![0.0; 2 * leaves] }
-    }
-
-    fn total(&self) -> f64 {
-        self.sums[1]
-    }
-
-    fn get(&self, i: usize) -> f64 {
-        self.sums[self.leaves + i]
-    }
-
-    fn set(&mut self, i: usize, value: f64) {
-        let mut node = self.leaves + i;
-        self.sums[node] = value;
-        while node > 1 {
-            node /= 2;
-            self.sums[node] = self.sums[2 * node] + self.sums[2 * node + 1];
-        }
-    }
-
-    /// The leaf whose cumulative range contains `x` (0 <= x < total).
-    fn find(&self, mut x: f64) -> usize {
-        let mut node = 1;
-        while node < self.leaves {
-            let left = self.sums[2 * node];
-            if x < left {
-                node *= 2;
-            } else {
-                x -= left;
-                node = 2 * node + 1;
-            }
-        }
-        node - self.leaves
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sum_tree_finds_leaves_by_cumulative_weight() {
-        let mut tree = SumTree::new(5);
-        for (i, w) in [1.0, 0.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
-            tree.set(i, w);
-        }
-        assert_eq!(tree.total(), 10.0);
-        assert_eq!(tree.find(0.5), 0);
-        assert_eq!(tree.find(1.0), 2, "zero-weight leaves are skipped");
-        assert_eq!(tree.find(2.9), 2);
-        assert_eq!(tree.find(3.0), 3);
-        assert_eq!(tree.find(9.9), 4);
-        tree.set(4, 0.0);
-        assert_eq!(tree.total(), 6.0);
-    }
 
     #[test]
     fn intervals_contain_the_count_and_never_go_negative() {

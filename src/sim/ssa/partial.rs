@@ -1,0 +1,187 @@
+//! Partial-propensity SSA, exact, for networks with hub species (a species
+//! among the reactants of thousands of reactions, as in fceri_gamma2).
+//!
+//! Each reaction's propensity is factored as a = n_p · π through one of its
+//! reactants, its pivot p: π (the partial propensity) is the rest of the
+//! product and does not read n_p unless p appears more than once. Reactions
+//! are grouped by pivot, and the group of p weighs n_p · Π_p with Π_p the sum
+//! of its partials, so a change of n_p costs one update of its group's
+//! weight however many reactions p pivots. The pivot is the reactant with
+//! the most reactions, the hub, so that the partials read only the sparse
+//! species, and an event recomputes only the partials of reactions in which
+//! a changed species is not the pivot (Ramaswamy, González-Segredo &
+//! Sbalzarini 2009 factor every bimolecular reaction the same way; choosing
+//! the hub as pivot is what keeps hubs cheap).
+//!
+//! A draw picks a group from a sum tree over the group weights, then a
+//! reaction from the group's own sum tree, with the remainder of the first
+//! draw scaled by 1/n_p: one uniform number for both levels.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::sum_tree::SumTree;
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, uniform};
+use crate::sim::kinetics::Kinetics;
+
+/// The grouping of a network's reactions by pivot, built once per problem.
+pub(super) struct Pivots {
+    /// Per reaction: its pivot, or `species` (a stand-in with count 1) for a
+    /// reaction without reactants.
+    pivot: Vec<u32>,
+    /// Per reaction: its place in its pivot's group.
+    slot: Vec<u32>,
+    /// `members[group_start[p]..group_start[p + 1]]`: the reactions of
+    /// pivot p's group, in slot order.
+    group_start: Vec<usize>,
+    members: Vec<u32>,
+    /// Species -> the reactions whose partial reads its count.
+    reader_start: Vec<usize>,
+    readers: Vec<u32>,
+}
+
+impl Pivots {
+    pub(super) fn new(kin: &Kinetics, consumer_start: &[usize]) -> Pivots {
+        let species = kin.species;
+        let fan_out = |s: u32| consumer_start[s as usize + 1] - consumer_start[s as usize];
+        let mut pivot = Vec::with_capacity(kin.reactions());
+        let mut slot = Vec::with_capacity(kin.reactions());
+        let mut group_lists: Vec<Vec<u32>> = vec![Vec::new(); species + 1];
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); species];
+        for r in 0..kin.reactions() {
+            let reactants = kin.reactants(r);
+            // Ties go to the first reactant, so the grouping is reproducible.
+            let p =
+                reactants.iter().map(|&(s, _)| s).reduce(|a, b| if fan_out(b) > fan_out(a) { b } else { a });
+            let p = p.unwrap_or(species as u32);
+            for &(s, alpha) in reactants {
+                if s != p || alpha > 1 {
+                    lists[s as usize].push(r as u32);
+                }
+            }
+            pivot.push(p);
+            slot.push(group_lists[p as usize].len() as u32);
+            group_lists[p as usize].push(r as u32);
+        }
+        let (group_start, members) = flatten(group_lists);
+        let (reader_start, readers) = flatten(lists);
+        Pivots { pivot, slot, group_start, members, reader_start, readers }
+    }
+
+    fn group_len(&self, p: usize) -> usize {
+        self.group_start[p + 1] - self.group_start[p]
+    }
+
+    fn readers_of(&self, s: usize) -> &[u32] {
+        &self.readers[self.reader_start[s]..self.reader_start[s + 1]]
+    }
+}
+
+impl Ssa<'_> {
+    /// π_r: the propensity of `r` divided by its pivot's count. It reads the
+    /// pivot's count only for a coefficient above 1 (and is then 0 below
+    /// it, never negative); with coefficient 1 the group's weight n_p · Π_p
+    /// alone vanishes with n_p, so the partial stays valid as n_p moves.
+    #[inline]
+    fn partial(&self, pivots: &Pivots, r: usize, n: &[i64]) -> f64 {
+        let p = pivots.pivot[r];
+        let mut a = self.c[r];
+        for &(s, alpha) in self.kin.reactants(r) {
+            let ns = n[s as usize];
+            let alpha = i64::from(alpha);
+            // The pivot's first factor n_p is the group's.
+            let first = i64::from(s == p);
+            if ns < alpha && alpha > first {
+                return 0.0;
+            }
+            for j in first..alpha {
+                a *= (ns - j) as f64;
+            }
+        }
+        a
+    }
+
+    pub(super) fn partial_propensity(
+        &self,
+        pivots: &Pivots,
+        n0: &[i64],
+        times: &[f64],
+        mut events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
+        let species = self.kin.species;
+        let mut n = n0.to_vec();
+        // The stand-in pivot of reactions without reactants, always 1.
+        n.push(1);
+        let mut out = Sampler::new(times, species);
+        let mut groups: Vec<SumTree> = (0..=species).map(|p| SumTree::new(pivots.group_len(p))).collect();
+        for r in 0..self.kin.reactions() {
+            let value = self.partial(pivots, r, &n);
+            groups[pivots.pivot[r] as usize].set(pivots.slot[r] as usize, value);
+        }
+        let mut top = SumTree::new(species + 1);
+        for (p, group) in groups.iter().enumerate() {
+            top.set(p, n[p] as f64 * group.total());
+        }
+        let mut dirty: Vec<u32> = Vec::new();
+        let mut is_dirty = vec![false; species + 1];
+        let mut t = 0.0;
+        loop {
+            let total = top.total();
+            if total <= 0.0 {
+                break;
+            }
+            let r = loop {
+                let (p, rest) = top.find_with_rest(uniform(rng) * total);
+                if n[p] <= 0 {
+                    continue; // only reachable through rounding at a boundary
+                }
+                let group = &groups[p];
+                let (slot, _) = group.find_with_rest(rest / n[p] as f64);
+                if slot < pivots.group_len(p) && group.get(slot) > 0.0 {
+                    break pivots.members[pivots.group_start[p] + slot] as usize;
+                }
+            };
+            t += exponential(rng) / total;
+            if !out.advance(t, &n[..species]) {
+                break;
+            }
+            self.fire(r, &mut n[..species], &mut events, t)?;
+            for &(s, _) in self.kin.changes(r) {
+                let s = s as usize;
+                if pivots.group_len(s) > 0 {
+                    mark(&mut dirty, &mut is_dirty, s);
+                }
+                for &j in pivots.readers_of(s) {
+                    let j = j as usize;
+                    let p = pivots.pivot[j] as usize;
+                    groups[p].set(pivots.slot[j] as usize, self.partial(pivots, j, &n));
+                    mark(&mut dirty, &mut is_dirty, p);
+                }
+            }
+            for p in dirty.drain(..) {
+                let p = p as usize;
+                is_dirty[p] = false;
+                top.set(p, n[p] as f64 * groups[p].total());
+            }
+        }
+        Ok(out.finish(&n[..species], events))
+    }
+}
+
+/// Lists as one array with start offsets.
+fn flatten(lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0];
+    let mut flat = Vec::new();
+    for list in lists {
+        flat.extend(list);
+        start.push(flat.len());
+    }
+    (start, flat)
+}
+
+fn mark(dirty: &mut Vec<u32>, is_dirty: &mut [bool], p: usize) {
+    if !is_dirty[p] {
+        is_dirty[p] = true;
+        dirty.push(p as u32);
+    }
+}
