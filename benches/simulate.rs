@@ -22,34 +22,19 @@
 //! Both read the same SBML file (the network's `.xml`, decompressed into a
 //! temporary directory first), so load times compare like with like.
 
-use std::io::Read as _;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::{bench_dir, load, read};
 use crnc::crn::Crn;
-use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ode::{self, Integrator, OdeMethod, OdeOptions};
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
-use crnc::source::RealFs;
 
 const END_TIMES: [f64; 3] = [10.0, 100.0, 1000.0];
 const ALL: [&str; 5] = ["multistate", "multisite2", "egfr_net", "BCR", "fceri_gamma2"];
-
-fn bench_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/networks")
-}
-
-/// A file's text, gunzipping `.gz`.
-fn read(path: &Path) -> Option<String> {
-    if path.exists() {
-        return std::fs::read_to_string(path).ok();
-    }
-    let gz = PathBuf::from(format!("{}.gz", path.display()));
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(gz).ok()?).read_to_string(&mut text).ok()?;
-    Some(text)
-}
 
 /// The network's SBML, as one plain file both simulators read.
 fn sbml_file(name: &str) -> Option<PathBuf> {
@@ -59,12 +44,6 @@ fn sbml_file(name: &str) -> Option<PathBuf> {
     let file = dir.join(format!("{name}.xml"));
     std::fs::write(&file, text).ok()?;
     Some(file)
-}
-
-fn load(file: &Path) -> Crn {
-    let front = driver::front_end(&RealFs::default(), file);
-    assert!(!front.has_errors(), "{}: {:?}", file.display(), front.diagnostics.first());
-    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
 }
 
 fn list(var: &str, default: &[&str]) -> Vec<String> {

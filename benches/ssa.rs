@@ -13,15 +13,15 @@
 //! `CRNC_SSA_NETWORKS=multistate,egfr_net` picks networks (default: all);
 //! `CRNC_SSA_METHODS=auto,direct` picks crnc's methods (default: all).
 
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::Instant;
 
+use common::{bench_dir, load, read};
 use crnc::crn::Crn;
-use crnc::driver;
 use crnc::sim::kinetics::Kinetics;
 use crnc::sim::ssa::{self, Ssa, SsaMethod};
-use crnc::source::RealFs;
 use rebop::define_system;
 use rebop::gillespie::{Gillespie, Rate};
 
@@ -112,10 +112,6 @@ const NETWORKS: [Network; 6] = [
     Network { name: "fceri_gamma2", source: Source::BioNetGen, horizon: None, macro_run: None },
 ];
 
-fn bench_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/networks")
-}
-
 /// The network's source as a plain file the driver reads (`.net.gz` unpacked).
 fn source_file(network: &Network) -> Option<PathBuf> {
     let dir = std::env::temp_dir().join(format!("crnc-ssa-bench-{}", std::process::id()));
@@ -129,23 +125,6 @@ fn source_file(network: &Network) -> Option<PathBuf> {
     };
     std::fs::write(&file, text).ok()?;
     Some(file)
-}
-
-/// A file's text, gunzipping `.gz`.
-fn read(path: &Path) -> Option<String> {
-    if path.exists() {
-        return std::fs::read_to_string(path).ok();
-    }
-    let gz = PathBuf::from(format!("{}.gz", path.display()));
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(gz).ok()?).read_to_string(&mut text).ok()?;
-    Some(text)
-}
-
-fn load(file: &Path) -> Crn {
-    let front = driver::front_end(&RealFs::default(), file);
-    assert!(!front.has_errors(), "{}: {:?}", file.display(), front.diagnostics.first());
-    driver::lower(&front.program.networks[0], &front.db, None).expect("no order limit").crn
 }
 
 fn list(var: &str) -> Option<Vec<String>> {

@@ -9,3 +9,4 @@ pub mod protocol;
 pub mod run;
 pub mod schedule;
 pub mod ssa;
+mod sum_tree;

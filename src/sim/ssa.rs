@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod form;
 mod partial;
 mod rejection;
-mod sum_tree;
 
 use super::kinetics::Kinetics;
 use super::schedule::{self, Cut};
@@ -347,6 +346,11 @@ fn consumers(kin: &Kinetics) -> (Vec<usize>, Vec<u32>) {
             lists[s as usize].push(r as u32);
         }
     }
+    flatten(lists)
+}
+
+/// Lists as one array with start offsets.
+pub(super) fn flatten(lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>) {
     let mut start = vec![0];
     let mut flat = Vec::new();
     for list in lists {

@@ -8,6 +8,7 @@
 //! them reading a potential) this replaced a pass over every jump per event.
 
 use super::model::Model;
+use crate::sim::sum_tree::SumTree;
 
 pub(super) struct JumpRates {
     /// Per reaction: its leaf in `tree` when it is a jump that reads no
@@ -80,6 +81,8 @@ impl JumpRates {
         let plain = self.tree.total();
         let mut target = u * (plain + self.reader_total);
         if target < plain {
+            // A node's sum is exactly its left child's when the right one is 0, so the
+            // descent never ends on an empty leaf.
             return self.plain[self.tree.find(target)];
         }
         target -= plain;
@@ -92,57 +95,8 @@ impl JumpRates {
         }
         // Rounding left the target past the last reader: the last one that can fire.
         let last = self.reader_rates.iter().rposition(|&a| a > 0.0);
-        last.map_or_else(|| self.plain[self.tree.last_positive()], |i| self.readers[i])
-    }
-}
-
-/// Sums over leaves in a complete binary tree, each inner node the sum of
-/// its children recomputed on every change (so the sums never drift, unlike
-/// a tree that adds differences).
-struct SumTree {
-    /// Leaves start here; node i has children 2i and 2i + 1, the root is 1.
-    width: usize,
-    nodes: Vec<f64>,
-}
-
-impl SumTree {
-    fn new(leaves: usize) -> SumTree {
-        let width = leaves.max(1).next_power_of_two();
-        SumTree { width, nodes: vec![0.0; 2 * width] }
-    }
-
-    fn set(&mut self, leaf: usize, value: f64) {
-        let mut i = self.width + leaf;
-        self.nodes[i] = value;
-        while i > 1 {
-            i /= 2;
-            self.nodes[i] = self.nodes[2 * i] + self.nodes[2 * i + 1];
-        }
-    }
-
-    fn total(&self) -> f64 {
-        self.nodes[1]
-    }
-
-    /// The leaf whose share holds `target` in [0, total): a node's sum is
-    /// exactly its left child's when the right one is 0, so the descent
-    /// never ends on a leaf of value 0.
-    fn find(&self, mut target: f64) -> usize {
-        let mut i = 1;
-        while i < self.width {
-            let left = self.nodes[2 * i];
-            if target < left {
-                i *= 2;
-            } else {
-                target -= left;
-                i = 2 * i + 1;
-            }
-        }
-        if self.nodes[i] > 0.0 { i - self.width } else { self.last_positive() }
-    }
-
-    fn last_positive(&self) -> usize {
-        self.nodes[self.width..].iter().rposition(|&a| a > 0.0).unwrap_or(0)
+        let last_plain = || (0..self.plain.len()).rev().find(|&i| self.tree.get(i) > 0.0).unwrap_or(0);
+        last.map_or_else(|| self.plain[last_plain()], |i| self.readers[i])
     }
 }
 
@@ -168,19 +122,5 @@ mod tests {
         assert_eq!((rates.total(), rates.pick(0.99)), (2.0, 0));
         rates.refresh(&model, [0].into_iter(), &[0.0, 3.0]);
         assert_eq!(rates.plain_total(), 0.0);
-    }
-
-    #[test]
-    fn the_tree_finds_each_leaf_by_its_share_and_skips_empty_ones() {
-        let mut tree = SumTree::new(5);
-        for (i, v) in [2.0, 0.0, 1.0, 0.0, 3.0].into_iter().enumerate() {
-            tree.set(i, v);
-        }
-        assert_eq!(tree.total(), 6.0);
-        let picks: Vec<usize> = (0..6).map(|k| tree.find(k as f64 + 0.5)).collect();
-        assert_eq!(picks, [0, 0, 2, 4, 4, 4]);
-        assert_eq!(tree.find(2.0), 2, "a boundary belongs to the next leaf with mass");
-        tree.set(4, 0.0);
-        assert_eq!((tree.total(), tree.find(2.999)), (3.0, 2));
     }
 }

@@ -19,9 +19,9 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::sum_tree::SumTree;
-use super::{Halt, Sampler, Ssa, Trajectory, exponential, uniform};
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten, uniform};
 use crate::sim::kinetics::Kinetics;
+use crate::sim::sum_tree::SumTree;
 
 /// The grouping of a network's reactions by pivot, built once per problem.
 pub(super) struct Pivots {
@@ -166,17 +166,6 @@ impl Ssa<'_> {
         }
         Ok(out.finish(&n[..species], events))
     }
-}
-
-/// Lists as one array with start offsets.
-fn flatten(lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>) {
-    let mut start = vec![0];
-    let mut flat = Vec::new();
-    for list in lists {
-        flat.extend(list);
-        start.push(flat.len());
-    }
-    (start, flat)
 }
 
 fn mark(dirty: &mut Vec<u32>, is_dirty: &mut [bool], p: usize) {

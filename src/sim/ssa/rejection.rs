@@ -12,8 +12,8 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::sum_tree::SumTree;
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, propensity, uniform};
+use crate::sim::sum_tree::SumTree;
 
 /// Half-width of a species' fluctuation interval, relative to its count.
 const DELTA: f64 = 0.1;

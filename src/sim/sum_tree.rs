@@ -1,29 +1,30 @@
 //! A complete binary tree of partial sums over non-negative weights, the
-//! sampling structure of the rejection and partial-propensity methods.
+//! sampling structure of the SSA's rejection and partial-propensity methods
+//! and of the hybrid couplings' plain jumps.
 
 /// A complete binary tree of partial sums: drawing a leaf by weight and
 /// changing a weight are O(log M), and every sum is recomputed from its
 /// children, so no rounding drift accumulates.
-pub(super) struct SumTree {
+pub(crate) struct SumTree {
     leaves: usize,
     sums: Vec<f64>,
 }
 
 impl SumTree {
-    pub(super) fn new(len: usize) -> SumTree {
+    pub(crate) fn new(len: usize) -> SumTree {
         let leaves = len.next_power_of_two().max(1);
         SumTree { leaves, sums: vec![0.0; 2 * leaves] }
     }
 
-    pub(super) fn total(&self) -> f64 {
+    pub(crate) fn total(&self) -> f64 {
         self.sums[1]
     }
 
-    pub(super) fn get(&self, i: usize) -> f64 {
+    pub(crate) fn get(&self, i: usize) -> f64 {
         self.sums[self.leaves + i]
     }
 
-    pub(super) fn set(&mut self, i: usize, value: f64) {
+    pub(crate) fn set(&mut self, i: usize, value: f64) {
         let mut node = self.leaves + i;
         self.sums[node] = value;
         while node > 1 {
@@ -33,14 +34,14 @@ impl SumTree {
     }
 
     /// The leaf whose cumulative range contains `x` (0 <= x < total).
-    pub(super) fn find(&self, x: f64) -> usize {
+    pub(crate) fn find(&self, x: f64) -> usize {
         self.find_with_rest(x).0
     }
 
     /// The leaf whose cumulative range contains `x`, and how far into that
     /// leaf's range `x` lies: a second-level draw reuses it instead of
     /// drawing another number.
-    pub(super) fn find_with_rest(&self, mut x: f64) -> (usize, f64) {
+    pub(crate) fn find_with_rest(&self, mut x: f64) -> (usize, f64) {
         let mut node = 1;
         while node < self.leaves {
             let left = self.sums[2 * node];
