@@ -211,6 +211,11 @@ pub fn initial_params(learning: &Learning, seed: u64) -> Vec<f64> {
 
 /// Trains for `epochs` passes over `sets.train` from the trainer's current
 /// parameters.
+///
+/// An epoch's validation runs on a snapshot of the trainer while the next
+/// epoch trains: training is sequential, sample by sample, so the
+/// validation set would otherwise leave all cores but one idle for its
+/// share of the run. The values are the same either way.
 pub fn train(
     trainer: &mut Trainer<'_>,
     sets: &Sets,
@@ -219,44 +224,83 @@ pub fn train(
 ) -> Result<Outcome, TrainError> {
     let initial_params = trainer.params();
     let threshold = trainer.threshold();
-    let failed = |set, epoch| move |(sample, error)| TrainError { set, sample, epoch, error };
-    let validate = |trainer: &Trainer, epoch| match &sets.validation {
-        Some(v) => trainer.evaluate(v).map(Some).map_err(failed("validation", epoch)),
-        None => Ok(None),
-    };
     let mut history = History { param_names: trainer.names().to_vec(), threshold, epochs: Vec::new() };
-    let start = Instant::now();
+    let mut last_record = Instant::now();
     let train = trainer.evaluate(&sets.train).map_err(failed("training", 0))?;
-    let val = validate(trainer, 0)?;
-    let record = |epoch, train: Score, val: Option<Score>, params, started: Instant| Epoch {
-        epoch,
-        train_loss: train.loss,
-        val_loss: val.map(|v| v.loss),
-        train_accuracy: train.accuracy,
-        val_accuracy: val.and_then(|v| v.accuracy),
-        params,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    history.epochs.push(record(0, train, val, initial_params.clone(), start));
-    progress.epoch(&history.epochs[0]);
+    let mut ended = Ended { epoch: 0, train, params: initial_params.clone(), trainer: trainer.clone() };
     for epoch in 1..=epochs {
-        let started = Instant::now();
-        let mut predictions = Vec::with_capacity(sets.train.len());
-        for (i, (x, y)) in sets.train.samples().enumerate() {
-            let y_hat = trainer.step(x, y).map_err(|e| failed("training", epoch)((i, e)))?;
-            predictions.push(y_hat);
-            progress.sample();
-        }
-        let train = score(&predictions, sets.train.targets(), threshold);
-        let val = validate(trainer, epoch)?;
-        history.epochs.push(record(epoch, train, val, trainer.params(), started));
-        progress.epoch(&history.epochs[epoch]);
+        let (val, pass) = std::thread::scope(|scope| {
+            let validation = scope.spawn(|| validate(&ended.trainer, sets, ended.epoch));
+            let pass = training_pass(trainer, sets, epoch, progress);
+            (validation.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), pass)
+        });
+        history.epochs.push(ended.record(val?, &mut last_record));
+        progress.epoch(history.epochs.last().expect("an epoch was just recorded"));
+        let train = score(&pass?, sets.train.targets(), threshold);
+        ended = Ended { epoch, train, params: trainer.params(), trainer: trainer.clone() };
     }
+    let val = validate(&ended.trainer, sets, ended.epoch)?;
+    history.epochs.push(ended.record(val, &mut last_record));
+    progress.epoch(history.epochs.last().expect("an epoch was just recorded"));
     let test = match &sets.test {
         Some(t) => Some(trainer.evaluate(t).map_err(failed("test", epochs))?),
         None => None,
     };
     Ok(Outcome { history, initial_params, test })
+}
+
+/// An epoch whose training pass is done and whose validation is not.
+struct Ended<'a> {
+    epoch: usize,
+    train: Score,
+    params: Vec<f64>,
+    /// The trainer as the pass left it, for the validation.
+    trainer: Trainer<'a>,
+}
+
+impl Ended<'_> {
+    /// The epoch's row; its time is the wall time since the previous row, so
+    /// that the rows add up to the run.
+    fn record(self, val: Option<Score>, last_record: &mut Instant) -> Epoch {
+        let seconds = last_record.elapsed().as_secs_f64();
+        *last_record = Instant::now();
+        Epoch {
+            epoch: self.epoch,
+            train_loss: self.train.loss,
+            val_loss: val.map(|v| v.loss),
+            train_accuracy: self.train.accuracy,
+            val_accuracy: val.and_then(|v| v.accuracy),
+            params: self.params,
+            seconds,
+        }
+    }
+}
+
+/// One pass over the training samples in order; ŷ of each before its update.
+fn training_pass(
+    trainer: &mut Trainer<'_>,
+    sets: &Sets,
+    epoch: usize,
+    progress: &mut dyn Progress,
+) -> Result<Vec<f64>, TrainError> {
+    let mut predictions = Vec::with_capacity(sets.train.len());
+    for (i, (x, y)) in sets.train.samples().enumerate() {
+        predictions.push(trainer.step(x, y).map_err(|e| failed("training", epoch)((i, e)))?);
+        progress.sample();
+    }
+    Ok(predictions)
+}
+
+fn validate(trainer: &Trainer<'_>, sets: &Sets, epoch: usize) -> Result<Option<Score>, TrainError> {
+    match &sets.validation {
+        Some(v) => trainer.evaluate(v).map(Some).map_err(failed("validation", epoch)),
+        None => Ok(None),
+    }
+}
+
+/// Turns a sample's failure into the run's error.
+fn failed(set: &'static str, epoch: usize) -> impl Fn((usize, ProtocolError)) -> TrainError {
+    move |(sample, error)| TrainError { set, sample, epoch, error }
 }
 
 #[cfg(test)]

@@ -175,16 +175,26 @@ impl Kinetics {
                 .map(|(c, f)| f.iter().fold(*c, |v, &(s, e)| v * x[s as usize].powi(e as i32)))
                 .sum();
         }
-        let mut v = self.k[r];
-        for &(s, a) in self.reactants(r) {
-            let xs = x[s as usize];
-            v *= match a {
-                1 => xs,
-                2 => xs * xs,
-                _ => xs.powi(a as i32),
-            };
+        let k = self.k[r];
+        // The shapes of (at most bimolecular) elementary reactions first: the
+        // ODE solvers spend a fifth of a training run here.
+        match *self.reactants(r) {
+            [] => k,
+            [(s, 1)] => k * x[s as usize],
+            [(s, 1), (t, 1)] => k * x[s as usize] * x[t as usize],
+            [(s, 2)] => {
+                let xs = x[s as usize];
+                k * (xs * xs)
+            }
+            ref reactants => reactants.iter().fold(k, |v, &(s, a)| {
+                let xs = x[s as usize];
+                v * match a {
+                    1 => xs,
+                    2 => xs * xs,
+                    _ => xs.powi(a as i32),
+                }
+            }),
         }
-        v
     }
 
     /// dx/dt = S · v(x).
