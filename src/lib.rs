@@ -11,6 +11,7 @@ pub mod check;
 pub mod crn;
 pub mod diagnostic;
 pub mod driver;
+pub mod hash;
 pub mod import;
 pub mod ir;
 pub mod learn;

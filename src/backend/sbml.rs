@@ -17,11 +17,14 @@
 //! parameters no reaction uses are left out, as they would have no units.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::hash::HashSet;
 use std::io::{self, Write};
 use std::ops::{Deref, DerefMut};
 
 use quick_xml::escape::escape;
+use rayon::prelude::*;
 
 use crate::crn::{Crn, Partner, Reaction, factorial};
 use crate::ir::{Quantity, RateLaw};
@@ -134,6 +137,11 @@ const PIECE: usize = 1 << 16;
 /// A document on its way out: its text gathers here and goes to `out` a
 /// piece at a time. It derefs to the text, so the element writers take a
 /// `&mut String` and know nothing of the output.
+/// Reactions written out by one task (some 20 kB of text, under a piece),
+/// and tasks per window (see [`document`]).
+const REACTION_BLOCK: usize = 32;
+const REACTION_BLOCKS_PER_WINDOW: usize = 64;
+
 struct Pieces<'w> {
     text: String,
     out: &'w mut dyn Write,
@@ -152,6 +160,20 @@ impl<'w> Pieces<'w> {
             self.text.clear();
         }
         Ok(())
+    }
+
+    /// Appends `text` made elsewhere, first sending what is gathered if
+    /// `text` would not fit beside it, so that the buffer never grows.
+    fn push_piece(&mut self, text: &str) -> io::Result<()> {
+        if self.text.len() + text.len() > self.text.capacity() {
+            self.out.write_all(self.text.as_bytes())?;
+            self.text.clear();
+        }
+        if text.len() > self.text.capacity() {
+            return self.out.write_all(text.as_bytes());
+        }
+        self.text.push_str(text);
+        self.spill()
     }
 
     fn finish(self) -> io::Result<()> {
@@ -247,11 +269,25 @@ fn document(crn: &Crn, ids: &SbmlIds, add: &Additions, out: &mut dyn Write) -> i
     write_parameters(o, crn, ids, &plan, &unit_ids, &add.parameters);
     if !ids.reactions.is_empty() {
         line(o, 2, "<listOfReactions>");
-        for r in &ids.reactions {
-            let gate = add.gates.get(crn.reactions[r.forward].group.index()).map(String::as_str);
-            let rates = Rates { plan: &plan, units: &unit_ids, local: &local };
-            write_reaction(o, crn, ids, r, &rates, gate);
-            o.spill()?;
+        let rates = Rates { plan: &plan, units: &unit_ids, local: &local };
+        // Reactions are most of a large document: blocks of them are written
+        // out in parallel, a window of blocks at a time so that only a window's
+        // text is held at once.
+        for window in ids.reactions.chunks(REACTION_BLOCK * REACTION_BLOCKS_PER_WINDOW) {
+            let blocks: Vec<String> = window
+                .par_chunks(REACTION_BLOCK)
+                .map(|block| {
+                    let mut text = String::new();
+                    for r in block {
+                        let gate = add.gates.get(crn.reactions[r.forward].group.index()).map(String::as_str);
+                        write_reaction(&mut text, crn, ids, r, &rates, gate);
+                    }
+                    text
+                })
+                .collect();
+            for block in &blocks {
+                o.push_piece(block)?;
+            }
         }
         line(o, 2, "</listOfReactions>");
     }

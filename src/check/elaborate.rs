@@ -10,7 +10,9 @@
 //! instantiations at the top level of the body (which declare their outputs),
 //! then reactions and loops. Reactions come out in statement order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use crate::hash::HashMap;
 
 use indexmap::IndexMap;
 
@@ -98,7 +100,7 @@ impl Frame {
     pub fn network(env: Env) -> Frame {
         Frame {
             prefix: String::new(),
-            species: HashMap::new(),
+            species: HashMap::default(),
             env,
             in_module: false,
             signed: IndexMap::new(),
@@ -793,7 +795,7 @@ impl<'w> Checker<'w> {
         let inst = b.instance_name(&caller.prefix, &ast.name.name);
         let mut frame = Frame {
             prefix: format!("{inst}."),
-            species: HashMap::new(),
+            species: HashMap::default(),
             env: Env::File(module.file),
             in_module: true,
             signed: IndexMap::new(),

@@ -100,7 +100,7 @@ pub(super) struct Builder {
     pub compartments: IndexMap<String, ir::Compartment>,
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
-    pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
+    pub species: crate::hash::IndexMap<String, (ir::Species, SpeciesOrigin)>,
     /// Species energies (`energy X = -3;`), with where each was set.
     pub energies: IndexMap<String, (f64, Span)>,
     /// `potential` statements, the network's and its includes'.
@@ -187,7 +187,7 @@ impl Checker<'_> {
             volume,
             compartments,
             annihilation,
-            species: IndexMap::new(),
+            species: Default::default(),
             energies: IndexMap::new(),
             potentials: Vec::new(),
             learning_rules: Vec::new(),
