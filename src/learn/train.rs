@@ -225,22 +225,28 @@ pub fn train(
     let initial_params = trainer.params();
     let threshold = trainer.threshold();
     let mut history = History { param_names: trainer.names().to_vec(), threshold, epochs: Vec::new() };
-    let mut last_record = Instant::now();
+    let started = Instant::now();
     let train = trainer.evaluate(&sets.train).map_err(failed("training", 0))?;
-    let mut ended = Ended { epoch: 0, train, params: initial_params.clone(), trainer: trainer.clone() };
+    let seconds = started.elapsed().as_secs_f64();
+    let mut ended =
+        Ended { epoch: 0, train, params: initial_params.clone(), seconds, trainer: trainer.clone() };
     for epoch in 1..=epochs {
-        let (val, pass) = std::thread::scope(|scope| {
+        let (val, waited, pass, seconds) = std::thread::scope(|scope| {
             let validation = scope.spawn(|| validate(&ended.trainer, sets, ended.epoch));
+            let started = Instant::now();
             let pass = training_pass(trainer, sets, epoch, progress);
-            (validation.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), pass)
+            let (seconds, waiting) = (started.elapsed().as_secs_f64(), Instant::now());
+            let val = validation.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (val, waiting.elapsed().as_secs_f64(), pass, seconds)
         });
-        history.epochs.push(ended.record(val?, &mut last_record));
+        history.epochs.push(ended.record(val?, waited));
         progress.epoch(history.epochs.last().expect("an epoch was just recorded"));
         let train = score(&pass?, sets.train.targets(), threshold);
-        ended = Ended { epoch, train, params: trainer.params(), trainer: trainer.clone() };
+        ended = Ended { epoch, train, params: trainer.params(), seconds, trainer: trainer.clone() };
     }
+    let waiting = Instant::now();
     let val = validate(&ended.trainer, sets, ended.epoch)?;
-    history.epochs.push(ended.record(val, &mut last_record));
+    history.epochs.push(ended.record(val, waiting.elapsed().as_secs_f64()));
     progress.epoch(history.epochs.last().expect("an epoch was just recorded"));
     let test = match &sets.test {
         Some(t) => Some(trainer.evaluate(t).map_err(failed("test", epochs))?),
@@ -254,16 +260,16 @@ struct Ended<'a> {
     epoch: usize,
     train: Score,
     params: Vec<f64>,
+    /// The wall time of the pass (of the initial evaluation for epoch 0).
+    seconds: f64,
     /// The trainer as the pass left it, for the validation.
     trainer: Trainer<'a>,
 }
 
 impl Ended<'_> {
-    /// The epoch's row; its time is the wall time since the previous row, so
-    /// that the rows add up to the run.
-    fn record(self, val: Option<Score>, last_record: &mut Instant) -> Epoch {
-        let seconds = last_record.elapsed().as_secs_f64();
-        *last_record = Instant::now();
+    /// The epoch's row, given the time training stood waiting for its
+    /// validation: the rows add up to the run but for the test set.
+    fn record(self, val: Option<Score>, waited: f64) -> Epoch {
         Epoch {
             epoch: self.epoch,
             train_loss: self.train.loss,
@@ -271,7 +277,7 @@ impl Ended<'_> {
             train_accuracy: self.train.accuracy,
             val_accuracy: val.and_then(|v| v.accuracy),
             params: self.params,
-            seconds,
+            seconds: self.seconds + waited,
         }
     }
 }
