@@ -13,15 +13,17 @@
 //! Sbalzarini 2009 factor every bimolecular reaction the same way; choosing
 //! the hub as pivot is what keeps hubs cheap).
 //!
-//! A draw picks a group from a sum tree over the group weights, then a
-//! reaction from the group's own sum tree, with the remainder of the first
-//! draw scaled by 1/n_p: one uniform number for both levels.
+//! A draw picks a group by composition-rejection over the group weights,
+//! then a reaction by composition-rejection over the group's partials
+//! ([`Composition`]): expected constant time at both levels, where a sum
+//! tree's walk down thousands of leaves costs a branch mispredicted at
+//! nearly every level.
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten, uniform};
+use super::composition::Composition;
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten};
 use crate::sim::kinetics::Kinetics;
-use crate::sim::sum_tree::SumTree;
 
 /// The grouping of a network's reactions by pivot, built once per problem.
 pub(super) struct Pivots {
@@ -113,14 +115,17 @@ impl Ssa<'_> {
         // The stand-in pivot of reactions without reactants, always 1.
         n.push(1);
         let mut out = Sampler::new(times, species);
-        let mut groups: Vec<SumTree> = (0..=species).map(|p| SumTree::new(pivots.group_len(p))).collect();
+        let mut groups: Vec<Composition> =
+            (0..=species).map(|p| Composition::new(pivots.group_len(p))).collect();
         for r in 0..self.kin.reactions() {
             let value = self.partial(pivots, r, &n);
             groups[pivots.pivot[r] as usize].set(pivots.slot[r] as usize, value);
         }
-        let mut top = SumTree::new(species + 1);
-        for (p, group) in groups.iter().enumerate() {
-            top.set(p, n[p] as f64 * group.total());
+        // Π_p per group, kept beside the group so that a draw need not sum its bins.
+        let mut partial_sums: Vec<f64> = groups.iter().map(Composition::total).collect();
+        let mut top = Composition::new(species + 1);
+        for (p, &sum) in partial_sums.iter().enumerate() {
+            top.set(p, n[p] as f64 * sum);
         }
         let mut dirty: Vec<u32> = Vec::new();
         let mut is_dirty = vec![false; species + 1];
@@ -130,17 +135,9 @@ impl Ssa<'_> {
             if total <= 0.0 {
                 break;
             }
-            let r = loop {
-                let (p, rest) = top.find_with_rest(uniform(rng) * total);
-                if n[p] <= 0 {
-                    continue; // only reachable through rounding at a boundary
-                }
-                let group = &groups[p];
-                let (slot, _) = group.find_with_rest(rest / n[p] as f64);
-                if slot < pivots.group_len(p) && group.get(slot) > 0.0 {
-                    break pivots.members[pivots.group_start[p] + slot] as usize;
-                }
-            };
+            let p = top.sample(total, rng);
+            let slot = groups[p].sample(partial_sums[p], rng);
+            let r = pivots.members[pivots.group_start[p] + slot] as usize;
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
                 break;
@@ -161,7 +158,8 @@ impl Ssa<'_> {
             for p in dirty.drain(..) {
                 let p = p as usize;
                 is_dirty[p] = false;
-                top.set(p, n[p] as f64 * groups[p].total());
+                partial_sums[p] = groups[p].total();
+                top.set(p, n[p] as f64 * partial_sums[p]);
             }
         }
         Ok(out.finish(&n[..species], events))
