@@ -351,7 +351,7 @@ fn consumers(kin: &Kinetics) -> (Vec<usize>, Vec<u32>) {
 }
 
 /// Lists as one array with start offsets.
-pub(super) fn flatten(lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>) {
+pub(super) fn flatten<T>(lists: Vec<Vec<T>>) -> (Vec<usize>, Vec<T>) {
     let mut start = vec![0];
     let mut flat = Vec::new();
     for list in lists {
@@ -381,11 +381,12 @@ impl<'k> Ssa<'k> {
             SsaMethod::Auto => SsaMethod::Rejection,
             m => m,
         };
+        let c = stochastic_constants(kin, omega);
         let pivots =
-            (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &consumer_start));
+            (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &c, &consumer_start));
         Ssa {
             kin,
-            c: stochastic_constants(kin, omega),
+            c,
             forms: form::forms(kin),
             dep_start,
             deps,

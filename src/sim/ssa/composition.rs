@@ -33,7 +33,20 @@ fn split(w: f64) -> (u32, u64) {
 fn value(bin: u32, significands: u128) -> f64 {
     // Scaling by powers of two in two steps: exact unless the result is subnormal.
     const TWO_TO_MINUS_52: f64 = 1.0 / (1u64 << 52) as f64;
-    (significands as f64) * TWO_TO_MINUS_52 * f64::from_bits(u64::from(bin) << 52)
+    // A u128 converts in software, a u64 in one instruction: most bins' sums fit.
+    let sum = match u64::try_from(significands) {
+        Ok(small) => small as f64,
+        Err(_) => significands as f64,
+    };
+    sum * TWO_TO_MINUS_52 * f64::from_bits(u64::from(bin) << 52)
+}
+
+/// An item's weight and, when positive, its index in its bin's members:
+/// side by side, as an update reads both.
+#[derive(Clone, Copy, Default)]
+struct Item {
+    weight: f64,
+    place: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -44,9 +57,7 @@ struct Member {
 
 /// Items 0..len with non-negative weights, drawn by composition-rejection.
 pub(super) struct Composition {
-    weight: Vec<f64>,
-    /// Per item with a positive weight: its index in its bin's members.
-    place: Vec<u32>,
+    items: Vec<Item>,
     /// Exponent bin of `bins[0]`; the bins cover `low..low + bins.len()`.
     low: u32,
     members: Vec<Vec<Member>>,
@@ -58,8 +69,7 @@ pub(super) struct Composition {
 impl Composition {
     pub(super) fn new(len: usize) -> Composition {
         Composition {
-            weight: vec![0.0; len],
-            place: vec![0; len],
+            items: vec![Item::default(); len],
             low: 0,
             members: Vec::new(),
             sums: Vec::new(),
@@ -74,17 +84,17 @@ impl Composition {
     }
 
     pub(super) fn set(&mut self, i: usize, w: f64) {
-        let old = self.weight[i];
+        let old = self.items[i].weight;
         if old.to_bits() == w.to_bits() {
             return;
         }
-        self.weight[i] = w;
+        self.items[i].weight = w;
         if old > 0.0 && w > 0.0 {
             let (from, old_m) = split(old);
             let (to, new_m) = split(w);
             if from == to {
                 let k = (from - self.low) as usize;
-                self.members[k][self.place[i] as usize].significand = new_m;
+                self.members[k][self.items[i].place as usize].significand = new_m;
                 self.sums[k] = self.sums[k] - u128::from(old_m) + u128::from(new_m);
                 self.values[k] = value(from, self.sums[k]);
                 return;
@@ -101,11 +111,11 @@ impl Composition {
     fn remove(&mut self, i: usize, w: f64) {
         let (bin, m) = split(w);
         let k = (bin - self.low) as usize;
-        let j = self.place[i] as usize;
+        let j = self.items[i].place as usize;
         let members = &mut self.members[k];
         members.swap_remove(j);
         if let Some(moved) = members.get(j) {
-            self.place[moved.item as usize] = j as u32;
+            self.items[moved.item as usize].place = j as u32;
         }
         self.sums[k] -= u128::from(m);
         self.values[k] = value(bin, self.sums[k]);
@@ -114,7 +124,7 @@ impl Composition {
     fn insert(&mut self, i: usize, w: f64) {
         let (bin, m) = split(w);
         let k = self.bin_index(bin);
-        self.place[i] = self.members[k].len() as u32;
+        self.items[i].place = self.members[k].len() as u32;
         self.members[k].push(Member { item: i as u32, significand: m });
         self.sums[k] += u128::from(m);
         self.values[k] = value(bin, self.sums[k]);
@@ -213,7 +223,7 @@ mod tests {
         c.set(0, 0.0); // out
         c.set(3, 2.0);
         assert_eq!(c.total(), 1e-9 + 2.0 + 1.5e6);
-        assert_eq!(c.weight[0], 0.0);
+        assert_eq!(c.items[0].weight, 0.0);
         // A million changes of one weight leave the total exact.
         for j in 0..1_000_000 {
             c.set(3, 1.0 + f64::from(j) * 1e-7);
