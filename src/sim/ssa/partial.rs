@@ -67,26 +67,21 @@ impl Pivots {
         let mut slot = Vec::with_capacity(kin.reactions());
         let mut group_lists: Vec<Vec<u32>> = vec![Vec::new(); species + 1];
         let mut lists: Vec<Vec<Reader>> = vec![Vec::new(); species];
-        for r in 0..kin.reactions() {
+        for (r, &c_r) in c.iter().enumerate() {
             let reactants = kin.reactants(r);
             // Ties go to the first reactant, so the grouping is reproducible.
             let p =
                 reactants.iter().map(|&(s, _)| s).reduce(|a, b| if fan_out(b) > fan_out(a) { b } else { a });
             let p = p.unwrap_or(species as u32);
-            let factor = match reactants {
-                &[(a, 1), (b, 1)] => {
-                    if a == p {
-                        b
-                    } else {
-                        a
-                    }
-                }
+            let factor = match *reactants {
+                [(a, 1), (b, 1)] if a == p && b != p => b,
+                [(a, 1), (b, 1)] if b == p && a != p => a,
                 _ => NO_FACTOR,
             };
             let group_slot = group_lists[p as usize].len() as u32;
             for &(s, alpha) in reactants {
                 if s != p || alpha > 1 {
-                    let reader = Reader { reaction: r as u32, group: p, slot: group_slot, factor, c: c[r] };
+                    let reader = Reader { reaction: r as u32, group: p, slot: group_slot, factor, c: c_r };
                     lists[s as usize].push(reader);
                 }
             }
