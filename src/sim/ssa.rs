@@ -15,6 +15,7 @@ use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod composition;
 mod form;
 mod partial;
 mod rejection;
@@ -81,13 +82,12 @@ pub const DIRECT_MAX_REACTIONS: usize = 48;
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
 /// fceri_gamma2 (hubs in 2,000-3,600 reactions) the rejection method takes
-/// 0.03-0.05 M events/s against the partial-propensity method's 2.0-3.4 M, while
-/// on egfr_net (at most 262) and BCR it is 3-8x faster than partial
-/// propensities (egfr_net 4.9-7.3 against 1.7-1.9 M events/s, BCR 5.9
-/// against 0.7; multisite2, 288 reactions, 6.5 against 3.5): the partial
-/// method pays a two-level tree update for every partial an event changes,
-/// the rejection method almost never updates anything. `cargo bench --bench
-/// ssa`, 2 cores.
+/// 0.04-0.05 M events/s against the partial-propensity method's 4.5-5.0 M,
+/// while below the hubs the rejection method still wins: egfr_net (at most
+/// 262) 8.4-8.9 against 2.5 M events/s, BCR 7.1 against 1.8, multisite2
+/// (288) 7.0-7.6 against 6.4. The partial method updates some thirty partials
+/// an event where the rejection method almost never updates anything.
+/// `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
 /// Events one trajectory may take unless `max_events` says otherwise: an
@@ -350,7 +350,7 @@ fn consumers(kin: &Kinetics) -> (Vec<usize>, Vec<u32>) {
 }
 
 /// Lists as one array with start offsets.
-pub(super) fn flatten(lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>) {
+pub(super) fn flatten<T>(lists: Vec<Vec<T>>) -> (Vec<usize>, Vec<T>) {
     let mut start = vec![0];
     let mut flat = Vec::new();
     for list in lists {
@@ -380,11 +380,12 @@ impl<'k> Ssa<'k> {
             SsaMethod::Auto => SsaMethod::Rejection,
             m => m,
         };
+        let c = stochastic_constants(kin, omega);
         let pivots =
-            (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &consumer_start));
+            (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &c, &consumer_start));
         Ssa {
             kin,
-            c: stochastic_constants(kin, omega),
+            c,
             forms: form::forms(kin),
             dep_start,
             deps,

@@ -13,15 +13,17 @@
 //! Sbalzarini 2009 factor every bimolecular reaction the same way; choosing
 //! the hub as pivot is what keeps hubs cheap).
 //!
-//! A draw picks a group from a sum tree over the group weights, then a
-//! reaction from the group's own sum tree, with the remainder of the first
-//! draw scaled by 1/n_p: one uniform number for both levels.
+//! A draw picks a group by composition-rejection over the group weights,
+//! then a reaction by composition-rejection over the group's partials
+//! ([`Composition`]): expected constant time at both levels, where a sum
+//! tree's walk down thousands of leaves costs a branch mispredicted at
+//! nearly every level.
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten, uniform};
+use super::composition::Composition;
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten};
 use crate::sim::kinetics::Kinetics;
-use crate::sim::sum_tree::SumTree;
 
 /// The grouping of a network's reactions by pivot, built once per problem.
 pub(super) struct Pivots {
@@ -36,30 +38,55 @@ pub(super) struct Pivots {
     members: Vec<u32>,
     /// Species -> the reactions whose partial reads its count.
     reader_start: Vec<usize>,
-    readers: Vec<u32>,
+    readers: Vec<Reader>,
 }
 
+/// A reaction whose partial reads a species' count, with all its update
+/// needs side by side: an event updates some thirty partials on
+/// fceri_gamma2, and reading each through the reaction's index into several
+/// arrays cost a cache miss apiece.
+#[derive(Clone, Copy)]
+struct Reader {
+    reaction: u32,
+    group: u32,
+    slot: u32,
+    /// The species whose count times `c` is the partial, for a pivot and one
+    /// other distinct reactant (most reactions of a hub); [`NO_FACTOR`]
+    /// otherwise.
+    factor: u32,
+    c: f64,
+}
+
+const NO_FACTOR: u32 = u32::MAX;
+
 impl Pivots {
-    pub(super) fn new(kin: &Kinetics, consumer_start: &[usize]) -> Pivots {
+    pub(super) fn new(kin: &Kinetics, c: &[f64], consumer_start: &[usize]) -> Pivots {
         let species = kin.species;
         let fan_out = |s: u32| consumer_start[s as usize + 1] - consumer_start[s as usize];
         let mut pivot = Vec::with_capacity(kin.reactions());
         let mut slot = Vec::with_capacity(kin.reactions());
         let mut group_lists: Vec<Vec<u32>> = vec![Vec::new(); species + 1];
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); species];
-        for r in 0..kin.reactions() {
+        let mut lists: Vec<Vec<Reader>> = vec![Vec::new(); species];
+        for (r, &c_r) in c.iter().enumerate() {
             let reactants = kin.reactants(r);
             // Ties go to the first reactant, so the grouping is reproducible.
             let p =
                 reactants.iter().map(|&(s, _)| s).reduce(|a, b| if fan_out(b) > fan_out(a) { b } else { a });
             let p = p.unwrap_or(species as u32);
+            let factor = match *reactants {
+                [(a, 1), (b, 1)] if a == p && b != p => b,
+                [(a, 1), (b, 1)] if b == p && a != p => a,
+                _ => NO_FACTOR,
+            };
+            let group_slot = group_lists[p as usize].len() as u32;
             for &(s, alpha) in reactants {
                 if s != p || alpha > 1 {
-                    lists[s as usize].push(r as u32);
+                    let reader = Reader { reaction: r as u32, group: p, slot: group_slot, factor, c: c_r };
+                    lists[s as usize].push(reader);
                 }
             }
             pivot.push(p);
-            slot.push(group_lists[p as usize].len() as u32);
+            slot.push(group_slot);
             group_lists[p as usize].push(r as u32);
         }
         let (group_start, members) = flatten(group_lists);
@@ -71,7 +98,7 @@ impl Pivots {
         self.group_start[p + 1] - self.group_start[p]
     }
 
-    fn readers_of(&self, s: usize) -> &[u32] {
+    fn readers_of(&self, s: usize) -> &[Reader] {
         &self.readers[self.reader_start[s]..self.reader_start[s + 1]]
     }
 }
@@ -113,14 +140,17 @@ impl Ssa<'_> {
         // The stand-in pivot of reactions without reactants, always 1.
         n.push(1);
         let mut out = Sampler::new(times, species);
-        let mut groups: Vec<SumTree> = (0..=species).map(|p| SumTree::new(pivots.group_len(p))).collect();
+        let mut groups: Vec<Composition> =
+            (0..=species).map(|p| Composition::new(pivots.group_len(p))).collect();
         for r in 0..self.kin.reactions() {
             let value = self.partial(pivots, r, &n);
             groups[pivots.pivot[r] as usize].set(pivots.slot[r] as usize, value);
         }
-        let mut top = SumTree::new(species + 1);
-        for (p, group) in groups.iter().enumerate() {
-            top.set(p, n[p] as f64 * group.total());
+        // Π_p per group, kept beside the group so that a draw need not sum its bins.
+        let mut partial_sums: Vec<f64> = groups.iter().map(Composition::total).collect();
+        let mut top = Composition::new(species + 1);
+        for (p, &sum) in partial_sums.iter().enumerate() {
+            top.set(p, n[p] as f64 * sum);
         }
         let mut dirty: Vec<u32> = Vec::new();
         let mut is_dirty = vec![false; species + 1];
@@ -130,17 +160,9 @@ impl Ssa<'_> {
             if total <= 0.0 {
                 break;
             }
-            let r = loop {
-                let (p, rest) = top.find_with_rest(uniform(rng) * total);
-                if n[p] <= 0 {
-                    continue; // only reachable through rounding at a boundary
-                }
-                let group = &groups[p];
-                let (slot, _) = group.find_with_rest(rest / n[p] as f64);
-                if slot < pivots.group_len(p) && group.get(slot) > 0.0 {
-                    break pivots.members[pivots.group_start[p] + slot] as usize;
-                }
-            };
+            let p = top.sample(total, rng);
+            let slot = groups[p].sample(partial_sums[p], rng);
+            let r = pivots.members[pivots.group_start[p] + slot] as usize;
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
                 break;
@@ -151,17 +173,22 @@ impl Ssa<'_> {
                 if pivots.group_len(s) > 0 {
                     mark(&mut dirty, &mut is_dirty, s);
                 }
-                for &j in pivots.readers_of(s) {
-                    let j = j as usize;
-                    let p = pivots.pivot[j] as usize;
-                    groups[p].set(pivots.slot[j] as usize, self.partial(pivots, j, &n));
-                    mark(&mut dirty, &mut is_dirty, p);
+                for reader in pivots.readers_of(s) {
+                    // c · n_s is what `partial` computes for such a reaction, bit for bit.
+                    let value = if reader.factor == NO_FACTOR {
+                        self.partial(pivots, reader.reaction as usize, &n)
+                    } else {
+                        reader.c * n[reader.factor as usize] as f64
+                    };
+                    groups[reader.group as usize].set(reader.slot as usize, value);
+                    mark(&mut dirty, &mut is_dirty, reader.group as usize);
                 }
             }
             for p in dirty.drain(..) {
                 let p = p as usize;
                 is_dirty[p] = false;
-                top.set(p, n[p] as f64 * groups[p].total());
+                partial_sums[p] = groups[p].total();
+                top.set(p, n[p] as f64 * partial_sums[p]);
             }
         }
         Ok(out.finish(&n[..species], events))
