@@ -228,8 +228,7 @@ pub fn train(
     let started = Instant::now();
     let train = trainer.evaluate(&sets.train).map_err(failed("training", 0))?;
     let seconds = started.elapsed().as_secs_f64();
-    let mut ended =
-        Ended { epoch: 0, train, params: initial_params.clone(), seconds, trainer: trainer.clone() };
+    let mut ended = Ended { epoch: 0, train, seconds, trainer: trainer.clone() };
     for epoch in 1..=epochs {
         let (val, waited, pass, seconds) = std::thread::scope(|scope| {
             let validation = scope.spawn(|| validate(&ended.trainer, sets, ended.epoch));
@@ -242,7 +241,7 @@ pub fn train(
         history.epochs.push(ended.record(val?, waited));
         progress.epoch(history.epochs.last().expect("an epoch was just recorded"));
         let train = score(&pass?, sets.train.targets(), threshold);
-        ended = Ended { epoch, train, params: trainer.params(), seconds, trainer: trainer.clone() };
+        ended = Ended { epoch, train, seconds, trainer: trainer.clone() };
     }
     let waiting = Instant::now();
     let val = validate(&ended.trainer, sets, ended.epoch)?;
@@ -259,7 +258,6 @@ pub fn train(
 struct Ended<'a> {
     epoch: usize,
     train: Score,
-    params: Vec<f64>,
     /// The wall time of the pass (of the initial evaluation for epoch 0).
     seconds: f64,
     /// The trainer as the pass left it, for the validation.
@@ -276,7 +274,7 @@ impl Ended<'_> {
             val_loss: val.map(|v| v.loss),
             train_accuracy: self.train.accuracy,
             val_accuracy: val.and_then(|v| v.accuracy),
-            params: self.params,
+            params: self.trainer.params(),
             seconds: self.seconds + waited,
         }
     }
