@@ -122,13 +122,10 @@ impl Kinetics {
         !self.laws.is_empty()
     }
 
-    /// The same ODE with every rate law written as one mass-action row per
-    /// term (its coefficient, possibly negative, as the rate constant), so
-    /// that the ODE solver's flux and analytic Jacobian need no other case.
-    /// Not for the SSA: there a law reaction is one channel.
-    pub fn expanded(&self) -> Kinetics {
-        let mut out = Kinetics {
-            species: self.species,
+    /// `species` species and no reaction yet.
+    pub(crate) fn without_reactions(species: usize) -> Kinetics {
+        Kinetics {
+            species,
             reactant_start: vec![0],
             reactants: Vec::new(),
             change_start: vec![0],
@@ -136,7 +133,15 @@ impl Kinetics {
             k: Vec::new(),
             order: Vec::new(),
             laws: Vec::new(),
-        };
+        }
+    }
+
+    /// The same ODE with every rate law written as one mass-action row per
+    /// term (its coefficient, possibly negative, as the rate constant), so
+    /// that the ODE solver's flux and analytic Jacobian need no other case.
+    /// Not for the SSA: there a law reaction is one channel.
+    pub fn expanded(&self) -> Kinetics {
+        let mut out = Kinetics::without_reactions(self.species);
         for r in 0..self.reactions() {
             let rows: Vec<(f64, &[(u32, u32)])> = match self.law(r) {
                 Some(law) => law.iter().map(|(c, f)| (*c, f.as_slice())).collect(),
@@ -248,16 +253,7 @@ pub(crate) type TestReaction<'a> = (&'a [(u32, u32)], &'a [(u32, i32)], f64);
 /// Kinetics written out directly, for the simulators' unit tests.
 #[cfg(test)]
 pub(crate) fn test_kinetics(species: usize, reactions: &[TestReaction<'_>]) -> Kinetics {
-    let mut kin = Kinetics {
-        species,
-        reactant_start: vec![0],
-        reactants: vec![],
-        change_start: vec![0],
-        changes: vec![],
-        k: vec![],
-        order: vec![],
-        laws: vec![],
-    };
+    let mut kin = Kinetics::without_reactions(species);
     for &(reactants, changes, k) in reactions {
         kin.reactants.extend_from_slice(reactants);
         kin.reactant_start.push(kin.reactants.len());

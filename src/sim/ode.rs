@@ -48,7 +48,7 @@ pub enum OdeMethod {
     /// diffsol's variable-order BDF (any size; ILU-GMRES for large networks).
     #[default]
     Bdf,
-    /// Rodas3, a Rosenbrock method on a dense Jacobian: for small networks
+    /// Rodas4, a Rosenbrock method on a dense Jacobian: for small networks
     /// solved many times (training runs).
     Rosenbrock,
     /// Rosenbrock up to [`ROSENBROCK_MAX_SPECIES`] coupled species that change and
@@ -66,6 +66,15 @@ pub struct OdeOptions {
     /// Per-species absolute tolerances, in place of `atol` when given (one
     /// per species, each positive), as CVODE and libRoadRunner allow.
     pub species_atol: Option<Vec<f64>>,
+    /// Per species, the species whose size also scales its relative
+    /// tolerance (the other rail of a dual-rail value; itself when unpaired):
+    /// the Rosenbrock method's error test weighs species i by atol_i + rtol ·
+    /// max(|x_i|, |x_pair(i)|). A signed value's rails carry its size, and
+    /// the minority rail, annihilated towards zero, would otherwise be
+    /// resolved to rtol of itself through every e-fold of its decay, which
+    /// the value z = z⁺ − z⁻ never sees. BDF keeps the per-species test
+    /// (stricter).
+    pub paired_scale: Option<Vec<usize>>,
     /// Accepted steps allowed before giving up.
     pub max_steps: u64,
     pub method: OdeMethod,
@@ -77,6 +86,7 @@ impl Default for OdeOptions {
             rtol: 1e-6,
             atol: 1e-9,
             species_atol: None,
+            paired_scale: None,
             max_steps: 1_000_000,
             method: OdeMethod::Bdf,
         }
@@ -194,6 +204,15 @@ fn check_options(kin: &Kinetics, opts: &OdeOptions) -> Result<(), OdeError> {
             kin.species
         )));
     }
+    if let Some(pairs) = &opts.paired_scale
+        && (pairs.len() != kin.species || pairs.iter().any(|&p| p >= kin.species))
+    {
+        return Err(invalid(format!(
+            "{} paired-scale entries for {} species, each a species index",
+            pairs.len(),
+            kin.species
+        )));
+    }
     Ok(())
 }
 
@@ -291,6 +310,8 @@ mod tests {
                 &[0.0, 1.0],
                 &OdeOptions { species_atol: Some(vec![-1.0]), ..opts.clone() },
             ),
+            solve(&decay, &[1.0], &[0.0, 1.0], &OdeOptions { paired_scale: Some(vec![1]), ..opts.clone() }),
+            solve(&decay, &[1.0], &[0.0, 1.0], &OdeOptions { paired_scale: Some(vec![]), ..opts.clone() }),
         ];
         for r in bad {
             assert!(matches!(r, Err(OdeError::InvalidInput { .. })), "{r:?}");

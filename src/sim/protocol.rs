@@ -16,7 +16,8 @@ use super::kinetics::Kinetics;
 use super::ode::{Integrator, OdeError, OdeOptions};
 use crate::backend::number;
 use crate::crn::protocol::{self, Duration, Perturbation, Protocol, Slot, Source};
-use crate::crn::{Crn, RailPair, Violation};
+use crate::crn::{Crn, RailPair, Sign, Violation};
+use crate::hash::HashMap;
 
 /// What a `Load` reads: one row of a data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,6 +91,28 @@ pub struct Executor<'a> {
     initial: Vec<f64>,
 }
 
+/// For each of a phase's species (`species[k]` is its CRN index), the
+/// position of the other rail of its signed value among them, or its own:
+/// the solver scales a rail's error by its value's size
+/// ([`OdeOptions::paired_scale`]).
+fn rail_partners(crn: &Crn, species: &[u32]) -> Vec<usize> {
+    let position: HashMap<(&str, bool), usize> = species
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &s)| {
+            crn.species[s as usize].rail.as_ref().map(|r| ((r.of.as_str(), r.sign == Sign::Plus), k))
+        })
+        .collect();
+    species
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| match &crn.species[s as usize].rail {
+            Some(r) => position.get(&(r.of.as_str(), r.sign != Sign::Plus)).copied().unwrap_or(k),
+            None => k,
+        })
+        .collect()
+}
+
 /// One phase's ODE over only the species its reactions change, the species
 /// they only read folded into the rate constants at each start.
 #[derive(Clone)]
@@ -108,7 +131,9 @@ struct PhaseSolver {
 impl PhaseSolver {
     fn new(crn: &Crn, phase: &protocol::Phase, options: &OdeOptions) -> Result<PhaseSolver, ProtocolError> {
         let folding = Kinetics::of_groups(crn, &phase.groups).folded();
-        let solver = Integrator::new(&folding.kinetics, options)
+        let options =
+            OdeOptions { paired_scale: Some(rail_partners(crn, &folding.changing)), ..options.clone() };
+        let solver = Integrator::new(&folding.kinetics, &options)
             .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })?;
         let n = folding.changing.len();
         Ok(PhaseSolver {
@@ -424,6 +449,14 @@ mod tests {
         fixture::rails(&mut crn, 0, "P", Role::Parameter);
         fixture::rails(&mut crn, 2, "G", Role::Gradient);
         crn
+    }
+
+    #[test]
+    fn each_rail_is_paired_with_the_other_rail_of_its_value_among_the_phase_species() {
+        // P's rails and G's: the phase keeps G_p, P_m, P_p (in that order) but not G_m.
+        let crn = parameter_and_gradient((1.0, 0.5), (0.2, 0.7));
+        assert_eq!(rail_partners(&crn, &[2, 1, 0]), [0, 2, 1]);
+        assert_eq!(rail_partners(&crn, &[0, 1, 2, 3]), [1, 0, 3, 2]);
     }
 
     fn host_step(after: Vec<Perturbation>) -> Protocol {

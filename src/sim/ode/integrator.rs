@@ -14,20 +14,24 @@ use crate::sim::kinetics::Kinetics;
 /// species that change and that some rate depends on (accumulators, which
 /// no rate reads, cost no factorisation), and BDF above: a dense LU costs
 /// n³/3 per step, which BDF avoids by reusing its factors over many steps.
-/// Measured at rtol 1e-4 (benches/simulate.rs): 22 µs per solve against BDF's
-/// 67 µs with 6 such species (B4's forward phase to T = 0.4), 45 against 81
-/// with 12 (its backward phase to 2.0), but 0.16 ms against 0.10 ms with 9
-/// on multistate to t = 100, where BDF's long high-order steps pay, and 12
-/// ms against 2.3 ms with 66 (multisite2). 12 is the largest measured win:
-/// the setting is for training runs, many short solves of small networks.
-pub const ROSENBROCK_MAX_SPECIES: usize = 12;
+/// Measured: with 6 such species (B4's forward phase to T = 0.4) Rodas4
+/// takes 42 µs per solve against BDF's 81 at rtol 1e-6 (benches/simulate.rs),
+/// and the XOR example's training run (`--feedback exact`) 1.7-1.9 s with
+/// BDF on its 12-species backward phase (60 steps per solve) against 3.0-3.2
+/// s with Rodas4 there (48 steps, each twice as costly). On multistate to t =
+/// 100 (9 species) BDF's long high-order steps pay at rtol 1e-6 (0.43 ms
+/// against 0.63). The setting is for training runs, many short solves of
+/// small networks.
+pub const ROSENBROCK_MAX_SPECIES: usize = 8;
 
-/// ... and from this relative tolerance up: Rodas3 is of order 3 and BDF of
-/// up to 5, so tight tolerances take Rodas3 many more steps. On the
-/// B4-shaped forward network (T = 0.4) Rodas3 took 16 µs per solve against
-/// BDF's 39 µs at rtol 1e-4, 32 against 44 at 1e-5, 59 against 56 at 1e-6
-/// and 89 against 62 at 1e-8.
-pub const ROSENBROCK_MIN_RTOL: f64 = 1e-5;
+/// ... and from this relative tolerance up: Rodas4 is of order 4 and BDF of
+/// up to 5, so tight tolerances take Rodas4 more steps. benches/simulate.rs,
+/// µs per solve from 64 states, Rodas4 against BDF: B4's forward network (T =
+/// 0.4) 18 against 58 at rtol 1e-4, 42 against 81 at 1e-6, 57 against 91 at
+/// 1e-8; its backward (T = 2) 82 against 201 at 1e-6 but 212 against 163 at
+/// 1e-8. (Rodas3, order 3, took 81 and 187 µs at 1e-6 and 117 and 462 at
+/// 1e-8: Rodas4 replaced it, faster at every tolerance measured.)
+pub const ROSENBROCK_MIN_RTOL: f64 = 1e-6;
 
 /// How a run to steady state ends.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +93,12 @@ impl Integrator {
             OdeMethod::Bdf => false,
         };
         let engine = if dense {
-            Engine::Rosenbrock(Box::new(Rosenbrock::new(kin.clone(), opts.rtol, &atol)))
+            Engine::Rosenbrock(Box::new(Rosenbrock::new(
+                kin.clone(),
+                opts.rtol,
+                &atol,
+                opts.paired_scale.as_deref(),
+            )))
         } else {
             Engine::Bdf(Arc::new(JacobianPattern::new(&kin)))
         };

@@ -1,15 +1,16 @@
-//! Rodas3 (Sandu et al. 1997, as in KPP): a 4-stage, order-3, L-stable and
-//! stiffly accurate Rosenbrock method with an embedded order-2 error
-//! estimate, on a dense Jacobian over the species that change.
+//! Rodas4 (Hairer and Wanner, Solving ODEs II, IV.7): a 6-stage, order-4,
+//! L-stable and stiffly accurate Rosenbrock method with an embedded order-3
+//! error estimate, on a dense Jacobian over the species that change.
 //!
 //! Why by hand: a training run solves the same small network tens of
 //! thousands of times (domain.md §2.10). There diffsol's BDF spends most of
 //! its time in per-solve setup and per-step bookkeeping on sparse matrices,
-//! not in the chemistry (measured in benches/simulate.rs; ARCHITECTURE.md). A
-//! Rosenbrock step is one Jacobian, one dense LU and three right-hand sides,
-//! with no Newton iteration to converge, and the catalysts that make up most
-//! of a Neural CRN's species (inputs and parameters never change in a phase)
-//! drop out of the linear algebra altogether.
+//! and restarts at order 1 from every new state, not in the chemistry
+//! (measured in benches/simulate.rs; ARCHITECTURE.md). A Rosenbrock step is
+//! one Jacobian, one dense LU and a right-hand side per stage, with no Newton
+//! iteration to converge, and the catalysts that make up most of a Neural
+//! CRN's species (inputs and parameters never change in a phase) drop out of
+//! the linear algebra altogether.
 
 use std::sync::Arc;
 
@@ -19,27 +20,66 @@ use super::equations::partial;
 use super::stepper::Stepper;
 use crate::sim::kinetics::Kinetics;
 
-/// The diagonal γ of the stage matrices I/(hγ) - J.
-const GAMMA: f64 = 0.5;
-/// Stage inputs Y_i = y + Σ_j A_ij K_j (A21, A32 and A42 are 0).
-const A31: f64 = 2.0;
-const A41: f64 = 2.0;
-const A43: f64 = 1.0;
-/// Stage couplings: the right-hand side of stage i adds Σ_j C_ij K_j / h.
-const C21: f64 = 4.0;
-const C31: f64 = 1.0;
-const C32: f64 = -1.0;
-const C41: f64 = 1.0;
-const C42: f64 = -1.0;
-const C43: f64 = -8.0 / 3.0;
-// The solution is y + 2 K1 + K3 + K4 = Y4 + K4 (stiffly accurate), the
-// embedded one Y4, so K4 is the error estimate.
+/// A Rosenbrock method in the form of Hairer and Wanner's codes and KPP: stage
+/// i solves (I/(hγ) - J) K_i = f(y + Σ_j a_ij K_j) + Σ_j c_ij K_j / h. The
+/// method is stiffly accurate: the last stage's input is the embedded
+/// solution, the new state is that input plus the last K, and the last K is
+/// the error estimate.
+struct Tableau {
+    /// The diagonal γ of the stage matrices I/(hγ) - J.
+    gamma: f64,
+    /// Per stage, the (a_ij, j) of its input; an empty row is y itself, whose
+    /// f is already known. The last row is never empty.
+    a: &'static [&'static [(f64, usize)]],
+    /// Per stage, the (c_ij, j) its right-hand side adds as c_ij K_j / h.
+    c: &'static [&'static [(f64, usize)]],
+    /// -1 / (the embedded solution's order + 1), for step-size control.
+    error_exponent: f64,
+}
 
-/// Step-size control: h_new = h · clamp(SAFETY · err^(-1/3), MIN_FACTOR, MAX_FACTOR).
+impl Tableau {
+    fn stages(&self) -> usize {
+        self.a.len()
+    }
+}
+
+/// Rodas4's sixth stage input, which is also the embedded solution.
+const RODAS4_A6: &[(f64, usize)] =
+    &[(1.221224509226641, 0), (6.019134481288629, 1), (12.53708332932087, 2), (-0.687886036105895, 3)];
+
+/// Hairer and Wanner's RODAS4 coefficients, in KPP's form. The fifth stage
+/// input is the order-3 solution and the sixth that plus K5.
+const RODAS4: Tableau = Tableau {
+    gamma: 0.25,
+    a: &[
+        &[],
+        &[(1.544, 0)],
+        &[(0.9466785280815826, 0), (0.2557011698983284, 1)],
+        &[(3.314825187068521, 0), (2.896124015972201, 1), (0.9986419139977817, 2)],
+        RODAS4_A6,
+        &[RODAS4_A6[0], RODAS4_A6[1], RODAS4_A6[2], RODAS4_A6[3], (1.0, 4)],
+    ],
+    c: &[
+        &[],
+        &[(-5.6688, 0)],
+        &[(-2.430093356833875, 0), (-0.2063599157091915, 1)],
+        &[(-0.1073529058151375, 0), (-9.594562251023355, 1), (-20.47028614809616, 2)],
+        &[(7.496443313967647, 0), (-10.24680431464352, 1), (-33.99990352819905, 2), (11.7089089320616, 3)],
+        &[
+            (8.083246795921522, 0),
+            (-7.981132988064893, 1),
+            (-31.52159432874371, 2),
+            (16.31930543123136, 3),
+            (-6.058818238834054, 4),
+        ],
+    ],
+    error_exponent: -0.25,
+};
+
+/// Step-size control: h_new = h · clamp(SAFETY · err^exponent, MIN_FACTOR, MAX_FACTOR).
 const SAFETY: f64 = 0.9;
 const MIN_FACTOR: f64 = 0.2;
 const MAX_FACTOR: f64 = 6.0;
-const ERROR_EXPONENT: f64 = -1.0 / 3.0;
 
 #[derive(Clone, Debug)]
 pub(super) struct Rosenbrock {
@@ -59,6 +99,9 @@ pub(super) struct Rosenbrock {
     rtol: f64,
     /// Per active species.
     atol: Vec<f64>,
+    /// Per active species, the species whose size also scales its tolerance
+    /// (`OdeOptions::paired_scale`; itself when unpaired).
+    pair: Vec<usize>,
     /// Whether every rate constant is >= 0 (no rate-law term with a negative
     /// coefficient), so that exact solutions never leave the non-negative orthant.
     positive: bool,
@@ -77,7 +120,8 @@ pub(super) struct Rosenbrock {
     /// Whether the last attempt was rejected (the next step may not grow).
     rejected: bool,
     lu: DenseLu,
-    k: [Vec<f64>; 4],
+    /// One per stage.
+    k: Vec<Vec<f64>>,
     /// A stage's state and its dx/dt, every species.
     stage: Vec<f64>,
     rate: Vec<f64>,
@@ -108,8 +152,8 @@ pub(super) fn changing_species(kin: &Kinetics) -> (Vec<usize>, usize) {
 }
 
 impl Rosenbrock {
-    /// `atol` has one entry per species.
-    pub fn new(kin: Arc<Kinetics>, rtol: f64, atol: &[f64]) -> Rosenbrock {
+    /// `atol` and `paired_scale` (when given) have one entry per species.
+    pub fn new(kin: Arc<Kinetics>, rtol: f64, atol: &[f64], paired_scale: Option<&[usize]>) -> Rosenbrock {
         let (active, coupled) = changing_species(&kin);
         let mut index = vec![usize::MAX; kin.species];
         for (a, &s) in active.iter().enumerate() {
@@ -133,6 +177,7 @@ impl Rosenbrock {
         let n = kin.species;
         Rosenbrock {
             atol: active.iter().map(|&i| atol[i]).collect(),
+            pair: active.iter().map(|&i| paired_scale.map_or(i, |p| p[i])).collect(),
             positive: kin.k.iter().all(|&k| k >= 0.0),
             kin,
             slots,
@@ -148,7 +193,7 @@ impl Rosenbrock {
             jacobian_current: false,
             rejected: false,
             lu: DenseLu::new(coupled),
-            k: std::array::from_fn(|_| vec![0.0; m]),
+            k: vec![vec![0.0; m]; RODAS4.stages()],
             stage: vec![0.0; n],
             rate: vec![0.0; n],
             scratch: vec![0.0; coupled],
@@ -177,12 +222,14 @@ impl Rosenbrock {
     /// The weighted RMS norm of an active vector against the state `x`
     /// (and, when given, a second state: the larger scale of the two counts).
     fn norm(&self, v: &[f64], x: &[f64], other: Option<&[f64]>) -> f64 {
+        let size_in = |x: &[f64], i: usize, p: usize| x[i].abs().max(x[p].abs());
         let sum: f64 = self
             .active
             .iter()
+            .zip(&self.pair)
             .enumerate()
-            .map(|(a, &i)| {
-                let size = other.map_or(x[i].abs(), |o| x[i].abs().max(o[i].abs()));
+            .map(|(a, (&i, &p))| {
+                let size = other.map_or(size_in(x, i, p), |o| size_in(x, i, p).max(size_in(o, i, p)));
                 (v[a] / (self.atol[a] + self.rtol * size)).powi(2)
             })
             .sum();
@@ -210,7 +257,8 @@ impl Rosenbrock {
         let d2 = self.norm(&probe, &self.y, None) / h0;
         self.k[0] = probe;
         let d = d1.max(d2);
-        let h1 = if d <= 1e-15 { (h0 * 1e-3).max(1e-6 * span) } else { (0.01 / d).powf(1.0 / 3.0) };
+        let h1 =
+            if d <= 1e-15 { (h0 * 1e-3).max(1e-6 * span) } else { (0.01 / d).powf(-RODAS4.error_exponent) };
         (100.0 * h0).min(h1).min(span)
     }
 
@@ -235,7 +283,7 @@ impl Rosenbrock {
             *a = -j;
         }
         for i in 0..c {
-            matrix[i * c + i] += 1.0 / (h * GAMMA);
+            matrix[i * c + i] += 1.0 / (h * RODAS4.gamma);
         }
         self.lu.factor()
     }
@@ -282,7 +330,7 @@ impl Rosenbrock {
         self.lu.solve(inner, &mut self.scratch);
         for (o, rhs) in outer.iter_mut().enumerate() {
             let row = &self.jacobian[(c + o) * c..(c + o + 1) * c];
-            *rhs = h * GAMMA * (*rhs + row.iter().zip(inner.iter()).map(|(j, k)| j * k).sum::<f64>());
+            *rhs = h * RODAS4.gamma * (*rhs + row.iter().zip(inner.iter()).map(|(j, k)| j * k).sum::<f64>());
         }
     }
 }
@@ -312,20 +360,20 @@ impl Stepper for Rosenbrock {
                 self.rejected = true;
                 continue;
             }
-            self.k[0].copy_from_slice(&self.f);
-            self.couple_and_solve(&[], 0, h);
-            // Y2 = y, so stage 2 reuses f(y).
-            self.k[1].copy_from_slice(&self.f);
-            self.couple_and_solve(&[(C21, 0)], 1, h);
-            self.stage_rate(&[(A31, 0)], 2);
-            self.couple_and_solve(&[(C31, 0), (C32, 1)], 2, h);
-            self.stage_rate(&[(A41, 0), (A43, 2)], 3);
-            self.couple_and_solve(&[(C41, 0), (C42, 1), (C43, 2)], 3, h);
-            // `stage` holds Y4; the new state is Y4 + K4.
-            for (a, &i) in self.active.iter().enumerate() {
-                self.stage[i] += self.k[3][a];
+            for (i, (a, c)) in RODAS4.a.iter().zip(RODAS4.c).enumerate() {
+                if a.is_empty() {
+                    self.k[i].copy_from_slice(&self.f);
+                } else {
+                    self.stage_rate(a, i);
+                }
+                self.couple_and_solve(c, i, h);
             }
-            let err = self.norm(&self.k[3], &self.y, Some(&self.stage));
+            // `stage` holds the last stage's input; the new state adds its K.
+            let s = RODAS4.stages() - 1;
+            for (a, &i) in self.active.iter().enumerate() {
+                self.stage[i] += self.k[s][a];
+            }
+            let err = self.norm(&self.k[s], &self.y, Some(&self.stage));
             if self.leaves_the_orthant() {
                 self.h = h * MIN_FACTOR;
                 self.rejected = true;
@@ -333,7 +381,7 @@ impl Stepper for Rosenbrock {
             }
             if err.is_nan() || err > 1.0 {
                 let factor = if err.is_finite() {
-                    (SAFETY * err.powf(ERROR_EXPONENT)).max(MIN_FACTOR)
+                    (SAFETY * err.powf(RODAS4.error_exponent)).max(MIN_FACTOR)
                 } else {
                     MIN_FACTOR
                 };
@@ -345,7 +393,7 @@ impl Stepper for Rosenbrock {
             std::mem::swap(&mut self.y, &mut self.stage);
             rhs_active(&self.kin, &self.active, &self.y, &mut self.rate, &mut self.f);
             self.jacobian_current = false;
-            let grow = if err > 0.0 { SAFETY * err.powf(ERROR_EXPONENT) } else { MAX_FACTOR };
+            let grow = if err > 0.0 { SAFETY * err.powf(RODAS4.error_exponent) } else { MAX_FACTOR };
             let limit = if self.rejected { 1.0 } else { MAX_FACTOR };
             let next = h * grow.clamp(MIN_FACTOR, limit);
             // A step cut short to end at an output time says little about
@@ -356,7 +404,7 @@ impl Stepper for Rosenbrock {
         }
     }
 
-    /// Steps end at output times, so no interpolant is needed: Rodas3's
+    /// Steps end at output times, so no interpolant is needed: Rodas4's
     /// solution is accurate at the ends of its steps, and on problems it
     /// solves almost exactly (x' = -k x² takes steps of 0.9 at rtol 1e-6) a
     /// cubic through the ends was 16% off in between.
@@ -391,7 +439,7 @@ mod tests {
     /// tolerances so loose that none is rejected): A' = -2A² - 1.5A has
     /// A(t) = 1.5 / ((1.5 + 2) e^{1.5t} - 2).
     fn fixed_step_error(n: usize) -> f64 {
-        let mut method = Rosenbrock::new(Arc::new(dimerisation()), 1e6, &[1e6; 4]);
+        let mut method = Rosenbrock::new(Arc::new(dimerisation()), 1e6, &[1e6; 4], None);
         method.start(&[1.0, 0.0, 0.5, 0.0], 1.0);
         for _ in 0..n {
             method.h = 1.0 / n as f64;
@@ -406,11 +454,51 @@ mod tests {
     }
 
     #[test]
-    fn converges_with_order_three() {
-        let errors: Vec<f64> = [10, 20, 40, 80].map(fixed_step_error).to_vec();
+    fn converges_with_order_four() {
+        let errors: Vec<f64> = [20, 40, 80, 160].map(fixed_step_error).to_vec();
         for pair in errors.windows(2) {
             let order = (pair[0] / pair[1]).log2();
-            assert!((2.7..3.4).contains(&order), "observed order {order} from {errors:?}");
+            assert!((3.7..4.4).contains(&order), "observed order {order} from {errors:?}");
+        }
+    }
+
+    #[test]
+    fn the_tableau_has_the_shape_the_step_assumes() {
+        let s = RODAS4.stages();
+        assert_eq!(RODAS4.c.len(), s);
+        assert!(!RODAS4.a[s - 1].is_empty(), "the last stage input is the embedded solution");
+        for (i, (a, c)) in RODAS4.a.iter().zip(RODAS4.c).enumerate() {
+            assert!(a.iter().chain(c.iter()).all(|&(_, j)| j < i), "stage {i} reads a later K");
+        }
+    }
+
+    /// A value's rails: 0 -> Z⁺ @ 5, Z⁺ + Z⁻ -> 0 @ 100, from z⁻ = 1: the
+    /// minority rail Z⁻ is annihilated through many e-folds while the value
+    /// z⁺ - z⁻ moves on the slow scale.
+    #[test]
+    fn pairing_the_rails_resolves_the_value_not_each_vanishing_rail() {
+        let rails = kinetics(2, &[(&[], &[(0, 1)], 5.0), (&[(0, 1), (1, 1)], &[(0, -1), (1, -1)], 100.0)]);
+        let times = [0.0, 0.5, 2.0];
+        let opts = |rtol, paired_scale| OdeOptions {
+            method: OdeMethod::Rosenbrock,
+            rtol,
+            atol: 1e-12,
+            paired_scale,
+            ..OdeOptions::default()
+        };
+        let exact = solve(&rails, &[0.0, 1.0], &times, &opts(1e-12, None)).unwrap();
+        let single = solve(&rails, &[0.0, 1.0], &times, &opts(1e-6, None)).unwrap();
+        let paired = solve(&rails, &[0.0, 1.0], &times, &opts(1e-6, Some(vec![1, 0]))).unwrap();
+        assert!(
+            paired.steps * 2 < single.steps,
+            "{} paired against {} single steps",
+            paired.steps,
+            single.steps
+        );
+        let value = |row: &[f64]| row[0] - row[1];
+        for (ours, truth) in paired.values.chunks(2).zip(exact.values.chunks(2)) {
+            let scale = truth[0].max(truth[1]);
+            assert!((value(ours) - value(truth)).abs() < 1e-5 * scale, "{ours:?} against {truth:?}");
         }
     }
 
@@ -418,7 +506,7 @@ mod tests {
     fn is_l_stable_on_a_very_stiff_decay() {
         // y' = -1e9 y: one step of h = 1 damps by R(-1e9) = O(1e-9), as L-stability requires.
         let kin = kinetics(1, &[(&[(0, 1)], &[(0, -1)], 1e9)]);
-        let mut method = Rosenbrock::new(Arc::new(kin), 1e6, &[1e6]);
+        let mut method = Rosenbrock::new(Arc::new(kin), 1e6, &[1e6], None);
         method.start(&[1.0], 1.0);
         method.h = 1.0;
         method.step().unwrap();
@@ -452,8 +540,8 @@ mod tests {
 
     #[test]
     fn outputs_between_long_steps_are_exact_states() {
-        // 2A -> A + B @ 5.5: A = A0 / (1 + k A0 t). Rodas3 solves it almost
-        // exactly with steps of 0.9; every output is the end of a step.
+        // 2A -> A + B @ 5.5: A = A0 / (1 + k A0 t). Rodas4 solves it almost
+        // exactly with long steps; every output is the end of a step.
         let kin = kinetics(2, &[(&[(0, 2)], &[(0, -1), (1, 1)], 5.5)]);
         let times: Vec<f64> = (0..=40).map(|i| i as f64 * 0.125).collect();
         let opts =
