@@ -5,7 +5,9 @@ T = 0.4, backward 2.0, x_3 = 1, |N(0, 1)|/sqrt(3) initial θ), on data drawn as 
 generator draws it (51 inner + 50 ring samples, rejection sampling on U(0, 2)², shuffled), 80
 epochs; prints the validation accuracy per seed and the mean: what the reference scheme reaches
 on the task, beside `scripts/acceptance_neural`'s rings row. The peer has no rings task of its own.
-Usage: .venv-peers/bin/python scripts/peer_rings.py [SEEDS...]   (minutes per seed)"""
+With --natural the classes come in their natural proportion on U(0, 2)² (rejection sampling of
+both rings together, about one inner point in five) instead of the balanced split.
+Usage: .venv-peers/bin/python scripts/peer_rings.py [--natural] [SEEDS...]   (minutes per seed)"""
 import json, os, statistics, sys, time
 
 import numpy as np
@@ -23,14 +25,19 @@ def label(x):
     return 0.0 if r <= 0.4 else 2.0 if 0.6 <= r <= 1.0 else None
 
 
+NATURAL = "--natural" in sys.argv[1:]
+
+
 def draw(rng, n):
-    """n + 1 samples, n // 2 + 1 of them inner, as the reference's XOR generator splits."""
+    """n + 1 samples, n // 2 + 1 of them inner, as the reference's XOR generator splits (or, with
+    --natural, whatever falls in either ring)."""
     data = []
     while len(data) <= n:
         x = rng.uniform(0, 2, 2)
         wanted = 0.0 if len(data) <= n // 2 else 2.0
-        if label(x) == wanted:
-            data.append((x, wanted))
+        y = label(x)
+        if y is not None and (NATURAL or y == wanted):
+            data.append((x, y))
     order = rng.permutation(len(data))
     return np.array([data[i][0] for i in order]), np.array([data[i][1] for i in order])
 
@@ -50,11 +57,11 @@ def run(seed):
     return float((predicted == y).mean()), time.perf_counter() - started
 
 
-seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2, 3, 4]
+seeds = [int(s) for s in sys.argv[1:] if s != "--natural"] or [0, 1, 2, 3, 4]
 accuracies = []
 for seed in seeds:
     accuracy, wall = run(seed)
     accuracies.append(accuracy)
     print(json.dumps({"seed": seed, "val_accuracy": accuracy, "wall_seconds": round(wall, 1)}), flush=True)
 sd = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
-print(f"peer rings (quadratic): validation accuracy {statistics.mean(accuracies):.4f} ± {sd:.4f} over seeds {seeds}")
+print(f"peer rings (quadratic{', natural proportion' if NATURAL else ''}): validation accuracy {statistics.mean(accuracies):.4f} ± {sd:.4f} over seeds {seeds}")
