@@ -43,12 +43,12 @@ impl Tableau {
     }
 }
 
-/// Rodas4's sixth stage input, which is also the embedded solution.
-const RODAS4_A6: &[(f64, usize)] =
+/// Rodas4's fifth stage input; the sixth adds K5 to it.
+const RODAS4_A5: &[(f64, usize)] =
     &[(1.221224509226641, 0), (6.019134481288629, 1), (12.53708332932087, 2), (-0.687886036105895, 3)];
 
-/// Hairer and Wanner's RODAS4 coefficients, in KPP's form. The fifth stage
-/// input is the order-3 solution and the sixth that plus K5.
+/// Hairer and Wanner's RODAS4 coefficients, in KPP's form. The sixth stage
+/// input is the embedded order-3 solution, and the new state that plus K6.
 const RODAS4: Tableau = Tableau {
     gamma: 0.25,
     a: &[
@@ -56,8 +56,8 @@ const RODAS4: Tableau = Tableau {
         &[(1.544, 0)],
         &[(0.9466785280815826, 0), (0.2557011698983284, 1)],
         &[(3.314825187068521, 0), (2.896124015972201, 1), (0.9986419139977817, 2)],
-        RODAS4_A6,
-        &[RODAS4_A6[0], RODAS4_A6[1], RODAS4_A6[2], RODAS4_A6[3], (1.0, 4)],
+        RODAS4_A5,
+        &[RODAS4_A5[0], RODAS4_A5[1], RODAS4_A5[2], RODAS4_A5[3], (1.0, 4)],
     ],
     c: &[
         &[],
