@@ -118,9 +118,9 @@ pub struct Folded {
     /// species, α) reaction r reads but no reaction changes.
     constants: Vec<(u32, u32)>,
     constant_start: Vec<usize>,
-    /// Per source reaction, its rate constant and the reaction of
-    /// `kinetics` it was merged into.
+    /// Per source reaction, its rate constant.
     base: Vec<f64>,
+    /// Per source reaction, the reaction of `kinetics` it was merged into.
     into: Vec<u32>,
 }
 

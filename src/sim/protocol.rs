@@ -16,8 +16,7 @@ use super::kinetics::Kinetics;
 use super::ode::{Integrator, OdeError, OdeOptions};
 use crate::backend::number;
 use crate::crn::protocol::{self, Duration, Perturbation, Protocol, Slot, Source};
-use crate::crn::{Crn, RailPair, Sign, Violation};
-use crate::hash::HashMap;
+use crate::crn::{Crn, RailPair, SpeciesId, Violation};
 
 /// What a `Load` reads: one row of a data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,25 +91,23 @@ pub struct Executor<'a> {
 }
 
 /// For each of a phase's species (`species[k]` is its CRN index), the
-/// position of the other rail of its signed value among them, or its own:
-/// the solver scales a rail's error by its value's size
-/// ([`OdeOptions::paired_scale`]).
-fn rail_partners(crn: &Crn, species: &[u32]) -> Vec<usize> {
-    let position: HashMap<(&str, bool), usize> = species
-        .iter()
-        .enumerate()
-        .filter_map(|(k, &s)| {
-            crn.species[s as usize].rail.as_ref().map(|r| ((r.of.as_str(), r.sign == Sign::Plus), k))
-        })
-        .collect();
-    species
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| match &crn.species[s as usize].rail {
-            Some(r) => position.get(&(r.of.as_str(), r.sign != Sign::Plus)).copied().unwrap_or(k),
-            None => k,
-        })
-        .collect()
+/// position of the other rail of its signed value among them (`rails`, the
+/// CRN's pairs), or its own: the solver scales a rail's error by its value's
+/// size ([`OdeOptions::paired_scale`]).
+fn rail_partners(rails: &[RailPair], species: &[u32]) -> Vec<usize> {
+    let mut index = vec![None; species.iter().max().map_or(0, |&s| s as usize + 1)];
+    for (k, &s) in species.iter().enumerate() {
+        index[s as usize] = Some(k);
+    }
+    let position = |s: SpeciesId| index.get(s.index()).copied().flatten();
+    let mut partners: Vec<usize> = (0..species.len()).collect();
+    for pair in rails {
+        if let (Some(plus), Some(minus)) = (position(pair.plus), position(pair.minus)) {
+            partners[plus] = minus;
+            partners[minus] = plus;
+        }
+    }
+    partners
 }
 
 /// One phase's ODE over only the species its reactions change, the species
@@ -129,10 +126,15 @@ struct PhaseSolver {
 }
 
 impl PhaseSolver {
-    fn new(crn: &Crn, phase: &protocol::Phase, options: &OdeOptions) -> Result<PhaseSolver, ProtocolError> {
+    fn new(
+        crn: &Crn,
+        rails: &[RailPair],
+        phase: &protocol::Phase,
+        options: &OdeOptions,
+    ) -> Result<PhaseSolver, ProtocolError> {
         let folding = Kinetics::of_groups(crn, &phase.groups).folded();
         let options =
-            OdeOptions { paired_scale: Some(rail_partners(crn, &folding.changing)), ..options.clone() };
+            OdeOptions { paired_scale: Some(rail_partners(rails, &folding.changing)), ..options.clone() };
         let solver = Integrator::new(&folding.kinetics, &options)
             .map_err(|error| ProtocolError::Ode { phase: phase.name.clone(), error })?;
         let n = folding.changing.len();
@@ -181,9 +183,13 @@ impl<'a> Executor<'a> {
         if !violations.is_empty() {
             return Err(ProtocolError::Invalid(violations));
         }
-        let phases =
-            protocol.phases.iter().map(|p| PhaseSolver::new(crn, p, &options)).collect::<Result<_, _>>()?;
-        Ok(Executor { crn, protocol, phases, rails: crn.rail_pairs(), initial: crn.initial_concentrations() })
+        let rails = crn.rail_pairs();
+        let phases = protocol
+            .phases
+            .iter()
+            .map(|p| PhaseSolver::new(crn, &rails, p, &options))
+            .collect::<Result<_, _>>()?;
+        Ok(Executor { crn, protocol, phases, rails, initial: crn.initial_concentrations() })
     }
 
     pub fn protocol(&self) -> &'a Protocol {
@@ -455,8 +461,8 @@ mod tests {
     fn each_rail_is_paired_with_the_other_rail_of_its_value_among_the_phase_species() {
         // P's rails and G's: the phase keeps G_p, P_m, P_p (in that order) but not G_m.
         let crn = parameter_and_gradient((1.0, 0.5), (0.2, 0.7));
-        assert_eq!(rail_partners(&crn, &[2, 1, 0]), [0, 2, 1]);
-        assert_eq!(rail_partners(&crn, &[0, 1, 2, 3]), [1, 0, 3, 2]);
+        assert_eq!(rail_partners(&crn.rail_pairs(), &[2, 1, 0]), [0, 2, 1]);
+        assert_eq!(rail_partners(&crn.rail_pairs(), &[0, 1, 2, 3]), [1, 0, 3, 2]);
     }
 
     fn host_step(after: Vec<Perturbation>) -> Protocol {
