@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod composition;
+mod direct;
 mod form;
 mod partial;
 mod rejection;
@@ -297,7 +298,8 @@ pub(crate) fn uniform(rng: &mut Xoshiro256PlusPlus) -> f64 {
 
 #[inline]
 pub(crate) fn exponential(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    -uniform(rng).ln()
+    use rand_distr::Distribution;
+    rand_distr::Exp1.sample(rng)
 }
 
 /// A compiled SSA problem, shared by all trajectories.
@@ -305,6 +307,8 @@ pub struct Ssa<'k> {
     kin: &'k Kinetics,
     c: Vec<f64>,
     forms: Vec<form::Form>,
+    /// The direct method's layout, when it is the method.
+    table: Option<direct::Table>,
     dep_start: Vec<usize>,
     deps: Vec<u32>,
     /// For each species, the reactions it is a reactant of.
@@ -383,10 +387,13 @@ impl<'k> Ssa<'k> {
         let c = stochastic_constants(kin, omega);
         let pivots =
             (method == SsaMethod::PartialPropensity).then(|| partial::Pivots::new(kin, &c, &consumer_start));
+        let table = (method == SsaMethod::Direct)
+            .then(|| direct::Table::new(kin, &c, |r| &deps[dep_start[r]..dep_start[r + 1]]));
         Ssa {
             kin,
             c,
             forms: form::forms(kin),
+            table,
             dep_start,
             deps,
             consumer_start,
@@ -543,7 +550,10 @@ impl<'k> Ssa<'k> {
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Trajectory, Halt> {
         match self.method {
-            SsaMethod::Direct | SsaMethod::Auto => self.direct(n0, times, events, rng),
+            SsaMethod::Direct | SsaMethod::Auto => {
+                let table = self.table.as_ref().expect("built with the method");
+                self.direct(table, n0, times, events, rng)
+            }
             SsaMethod::NextReaction => self.next_reaction(n0, times, events, rng),
             SsaMethod::Rejection => self.rejection(n0, times, events, rng),
             SsaMethod::PartialPropensity => {
@@ -551,50 +561,6 @@ impl<'k> Ssa<'k> {
                 self.partial_propensity(pivots, n0, times, events, rng)
             }
         }
-    }
-
-    fn direct(
-        &self,
-        n0: &[i64],
-        times: &[f64],
-        mut events: u64,
-        rng: &mut Xoshiro256PlusPlus,
-    ) -> Result<Trajectory, Halt> {
-        let mut n = n0.to_vec();
-        let mut out = Sampler::new(times, n.len());
-        let m = self.kin.reactions();
-        let mut a: Vec<f64> = (0..m).map(|r| self.checked(r, &n, 0.0)).collect::<Result<_, _>>()?;
-        let mut t = 0.0;
-        loop {
-            // Summed afresh each event: exact, and as cheap as the search for small networks.
-            let a0 = sum(&a);
-            if a0 <= 0.0 {
-                break;
-            }
-            t += exponential(rng) / a0;
-            if !out.advance(t, &n) {
-                break;
-            }
-            let target = uniform(rng) * a0;
-            let mut acc = 0.0;
-            let mut chosen = m - 1;
-            for (r, &ar) in a.iter().enumerate() {
-                acc += ar;
-                if target <= acc && ar > 0.0 {
-                    chosen = r;
-                    break;
-                }
-            }
-            // Rounding can leave `target` a hair above the sum: take the last active reaction.
-            if a[chosen] <= 0.0 {
-                chosen = a.iter().rposition(|&x| x > 0.0).expect("a0 > 0");
-            }
-            self.fire(chosen, &mut n, &mut events, t)?;
-            for &j in self.dependents(chosen) {
-                a[j as usize] = self.checked(j as usize, &n, t)?;
-            }
-        }
-        Ok(out.finish(&n, events))
     }
 
     fn next_reaction(
@@ -673,6 +639,12 @@ impl<'t> Sampler<'t> {
             self.next += 1;
         }
         self.next < self.times.len()
+    }
+
+    /// The next sample time, once every earlier one is taken; `None` when all are.
+    #[inline]
+    fn due(&self) -> Option<f64> {
+        self.times.get(self.next).copied()
     }
 
     fn finish(mut self, n: &[i64], events: u64) -> Trajectory {

@@ -1,0 +1,280 @@
+//! The direct method (Gillespie 1977) for small networks: every propensity in
+//! one flat array, the total summed afresh each event (exact, and as cheap as
+//! the search when there are few reactions), the fired reaction found by a
+//! linear search, and only its dependents' propensities recomputed.
+//!
+//! This is the path of the per-event floor (issue 14: rebop's straight-line
+//! macro code is the yardstick), so the loop is written for the machine: the
+//! propensity is chosen at compile time (no rate-law test, no `Result` per
+//! propensity at mass action), the network's arrays and the generator's state
+//! are held in locals, and the next sample time in a register.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, exponential, sum, uniform};
+use crate::sim::kinetics::Kinetics;
+
+/// A network laid out for the direct method without a data-dependent branch
+/// per event beyond the choice of reaction: on small networks a mispredicted
+/// branch (the shape of a propensity, the length of a change or dependent
+/// list) costs as much as the rest of the event.
+///
+/// Every reaction's changes and dependents are padded to one width: padded
+/// changes add 0 to a count, padded dependents recompute reaction 0's
+/// propensity at an unchanged state. When every reaction is at most
+/// bimolecular mass action, the counts gain one slot after the species that
+/// holds 1, so that every propensity is c · n[p] · max(n[q] − shift, 0): a
+/// source has p = q = that slot, a single reactant q = that slot, a dimer
+/// p = q with shift 1.
+pub(super) struct Table {
+    terms: Option<Vec<Term>>,
+    change_width: usize,
+    changes: Vec<(u32, i32)>,
+    dep_width: usize,
+    deps: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Term {
+    c: f64,
+    p: u32,
+    q: u32,
+    shift: i64,
+}
+
+impl Term {
+    /// The same products in the same order as `form::evaluate`, so the
+    /// propensities, and the trajectories, are bit for bit the same.
+    #[inline(always)]
+    fn propensity(self, n: &[i64]) -> f64 {
+        self.c * n[self.p as usize] as f64 * (n[self.q as usize] - self.shift).max(0) as f64
+    }
+}
+
+impl Table {
+    /// The layout of `kin` with stochastic constants `c`; `dependents(r)`
+    /// lists the reactions whose propensity changes when r fires.
+    pub(super) fn new<'d>(kin: &Kinetics, c: &[f64], dependents: impl Fn(usize) -> &'d [u32]) -> Table {
+        let m = kin.reactions();
+        let terms = terms(kin, c);
+        let change_width = (0..m).map(|r| kin.changes(r).len()).max().unwrap_or(0);
+        let mut changes = Vec::with_capacity(m * change_width);
+        for r in 0..m {
+            let own = kin.changes(r);
+            changes.extend_from_slice(own);
+            changes.extend(std::iter::repeat_n((0, 0), change_width - own.len()));
+        }
+        // A source's propensity never changes: with terms it is nobody's dependent.
+        let varies =
+            |j: &&u32| terms.as_ref().is_none_or(|terms| terms[**j as usize].p != kin.species as u32);
+        let lists: Vec<Vec<u32>> =
+            (0..m).map(|r| dependents(r).iter().filter(varies).copied().collect()).collect();
+        let dep_width = lists.iter().map(Vec::len).max().unwrap_or(0);
+        let mut deps = Vec::with_capacity(m * dep_width);
+        for list in &lists {
+            deps.extend_from_slice(list);
+            deps.extend(std::iter::repeat_n(0, dep_width - list.len()));
+        }
+        Table { terms, change_width, changes, dep_width, deps }
+    }
+
+    fn changes(&self, r: usize) -> &[(u32, i32)] {
+        &self.changes[r * self.change_width..(r + 1) * self.change_width]
+    }
+
+    fn dependents(&self, r: usize) -> &[u32] {
+        &self.deps[r * self.dep_width..(r + 1) * self.dep_width]
+    }
+}
+
+/// Each reaction's [`Term`], or `None` when some reaction has a rate law or
+/// more than two reactant molecules.
+fn terms(kin: &Kinetics, c: &[f64]) -> Option<Vec<Term>> {
+    let one = kin.species as u32;
+    (0..kin.reactions())
+        .map(|r| {
+            let (p, q, shift) = match (kin.law(r).is_some(), kin.reactants(r)) {
+                (true, _) => return None,
+                (false, []) => (one, one, 0),
+                (false, &[(s, 1)]) => (s, one, 0),
+                (false, &[(s, 2)]) => (s, s, 1),
+                (false, &[(a, 1), (b, 1)]) => (a, b, 0),
+                _ => return None,
+            };
+            Some(Term { c: c[r], p, q, shift })
+        })
+        .collect()
+}
+
+impl Ssa<'_> {
+    /// Kept out of line, so that its loop is laid out on its own and not
+    /// among the other methods' in their caller.
+    #[inline(never)]
+    pub(super) fn direct(
+        &self,
+        table: &Table,
+        n0: &[i64],
+        times: &[f64],
+        events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Trajectory, Halt> {
+        // The generator's state in a local the loop can keep in registers,
+        // written back once: through `rng` it would be stored every draw.
+        let mut local = rng.clone();
+        let result =
+            match &table.terms {
+                Some(terms) => self
+                    .direct_with(table, n0, times, events, &mut local, |r, n, _| Ok(terms[r].propensity(n))),
+                None if self.kin.has_laws() => {
+                    self.direct_with(table, n0, times, events, &mut local, |r, n, t| self.checked(r, n, t))
+                }
+                None => self
+                    .direct_with(table, n0, times, events, &mut local, |r, n, _| Ok(self.mass_action(r, n))),
+            };
+        *rng = local;
+        result
+    }
+
+    /// The direct method with propensities from `propensity(r, n, t)`.
+    #[inline(always)]
+    fn direct_with(
+        &self,
+        table: &Table,
+        n0: &[i64],
+        times: &[f64],
+        mut events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+        propensity: impl Fn(usize, &[i64], f64) -> Result<f64, Halt>,
+    ) -> Result<Trajectory, Halt> {
+        let species = n0.len();
+        let mut n = n0.to_vec();
+        n.push(1);
+        let mut out = Sampler::new(times, species);
+        let m = self.kin.reactions();
+        let mut a: Vec<f64> = (0..m).map(|r| propensity(r, &n, 0.0)).collect::<Result<_, _>>()?;
+        let Some(mut due) = out.due() else { return Ok(out.finish(n0, events)) };
+        let mut t = 0.0;
+        loop {
+            let a0 = sum(&a);
+            if a0 <= 0.0 {
+                break;
+            }
+            t += exponential(rng) / a0;
+            if t > due {
+                out.advance(t, &n[..species]);
+                match out.due() {
+                    Some(next) => due = next,
+                    None => break,
+                }
+            }
+            let chosen = choose(&a, uniform(rng) * a0);
+            if events >= self.max_events {
+                return Err(Halt::Events { time: t });
+            }
+            events += 1;
+            for &(s, d) in table.changes(chosen) {
+                let count = &mut n[s as usize];
+                *count += i64::from(d);
+                if *count > MAX_COUNT {
+                    return Err(Halt::Count { species: s as usize, time: t });
+                }
+            }
+            for &j in table.dependents(chosen) {
+                a[j as usize] = propensity(j as usize, &n, t)?;
+            }
+        }
+        debug_assert_eq!(n[species], 1);
+        Ok(out.finish(&n[..species], events))
+    }
+}
+
+/// The reaction whose slice of the cumulative propensities holds `target`
+/// (in (0, a0]), never one with propensity 0.
+#[inline(always)]
+fn choose(a: &[f64], target: f64) -> usize {
+    let mut acc = 0.0;
+    for (r, &ar) in a.iter().enumerate() {
+        acc += ar;
+        if target <= acc && ar > 0.0 {
+            return r;
+        }
+    }
+    // Rounding can leave `target` a hair above the sum: take the last active reaction.
+    a.iter().rposition(|&x| x > 0.0).expect("a0 > 0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::kinetics::test_kinetics;
+    use crate::sim::ssa::SsaMethod;
+
+    /// Every shape of reactants (source, one, two distinct, a dimer) and a
+    /// reaction changing three species, so that changes and dependents are
+    /// padded: 0 -> A, A -> B, A + B -> C + A, 2 B -> C, C -> A + B + D.
+    fn every_shape() -> Kinetics {
+        test_kinetics(
+            4,
+            &[
+                (&[], &[(0, 1)], 3.0),
+                (&[(0, 1)], &[(0, -1), (1, 1)], 0.7),
+                (&[(0, 1), (1, 1)], &[(1, -1), (2, 1)], 0.05),
+                (&[(1, 2)], &[(1, -2), (2, 1)], 0.02),
+                (&[(2, 1)], &[(2, -1), (0, 1), (1, 1), (3, 1)], 0.4),
+            ],
+        )
+    }
+
+    #[test]
+    fn the_table_gives_the_general_propensities_bit_for_bit() {
+        let kin = every_shape();
+        let terms = terms(&kin, &kin.k).expect("at most bimolecular");
+        for n in [[0, 0, 0, 0], [1, 1, 0, 2], [2, 1, 5, 0], [7, 11, 13, 3], [1 << 40, 5, 1 << 33, 9]] {
+            let with_one: Vec<i64> = n.iter().copied().chain([1]).collect();
+            for (r, term) in terms.iter().enumerate() {
+                let general = super::super::propensity(&kin, &kin.k, r, &n);
+                let got = term.propensity(&with_one);
+                assert_eq!(got.to_bits(), general.to_bits(), "reaction {r} at {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_reaction_of_three_molecules_leaves_the_terms_out() {
+        let kin = test_kinetics(2, &[(&[(0, 2), (1, 1)], &[(0, -1)], 1.0)]);
+        assert!(terms(&kin, &kin.k).is_none());
+    }
+
+    /// Widths are the longest lists; shorter ones are padded with changes
+    /// of 0 and with reaction 0, and sources are nobody's dependents.
+    #[test]
+    fn lists_are_padded_to_one_width() {
+        let kin = every_shape();
+        let table = Ssa::new(&kin, 1.0, SsaMethod::Direct).table.expect("the direct method's");
+        assert_eq!(table.changes(0), &[(0, 1), (0, 0), (0, 0), (0, 0)]);
+        assert_eq!(table.changes(4), &[(2, -1), (0, 1), (1, 1), (3, 1)]);
+        for r in 0..kin.reactions() {
+            assert_eq!(table.dependents(r).len(), table.dep_width);
+        }
+        // 0 -> A changes A, read by A -> B and A + B -> C + A; C -> A + B + D changes all four.
+        assert_eq!(table.dependents(0), &[1, 2, 0, 0]);
+        assert_eq!(table.dependents(4), &[4, 1, 2, 3]);
+    }
+
+    /// The terms are a layout, not a method: with them and with the general
+    /// propensity, one seed gives the same trajectory event for event.
+    #[test]
+    fn terms_and_the_general_propensity_give_the_same_trajectory() {
+        let kin = every_shape();
+        let with = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+        let mut without = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+        without.table.as_mut().expect("the direct method's").terms = None;
+        let times: Vec<f64> = (0..=50).map(|i| f64::from(i) * 0.4).collect();
+        for seed in 0..5 {
+            let a = with.run(&[5, 3, 0, 0], &times, seed).unwrap();
+            let b = without.run(&[5, 3, 0, 0], &times, seed).unwrap();
+            assert!(a.events > 100, "too short a run to compare: {} events", a.events);
+            assert_eq!(a, b, "seed {seed}");
+        }
+    }
+}
