@@ -49,38 +49,35 @@ struct Item {
     place: u32,
 }
 
-#[derive(Clone, Copy)]
-struct Member {
-    item: u32,
-    significand: u64,
-}
-
 /// Items 0..len with non-negative weights, drawn by composition-rejection.
 pub(super) struct Composition {
     items: Vec<Item>,
     /// Exponent bin of `bins[0]`; the bins cover `low..low + bins.len()`.
     low: u32,
-    members: Vec<Vec<Member>>,
-    /// Per bin: the exact sum of its members' significands, and its value.
-    sums: Vec<u128>,
-    values: Vec<f64>,
+    bins: Vec<Bin>,
+}
+
+/// One exponent bin, in one cache line: changing a weight within its bin,
+/// the most common update, touches only its item and its bin.
+#[derive(Clone, Default)]
+struct Bin {
+    /// The exact sum of its members' significands, and its value.
+    sum: u128,
+    value: f64,
+    /// Its items. A draw reads a candidate's significand from its weight, so
+    /// that a change within the bin writes nothing here.
+    members: Vec<u32>,
 }
 
 impl Composition {
     pub(super) fn new(len: usize) -> Composition {
-        Composition {
-            items: vec![Item::default(); len],
-            low: 0,
-            members: Vec::new(),
-            sums: Vec::new(),
-            values: Vec::new(),
-        }
+        Composition { items: vec![Item::default(); len], low: 0, bins: Vec::new() }
     }
 
     /// The sum of the weights, from the bins' values in a fixed order (each
     /// the exact sum rounded at most twice).
     pub(super) fn total(&self) -> f64 {
-        super::sum(&self.values)
+        self.bins.iter().map(|b| b.value).sum()
     }
 
     pub(super) fn set(&mut self, i: usize, w: f64) {
@@ -93,10 +90,9 @@ impl Composition {
             let (from, old_m) = split(old);
             let (to, new_m) = split(w);
             if from == to {
-                let k = (from - self.low) as usize;
-                self.members[k][self.items[i].place as usize].significand = new_m;
-                self.sums[k] = self.sums[k] - u128::from(old_m) + u128::from(new_m);
-                self.values[k] = value(from, self.sums[k]);
+                let bin = &mut self.bins[(from - self.low) as usize];
+                bin.sum = bin.sum - u128::from(old_m) + u128::from(new_m);
+                bin.value = value(from, bin.sum);
                 return;
             }
         }
@@ -112,41 +108,38 @@ impl Composition {
         let (bin, m) = split(w);
         let k = (bin - self.low) as usize;
         let j = self.items[i].place as usize;
-        let members = &mut self.members[k];
-        members.swap_remove(j);
-        if let Some(moved) = members.get(j) {
-            self.items[moved.item as usize].place = j as u32;
+        let slot = &mut self.bins[k];
+        slot.members.swap_remove(j);
+        if let Some(&moved) = slot.members.get(j) {
+            self.items[moved as usize].place = j as u32;
         }
-        self.sums[k] -= u128::from(m);
-        self.values[k] = value(bin, self.sums[k]);
+        slot.sum -= u128::from(m);
+        slot.value = value(bin, slot.sum);
     }
 
     fn insert(&mut self, i: usize, w: f64) {
         let (bin, m) = split(w);
         let k = self.bin_index(bin);
-        self.items[i].place = self.members[k].len() as u32;
-        self.members[k].push(Member { item: i as u32, significand: m });
-        self.sums[k] += u128::from(m);
-        self.values[k] = value(bin, self.sums[k]);
+        let slot = &mut self.bins[k];
+        self.items[i].place = slot.members.len() as u32;
+        slot.members.push(i as u32);
+        slot.sum += u128::from(m);
+        slot.value = value(bin, slot.sum);
     }
 
     /// The index of exponent bin `bin`, widening the range of bins to it.
     fn bin_index(&mut self, bin: u32) -> usize {
-        if self.members.is_empty() {
+        if self.bins.is_empty() {
             self.low = bin;
         }
         if bin < self.low {
             let grow = (self.low - bin) as usize;
-            self.members.splice(0..0, (0..grow).map(|_| Vec::new()));
-            self.sums.splice(0..0, std::iter::repeat_n(0, grow));
-            self.values.splice(0..0, std::iter::repeat_n(0.0, grow));
+            self.bins.splice(0..0, std::iter::repeat_n(Bin::default(), grow));
             self.low = bin;
         }
         let k = (bin - self.low) as usize;
-        if k >= self.members.len() {
-            self.members.resize_with(k + 1, Vec::new);
-            self.sums.resize(k + 1, 0);
-            self.values.resize(k + 1, 0.0);
+        if k >= self.bins.len() {
+            self.bins.resize_with(k + 1, Bin::default);
         }
         k
     }
@@ -160,7 +153,7 @@ impl Composition {
         // the weight, so the search ends soonest. If rounding carries `x`
         // past every bin, the lightest non-empty bin is taken.
         let mut k = usize::MAX;
-        for (j, &v) in self.values.iter().enumerate().rev() {
+        for (j, v) in self.bins.iter().map(|b| b.value).enumerate().rev() {
             if v > 0.0 {
                 k = j;
                 if x <= v {
@@ -169,12 +162,13 @@ impl Composition {
                 x -= v;
             }
         }
-        let members = &self.members[k];
+        let members = &self.bins[k].members;
         loop {
-            let candidate = members[below(rng, members.len() as u64) as usize];
+            let candidate = members[below(rng, members.len() as u64) as usize] as usize;
+            let (_, significand) = split(self.items[candidate].weight);
             // Accepted with probability m / 2^53 = w / (the bin's bound 2^(bin - 1022)).
-            if rng.next_u64() >> 11 < candidate.significand {
-                return candidate.item as usize;
+            if rng.next_u64() >> 11 < significand {
+                return candidate;
             }
         }
     }
