@@ -7,7 +7,9 @@
 //! its runtime API (`Gillespie`, sparse) for every network. Neither counts
 //! events, so each rebop system gets one extra species that every reaction
 //! produces and no reaction reads: its final count is the number of events.
-//! crnc runs each of its methods forced in turn and `auto`.
+//! crnc runs each of its methods forced in turn and `auto`. The rings (24, 32
+//! and 48 reactions; rebop in its runtime form only) place the direct method's crossover between
+//! recomputing every propensity and recomputing dependents.
 //!
 //! `cargo bench --bench ssa`
 //! `CRNC_SSA_NETWORKS=multistate,egfr_net` picks networks (default: all);
@@ -75,6 +77,24 @@ struct Network {
 enum Source {
     Crnl(&'static str),
     BioNetGen,
+    /// A ring of this many species (twice as many reactions), see [`ring`].
+    Ring(usize),
+}
+
+/// n species of 100 molecules, X_i -> X_i+1 @ 1 and X_i + X_i+n/2 -> X_i+1 +
+/// X_i+n/2+1 @ 0.001: 2n reactions of both molecularities, events spread
+/// evenly over them, for the direct method's crossover in reaction count.
+fn ring(n: usize) -> String {
+    let counts: Vec<String> = (0..n).map(|i| format!("X{i} = 100")).collect();
+    let mut text = format!("network Ring{} {{ species amount {};\n", 2 * n, counts.join(", "));
+    for i in 0..n {
+        text += &format!("X{i} -> X{} @ 1;\n", (i + 1) % n);
+    }
+    for i in 0..n {
+        let (j, k, l) = ((i + n / 2) % n, (i + 1) % n, (i + n / 2 + 1) % n);
+        text += &format!("X{i} + X{j} -> X{k} + X{l} @ 0.001;\n");
+    }
+    text + "}"
 }
 
 fn birth_death_macro(t_end: f64) -> u64 {
@@ -93,7 +113,7 @@ fn multistate_macro(t_end: f64) -> u64 {
     s.events as u64
 }
 
-const NETWORKS: [Network; 6] = [
+const NETWORKS: [Network; 9] = [
     Network {
         name: "birth-death",
         source: Source::Crnl(BIRTH_DEATH),
@@ -106,6 +126,9 @@ const NETWORKS: [Network; 6] = [
         horizon: Some(1000.0),
         macro_run: Some(multistate_macro),
     },
+    Network { name: "ring24", source: Source::Ring(12), horizon: Some(4000.0), macro_run: None },
+    Network { name: "ring32", source: Source::Ring(16), horizon: Some(4000.0), macro_run: None },
+    Network { name: "ring48", source: Source::Ring(24), horizon: Some(4000.0), macro_run: None },
     Network { name: "multisite2", source: Source::BioNetGen, horizon: None, macro_run: None },
     Network { name: "egfr_net", source: Source::BioNetGen, horizon: None, macro_run: None },
     Network { name: "BCR", source: Source::BioNetGen, horizon: None, macro_run: None },
@@ -118,6 +141,7 @@ fn source_file(network: &Network) -> Option<PathBuf> {
     std::fs::create_dir_all(&dir).ok()?;
     let (file, text) = match network.source {
         Source::Crnl(text) => (dir.join(format!("{}.crnl", network.name)), text.to_string()),
+        Source::Ring(n) => (dir.join(format!("{}.crnl", network.name)), ring(n)),
         Source::BioNetGen => {
             let plain = bench_dir().join(format!("{}.net", network.name));
             (dir.join(format!("{}.net", network.name)), read(&plain)?)
