@@ -1,7 +1,9 @@
-//! The direct method (Gillespie 1977) for small networks: every propensity in
-//! one flat array, the total summed afresh each event (exact, and as cheap as
-//! the search when there are few reactions), the fired reaction found by a
-//! linear search, and only its dependents' propensities recomputed.
+//! The direct method (Gillespie 1977) for small networks, exact: on the
+//! smallest ([`RECOMPUTE_ALL_MAX_REACTIONS`]) every propensity is recomputed
+//! each event into running sums that are searched without a branch; above,
+//! the propensities are kept in one flat array, only the fired reaction's
+//! dependents are recomputed, and the total is summed afresh each event
+//! (exact, and as cheap as the linear search that follows).
 //!
 //! This is the path of the per-event floor (issue 14: rebop's straight-line
 //! macro code is the yardstick), so the loop is written for the machine: the
