@@ -466,15 +466,23 @@ impl<'k> Ssa<'k> {
     }
 
     /// Fires reaction `r` as the `events`-th event at time `t`, within the
-    /// event and count limits. Every method fires through here, so the limits
-    /// hold for all of them.
+    /// event and count limits. Every method fires through here (or through
+    /// [`Ssa::apply`] on its own layout of `r`'s changes), so the limits hold
+    /// for all of them.
     #[inline]
     fn fire(&self, r: usize, n: &mut [i64], events: &mut u64, t: f64) -> Result<(), Halt> {
+        self.apply(self.kin.changes(r), n, events, t)
+    }
+
+    /// Applies a reaction's `changes` as the `events`-th event at time `t`;
+    /// see [`Ssa::fire`].
+    #[inline(always)]
+    fn apply(&self, changes: &[(u32, i32)], n: &mut [i64], events: &mut u64, t: f64) -> Result<(), Halt> {
         if *events >= self.max_events {
             return Err(Halt::Events { time: t });
         }
         *events += 1;
-        for &(s, d) in self.kin.changes(r) {
+        for &(s, d) in changes {
             let count = &mut n[s as usize];
             // Checked before it can matter: MAX_COUNT + 1000 is far inside i64.
             *count += i64::from(d);

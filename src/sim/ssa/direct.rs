@@ -13,7 +13,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, exponential, sum, uniform};
+use super::{Halt, Sampler, Ssa, Trajectory, exponential, sum, uniform};
 use crate::sim::kinetics::Kinetics;
 
 /// A network laid out for the direct method without a data-dependent branch
@@ -168,7 +168,7 @@ impl Ssa<'_> {
                     break;
                 }
                 let chosen = choose_branch_free(&cumulative, uniform(rng) * a0);
-                self.fire_padded(table, chosen, &mut n, &mut events, t)?;
+                self.apply(table.changes(chosen), &mut n, &mut events, t)?;
             }
         } else {
             let mut a: Vec<f64> = (0..m).map(|r| propensity(r, &n, 0.0)).collect::<Result<_, _>>()?;
@@ -178,7 +178,7 @@ impl Ssa<'_> {
                     break;
                 }
                 let chosen = choose(&a, uniform(rng) * a0);
-                self.fire_padded(table, chosen, &mut n, &mut events, t)?;
+                self.apply(table.changes(chosen), &mut n, &mut events, t)?;
                 for &j in table.dependents(chosen) {
                     a[j as usize] = propensity(j as usize, &n, t)?;
                 }
@@ -186,30 +186,6 @@ impl Ssa<'_> {
         }
         debug_assert_eq!(n[species], 1);
         Ok(out.finish(&n[..species], events))
-    }
-
-    /// [`Ssa::fire`] on the table's padded changes.
-    #[inline(always)]
-    fn fire_padded(
-        &self,
-        table: &Table,
-        r: usize,
-        n: &mut [i64],
-        events: &mut u64,
-        t: f64,
-    ) -> Result<(), Halt> {
-        if *events >= self.max_events {
-            return Err(Halt::Events { time: t });
-        }
-        *events += 1;
-        for &(s, d) in table.changes(r) {
-            let count = &mut n[s as usize];
-            *count += i64::from(d);
-            if *count > MAX_COUNT {
-                return Err(Halt::Count { species: s as usize, time: t });
-            }
-        }
-        Ok(())
     }
 }
 
