@@ -13,6 +13,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::form::{self, Form};
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, sum, uniform};
 use crate::sim::kinetics::Kinetics;
 
@@ -59,24 +60,12 @@ impl Table {
     pub(super) fn new<'d>(kin: &Kinetics, c: &[f64], dependents: impl Fn(usize) -> &'d [u32]) -> Table {
         let m = kin.reactions();
         let terms = terms(kin, c);
-        let change_width = (0..m).map(|r| kin.changes(r).len()).max().unwrap_or(0);
-        let mut changes = Vec::with_capacity(m * change_width);
-        for r in 0..m {
-            let own = kin.changes(r);
-            changes.extend_from_slice(own);
-            changes.extend(std::iter::repeat_n((0, 0), change_width - own.len()));
-        }
+        let (change_width, changes) = padded((0..m).map(|r| kin.changes(r).to_vec()).collect(), (0, 0));
         // A source's propensity never changes: with terms it is nobody's dependent.
         let varies =
             |j: &&u32| terms.as_ref().is_none_or(|terms| terms[**j as usize].p != kin.species as u32);
-        let lists: Vec<Vec<u32>> =
-            (0..m).map(|r| dependents(r).iter().filter(varies).copied().collect()).collect();
-        let dep_width = lists.iter().map(Vec::len).max().unwrap_or(0);
-        let mut deps = Vec::with_capacity(m * dep_width);
-        for list in &lists {
-            deps.extend_from_slice(list);
-            deps.extend(std::iter::repeat_n(0, dep_width - list.len()));
-        }
+        let lists = (0..m).map(|r| dependents(r).iter().filter(varies).copied().collect()).collect();
+        let (dep_width, deps) = padded(lists, 0);
         Table { terms, change_width, changes, dep_width, deps }
     }
 
@@ -89,21 +78,34 @@ impl Table {
     }
 }
 
-/// Each reaction's [`Term`], or `None` when some reaction has a rate law or
-/// more than two reactant molecules.
+/// Lists as one array of rows of the longest list's width, each filled out with `fill`.
+fn padded<T: Copy>(lists: Vec<Vec<T>>, fill: T) -> (usize, Vec<T>) {
+    let width = lists.iter().map(Vec::len).max().unwrap_or(0);
+    let mut rows = Vec::with_capacity(lists.len() * width);
+    for list in lists {
+        let short = width - list.len();
+        rows.extend(list);
+        rows.extend(std::iter::repeat_n(fill, short));
+    }
+    (width, rows)
+}
+
+/// Each reaction's [`Term`] from its shape ([`form::Form`]), or `None` when
+/// some reaction has a rate law or more than two reactant molecules.
 fn terms(kin: &Kinetics, c: &[f64]) -> Option<Vec<Term>> {
     let one = kin.species as u32;
-    (0..kin.reactions())
-        .map(|r| {
-            let (p, q, shift) = match (kin.law(r).is_some(), kin.reactants(r)) {
-                (true, _) => return None,
-                (false, []) => (one, one, 0),
-                (false, &[(s, 1)]) => (s, one, 0),
-                (false, &[(s, 2)]) => (s, s, 1),
-                (false, &[(a, 1), (b, 1)]) => (a, b, 0),
-                _ => return None,
+    form::forms(kin)
+        .into_iter()
+        .zip(c)
+        .map(|(form, &c)| {
+            let (p, q, shift) = match form {
+                Form::Source => (one, one, 0),
+                Form::Single(s) => (s, one, 0),
+                Form::Dimer(s) => (s, s, 1),
+                Form::Pair(a, b) => (a, b, 0),
+                Form::Other => return None,
             };
-            Some(Term { c: c[r], p, q, shift })
+            Some(Term { c, p, q, shift })
         })
         .collect()
 }
