@@ -34,10 +34,15 @@ fn value(bin: u32, significands: u128) -> f64 {
     // Scaling by powers of two in two steps: exact unless the result is subnormal.
     const TWO_TO_MINUS_52: f64 = 1.0 / (1u64 << 52) as f64;
     // A u128 converts in software (a call costing as much as the rest of an
-    // update); its two halves convert in one instruction each. The result is
-    // rounded at most twice, the same way every time.
+    // update), and a u64 in six instructions (x86-64 converts only signed
+    // integers), so a sum below 2^63, any bin of up to 1024 members, takes
+    // the one signed conversion; above, its halves convert apart. Either
+    // way the result is rounded at most twice, the same way every time.
     const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
-    let sum = ((significands >> 64) as u64 as f64) * TWO_TO_64 + significands as u64 as f64;
+    let sum = match i64::try_from(significands) {
+        Ok(small) => small as f64,
+        Err(_) => ((significands >> 64) as u64 as f64) * TWO_TO_64 + significands as u64 as f64,
+    };
     sum * TWO_TO_MINUS_52 * f64::from_bits(u64::from(bin) << 52)
 }
 
@@ -54,16 +59,18 @@ pub(super) struct Composition {
     items: Vec<Item>,
     /// Exponent bin of `bins[0]`; the bins cover `low..low + bins.len()`.
     low: u32,
+    /// Each bin's value (its exact sum, rounded), side by side: the total
+    /// and a draw's search read these alone, a cache line for eight bins.
+    values: Vec<f64>,
     bins: Vec<Bin>,
 }
 
-/// One exponent bin, in one cache line: changing a weight within its bin,
-/// the most common update, touches only its item and its bin.
+/// One exponent bin: changing a weight within its bin, the most common
+/// update, touches only its item, its bin and its value.
 #[derive(Clone, Default)]
 struct Bin {
-    /// The exact sum of its members' significands, and its value.
+    /// The exact sum of its members' significands.
     sum: u128,
-    value: f64,
     /// Its items. A draw reads a candidate's significand from its weight, so
     /// that a change within the bin writes nothing here.
     members: Vec<u32>,
@@ -71,31 +78,38 @@ struct Bin {
 
 impl Composition {
     pub(super) fn new(len: usize) -> Composition {
-        Composition { items: vec![Item::default(); len], low: 0, bins: Vec::new() }
+        Composition { items: vec![Item::default(); len], low: 0, values: Vec::new(), bins: Vec::new() }
     }
 
     /// The sum of the weights, from the bins' values in a fixed order (each
     /// the exact sum rounded at most twice).
     pub(super) fn total(&self) -> f64 {
-        self.bins.iter().map(|b| b.value).sum()
+        self.values.iter().sum()
     }
 
+    /// Inlined for the common change, within one bin; a move between bins
+    /// is out of line.
+    #[inline]
     pub(super) fn set(&mut self, i: usize, w: f64) {
         let old = self.items[i].weight;
-        if old.to_bits() == w.to_bits() {
-            return;
-        }
-        self.items[i].weight = w;
         if old > 0.0 && w > 0.0 {
             let (from, old_m) = split(old);
             let (to, new_m) = split(w);
             if from == to {
-                let bin = &mut self.bins[(from - self.low) as usize];
+                self.items[i].weight = w;
+                let k = (from - self.low) as usize;
+                let bin = &mut self.bins[k];
                 bin.sum = bin.sum - u128::from(old_m) + u128::from(new_m);
-                bin.value = value(from, bin.sum);
+                self.values[k] = value(from, bin.sum);
                 return;
             }
         }
+        self.move_between_bins(i, old, w);
+    }
+
+    #[inline(never)]
+    fn move_between_bins(&mut self, i: usize, old: f64, w: f64) {
+        self.items[i].weight = w;
         if old > 0.0 {
             self.remove(i, old);
         }
@@ -114,7 +128,7 @@ impl Composition {
             self.items[moved as usize].place = j as u32;
         }
         slot.sum -= u128::from(m);
-        slot.value = value(bin, slot.sum);
+        self.values[k] = value(bin, slot.sum);
     }
 
     fn insert(&mut self, i: usize, w: f64) {
@@ -124,7 +138,7 @@ impl Composition {
         self.items[i].place = slot.members.len() as u32;
         slot.members.push(i as u32);
         slot.sum += u128::from(m);
-        slot.value = value(bin, slot.sum);
+        self.values[k] = value(bin, slot.sum);
     }
 
     /// The index of exponent bin `bin`, widening the range of bins to it.
@@ -135,11 +149,13 @@ impl Composition {
         if bin < self.low {
             let grow = (self.low - bin) as usize;
             self.bins.splice(0..0, std::iter::repeat_n(Bin::default(), grow));
+            self.values.splice(0..0, std::iter::repeat_n(0.0, grow));
             self.low = bin;
         }
         let k = (bin - self.low) as usize;
         if k >= self.bins.len() {
             self.bins.resize_with(k + 1, Bin::default);
+            self.values.resize(k + 1, 0.0);
         }
         k
     }
@@ -153,7 +169,7 @@ impl Composition {
         // the weight, so the search ends soonest. If rounding carries `x`
         // past every bin, the lightest non-empty bin is taken.
         let mut k = usize::MAX;
-        for (j, v) in self.bins.iter().map(|b| b.value).enumerate().rev() {
+        for (j, &v) in self.values.iter().enumerate().rev() {
             if v > 0.0 {
                 k = j;
                 if x <= v {
@@ -202,6 +218,18 @@ mod tests {
             if w >= f64::MIN_POSITIVE {
                 assert!(m >= 1 << 52, "a normal weight's significand is at least half the bound");
             }
+        }
+    }
+
+    /// Sums at the edge of a signed 64-bit integer convert as their two
+    /// halves would (the halves are what a sum above it takes).
+    #[test]
+    fn value_converts_either_side_of_two_to_the_63_by_halves() {
+        let by_halves = |s: u128| ((s >> 64) as u64 as f64) * 2f64.powi(64) + s as u64 as f64;
+        for s in [(1u128 << 63) - 1, (1 << 63) - 1025, 1 << 63, (1 << 63) + 4097, (1 << 70) + 12345, 3 << 84]
+        {
+            let scale = 2f64.powi(-52) * f64::from_bits(1000u64 << 52);
+            assert_eq!(value(1000, s), by_halves(s) * scale, "{s}");
         }
     }
 
