@@ -22,7 +22,9 @@ pub mod learning;
 pub mod passes;
 pub mod potentials;
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
+
+use crate::hash::IndexMap;
 
 use crate::crn::{GroupId, Rail, Role};
 use crate::polynomial::Polynomial;

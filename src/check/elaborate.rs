@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use crate::hash::HashMap;
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -103,7 +103,7 @@ impl Frame {
             species: HashMap::default(),
             env,
             in_module: false,
-            signed: IndexMap::new(),
+            signed: IndexMap::default(),
             model: Default::default(),
         }
     }
@@ -798,7 +798,7 @@ impl<'w> Checker<'w> {
             species: HashMap::default(),
             env: Env::File(module.file),
             in_module: true,
-            signed: IndexMap::new(),
+            signed: IndexMap::default(),
             model: Default::default(),
         };
         self.numbers.push(numbers);

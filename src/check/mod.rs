@@ -23,7 +23,7 @@ pub(crate) use ode::too_many_terms;
 
 use std::collections::{HashMap, HashSet};
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir;
@@ -69,7 +69,7 @@ pub fn check(
         incomplete_files,
         diags,
     };
-    let mut program = ir::Program { networks: IndexMap::new() };
+    let mut program = ir::Program { networks: IndexMap::default() };
     for f in &ws.files {
         for (item, it) in f.ast.items.iter().enumerate() {
             if let Item::Network(_) = it {

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::backend::number;
 use crate::crn::Role;
@@ -100,7 +100,7 @@ pub(super) struct Builder {
     pub compartments: IndexMap<String, ir::Compartment>,
     /// Rate of the annihilation of dual-rail values.
     pub annihilation: f64,
-    pub species: crate::hash::IndexMap<String, (ir::Species, SpeciesOrigin)>,
+    pub species: IndexMap<String, (ir::Species, SpeciesOrigin)>,
     /// Species energies (`energy X = -3;`), with where each was set.
     pub energies: IndexMap<String, (f64, Span)>,
     /// `potential` statements, the network's and its includes'.
@@ -188,12 +188,12 @@ impl Checker<'_> {
             compartments,
             annihilation,
             species: Default::default(),
-            energies: IndexMap::new(),
+            energies: IndexMap::default(),
             potentials: Vec::new(),
             learning_rules: Vec::new(),
             machines: Vec::new(),
             ode: ir::Ode::default(),
-            params: IndexMap::new(),
+            params: IndexMap::default(),
             instances: HashSet::new(),
             next_instance: HashMap::new(),
         };
@@ -287,7 +287,7 @@ impl Checker<'_> {
     /// The network's `compartment` statements. A bad size is reported and
     /// the compartment kept at size 1, so its species are not reported again.
     fn compartments(&mut self, ast: &ast::Network, env: Env) -> IndexMap<String, ir::Compartment> {
-        let mut out: IndexMap<String, ir::Compartment> = IndexMap::new();
+        let mut out: IndexMap<String, ir::Compartment> = IndexMap::default();
         for statement in &ast.statements {
             let Statement::Compartment { name, size, .. } = statement else { continue };
             if let Some(first) = out.get(&name.name) {
@@ -329,7 +329,7 @@ impl Checker<'_> {
     }
 
     fn settings(&mut self, ast: &ast::Network, env: Env) -> Settings {
-        let mut seen: IndexMap<String, Span> = IndexMap::new();
+        let mut seen: IndexMap<String, Span> = IndexMap::default();
         let (mut rate_law, mut volume, mut annihilation) =
             (RateLaw::MassAction, 1.0, ir::DEFAULT_ANNIHILATION);
         let (mut separation, mut detailed_balance) = (None, None);
@@ -388,7 +388,7 @@ impl Checker<'_> {
     /// `balance = detailed` (set at `at`): every reaction reversible mass
     /// action, and the rates satisfying Wegscheider's cycle condition.
     fn check_detailed_balance(&mut self, at: Span, rate_law: RateLaw, reactions: &[ir::Reaction]) {
-        let mut species: IndexMap<&str, ()> = IndexMap::new();
+        let mut species: IndexMap<&str, ()> = IndexMap::default();
         let mut changes = Vec::new();
         let mut log_ratios = Vec::new();
         for r in reactions {

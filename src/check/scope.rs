@@ -1,6 +1,6 @@
 //! Name tables: what each file and each network can see.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::diagnostic::{Diagnostic, closest};
 use crate::load::Workspace;
@@ -77,7 +77,7 @@ pub fn file_scopes(ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Vec<(FileId, 
 }
 
 fn own_definitions(file: FileId, items: &[Item], diags: &mut Vec<Diagnostic>) -> IndexMap<String, Def> {
-    let mut names: IndexMap<String, Def> = IndexMap::new();
+    let mut names: IndexMap<String, Def> = IndexMap::default();
     for (item, it) in items.iter().enumerate() {
         let defs: Vec<(&str, Def)> = match it {
             Item::Import(_) => continue,
@@ -207,7 +207,7 @@ pub fn local_params(
     network: &Network,
     diags: &mut Vec<Diagnostic>,
 ) -> IndexMap<String, (ParamRef, Span)> {
-    let mut table = IndexMap::new();
+    let mut table = IndexMap::default();
     for (statement, s) in network.statements.iter().enumerate() {
         let Statement::Param(p) = s else { continue };
         for (entry, (id, _)) in p.entries.iter().enumerate() {

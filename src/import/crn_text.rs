@@ -5,7 +5,7 @@
 //!
 //! Species need no declaration; a species first seen in a reaction starts at 0.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Quantity, RateLaw};
@@ -23,13 +23,13 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             rate_law: RateLaw::MassAction,
             volume: 1.0,
             annihilation: ir::DEFAULT_ANNIHILATION,
-            compartments: IndexMap::new(),
+            compartments: IndexMap::default(),
             separation: None,
-            species: IndexMap::new(),
-            energies: IndexMap::new(),
+            species: IndexMap::default(),
+            energies: IndexMap::default(),
             potentials: Vec::new(),
             learning_rules: Vec::new(),
-            params: IndexMap::new(),
+            params: IndexMap::default(),
             reactions: Vec::new(),
             ode: Default::default(),
             learning: None,

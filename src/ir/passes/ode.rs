@@ -27,7 +27,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
+
+use crate::hash::IndexMap;
 
 use crate::backend::number;
 use crate::crn::passes::Options;
@@ -69,7 +71,7 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
         .collect();
     let mut held: HashMap<String, Held> = HashMap::new();
     let mut annihilations = Vec::new();
-    let mut species = IndexMap::new();
+    let mut species = IndexMap::default();
     for (name, s) in std::mem::take(&mut network.species) {
         if !s.signed {
             species.insert(name, s);
