@@ -42,9 +42,9 @@ pub(super) struct Pivots {
 }
 
 /// A reaction whose partial reads a species' count, with all its update
-/// needs side by side: an event updates some thirty partials on
-/// fceri_gamma2, and reading each through the reaction's index into several
-/// arrays cost a cache miss apiece.
+/// needs side by side: an event on fceri_gamma2 updates five partials on
+/// average and over a hundred in its first transient, and reading each
+/// through the reaction's index into several arrays cost a cache miss apiece.
 #[derive(Clone, Copy)]
 struct Reader {
     reaction: u32,
