@@ -24,9 +24,8 @@ pub mod potentials;
 
 use indexmap::IndexSet;
 
-use crate::hash::IndexMap;
-
 use crate::crn::{GroupId, Rail, Role};
+use crate::hash::IndexMap;
 use crate::polynomial::Polynomial;
 use crate::source::Span;
 pub use crate::syntax::ast::Quantity;

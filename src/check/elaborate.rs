@@ -12,12 +12,9 @@
 
 use std::collections::HashSet;
 
-use crate::hash::HashMap;
-
-use crate::hash::IndexMap;
-
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::hash::{HashMap, IndexMap};
 use crate::ir;
 use crate::source::Span;
 use crate::syntax::ast::{self, Expr, Initial, SpeciesRef, Statement};

@@ -23,9 +23,8 @@ pub(crate) use ode::too_many_terms;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::hash::IndexMap;
-
 use crate::diagnostic::Diagnostic;
+use crate::hash::IndexMap;
 use crate::ir;
 use crate::load::Workspace;
 use crate::source::{FileId, Span};

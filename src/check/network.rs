@@ -2,11 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::hash::IndexMap;
-
 use crate::backend::number;
 use crate::crn::Role;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::hash::IndexMap;
 use crate::ir::{self, MAX_COEFFICIENT, RateLaw};
 use crate::source::Span;
 use crate::syntax::ast::{self, Complex, Direction, Expr, Statement};

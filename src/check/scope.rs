@@ -1,8 +1,7 @@
 //! Name tables: what each file and each network can see.
 
-use crate::hash::IndexMap;
-
 use crate::diagnostic::{Diagnostic, closest};
+use crate::hash::IndexMap;
 use crate::load::Workspace;
 use crate::source::{FileId, Span, stdlib};
 use crate::syntax::ast::{Ident, Item, Network, Statement};

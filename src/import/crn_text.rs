@@ -5,9 +5,8 @@
 //!
 //! Species need no declaration; a species first seen in a reaction starts at 0.
 
-use crate::hash::IndexMap;
-
 use crate::diagnostic::Diagnostic;
+use crate::hash::IndexMap;
 use crate::ir::{self, Quantity, RateLaw};
 use crate::source::{FileId, Span};
 

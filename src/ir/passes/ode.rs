@@ -29,12 +29,11 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexSet;
 
-use crate::hash::IndexMap;
-
 use crate::backend::number;
 use crate::crn::passes::Options;
 use crate::crn::{GroupId, Rail, Sign};
 use crate::diagnostic::Diagnostic;
+use crate::hash::IndexMap;
 use crate::ir::{self, Equation, Network, Ode, RateLaw, Variable};
 use crate::polynomial::{Coefficient, Monomial, Polynomial, TooManyTerms};
 
