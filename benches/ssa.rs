@@ -14,6 +14,10 @@
 //! `cargo bench --bench ssa`
 //! `CRNC_SSA_NETWORKS=multistate,egfr_net` picks networks (default: all);
 //! `CRNC_SSA_METHODS=auto,direct` picks crnc's methods (default: all).
+//! `CRNC_SSA_HORIZON=100` runs every network to that time (best of three);
+//! `CRNC_SSA_REBOP=off` leaves rebop out. Together they make a run whose
+//! work is fixed, to count its instructions under
+//! `valgrind --tool=cachegrind` where wall clock is too noisy to compare.
 
 mod common;
 
@@ -212,6 +216,9 @@ struct Row {
 fn main() {
     let networks = list("CRNC_SSA_NETWORKS");
     let methods = list("CRNC_SSA_METHODS");
+    let fixed_horizon =
+        std::env::var("CRNC_SSA_HORIZON").ok().map(|h| h.parse::<f64>().expect("CRNC_SSA_HORIZON: a time"));
+    let with_rebop = std::env::var("CRNC_SSA_REBOP").map_or(true, |v| v != "off");
     let mut rows = Vec::new();
     for network in NETWORKS.iter().filter(|n| networks.as_ref().is_none_or(|l| l.iter().any(|x| x == n.name)))
     {
@@ -223,6 +230,7 @@ fn main() {
         let kin = Kinetics::new(&crn);
         let n0 = ssa::initial_counts(&crn).expect("whole initial counts");
         eprintln!("{}: {} species, {} reactions", network.name, kin.species, kin.reactions());
+        let horizon = fixed_horizon.or(network.horizon);
         let mut push = |simulator: String, (events_per_second, horizon, events): (f64, f64, u64)| {
             eprintln!("  {simulator:<28} {:>8.2} M events/s", events_per_second / 1e6);
             rows.push(Row {
@@ -233,27 +241,27 @@ fn main() {
                 events,
             });
         };
-        if let Some(run) = network.macro_run {
-            push("rebop macro".into(), rate(network.horizon, run));
+        if with_rebop {
+            if let Some(run) = network.macro_run {
+                push("rebop macro".into(), rate(horizon, run));
+            }
+            let system = rebop_system(&crn, &kin, &n0);
+            push(
+                "rebop runtime".into(),
+                rate(horizon, |t_end| {
+                    let mut s = system.clone();
+                    s.advance_until(t_end);
+                    s.get_species(kin.species) as u64
+                }),
+            );
         }
-        let system = rebop_system(&crn, &kin, &n0);
-        push(
-            "rebop runtime".into(),
-            rate(network.horizon, |t_end| {
-                let mut s = system.clone();
-                s.advance_until(t_end);
-                s.get_species(kin.species) as u64
-            }),
-        );
         let chosen = |m: &SsaMethod| methods.as_ref().is_none_or(|l| l.iter().any(|x| x == m.name()));
         for method in SsaMethod::ALL.into_iter().filter(chosen) {
             let sim = Ssa::new(&kin, crn.volume, method);
             let label = format!("crnc {} ({})", method.name(), sim.method().description());
             push(
                 label,
-                rate(network.horizon, |t_end| {
-                    sim.run(&n0, &[0.0, t_end], SEED).expect("no SSA error").events
-                }),
+                rate(horizon, |t_end| sim.run(&n0, &[0.0, t_end], SEED).expect("no SSA error").events),
             );
         }
     }
@@ -270,12 +278,16 @@ fn print_table(rows: &[Row]) {
             .filter(|r| r.network == row.network && r.simulator.starts_with("rebop"))
             .map(|r| r.events_per_second)
             .fold(0.0, f64::max);
+        let ratio = if best_rebop > 0.0 {
+            format!("{:.2}x", row.events_per_second / best_rebop)
+        } else {
+            "–".into()
+        };
         println!(
-            "| {} | {} | {:.3} | {:.2}x | {:e} | {} |",
+            "| {} | {} | {:.3} | {ratio} | {:e} | {} |",
             row.network,
             row.simulator,
             row.events_per_second / 1e6,
-            row.events_per_second / best_rebop,
             row.horizon,
             row.events
         );
