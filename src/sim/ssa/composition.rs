@@ -92,17 +92,20 @@ impl Composition {
     #[inline]
     pub(super) fn set(&mut self, i: usize, w: f64) {
         let old = self.items[i].weight;
-        if old > 0.0 && w > 0.0 {
-            let (from, old_m) = split(old);
-            let (to, new_m) = split(w);
-            if from == to {
-                self.items[i].weight = w;
-                let k = (from - self.low) as usize;
-                let bin = &mut self.bins[k];
-                bin.sum = bin.sum - u128::from(old_m) + u128::from(new_m);
-                self.values[k] = value(from, bin.sum);
-                return;
-            }
+        // Both normal with one exponent: one bin, and each significand is
+        // the fraction with the implicit bit (what `split` gives, without
+        // its test for a subnormal).
+        let exponent = old.to_bits() >> 52;
+        if old > 0.0 && w > 0.0 && exponent == w.to_bits() >> 52 && exponent != 0 {
+            const FRACTION: u64 = (1 << 52) - 1;
+            let old_m = old.to_bits() & FRACTION | 1 << 52;
+            let new_m = w.to_bits() & FRACTION | 1 << 52;
+            self.items[i].weight = w;
+            let k = (exponent as u32 - self.low) as usize;
+            let bin = &mut self.bins[k];
+            bin.sum = bin.sum - u128::from(old_m) + u128::from(new_m);
+            self.values[k] = value(exponent as u32, bin.sum);
+            return;
         }
         self.move_between_bins(i, old, w);
     }
@@ -231,6 +234,23 @@ mod tests {
             let scale = 2f64.powi(-52) * f64::from_bits(1000u64 << 52);
             assert_eq!(value(1000, s), by_halves(s) * scale, "{s}");
         }
+    }
+
+    /// Subnormal weights share bin 1 with the smallest normals: changes
+    /// among them, and across the two, keep the bin's sum exact.
+    #[test]
+    fn subnormal_and_smallest_normal_weights_share_a_bin_exactly() {
+        let mut c = Composition::new(2);
+        c.set(0, 1e-310);
+        c.set(1, f64::MIN_POSITIVE * 1.5);
+        c.set(0, 2e-310);
+        assert_eq!(c.total(), 2e-310 + f64::MIN_POSITIVE * 1.5);
+        c.set(0, f64::MIN_POSITIVE);
+        c.set(1, 3e-311);
+        assert_eq!(c.total(), f64::MIN_POSITIVE + 3e-311);
+        assert_eq!(c.bins.len(), 1);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        assert!((0..100).all(|_| c.sample(c.total(), &mut rng) < 2));
     }
 
     #[test]
