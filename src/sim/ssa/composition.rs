@@ -24,8 +24,15 @@ fn split(w: f64) -> (u32, u64) {
     debug_assert!(w > 0.0 && w.is_finite(), "weight {w}");
     let bits = w.to_bits();
     let exponent = (bits >> 52) as u32;
-    let fraction = bits & ((1 << 52) - 1);
-    if exponent == 0 { (1, fraction) } else { (exponent, fraction | 1 << 52) }
+    if exponent == 0 { (1, bits & FRACTION) } else { (exponent, normal_significand(bits)) }
+}
+
+const FRACTION: u64 = (1 << 52) - 1;
+
+/// A normal weight's 53-bit significand: its fraction with the implicit bit.
+#[inline]
+fn normal_significand(bits: u64) -> u64 {
+    bits & FRACTION | 1 << 52
 }
 
 /// The value of `significands` (a sum of significands) in bin `bin`.
@@ -93,13 +100,11 @@ impl Composition {
     pub(super) fn set(&mut self, i: usize, w: f64) {
         let old = self.items[i].weight;
         // Both normal with one exponent: one bin, and each significand is
-        // the fraction with the implicit bit (what `split` gives, without
-        // its test for a subnormal).
+        // what `split` gives, without its test for a subnormal.
         let exponent = old.to_bits() >> 52;
         if old > 0.0 && w > 0.0 && exponent == w.to_bits() >> 52 && exponent != 0 {
-            const FRACTION: u64 = (1 << 52) - 1;
-            let old_m = old.to_bits() & FRACTION | 1 << 52;
-            let new_m = w.to_bits() & FRACTION | 1 << 52;
+            let old_m = normal_significand(old.to_bits());
+            let new_m = normal_significand(w.to_bits());
             self.items[i].weight = w;
             let k = (exponent as u32 - self.low) as usize;
             let bin = &mut self.bins[k];
