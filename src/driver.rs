@@ -451,7 +451,7 @@ fn internal(why: &str) -> Diagnostic {
 /// pass splits every reaction it can, so what is left could not be split.
 fn too_high_order(crn: &Crn, r: &crn::Reaction, max: u32) -> Diagnostic {
     let text = format!("{} -> {}", complex_text(crn, &r.reactants), complex_text(crn, &r.products));
-    let order = r.order();
+    let order = crn.molecularity(r);
     if r.law.is_some() {
         let d = Diagnostic::error(
             "E0400",

@@ -166,17 +166,21 @@ fn machine_only(crn: &Crn) -> Crn {
 
 #[test]
 fn the_machine_lowered_to_two_reactants_keeps_detailed_balance_and_its_law() {
-    // The split is planned at the initial potentials (all 1); the authors' final ones reach 36,
-    // and the split keeps the law only with the separation raised from 1e3 to 1e6
-    // (docs/passes.md, "The constants, and the fast rate").
+    // At the authors' final potentials (up to 36): the split is planned without its potentials,
+    // which multiply its steps, so its intermediates hold what they would at potentials 1, and
+    // the visible law moves by the mass they hold, 0.007 at this separation (0.03 when the
+    // potentials were bound as molecules; docs/passes.md, "Potentials").
     let original = example("a7_toggle.crnl", "A7", None);
     let path = common::root().join("examples/dbcrn/a7_toggle.crnl");
-    let flags = crnc::driver::Flags { max_order: Some(2), separation: Some(1e6), ..Default::default() };
+    let flags = crnc::driver::Flags { max_order: Some(2), separation: Some(1e5), ..Default::default() };
     let lowered = crnc::driver::compile(&RealFs::default(), &path, Some("A7"), &flags)
         .lowered
         .unwrap_or_else(|e| panic!("{e:?}"))
         .crn;
-    assert!(lowered.reactions.iter().all(|r| r.order() <= 2), "a reaction above two reactants is left");
+    assert!(
+        lowered.reactions.iter().all(|r| lowered.molecularity(r) <= 2),
+        "a reaction above two molecules is left"
+    );
     for crn in [&original, &lowered] {
         assert_eq!(
             balance::check(&machine_only(crn)),
@@ -194,7 +198,7 @@ fn the_machine_lowered_to_two_reactants_keeps_detailed_balance_and_its_law() {
     for state in [[0, 0], [0, 1], [1, 0], [1, 1]] {
         let (p, q) = (probability(&before, state), probability(&after, state));
         eprintln!("{state:?}: {p} original, {q} lowered");
-        assert!((p - q).abs() < 0.02, "{state:?}: {p} before lowering, {q} after");
+        assert!((p - q).abs() < 0.01, "{state:?}: {p} before lowering, {q} after");
     }
 }
 

@@ -122,7 +122,7 @@ fn lowering_to_bimolecular_steps_keeps_detailed_balance_and_the_steady_state() {
     let path = std::path::Path::new("m.crnl");
     let whole = common::compile(&fs, path, None, None).unwrap_or_else(|r| panic!("{r}")).crn;
     let lowered = common::compile(&fs, path, None, Some(2)).unwrap_or_else(|r| panic!("{r}")).crn;
-    assert!(lowered.reactions.iter().all(|r| r.order() <= 2));
+    assert!(lowered.reactions.iter().all(|r| lowered.molecularity(r) <= 2));
     assert!(lowered.species.len() > whole.species.len(), "the lowering made no intermediate");
     for crn in [&whole, &lowered] {
         assert_eq!(crnc::crn::balance::check(crn), Ok(None), "{}", crn.name);

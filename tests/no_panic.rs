@@ -189,7 +189,7 @@ fn pipeline(fs: &MemoryFs, path: &str) -> Outcome {
             match driver::lower(network, &front.db, Some(max)) {
                 Ok(lowered) => {
                     check_crn(&lowered.crn);
-                    assert!(lowered.crn.reactions.iter().all(|r| r.order() <= max));
+                    assert!(lowered.crn.reactions.iter().all(|r| lowered.crn.molecularity(r) <= max));
                 }
                 Err(ds) => {
                     assert!(ds.iter().filter(|d| d.is_error()).all(|d| d.code == "E0400"));

@@ -66,12 +66,19 @@ pub fn dump(crn: &Crn) -> String {
             None => String::new(),
         };
         let label = r.label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+        // The molecularity that --max-order bounds, and apart the potentials
+        // that multiply the propensity.
+        let molecularity = crn.molecularity(r);
+        let order = match r.order() - molecularity {
+            0 => format!("order {molecularity}"),
+            1 => format!("order {molecularity} and a potential"),
+            n => format!("order {molecularity} and {n} potentials"),
+        };
         let _ = writeln!(
             out,
-            "  r{i} {label}{} -> {} @ {rate}, order {}{partner}{}{}",
+            "  r{i} {label}{} -> {} @ {rate}, {order}{partner}{}{}",
             complex_text(crn, &r.reactants),
             complex_text(crn, &r.products),
-            r.order(),
             group(r.group),
             origin(&r.origin)
         );

@@ -363,6 +363,17 @@ impl Crn {
             .collect()
     }
 
+    /// Reactant molecules of `r` that collide, which `--max-order` bounds:
+    /// potentials are left out, being chemostats whose concentrations
+    /// multiply the propensity (domain.md §3.4), not molecules of the
+    /// vesicle. Saturating, as [`Reaction::order`].
+    pub fn molecularity(&self, r: &Reaction) -> u32 {
+        r.reactants
+            .iter()
+            .filter(|&&(s, _)| self.species(s).role != Role::Potential)
+            .fold(0u32, |m, &(_, n)| m.saturating_add(n))
+    }
+
     /// Reaction rate (flux, concentration per time in the reaction volume) of
     /// reaction `r` at concentrations `x`, each in its species' own
     /// compartment, under the network's rate-law convention.

@@ -114,7 +114,7 @@ fn mirrors(a: &Reaction, b: &Reaction) -> bool {
     a.reactants == b.products && a.products == b.reactants
 }
 
-/// Reactions whose order exceeds `max_order`.
+/// Reactions whose molecularity exceeds `max_order`.
 pub fn max_order_violations(crn: &Crn, max_order: u32) -> impl Iterator<Item = (usize, &Reaction)> {
-    crn.reactions.iter().enumerate().filter(move |(_, r)| r.law.is_some() || r.order() > max_order)
+    crn.reactions.iter().enumerate().filter(move |(_, r)| r.law.is_some() || crn.molecularity(r) > max_order)
 }

@@ -47,9 +47,14 @@ const NAME_LENGTH: usize = 48;
 
 type Complex = Vec<(SpeciesId, u32)>;
 
-/// Reactant molecules of a reaction, without overflow.
-fn molecules(r: &Reaction) -> u64 {
-    r.reactants.iter().map(|&(_, n)| u64::from(n)).sum()
+/// Reactant molecules of a reaction, potentials left out (see
+/// [`Crn::molecularity`]), without overflow.
+fn molecules(crn: &Crn, r: &Reaction) -> u64 {
+    r.reactants.iter().filter(|&&(s, _)| !is_potential(crn, s)).map(|&(_, n)| u64::from(n)).sum()
+}
+
+fn is_potential(crn: &Crn, s: SpeciesId) -> bool {
+    crn.species(s).role == Role::Potential
 }
 
 pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
@@ -59,7 +64,7 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
         .reactions
         .iter()
         .filter(|r| r.law.is_none())
-        .map(molecules)
+        .map(|r| molecules(&crn, r))
         .filter(|&m| m > u64::from(max) && m <= MAX_MOLECULES)
         .map(|m| 3 * (m - 2))
         .sum();
@@ -82,17 +87,20 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
         at += unit.len();
         match unit {
             // A reaction with a rate law stays whole; the driver reports it (E0400).
-            Unit::Single(r) if r.law.is_none() && r.order() > max => match split.plan(&crn, &r) {
+            Unit::Single(r) if r.law.is_none() && crn.molecularity(&r) > max => match split.plan(&crn, &r) {
                 Some(plan) => {
                     let (core, gain) = split.bind(&crn, plan, &r, index, &mut out);
                     out.push(Unit::Single(rewritten(r, core, None, gain)));
                 }
                 None => out.push(Unit::Single(r)),
             },
-            Unit::Pair { forward, reverse } if forward.order() > max || reverse.order() > max => {
+            Unit::Pair { forward, reverse }
+                if crn.molecularity(&forward) > max || crn.molecularity(&reverse) > max =>
+            {
                 // A side of at most N molecules stays as it is.
-                let plan =
-                    |r: &Reaction| if r.order() > max { split.plan(&crn, r).map(Some) } else { Some(None) };
+                let plan = |r: &Reaction| {
+                    if crn.molecularity(r) > max { split.plan(&crn, r).map(Some) } else { Some(None) }
+                };
                 let (Some(f), Some(r)) = (plan(&forward), plan(&reverse)) else {
                     out.push(Unit::Pair { forward, reverse });
                     continue;
@@ -134,6 +142,10 @@ struct Plan {
     /// Its molecules in binding order: scarcest first, but for a second
     /// molecule of another species.
     molecules: Vec<SpeciesId>,
+    /// Its potentials: the core carries them as the reaction did, and each
+    /// binding step has a second channel that carries them as catalysts
+    /// (docs/passes.md, "Potentials").
+    potentials: Complex,
     /// The equilibrium constant of each binding step.
     constants: Vec<f64>,
     /// What the rate constant of the reaction is multiplied by when it
@@ -188,9 +200,12 @@ impl Splitter {
     /// ε = sqrt(τ/f) for a reaction of turnover τ balances that error against
     /// the lag of the pre-equilibrium (docs/passes.md).
     fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
-        if molecules(r) > MAX_MOLECULES {
+        if molecules(crn, r) > MAX_MOLECULES {
             return None;
         }
+        // Planned without its potentials, as if they were all 1.
+        let (potentials, reactants) = r.reactants.iter().partition(|&&(s, _)| is_potential(crn, s));
+        let r = &Reaction { reactants, ..r.clone() };
         let mut molecules: Vec<SpeciesId> =
             r.reactants.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n as usize)).collect();
         molecules.sort_by(|a, b| self.scale[a.index()].total_cmp(&self.scale[b.index()]));
@@ -217,12 +232,19 @@ impl Splitter {
         let first = pair(molecules[0], molecules[1]);
         let gain = crn.divisor(&first) / (crn.divisor(&r.reactants) * constants.iter().product::<f64>());
         let mut rates = constants.iter().map(|k| k * fast).chain([fast, r.rate * gain]);
-        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan { molecules, constants, gain, fast })
+        rates.all(|v| v.is_finite() && v > 0.0).then_some(Plan {
+            molecules,
+            potentials,
+            constants,
+            gain,
+            fast,
+        })
     }
 
     /// Makes the plan's intermediates and reversible binding steps (into
-    /// `out`) for reaction `r`, in its group; returns the two-molecule complex
-    /// that replaces the reactants, and the gain.
+    /// `out`) for reaction `r`, in its group; returns the complex that
+    /// replaces the reactants (two molecules and the potentials), and the
+    /// gain.
     fn bind(
         &mut self,
         crn: &Crn,
@@ -233,9 +255,9 @@ impl Splitter {
     ) -> (Complex, f64) {
         let origin = Origin { pass: NAME.to_string(), ..r.origin.clone() };
         let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
-        let step = |reactants: &Complex, products: &Complex, rate| Reaction {
-            reactants: reactants.clone(),
-            products: products.clone(),
+        let step = |reactants: &Complex, products: &Complex, potentials: &Complex, rate| Reaction {
+            reactants: with_potentials(reactants, potentials),
+            products: with_potentials(products, potentials),
             rate,
             rate_param: None,
             partner: None,
@@ -262,13 +284,23 @@ impl Splitter {
             let made = self.intermediate(crn, &name, &origin, r.group);
             let together = pair(held, next);
             let alone = vec![(made, 1)];
-            out.push(Unit::Pair {
-                forward: step(&together, &alone, k * plan.fast),
-                reverse: step(&alone, &together, plan.fast),
-            });
+            // Two channels of one equilibrium constant: without the
+            // potentials, so that a side whose potentials fall towards 0
+            // still unbinds at f, and with them, so that it unbinds at
+            // f·(1 + M), keeping ahead of a core that M speeds up.
+            let channels: &[Complex] = match plan.potentials.is_empty() {
+                true => &[Vec::new()],
+                false => &[Vec::new(), plan.potentials.clone()],
+            };
+            for potentials in channels {
+                out.push(Unit::Pair {
+                    forward: step(&together, &alone, potentials, k * plan.fast),
+                    reverse: step(&alone, &together, potentials, plan.fast),
+                });
+            }
             held = made;
         }
-        (pair(held, last), plan.gain)
+        (with_potentials(&pair(held, last), &plan.potentials), plan.gain)
     }
 
     /// A new intermediate species of `group`, 0 at the start, named `base`
@@ -300,6 +332,12 @@ impl Splitter {
 fn turnover(crn: &Crn, scale: &[f64], r: &Reaction) -> f64 {
     let touched = r.reactants.iter().chain(&r.products).map(|&(s, _)| scale[s.index()]);
     crn.flux(r, scale) / touched.fold(f64::INFINITY, f64::min)
+}
+
+/// `complex` and the potentials of the reaction it came from (species
+/// apart from its own).
+fn with_potentials(complex: &Complex, potentials: &Complex) -> Complex {
+    complex.iter().chain(potentials).copied().collect()
 }
 
 /// The complex of two molecules.
@@ -438,6 +476,47 @@ mod tests {
         for max_order in [None, Some(0), Some(1)] {
             assert_eq!(split(crn(), max_order), crn());
         }
+    }
+
+    #[test]
+    fn potentials_are_not_bound_but_multiply_the_core_and_a_second_channel_of_each_binding_step() {
+        // An ECBM flip: unit A, catalyst B, edge C, potentials E (A's side) and F (the other).
+        let flip = vec![
+            (
+                vec![(A, 1), (B, 1), (C, 1), (E, 1)],
+                vec![(D, 1), (B, 1), (F, 1)],
+                1.0,
+                Some(Partner::Reverse(1)),
+            ),
+            (
+                vec![(D, 1), (B, 1), (F, 1)],
+                vec![(A, 1), (B, 1), (C, 1), (E, 1)],
+                1.0,
+                Some(Partner::Forward(0)),
+            ),
+        ];
+        let species = [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0), ("E", 1.0), ("F", 1.0)];
+        let mut crn = fixture::crn(RateLaw::MassAction, &species, flip);
+        for s in [E, F] {
+            crn.species[s.index()].role = Role::Potential;
+        }
+        assert_eq!((crn.molecularity(&crn.reactions[0]), crn.reactions[0].order()), (3, 4));
+        let crn = split(crn, Some(2));
+        // Only the three molecules of the long side are bound: one intermediate, its binding
+        // step twice (without and with E), and the core, which turns E into F as the flip did.
+        assert_eq!(names(&crn)[6..], ["A_B__r0"]);
+        let ab = SpeciesId(6);
+        let r = &crn.reactions;
+        assert_eq!(r.len(), 6);
+        assert_eq!((&r[0].reactants, &r[0].products), (&vec![(A, 1), (B, 1)], &vec![(ab, 1)]));
+        assert_eq!(
+            (&r[2].reactants, &r[2].products),
+            (&vec![(A, 1), (B, 1), (E, 1)], &vec![(ab, 1), (E, 1)])
+        );
+        assert_eq!((r[2].rate, r[3].rate), (r[0].rate, r[1].rate), "one equilibrium constant");
+        assert_eq!((&r[4].reactants, &r[4].products), (&vec![(ab, 1), (C, 1), (E, 1)], &r[5].reactants));
+        assert_eq!(r[5].reactants, [(D, 1), (B, 1), (F, 1)]);
+        assert!(r.iter().all(|r| crn.molecularity(r) <= 2 && r.partner.is_some()));
     }
 
     #[test]
