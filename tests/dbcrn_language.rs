@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crnc::analyze::{self, Distribution};
 use crnc::crn::{Crn, SpeciesId, balance, restrict};
+use crnc::learn::dbcrn::Learner;
 use crnc::learn::dbcrn::free_model::learned_distribution;
-use crnc::learn::dbcrn::{Learner, is_learning};
 use crnc::source::RealFs;
 
 fn example(file: &str, network: &str, max_order: Option<u32>) -> Crn {
@@ -127,7 +127,7 @@ fn a_boltzmann_block_makes_the_reference_machine_and_its_learning_rules() {
     let crn = example("a7_toggle.crnl", "A7", None);
     let learner = Learner::of(&crn).expect("a learner");
     // 14 toggle reactions; per copy 2 + 2 + 4 flips, each reversible: 16; 10 learning pairs and 2 clamps.
-    let learning = crn.reactions.iter().filter(|r| is_learning(&crn, r)).count();
+    let learning = crn.reactions.iter().filter(|r| crn.is_learning(r)).count();
     assert_eq!((crn.reactions.len(), learning), (14 + 2 * 16 + 24, 24));
     assert_eq!(learner.potentials.len(), 12);
     let clamp =
@@ -158,7 +158,7 @@ fn machine_only(crn: &Crn) -> Crn {
                 .iter()
                 .chain(&reaction.products)
                 .any(|&(s, _)| toggle.contains(&crn.species(s).name.as_str()));
-            !is_learning(crn, reaction) && !touches_toggle
+            !crn.is_learning(reaction) && !touches_toggle
         },
         &[],
     )

@@ -363,6 +363,13 @@ impl Crn {
             .collect()
     }
 
+    /// Whether `r` is a learning reaction (domain.md §3.5): it changes
+    /// potentials and nothing else.
+    pub fn is_learning(&self, r: &Reaction) -> bool {
+        let mut changes = r.net_change().filter(|&(_, d)| d != 0).peekable();
+        changes.peek().is_some() && changes.all(|(s, _)| self.species(s).role == Role::Potential)
+    }
+
     /// Reactant molecules of `r` that collide, which `--max-order` bounds:
     /// potentials are left out, being chemostats whose concentrations
     /// multiply the propensity (domain.md §3.4), not molecules of the

@@ -119,9 +119,75 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
             unit => out.push(unit),
         }
     }
+    let first = SpeciesId(crn.species.len() as u32);
     crn.species.extend(split.species);
+    let out = read_bound_catalysts(&crn, out, first, &split.holds);
     crn.reactions = reactions(out);
     (crn, Vec::new())
+}
+
+/// A learning reaction (one that changes only potentials, domain.md §3.5)
+/// reads its catalyst's count; a molecule of it held in an intermediate is
+/// still that species to the learning rule, so each learning unit with one
+/// catalyst gets a copy per intermediate that holds the catalyst, at its rate
+/// times the molecules held. Without them a unit bound in an intermediate
+/// counts as neither of its states, and the potentials of its two states
+/// drift together (their product is conserved only while every molecule is
+/// counted: docs/passes.md, "Potentials").
+fn read_bound_catalysts(
+    crn: &Crn,
+    units: Vec<Unit>,
+    first: SpeciesId,
+    holds: &[Vec<SpeciesId>],
+) -> Vec<Unit> {
+    let mut out = Vec::with_capacity(units.len());
+    for unit in units {
+        let copies: Vec<Unit> = match &unit {
+            Unit::Single(r) => bound_readers(crn, r, first, holds).map(Unit::Single).collect(),
+            Unit::Pair { forward, reverse } => bound_readers(crn, forward, first, holds)
+                .zip(bound_readers(crn, reverse, first, holds))
+                .map(|(forward, reverse)| Unit::Pair { forward, reverse })
+                .collect(),
+        };
+        out.push(unit);
+        out.extend(copies);
+    }
+    out
+}
+
+/// The copies of learning reaction `r` that read its one catalyst where an
+/// intermediate holds it; none for another reaction.
+fn bound_readers<'a>(
+    crn: &'a Crn,
+    r: &'a Reaction,
+    first: SpeciesId,
+    holds: &'a [Vec<SpeciesId>],
+) -> impl Iterator<Item = Reaction> + 'a {
+    let catalysts: Vec<SpeciesId> =
+        r.reactants.iter().filter(|&&(s, _)| !is_potential(crn, s)).map(|&(s, _)| s).collect();
+    let learning = r.law.is_none() && crn.is_learning(r);
+    let catalyst = match catalysts[..] {
+        [c] if learning && r.reactants.contains(&(c, 1)) && r.products.contains(&(c, 1)) => Some(c),
+        _ => None,
+    };
+    let swap = move |side: &Complex, i: SpeciesId| -> Complex {
+        side.iter().map(|&(s, n)| (if Some(s) == catalyst { i } else { s }, n)).collect()
+    };
+    holds.iter().enumerate().filter_map(move |(j, held)| {
+        let c = catalyst?;
+        let times = held.iter().filter(|&&m| m == c).count();
+        let i = SpeciesId(first.0 + j as u32);
+        (times > 0).then(|| Reaction {
+            reactants: swap(&r.reactants, i),
+            products: swap(&r.products, i),
+            rate: r.rate * times as f64,
+            rate_param: None,
+            partner: None,
+            label: None,
+            origin: Origin { pass: NAME.to_string(), ..r.origin.clone() },
+            ..r.clone()
+        })
+    })
 }
 
 /// The reaction on its new reactants (and products), its rate multiplied by
@@ -168,6 +234,8 @@ struct Splitter {
     separation: f64,
     /// The intermediates made so far, after the network's species.
     species: Vec<Species>,
+    /// The molecules each of `species` holds.
+    holds: Vec<Vec<SpeciesId>>,
     taken: HashSet<String>,
 }
 
@@ -189,6 +257,7 @@ impl Splitter {
             separation,
             scale,
             species: Vec::new(),
+            holds: Vec::new(),
             taken: crn.species.iter().map(|s| s.name.clone()).collect(),
         }
     }
@@ -269,7 +338,9 @@ impl Splitter {
         let mut listed = crn.species(bound[0]).name.clone();
         let mut more = 0;
         let mut held = bound[0];
+        let mut holding = vec![bound[0]];
         for (&next, k) in bound[1..].iter().zip(plan.constants) {
+            holding.push(next);
             let next_name = &crn.species(next).name;
             // The first intermediate always names both species it binds.
             if more == 0 && (held == bound[0] || listed.len() + 1 + next_name.len() <= NAME_LENGTH) {
@@ -282,6 +353,7 @@ impl Splitter {
                 _ => format!("{listed}_and_{more}_more__r{index}"),
             };
             let made = self.intermediate(crn, &name, &origin, r.group);
+            self.holds.push(holding.clone());
             let together = pair(held, next);
             let alone = vec![(made, 1)];
             // Two channels of one equilibrium constant: without the
@@ -517,6 +589,37 @@ mod tests {
         assert_eq!((&r[4].reactants, &r[4].products), (&vec![(ab, 1), (C, 1), (E, 1)], &r[5].reactants));
         assert_eq!(r[5].reactants, [(D, 1), (B, 1), (F, 1)]);
         assert!(r.iter().all(|r| crn.molecularity(r) <= 2 && r.partner.is_some()));
+    }
+
+    #[test]
+    fn a_learning_reaction_also_reads_its_catalyst_where_an_intermediate_holds_it() {
+        // A + 2B -> C splits through A_B (one A, one B); E is a potential learning from B.
+        let reactions = vec![
+            (vec![(A, 1), (B, 2)], vec![(C, 1)], 1.0, None),
+            (vec![(E, 1), (B, 1)], vec![(E, 2), (B, 1)], 0.5, Some(Partner::Reverse(2))),
+            (vec![(E, 2), (B, 1)], vec![(E, 1), (B, 1)], 0.1, Some(Partner::Forward(1))),
+            (vec![(E, 1), (D, 1)], vec![(D, 1)], 0.5, None),
+        ];
+        let species = [("A", 1.0), ("B", 1.0), ("C", 1.0), ("D", 1.0), ("E", 1.0)];
+        let mut crn = fixture::crn(RateLaw::MassAction, &species, reactions);
+        crn.species[E.index()].role = Role::Potential;
+        let crn = split(crn, Some(2));
+        let ab = SpeciesId(5);
+        assert_eq!(names(&crn)[5], "A_B__r0");
+        let text: Vec<(Complex, Complex, f64)> =
+            crn.reactions.iter().map(|r| (r.reactants.clone(), r.products.clone(), r.rate)).collect();
+        // The pair is copied whole, right after itself; D is held nowhere.
+        assert_eq!(
+            text[3..7],
+            [
+                (vec![(E, 1), (B, 1)], vec![(E, 2), (B, 1)], 0.5),
+                (vec![(E, 2), (B, 1)], vec![(E, 1), (B, 1)], 0.1),
+                (vec![(E, 1), (ab, 1)], vec![(E, 2), (ab, 1)], 0.5),
+                (vec![(E, 2), (ab, 1)], vec![(E, 1), (ab, 1)], 0.1),
+            ]
+        );
+        assert_eq!(crn.reactions[6].partner, Some(Partner::Forward(5)));
+        assert_eq!(crn.reactions.len(), 8);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! held fixed, each direction's propensity gains [P] for the tuned species
 //! it consumes, so their effective energy is E + ln[P]).
 
-use super::{Learner, is_learning};
+use super::Learner;
 use crate::analyze::{self, AnalyzeError, Distribution};
 use crate::crn::restrict::restricted;
 use crate::crn::{Crn, SpeciesId};
@@ -26,7 +26,7 @@ pub fn free_model(crn: &Crn, learner: &Learner, values: &[f64], visible: &[Speci
         r.reactants.retain(|&(s, _)| value(s).is_none());
         r.products.retain(|&(s, _)| value(s).is_none());
     }
-    let component = connected(&folded, visible, |r| !is_learning(crn, &crn.reactions[r]));
+    let component = connected(&folded, visible, |r| !crn.is_learning(&crn.reactions[r]));
     restricted(&folded, |r| component[r], visible)
 }
 

@@ -51,13 +51,15 @@ impl Learner {
         // A reversible pair's reverse half moves the potential the other way
         // with the same catalysts: the forward half tells what the rule is.
         let forward = |r: &&Reaction| !matches!(r.partner, Some(Partner::Forward(_)));
-        for r in crn.reactions.iter().filter(|r| is_learning(crn, r)).filter(forward) {
+        for r in crn.reactions.iter().filter(|r| crn.is_learning(r)).filter(forward) {
             for (p, change) in net_changes(r) {
                 let catalysts: Vec<SpeciesId> = r
                     .reactants
                     .iter()
                     .map(|&(s, _)| s)
-                    .filter(|&s| crn.species(s).role != Role::Potential)
+                    // The molecularity pass's readers of a molecule held in an
+                    // intermediate read the same statistic as its free form.
+                    .filter(|&s| !matches!(crn.species(s).role, Role::Potential | Role::Intermediate))
                     .collect();
                 let at = match pairs.iter().position(|pair| pair.potential == p) {
                     Some(at) => at,
@@ -83,7 +85,7 @@ impl Learner {
             let raising = crn
                 .reactions
                 .iter()
-                .filter(|r| is_learning(crn, r) && forward(r))
+                .filter(|r| crn.is_learning(r) && forward(r))
                 .filter(|r| net_changes(r).any(|(p, d)| p == pair.potential && d > 0))
                 .map(|r| r.rate)
                 .next();
@@ -114,12 +116,6 @@ impl Learner {
         let pair = self.pairs.iter().find(|pair| pair.model.contains(&model))?;
         pair.target.first().map(|&(s, _)| s)
     }
-}
-
-/// A learning reaction: it changes potentials and nothing else.
-pub fn is_learning(crn: &Crn, r: &Reaction) -> bool {
-    let mut changes = net_changes(r).peekable();
-    changes.peek().is_some() && changes.all(|(s, _)| crn.species(s).role == Role::Potential)
 }
 
 /// The species a reaction changes, with their net changes.

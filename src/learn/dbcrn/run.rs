@@ -67,7 +67,7 @@ pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, 
         let counts = states.iter().flat_map(|(state, _)| state.iter().copied()).collect();
         Distribution::new(names, counts, states.iter().map(|(_, p)| *p).collect())
     });
-    let reversible_learning = crn.reactions.iter().any(|r| r.partner.is_some() && super::is_learning(crn, r));
+    let reversible_learning = crn.reactions.iter().any(|r| r.partner.is_some() && crn.is_learning(r));
     let per_event = settings.coupling == Coupling::PerEvent;
     let window = Window {
         from,
