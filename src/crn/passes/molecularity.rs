@@ -47,12 +47,6 @@ const NAME_LENGTH: usize = 48;
 
 type Complex = Vec<(SpeciesId, u32)>;
 
-/// Reactant molecules of a reaction, potentials left out (see
-/// [`Crn::molecularity`]), without overflow.
-fn molecules(crn: &Crn, r: &Reaction) -> u64 {
-    r.reactants.iter().filter(|&&(s, _)| !is_potential(crn, s)).map(|&(_, n)| u64::from(n)).sum()
-}
-
 fn is_potential(crn: &Crn, s: SpeciesId) -> bool {
     crn.species(s).role == Role::Potential
 }
@@ -64,7 +58,7 @@ pub fn run(mut crn: Crn, options: &Options) -> (Crn, Vec<Diagnostic>) {
         .reactions
         .iter()
         .filter(|r| r.law.is_none())
-        .map(|r| molecules(&crn, r))
+        .map(|r| u64::from(crn.molecularity(r)))
         .filter(|&m| m > u64::from(max) && m <= MAX_MOLECULES)
         .map(|m| 3 * (m - 2))
         .sum();
@@ -269,7 +263,7 @@ impl Splitter {
     /// ε = sqrt(τ/f) for a reaction of turnover τ balances that error against
     /// the lag of the pre-equilibrium (docs/passes.md).
     fn plan(&self, crn: &Crn, r: &Reaction) -> Option<Plan> {
-        if molecules(crn, r) > MAX_MOLECULES {
+        if u64::from(crn.molecularity(r)) > MAX_MOLECULES {
             return None;
         }
         // Planned without its potentials, as if they were all 1.
@@ -360,9 +354,10 @@ impl Splitter {
             // potentials, so that a side whose potentials fall towards 0
             // still unbinds at f, and with them, so that it unbinds at
             // f·(1 + M), keeping ahead of a core that M speeds up.
-            let channels: &[Complex] = match plan.potentials.is_empty() {
-                true => &[Vec::new()],
-                false => &[Vec::new(), plan.potentials.clone()],
+            let channels: &[Complex] = if plan.potentials.is_empty() {
+                &[Vec::new()]
+            } else {
+                &[Vec::new(), plan.potentials.clone()]
             };
             for potentials in channels {
                 out.push(Unit::Pair {
