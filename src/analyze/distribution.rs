@@ -82,11 +82,21 @@ impl Distribution {
     /// The marginal over the species at `columns` (in that order), its
     /// states sorted.
     pub fn marginal(&self, columns: &[usize]) -> Distribution {
+        let species = columns.iter().map(|&c| self.species[c].clone()).collect();
+        let sums: Vec<Vec<(usize, i64)>> = columns.iter().map(|&c| vec![(c, 1)]).collect();
+        self.tallied(species, &sums)
+    }
+
+    /// The law of the sums Σ w·n_c over the (column, w) terms of each entry
+    /// of `sums`, named `species`, its states sorted: a species counted
+    /// together with the intermediates that hold it (`crn::contents`).
+    pub fn tallied(&self, species: Vec<String>, sums: &[Vec<(usize, i64)>]) -> Distribution {
+        assert_eq!(species.len(), sums.len(), "one name per sum");
         let mut summed: BTreeMap<Vec<i64>, f64> = BTreeMap::new();
         for (state, p) in self.iter() {
-            *summed.entry(columns.iter().map(|&c| state[c]).collect()).or_default() += p;
+            let tally = sums.iter().map(|terms| terms.iter().map(|&(c, w)| w * state[c]).sum());
+            *summed.entry(tally.collect()).or_default() += p;
         }
-        let species = columns.iter().map(|&c| self.species[c].clone()).collect();
         let p = summed.values().copied().collect();
         Distribution::new(species, summed.into_keys().flatten().collect(), p)
     }
@@ -172,6 +182,17 @@ mod tests {
         assert_eq!(m.p, [0.25, 0.625, 0.125]);
         assert!(two_species().marginal_of(&["C"]).is_none());
         assert_eq!(two_species().sorted().csv(), "A,B,p\n0,2,0.25\n1,0,0.125\n1,1,0.5\n2,0,0.125\n");
+    }
+
+    #[test]
+    fn a_tally_counts_a_species_with_what_holds_it() {
+        // States (A, B) = (0,2), (1,1), (2,0), (1,0): B holding two A's makes A + 2B 4, 3, 2, 1.
+        let t = two_species().tallied(vec!["A".into()], &[vec![(0, 1), (1, 2)]]);
+        assert_eq!(t.species, ["A"]);
+        assert_eq!(
+            t.iter().collect::<Vec<_>>(),
+            [(&[1][..], 0.125), (&[2][..], 0.125), (&[3][..], 0.5), (&[4][..], 0.25)]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! these, never by name. [`Origin`] records where each element came from.
 
 pub mod balance;
+pub mod contents;
 mod dump;
 mod lower;
 pub mod passes;

@@ -5,6 +5,7 @@
 
 use super::Learner;
 use crate::analyze::{self, AnalyzeError, Distribution};
+use crate::crn::contents::Contents;
 use crate::crn::restrict::restricted;
 use crate::crn::{Crn, SpeciesId};
 
@@ -31,7 +32,8 @@ pub fn free_model(crn: &Crn, learner: &Learner, values: &[f64], visible: &[Speci
 }
 
 /// The free model's exact stationary law under the potentials `values`,
-/// marginal over `visible`.
+/// marginal over `visible`, each counting its molecules held in
+/// intermediates as its own (`crn::contents`).
 pub fn learned_distribution(
     crn: &Crn,
     learner: &Learner,
@@ -42,8 +44,17 @@ pub fn learned_distribution(
     let model = free_model(crn, learner, values, visible);
     let laws = analyze::conservation_laws(&model).map_err(AnalyzeError::Conservation)?;
     let law = analyze::stationary(&model, &laws, options)?;
-    let names: Vec<&str> = visible.iter().map(|&s| crn.species(s).name.as_str()).collect();
-    Ok(law.distribution.marginal_of(&names).expect("the free model holds its visible species"))
+    let contents = Contents::of(crn);
+    let column = |s: SpeciesId| law.distribution.species.iter().position(|n| *n == crn.species(s).name);
+    let sums: Vec<Vec<(usize, i64)>> = visible
+        .iter()
+        .map(|&v| {
+            let holders = contents.holders(v).into_iter();
+            holders.filter_map(|(h, n)| column(h).map(|c| (c, i64::from(n)))).collect()
+        })
+        .collect();
+    let names = visible.iter().map(|&s| crn.species(s).name.clone()).collect();
+    Ok(law.distribution.tallied(names, &sums))
 }
 
 /// Per reaction, whether it is `usable` and shares species (through usable

@@ -12,6 +12,7 @@ use super::Learner;
 use super::free_model::learned_distribution;
 use crate::analyze::{self, AnalyzeError, Distribution, kl_divergence};
 use crate::backend::number;
+use crate::crn::contents::Contents;
 use crate::crn::{Crn, SpeciesId};
 use crate::ir::{self, Quantity};
 use crate::sim::run::Table;
@@ -75,18 +76,59 @@ impl Window {
         let n = rows.len().max(1) as f64;
         let averages = columns.iter().map(|&c| rows.iter().map(|row| row[c]).sum::<f64>() / n).collect();
         let target = targets.map(|targets| {
+            let tally = TargetTally::new(crn, targets);
             let mut counted: BTreeMap<Vec<i64>, f64> = BTreeMap::new();
             for row in &rows {
-                let state = targets
+                let state = tally
+                    .members
                     .iter()
                     .map(|&s| (row[columns[s.index()]] * count_per_unit(crn, s)).round() as i64);
                 *counted.entry(state.collect()).or_default() += 1.0 / n;
             }
-            let names = visible.iter().map(|&s| crn.species(s).name.clone()).collect();
             let p = counted.values().copied().collect();
-            Distribution::new(names, counted.into_keys().flatten().collect(), p)
+            tally.law(crn, visible, counted.into_keys().flatten().collect(), p)
         });
         Window { from, averages, target, dissipation: None, per_event_rate_factor: None }
+    }
+}
+
+/// The targets' molecules as a run counts them: each target together with
+/// the intermediates that hold it (`crn::contents`), as the learning
+/// reactions read it.
+pub struct TargetTally {
+    /// The species whose joint counts the run records: the targets, then
+    /// the intermediates holding them.
+    pub members: Vec<SpeciesId>,
+    /// Per target, (position in `members`, molecules of it one holds).
+    sums: Vec<Vec<(usize, i64)>>,
+}
+
+impl TargetTally {
+    pub fn new(crn: &Crn, targets: &[SpeciesId]) -> TargetTally {
+        let contents = Contents::of(crn);
+        let mut members: Vec<SpeciesId> = targets.to_vec();
+        let mut sums = Vec::with_capacity(targets.len());
+        for &t in targets {
+            let mut sum = Vec::new();
+            for (h, n) in contents.holders(t) {
+                let at = members.iter().position(|&m| m == h).unwrap_or_else(|| {
+                    members.push(h);
+                    members.len() - 1
+                });
+                sum.push((at, i64::from(n)));
+            }
+            sums.push(sum);
+        }
+        TargetTally { members, sums }
+    }
+
+    /// The targets' joint law, renamed to the `visible` species (so that it
+    /// compares with the learned law state by state), from the law of the
+    /// members' counts: `counts` one state after another, `p` one per state.
+    pub fn law(&self, crn: &Crn, visible: &[SpeciesId], counts: Vec<i64>, p: Vec<f64>) -> Distribution {
+        let name = |s: &SpeciesId| crn.species(*s).name.clone();
+        let members = Distribution::new(self.members.iter().map(name).collect(), counts, p);
+        members.tallied(visible.iter().map(name).collect(), &self.sums)
     }
 }
 
@@ -306,4 +348,31 @@ fn states(d: &Distribution) -> Vec<Value> {
             json!({ "state": counts, "p": p })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crn::passes::{Options, fixture, molecularity};
+    use crate::ir::RateLaw;
+
+    #[test]
+    fn a_target_held_in_an_intermediate_counts_as_itself() {
+        // T + A + B -> 0 lowered binds T and A into T_A__r0; the model X learns toward T.
+        let [t, a, b, x] = [0, 1, 2, 3].map(SpeciesId);
+        let species = [("T", 1.0), ("A", 2.0), ("B", 2.0), ("X", 1.0)];
+        let crn = fixture::crn(
+            RateLaw::MassAction,
+            &species,
+            vec![(vec![(t, 1), (a, 1), (b, 1)], vec![], 1.0, None)],
+        );
+        let crn = molecularity::run(crn, &Options { max_order: Some(2), ..Options::default() }).0;
+        let tally = TargetTally::new(&crn, &[t]);
+        let names: Vec<&str> = tally.members.iter().map(|&s| crn.species(s).name.as_str()).collect();
+        assert_eq!(names, ["T", "T_A__r0"]);
+        // (T, T_A) = (1, 0), (0, 1), (0, 0): T is there in the first two.
+        let law = tally.law(&crn, &[x], vec![1, 0, 0, 1, 0, 0], vec![0.5, 0.3, 0.2]);
+        assert_eq!(law.species, ["X"]);
+        assert_eq!(law.iter().collect::<Vec<_>>(), [(&[0][..], 0.2), (&[1][..], 0.8)]);
+    }
 }

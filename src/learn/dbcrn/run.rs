@@ -6,8 +6,7 @@
 use std::time::Instant;
 
 use super::Learner;
-use super::report::{Dissipation, WINDOW_SHARE, Window, count_per_unit};
-use crate::analyze::Distribution;
+use super::report::{Dissipation, TargetTally, WINDOW_SHARE, Window, count_per_unit};
 use crate::crn::{Crn, Role, SpeciesId};
 use crate::ir::Coupling;
 use crate::sim::hybrid::{self, HybridOptions};
@@ -36,6 +35,7 @@ pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, 
     let visible = learner.as_ref().map(|l| visible_species(crn, l, &settings.visible)).unwrap_or_default();
     let targets: Option<Vec<SpeciesId>> =
         learner.as_ref().and_then(|l| visible.iter().map(|&s| l.target_of(s)).collect());
+    let tally = targets.map(|t| TargetTally::new(crn, &t));
     let coupling = match settings.coupling {
         Coupling::Exact => hybrid::Coupling::Exact,
         Coupling::Split => hybrid::Coupling::Split { interval: settings.dt },
@@ -46,7 +46,7 @@ pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, 
         seed: settings.seed,
         max_events: settings.max_events,
         average_from: from,
-        histograms: targets.iter().map(|t| t.iter().map(|s| s.index()).collect()).collect(),
+        histograms: tally.iter().map(|t| t.members.iter().map(|s| s.index()).collect()).collect(),
         cuts: cuts.to_vec(),
         ..HybridOptions::new(settings.vesicles, coupling)
     };
@@ -62,10 +62,9 @@ pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, 
         .collect();
     let width = crn.species.len().max(1);
     let values = run.values.chunks(width).flat_map(|row| row.iter().zip(&unit).map(|(v, u)| v * u)).collect();
-    let target = run.histograms.first().map(|states| {
-        let names = visible.iter().map(|&s| crn.species(s).name.clone()).collect();
+    let target = tally.zip(run.histograms.first()).map(|(tally, states)| {
         let counts = states.iter().flat_map(|(state, _)| state.iter().copied()).collect();
-        Distribution::new(names, counts, states.iter().map(|(_, p)| *p).collect())
+        tally.law(crn, &visible, counts, states.iter().map(|(_, p)| *p).collect())
     });
     let reversible_learning = crn.reactions.iter().any(|r| r.partner.is_some() && crn.is_learning(r));
     let per_event = settings.coupling == Coupling::PerEvent;
