@@ -232,6 +232,21 @@ fn a7s_machine_lowered_to_two_molecules_keeps_each_units_potentials_in_balance_a
 }
 
 #[test]
+fn a7s_per_event_rule_steps_on_the_events_of_the_network_as_written_when_lowered() {
+    // Lowered, A7 fires about 11 times as many events (binding steps); the per-event rule takes
+    // no step on those, so the lowered machine learns at the unlowered one's effective rate
+    // (about 84 times the written one; it was 912 when every event stepped).
+    let factor = |args: &[&str]| {
+        let mut all = vec!["--t-end", "4", "--points", "4", "--max-events", "100000000000"];
+        all.extend(args);
+        number(&summary(&example("a7_toggle.crnl"), "A7", &all), &["per_event_rate_factor"])
+    };
+    let (written, lowered) = (factor(&[]), factor(&["--max-order", "2"]));
+    eprintln!("per-event rate factor: {written} as written, {lowered} lowered");
+    assert!((lowered / written - 1.0).abs() < 0.1, "{lowered} lowered against {written}");
+}
+
+#[test]
 fn a7s_machine_learns_the_toggle_switchs_anticorrelation() {
     // domain.md §4.2 A7 in the authors' per-event mode, t in [0, 400) (the visible law has
     // settled by then): the free model puts >= 0.8 on (0,1) + (1,0), and KL(clamped || free) < 0.1.

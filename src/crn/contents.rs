@@ -5,7 +5,13 @@
 //! (docs/learning.md, "A7 after lowering"), so a count of X is the free X
 //! plus every X held.
 
-use super::{Crn, Role, SpeciesId};
+use super::{Crn, Reaction, Role, SpeciesId};
+
+/// The side's species that are molecules of the vesicle: potentials, being
+/// chemostats, are not.
+fn molecules(crn: &Crn, side: &[(SpeciesId, u32)]) -> Vec<(SpeciesId, u32)> {
+    side.iter().copied().filter(|&(s, _)| crn.species(s).role != Role::Potential).collect()
+}
 
 /// Per species of a CRN, the model molecules it is made of.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,13 +25,10 @@ impl Contents {
     /// pass in species order sees every bound intermediate's contents first.
     /// An intermediate without such a step counts as itself.
     pub fn of(crn: &Crn) -> Contents {
-        let molecules = |side: &[(SpeciesId, u32)]| -> Vec<(SpeciesId, u32)> {
-            side.iter().copied().filter(|&(s, _)| crn.species(s).role != Role::Potential).collect()
-        };
         let is_intermediate = |s: SpeciesId| crn.species(s).role == Role::Intermediate;
         let mut made_by = vec![None; crn.species.len()];
         for (i, r) in crn.reactions.iter().enumerate() {
-            if let [(s, 1)] = molecules(&r.products)[..]
+            if let [(s, 1)] = molecules(crn, &r.products)[..]
                 && is_intermediate(s)
                 && made_by[s.index()].is_none()
                 && r.reactants.iter().all(|&(m, _)| m != s)
@@ -33,29 +36,42 @@ impl Contents {
                 made_by[s.index()] = Some(i);
             }
         }
-        let mut contents: Vec<Vec<(SpeciesId, u32)>> = Vec::with_capacity(crn.species.len());
+        let mut contents = Contents(Vec::with_capacity(crn.species.len()));
         for s in (0..crn.species.len() as u32).map(SpeciesId) {
-            let Some(r) = made_by[s.index()] else {
-                contents.push(vec![(s, 1)]);
-                continue;
+            let held = match made_by[s.index()] {
+                Some(r) => contents.held(crn, &crn.reactions[r].reactants),
+                None => vec![(s, 1)],
             };
-            let mut held: Vec<(SpeciesId, u32)> = Vec::new();
-            for (m, n) in molecules(&crn.reactions[r].reactants) {
-                let parts = match contents.get(m.index()) {
-                    Some(parts) if is_intermediate(m) => parts.clone(),
-                    _ => vec![(m, 1)],
-                };
-                for (part, k) in parts {
-                    match held.iter_mut().find(|(p, _)| *p == part) {
-                        Some((_, count)) => *count += n * k,
-                        None => held.push((part, n * k)),
-                    }
+            contents.0.push(held);
+        }
+        contents
+    }
+
+    /// The model molecules a complex holds, potentials aside, sorted. A
+    /// species past those read so far counts as itself.
+    pub fn held(&self, crn: &Crn, side: &[(SpeciesId, u32)]) -> Vec<(SpeciesId, u32)> {
+        let mut held: Vec<(SpeciesId, u32)> = Vec::new();
+        for (m, n) in molecules(crn, side) {
+            let itself = [(m, 1)];
+            let parts = self.0.get(m.index()).map_or(&itself[..], |parts| &parts[..]);
+            for &(part, k) in parts {
+                match held.iter_mut().find(|(p, _)| *p == part) {
+                    Some((_, count)) => *count += n * k,
+                    None => held.push((part, n * k)),
                 }
             }
-            held.sort();
-            contents.push(held);
         }
-        Contents(contents)
+        held.sort();
+        held
+    }
+
+    /// Whether `r` only binds molecules into an intermediate or unbinds
+    /// them: both sides hold the same molecules. Such a step is not an
+    /// event of the network as written.
+    pub fn is_binding(&self, crn: &Crn, r: &Reaction) -> bool {
+        let intermediate = |&(s, _): &(SpeciesId, u32)| crn.species(s).role == Role::Intermediate;
+        let touches = r.reactants.iter().chain(&r.products).any(intermediate);
+        touches && self.held(crn, &r.reactants) == self.held(crn, &r.products)
     }
 
     /// The model molecules species `s` is made of, with their counts.
@@ -99,5 +115,8 @@ mod tests {
         assert_eq!(held, [&[(a, 1), (b, 1)][..], &[(a, 2), (b, 1)][..]]);
         assert_eq!(contents.holders(a), [(a, 1), (SpeciesId(3), 1), (SpeciesId(4), 2)]);
         assert_eq!(contents.holders(p), [(p, 1)]);
+        // Two binding steps, each in two channels (with and without P), both ways, then the core.
+        let binding: Vec<bool> = crn.reactions.iter().map(|r| contents.is_binding(&crn, r)).collect();
+        assert_eq!(binding, [true, true, true, true, true, true, true, true, false]);
     }
 }

@@ -45,7 +45,9 @@
 //!   vesicles, no 1/N), computes the propensities with the new values, then
 //!   fires the next event if it comes before the next output time, else
 //!   moves to that time and writes the row; so the rule runs after every
-//!   event and at every output time. The authors' loop applies one rule per
+//!   event and at every output time. A binding step of the molecularity
+//!   pass (it binds molecules into an intermediate or unbinds them) is not
+//!   an event of the network as written, and the rule takes no step on it. The authors' loop applies one rule per
 //!   vesicle in turn; here the vesicles' terms are summed into one step,
 //!   which differs by O(dt²).
 //!
@@ -125,6 +127,9 @@ pub struct HybridRun {
     /// same units.
     pub averages: Vec<f64>,
     pub events: u64,
+    /// `PerEvent`: the rule's steps (one per event of the network as
+    /// written, binding steps aside, and one per output time).
+    pub rule_steps: Option<u64>,
     /// Per histogram group, the time-weighted joint distribution of its
     /// counts over the window, pooled over vesicles (weights sum to 1),
     /// sorted by state.
@@ -197,6 +202,7 @@ impl Start<'_> {
 struct Outcome {
     vesicles: Vec<Vesicle>,
     events: u64,
+    rule_steps: Option<u64>,
 }
 
 /// Runs the hybrid simulation of `crn` with output at `times` (ascending, from 0).
@@ -315,6 +321,7 @@ fn finish(start: &Start<'_>, times: &[f64], record: Record<'_>, outcome: Outcome
         values: record.values,
         averages,
         events: outcome.events,
+        rule_steps: outcome.rule_steps,
         histograms,
         dissipation_rate: record.dissipation_window / window,
         dissipation: record.dissipation,

@@ -41,7 +41,8 @@ pub struct Window {
     pub target: Option<Distribution>,
     pub dissipation: Option<Dissipation>,
     /// A `per_event` run's effective learning rate over the written one:
-    /// vesicles · dt · events per unit time (docs/learning.md).
+    /// vesicles · dt · rule steps per unit time, a step per event of the
+    /// network as written (docs/learning.md).
     pub per_event_rate_factor: Option<f64>,
 }
 

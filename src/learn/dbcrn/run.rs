@@ -67,15 +67,15 @@ pub fn hybrid(crn: &Crn, cuts: &[Cut], settings: &RunSettings) -> Result<Table, 
         tally.law(crn, &visible, counts, states.iter().map(|(_, p)| *p).collect())
     });
     let reversible_learning = crn.reactions.iter().any(|r| r.partner.is_some() && crn.is_learning(r));
-    let per_event = settings.coupling == Coupling::PerEvent;
     let window = Window {
         from,
         averages: run.averages.iter().zip(&unit).map(|(v, u)| v * u).collect(),
         target,
         dissipation: reversible_learning
             .then_some(Dissipation { total: run.dissipation, rate: run.dissipation_rate }),
-        per_event_rate_factor: per_event
-            .then(|| settings.vesicles as f64 * settings.dt * run.events as f64 / settings.t_end),
+        per_event_rate_factor: run
+            .rule_steps
+            .map(|steps| settings.vesicles as f64 * settings.dt * steps as f64 / settings.t_end),
     };
     let columns = crn.species.iter().map(|s| s.name.clone()).collect();
     Ok(Table {

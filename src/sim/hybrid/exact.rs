@@ -71,5 +71,5 @@ pub(super) fn run(
         jumps.refresh(model, model.dependents.get(r).iter().map(|&j| j as usize), &ensemble.sums);
         events += 1;
     }
-    Ok(Outcome { vesicles: ensemble.vesicles, events })
+    Ok(Outcome { vesicles: ensemble.vesicles, events, rule_steps: None })
 }

@@ -3,6 +3,7 @@
 //! discrete species) or a flow (it moves only potentials), in flat lists.
 
 use super::HybridError;
+use crate::crn::contents::Contents;
 use crate::crn::{Crn, Partner, Role};
 use crate::sim::kinetics::Kinetics;
 
@@ -56,6 +57,10 @@ pub(super) struct Model {
     /// Every flow reads one potential p (α = 1) and changes only p, so ln p
     /// moves linearly in time while the vesicles stand still.
     pub log_linear: bool,
+    /// Per reaction, whether it only binds molecules into an intermediate of
+    /// the molecularity pass or unbinds them (`crn::contents`): not an event
+    /// of the network as written, so the per-event rule takes no step on it.
+    pub binding: Vec<bool>,
 }
 
 impl Model {
@@ -100,6 +105,10 @@ impl Model {
             readers: Lists::new(),
             pairs: Vec::new(),
             log_linear: true,
+            binding: {
+                let contents = Contents::of(crn);
+                crn.reactions.iter().map(|r| contents.is_binding(crn, r)).collect()
+            },
         };
         let split = |list: &[(u32, u32)], want: bool| -> Vec<(u32, u32)> {
             list.iter()

@@ -33,20 +33,27 @@ pub(super) fn run(
     let mut factors = model.potential_factors(&p);
     let mut before = p.clone();
     let mut jumps = JumpRates::new(model, &ensemble.sums);
-    let (mut t, mut events) = (0.0, 0u64);
+    let (mut t, mut events, mut steps) = (0.0, 0u64, 0u64);
+    // The rule steps after each event of the network as written and at each
+    // output time; a binding step of the molecularity pass is neither, so a
+    // lowered network learns at the rate of the network it lowers.
+    let mut rule_due = true;
     while let Some(next) = record.next_output_or_cut() {
-        for &r in &model.flows {
-            let weight = model.constant[r] * ensemble.sums[r];
-            rule[r] = weight * dt;
-            mean[r] = weight / vesicles;
+        if rule_due {
+            for &r in &model.flows {
+                let weight = model.constant[r] * ensemble.sums[r];
+                rule[r] = weight * dt;
+                mean[r] = weight / vesicles;
+            }
+            model.drift_with(|r| factors[r], &rule, &mut step);
+            before.copy_from_slice(&p);
+            for (p, dp) in p.iter_mut().zip(&step) {
+                *p += dp;
+            }
+            start.check(&p, t)?;
+            model.update_potential_factors(&before, &p, &mut factors);
+            steps += 1;
         }
-        model.drift_with(|r| factors[r], &rule, &mut step);
-        before.copy_from_slice(&p);
-        for (p, dp) in p.iter_mut().zip(&step) {
-            *p += dp;
-        }
-        start.check(&p, t)?;
-        model.update_potential_factors(&before, &p, &mut factors);
         jumps.read_potentials(model, &ensemble.sums, &factors);
         let total = jumps.total();
         let fire_at = Some(t + exponential(&mut rng) / total).filter(|&at| total > 0.0 && at <= next);
@@ -61,6 +68,7 @@ pub(super) fn run(
         record.take(model, t, &p, ensemble.vesicles.iter());
         if fire_at.is_none() {
             factors = model.potential_factors(&p);
+            rule_due = true;
         } else {
             if events >= opts.max_events {
                 return Err(HybridError::MaxEvents { limit: opts.max_events, time: t });
@@ -71,7 +79,8 @@ pub(super) fn run(
             ensemble.fire(model, &start.groups, r, v, t);
             jumps.refresh(model, model.dependents.get(r).iter().map(|&j| j as usize), &ensemble.sums);
             events += 1;
+            rule_due = !model.binding[r];
         }
     }
-    Ok(Outcome { vesicles: ensemble.vesicles, events })
+    Ok(Outcome { vesicles: ensemble.vesicles, events, rule_steps: Some(steps) })
 }

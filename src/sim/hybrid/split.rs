@@ -145,5 +145,5 @@ pub(super) fn run(
             }
         }
     }
-    Ok(Outcome { vesicles: runners.into_iter().map(|r| r.vesicle).collect(), events })
+    Ok(Outcome { vesicles: runners.into_iter().map(|r| r.vesicle).collect(), events, rule_steps: None })
 }
