@@ -47,9 +47,9 @@
 //!   moves to that time and writes the row; so the rule runs after every
 //!   event and at every output time. A binding step of the molecularity
 //!   pass (it binds molecules into an intermediate or unbinds them) is not
-//!   an event of the network as written, and the rule takes no step on it. The authors' loop applies one rule per
-//!   vesicle in turn; here the vesicles' terms are summed into one step,
-//!   which differs by O(dt²).
+//!   an event of the network as written, and the rule takes no step on it.
+//!   The authors' loop applies one rule per vesicle in turn; here the
+//!   vesicles' terms are summed into one step, which differs by O(dt²).
 //!
 //! # Random streams
 //!

@@ -39,12 +39,12 @@ pub(super) fn run(
     // lowered network learns at the rate of the network it lowers.
     let mut rule_due = true;
     while let Some(next) = record.next_output_or_cut() {
+        for &r in &model.flows {
+            let weight = model.constant[r] * ensemble.sums[r];
+            rule[r] = weight * dt;
+            mean[r] = weight / vesicles;
+        }
         if rule_due {
-            for &r in &model.flows {
-                let weight = model.constant[r] * ensemble.sums[r];
-                rule[r] = weight * dt;
-                mean[r] = weight / vesicles;
-            }
             model.drift_with(|r| factors[r], &rule, &mut step);
             before.copy_from_slice(&p);
             for (p, dp) in p.iter_mut().zip(&step) {
