@@ -3,7 +3,7 @@
 //! imported `.csv` is a distribution, loaded as its environment network
 //! (`import::distribution`).
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use petgraph::algo::tarjan_scc;
@@ -50,13 +50,13 @@ pub fn load(
     root_path: &Path,
     root_text: String,
 ) -> (Workspace, Vec<Diagnostic>) {
-    let mut loader = Loader { db, fs, by_key: HashMap::new(), diagnostics: Vec::new() };
+    let mut loader = Loader { db, fs, by_key: HashMap::default(), diagnostics: Vec::new() };
     let root = loader.add(root_path.display().to_string(), root_text, Some(root_path.to_path_buf()));
-    let mut workspace = Workspace { files: Vec::new(), root: Some(root.0), incomplete: HashSet::new() };
+    let mut workspace = Workspace { files: Vec::new(), root: Some(root.0), incomplete: HashSet::default() };
     let mut queue = vec![root];
     let mut whole_errors = Vec::new();
     // Files with an import that failed: names they take from it are not reported missing.
-    let mut failed_imports = HashSet::new();
+    let mut failed_imports = HashSet::default();
     while let Some((id, dir)) = queue.pop() {
         let text = loader.db.get(id).text.clone();
         let parsed = parse_file(id, &text);

@@ -5,7 +5,7 @@
 //! one for tests. Every loaded text lives in a [`SourceDb`] and is referred to by
 //! a [`FileId`]; a [`Span`] is a byte range in one of them.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 

@@ -17,7 +17,7 @@
 //! of its own, `P_clamped.U_1`. `delta = δ;` makes every learning and clamp
 //! reaction reversible at ε = δ·k (domain.md §3.10, A8).
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use super::Checker;
 use super::elaborate::Frame;
@@ -225,7 +225,7 @@ impl<'w> Checker<'w> {
             clamps: Vec::new(),
             delta: None,
         };
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         // Checked once every unit is known, against the names as written.
         let mut written_edges: Vec<(&Ident, &Ident, &Ident)> = Vec::new();
         let mut clamped_units: Vec<&Ident> = Vec::new();

@@ -10,7 +10,7 @@
 //! instantiations at the top level of the body (which declare their outputs),
 //! then reactions and loops. Reactions come out in statement order.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use crate::backend::number;
 use crate::diagnostic::{Diagnostic, did_you_mean};

@@ -3,7 +3,7 @@
 //! `train` block (`train.rs`). Inputs, state and learned values are signed
 //! values with a role; their dynamics are the network's ordinary `ode`.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::crn::Role;
 use crate::diagnostic::Diagnostic;

@@ -21,7 +21,7 @@ pub use elaborate::MAX_NESTING;
 pub use network::zero_rate;
 pub(crate) use ode::too_many_terms;
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::hash::IndexMap;
@@ -43,7 +43,7 @@ pub fn check(
 ) -> (ir::Program, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let scopes = scope::file_scopes(ws, &mut diags);
-    let mut locals = HashMap::new();
+    let mut locals = HashMap::default();
     for f in &ws.files {
         for (item, it) in f.ast.items.iter().enumerate() {
             if let Item::Network(n) = it {
@@ -56,10 +56,10 @@ pub fn check(
         ws,
         scopes: scopes.into_iter().collect(),
         locals,
-        values: HashMap::new(),
+        values: HashMap::default(),
         evaluating: Vec::new(),
-        used: HashSet::new(),
-        networks: HashMap::new(),
+        used: HashSet::default(),
+        networks: HashMap::default(),
         including: Vec::new(),
         numbers: Vec::new(),
         instantiating: Vec::new(),

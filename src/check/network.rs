@@ -1,6 +1,6 @@
 //! Checking one network: settings, species, includes, reactions.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use crate::backend::number;
 use crate::crn::Role;
@@ -193,8 +193,8 @@ impl Checker<'_> {
             machines: Vec::new(),
             ode: ir::Ode::default(),
             params: IndexMap::default(),
-            instances: HashSet::new(),
-            next_instance: HashMap::new(),
+            instances: HashSet::default(),
+            next_instance: HashMap::default(),
         };
 
         // Includes first, so the network's own declarations may override
@@ -676,7 +676,7 @@ impl Checker<'_> {
         }
         // Rename clashing parameters all at once, so a new name never collides
         // with, or is rewritten again by, another rename.
-        let mut renames: HashMap<String, String> = HashMap::new();
+        let mut renames: HashMap<String, String> = HashMap::default();
         for (name, p) in &inner.params {
             let fresh = match b.params.get(name) {
                 None => name.clone(),

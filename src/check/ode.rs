@@ -3,7 +3,7 @@
 //! sides expanded into polynomials (`abs(x)` a variable of its own). The
 //! `ode` pass (`ir::passes::ode`) chooses rails and writes the reactions.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::crn::Role;
 use crate::diagnostic::Diagnostic;

@@ -1,7 +1,7 @@
 //! IR to elementary CRN: species get ids, reversible reactions split in two
 //! (both halves in the reaction's group); roles, rails and groups carry over.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use super::{Compartment, Crn, LawTerm, Metadata, Origin, Parameter, Partner, Reaction, Species, SpeciesId};
 use crate::ir;

@@ -9,7 +9,7 @@
 //! made by compiler passes, so a broken one is a compiler bug: [`validate`]
 //! reports [`Violation`]s, as [`crate::crn::validate`] does for the CRN.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 use std::fmt;
 
 use super::{Crn, GroupId, RailPair, Role, Sign, SpeciesId, Violation};
@@ -181,7 +181,7 @@ pub fn validate(protocol: &Protocol, crn: &Crn) -> Vec<Violation> {
     if protocol.predict > protocol.phases.len() {
         fail(format!("the prediction needs {} phases of {}", protocol.predict, protocol.phases.len()));
     }
-    let mut names = HashSet::new();
+    let mut names = HashSet::default();
     for phase in &protocol.phases {
         let at = &phase.name;
         if phase.name.is_empty() || !names.insert(phase.name.as_str()) {

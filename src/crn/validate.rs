@@ -100,7 +100,7 @@ fn groups_and_rails(crn: &Crn, fail: &mut impl FnMut(String)) {
             fail(format!("group {i}: name `{g}` is empty or not unique"));
         }
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::HashSet::default();
     for s in &crn.species {
         if let Some(rail) = &s.rail
             && !seen.insert(rail)

@@ -7,7 +7,7 @@
 pub mod ast;
 pub mod lexer;
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use indexmap::IndexMap;
 use lalrpop_util::{ErrorRecovery, ParseError};
@@ -54,7 +54,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     // one merge per round keep a round linear in the tokens: a file with a
     // wrong guess at every line break must not take quadratic time.
     let mut inserted: IndexMap<usize, Diagnostic> = IndexMap::new();
-    let mut refused: HashSet<usize> = HashSet::new();
+    let mut refused: HashSet<usize> = HashSet::default();
     let mut round = 0;
     let (ast, errors) = loop {
         let (ast, errors) = run_parser(file, &tokens);

@@ -21,7 +21,7 @@
 //! splits together are bounded by `--max-expansion` (E0230), counted before
 //! any is made.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use super::Options;
 use super::unit::{Unit, reactions, units};

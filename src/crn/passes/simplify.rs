@@ -19,7 +19,7 @@
 //! (the front end evaluates expressions, readers parse numbers), so nothing
 //! unfolded can reach this pass.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::collections::hash_map::Entry;
 
 use super::Options;
@@ -76,7 +76,7 @@ fn sorted(complex: &[(SpeciesId, u32)]) -> Complex {
 /// moves the kept units to the front of the same list: a second list would
 /// hold every unit (two reactions' room each) twice at the peak.
 fn merged(mut units: Vec<Unit>) -> Vec<Unit> {
-    let mut first: HashMap<Key, usize> = HashMap::new();
+    let mut first: HashMap<Key, usize> = HashMap::default();
     let mut kept = 0;
     for i in 0..units.len() {
         // A reaction with a rate law is its own channel: it never merges.
@@ -316,7 +316,7 @@ mod tests {
                     }
                 }
                 let keys: Vec<_> = after.reactions.iter().map(|r| (r.group, sorted(&r.reactants), sorted(&r.products))).collect();
-                let distinct: std::collections::HashSet<_> = keys.iter().collect();
+                let distinct: crate::hash::HashSet<_> = keys.iter().collect();
                 prop_assert_eq!(distinct.len(), keys.len());
             }
         }

@@ -25,7 +25,7 @@
 //! the rail-local self-term of the Neural CRNs (`2Z -> Z`, domain.md §2.4),
 //! whose polynomial the user writes as `-k * z * abs(z)`.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use indexmap::IndexSet;
 
@@ -68,7 +68,7 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
         .flat_map(|r| r.reactants.iter().chain(&r.products))
         .filter_map(|(s, _)| s.strip_suffix("_p").or_else(|| s.strip_suffix("_m")))
         .collect();
-    let mut held: HashMap<String, Held> = HashMap::new();
+    let mut held: HashMap<String, Held> = HashMap::default();
     let mut annihilations = Vec::new();
     let mut species = IndexMap::default();
     for (name, s) in std::mem::take(&mut network.species) {
