@@ -13,6 +13,8 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+mod small;
+
 use super::form::{self, Form};
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, sum, uniform};
 use crate::sim::kinetics::Kinetics;
@@ -125,8 +127,11 @@ impl Ssa<'_> {
         // The generator's state in a local the loop can keep in registers,
         // written back once: through `rng` it would be stored every draw.
         let mut local = rng.clone();
+        let small =
+            self.kin.reactions() <= RECOMPUTE_ALL_MAX_REACTIONS && self.kin.species <= small::MAX_SPECIES;
         let result =
             match &table.terms {
+                Some(terms) if small => self.direct_small(table, terms, n0, times, events, &mut local),
                 Some(terms) => self
                     .direct_with(table, n0, times, events, &mut local, |r, n, _| Ok(terms[r].propensity(n))),
                 None if self.kin.has_laws() => {
@@ -270,8 +275,13 @@ mod tests {
     /// reaction changing three species, so that changes and dependents are
     /// padded: 0 -> A, A -> B, A + B -> C + A, 2 B -> C, C -> A + B + D.
     fn every_shape() -> Kinetics {
+        every_shape_among(4)
+    }
+
+    /// [`every_shape`] among `species` species, the rest inert.
+    fn every_shape_among(species: usize) -> Kinetics {
         test_kinetics(
-            4,
+            species,
             &[
                 (&[], &[(0, 1)], 3.0),
                 (&[(0, 1)], &[(0, -1), (1, 1)], 0.7),
@@ -319,19 +329,25 @@ mod tests {
     }
 
     /// The terms are a layout, not a method: with them and with the general
-    /// propensity, one seed gives the same trajectory event for event.
+    /// propensity, one seed gives the same trajectory event for event, on
+    /// float counts (few species) and on integer counts (as many species as
+    /// the float loop's slots, the rest inert).
     #[test]
     fn terms_and_the_general_propensity_give_the_same_trajectory() {
-        let kin = every_shape();
-        let with = Ssa::new(&kin, 1.0, SsaMethod::Direct);
-        let mut without = Ssa::new(&kin, 1.0, SsaMethod::Direct);
-        without.table.as_mut().expect("the direct method's").terms = None;
-        let times: Vec<f64> = (0..=50).map(|i| f64::from(i) * 0.4).collect();
-        for seed in 0..5 {
-            let a = with.run(&[5, 3, 0, 0], &times, seed).unwrap();
-            let b = without.run(&[5, 3, 0, 0], &times, seed).unwrap();
-            assert!(a.events > 100, "too short a run to compare: {} events", a.events);
-            assert_eq!(a, b, "seed {seed}");
+        for species in [4, small::MAX_SPECIES + 1] {
+            let kin = every_shape_among(species);
+            let with = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+            let mut without = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+            without.table.as_mut().expect("the direct method's").terms = None;
+            let times: Vec<f64> = (0..=50).map(|i| f64::from(i) * 0.4).collect();
+            let mut n0 = vec![0; species];
+            n0[..2].copy_from_slice(&[5, 3]);
+            for seed in 0..5 {
+                let a = with.run(&n0, &times, seed).unwrap();
+                let b = without.run(&n0, &times, seed).unwrap();
+                assert!(a.events > 100, "too short a run to compare: {} events", a.events);
+                assert_eq!(a, b, "{species} species, seed {seed}");
+            }
         }
     }
 
