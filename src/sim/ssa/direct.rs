@@ -171,7 +171,11 @@ impl Ssa<'_> {
                     a0 += propensity(r, &n, t)?;
                     *sum = a0;
                 }
-                if a0 <= 0.0 || !step(&mut t, a0, &mut due, &mut out, &n[..species], rng) {
+                if a0 <= 0.0
+                    || !step(&mut t, a0, &mut due, &mut out, rng, |out, t| {
+                        out.advance(t, &n[..species]);
+                    })
+                {
                     break;
                 }
                 let chosen = choose_branch_free(&cumulative, uniform(rng) * a0);
@@ -181,7 +185,11 @@ impl Ssa<'_> {
             let mut a: Vec<f64> = (0..m).map(|r| propensity(r, &n, 0.0)).collect::<Result<_, _>>()?;
             loop {
                 let a0 = sum(&a);
-                if a0 <= 0.0 || !step(&mut t, a0, &mut due, &mut out, &n[..species], rng) {
+                if a0 <= 0.0
+                    || !step(&mut t, a0, &mut due, &mut out, rng, |out, t| {
+                        out.advance(t, &n[..species]);
+                    })
+                {
                     break;
                 }
                 let chosen = choose(&a, uniform(rng) * a0);
@@ -209,20 +217,22 @@ impl Ssa<'_> {
 pub const RECOMPUTE_ALL_MAX_REACTIONS: usize = 24;
 
 /// Advances the time `t` by the waiting time of total propensity `a0`,
-/// first recording the counts `n` at every sample time passed (`due` is the
-/// next); false once every sample is taken.
+/// first recording the counts at every sample time passed (`due` is the
+/// next; `record` is given the time, and is called only then, so that a loop
+/// whose counts are not the sampler's converts them only then); false once
+/// every sample is taken.
 #[inline(always)]
 fn step(
     t: &mut f64,
     a0: f64,
     due: &mut f64,
     out: &mut Sampler<'_>,
-    n: &[i64],
     rng: &mut Xoshiro256PlusPlus,
+    record: impl FnOnce(&mut Sampler<'_>, f64),
 ) -> bool {
     *t += exponential(rng) / a0;
     if *t > *due {
-        out.advance(*t, n);
+        record(out, *t);
         match out.due() {
             Some(next) => *due = next,
             None => return false,

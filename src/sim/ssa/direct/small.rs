@@ -23,8 +23,8 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, exponential, uniform};
-use super::{Table, Term, choose_branch_free};
+use super::super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, uniform};
+use super::{Table, Term, choose_branch_free, step};
 
 /// The length of the count array: every `u8` index is in range.
 const SLOTS: usize = 256;
@@ -112,17 +112,12 @@ impl Ssa<'_> {
                 a0 += term.propensity(&n);
                 *sum = a0;
             }
-            if a0 <= 0.0 {
-                break;
-            }
-            t += exponential(rng) / a0;
-            if t > due {
+            let record = |out: &mut Sampler<'_>, t| {
                 read_counts(&n, &mut counts);
                 out.advance(t, &counts);
-                match out.due() {
-                    Some(next) => due = next,
-                    None => break,
-                }
+            };
+            if a0 <= 0.0 || !step(&mut t, a0, &mut due, &mut out, rng, record) {
+                break;
             }
             let chosen = choose_branch_free(&cumulative, uniform(rng) * a0);
             if events >= self.max_events {
