@@ -13,13 +13,17 @@
 //! Sbalzarini 2009 factor every bimolecular reaction the same way; choosing
 //! the hub as pivot is what keeps hubs cheap).
 //!
-//! A draw picks a group by composition-rejection over the group weights,
-//! then a reaction by composition-rejection over the group's partials
-//! ([`Composition`]): expected constant time at both levels, where a sum
-//! tree's walk down thousands of leaves costs a branch mispredicted at
-//! nearly every level.
+//! A draw picks a group by composition-rejection over the group weights
+//! ([`Composition`]), then a reaction from the group's partials ([`Groups`]:
+//! a scan of a small group, composition-rejection in a hub's): expected
+//! constant time at both levels, where a sum tree's walk down thousands of
+//! leaves costs a branch mispredicted at nearly every level.
 
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+mod groups;
+
+use groups::Groups;
 
 use super::composition::Composition;
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten};
@@ -140,14 +144,13 @@ impl Ssa<'_> {
         // The stand-in pivot of reactions without reactants, always 1.
         n.push(1);
         let mut out = Sampler::new(times, species);
-        let mut groups: Vec<Composition> =
-            (0..=species).map(|p| Composition::new(pivots.group_len(p))).collect();
+        let mut groups = Groups::new((0..=species).map(|p| pivots.group_len(p)));
         for r in 0..self.kin.reactions() {
             let value = self.partial(pivots, r, &n);
-            groups[pivots.pivot[r] as usize].set(pivots.slot[r] as usize, value);
+            groups.set(pivots.pivot[r] as usize, pivots.slot[r] as usize, value);
         }
-        // Π_p per group, kept beside the group so that a draw need not sum its bins.
-        let mut partial_sums: Vec<f64> = groups.iter().map(Composition::total).collect();
+        // Π_p per group, kept beside the group so that a draw need not sum it.
+        let mut partial_sums: Vec<f64> = (0..=species).map(|p| groups.total(p)).collect();
         let mut top = Composition::new(species + 1);
         for (p, &sum) in partial_sums.iter().enumerate() {
             top.set(p, n[p] as f64 * sum);
@@ -161,7 +164,7 @@ impl Ssa<'_> {
                 break;
             }
             let p = top.sample(total, rng);
-            let slot = groups[p].sample(partial_sums[p], rng);
+            let slot = groups.sample(p, partial_sums[p], rng);
             let r = pivots.members[pivots.group_start[p] + slot] as usize;
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
@@ -180,14 +183,14 @@ impl Ssa<'_> {
                     } else {
                         reader.c * n[reader.factor as usize] as f64
                     };
-                    groups[reader.group as usize].set(reader.slot as usize, value);
+                    groups.set(reader.group as usize, reader.slot as usize, value);
                     mark(&mut dirty, &mut is_dirty, reader.group as usize);
                 }
             }
             for p in dirty.drain(..) {
                 let p = p as usize;
                 is_dirty[p] = false;
-                partial_sums[p] = groups[p].total();
+                partial_sums[p] = groups.total(p);
                 top.set(p, n[p] as f64 * partial_sums[p]);
             }
         }
