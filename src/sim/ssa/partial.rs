@@ -156,7 +156,7 @@ impl Ssa<'_> {
             top.set(p, n[p] as f64 * sum);
         }
         let mut dirty: Vec<u32> = Vec::new();
-        let mut is_dirty = vec![false; species + 1];
+        let mut changes = vec![0u8; species + 1];
         let mut t = 0.0;
         loop {
             let total = top.total();
@@ -174,7 +174,7 @@ impl Ssa<'_> {
             for &(s, _) in self.kin.changes(r) {
                 let s = s as usize;
                 if pivots.group_len(s) > 0 {
-                    mark(&mut dirty, &mut is_dirty, s);
+                    mark(&mut dirty, &mut changes, s, COUNT);
                 }
                 for reader in pivots.readers_of(s) {
                     // c · n_s is what `partial` computes for such a reaction, bit for bit.
@@ -184,13 +184,15 @@ impl Ssa<'_> {
                         reader.c * n[reader.factor as usize] as f64
                     };
                     groups.set(reader.group as usize, reader.slot as usize, value);
-                    mark(&mut dirty, &mut is_dirty, reader.group as usize);
+                    mark(&mut dirty, &mut changes, reader.group as usize, PARTIALS);
                 }
             }
             for p in dirty.drain(..) {
                 let p = p as usize;
-                is_dirty[p] = false;
-                partial_sums[p] = groups.total(p);
+                if changes[p] & PARTIALS != 0 {
+                    partial_sums[p] = groups.total(p);
+                }
+                changes[p] = 0;
                 top.set(p, n[p] as f64 * partial_sums[p]);
             }
         }
@@ -198,9 +200,14 @@ impl Ssa<'_> {
     }
 }
 
-fn mark(dirty: &mut Vec<u32>, is_dirty: &mut [bool], p: usize) {
-    if !is_dirty[p] {
-        is_dirty[p] = true;
+/// What changed in a group since its weight was last set: its pivot's
+/// count, and or its partials, whose sum must then be taken afresh.
+const COUNT: u8 = 1;
+const PARTIALS: u8 = 2;
+
+fn mark(dirty: &mut Vec<u32>, changes: &mut [u8], p: usize, change: u8) {
+    if changes[p] == 0 {
         dirty.push(p as u32);
     }
+    changes[p] |= change;
 }
