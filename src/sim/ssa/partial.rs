@@ -201,7 +201,7 @@ impl Ssa<'_> {
 }
 
 /// What changed in a group since its weight was last set: its pivot's
-/// count, and or its partials, whose sum must then be taken afresh.
+/// count, its partials (whose sum must then be taken afresh), or both.
 const COUNT: u8 = 1;
 const PARTIALS: u8 = 2;
 
