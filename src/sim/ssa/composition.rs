@@ -115,7 +115,7 @@ pub(super) struct Composition {
 struct Bin {
     /// The exact sum of its members' shares.
     sum: u128,
-    /// Its items. A draw reads a candidate's share from its weight, so
+    /// Its items. A draw reads a candidate's share from its item, so
     /// that a change within the bin writes nothing here.
     members: Vec<u32>,
 }
@@ -242,9 +242,9 @@ impl Composition {
     }
 }
 
-/// The sum of `values`, in four lanes that each add their share in order,
-/// then the remainder: reproducible like one running sum, with a third of
-/// its instructions and a quarter of its chain of dependent additions.
+/// The sum of `values` in four lanes, each adding every fourth value in
+/// order, then the remainder: reproducible like one running sum, in fewer
+/// instructions and a quarter of its chain of dependent additions.
 #[inline]
 pub(super) fn sum_in_lanes(values: &[f64]) -> f64 {
     let (chunks, rest) = values.as_chunks::<4>();
