@@ -78,12 +78,11 @@ fn value(bin: u32, shares: u128) -> f64 {
     sum * TWO_TO_MINUS_53 * f64::from_bits(u64::from(bin) << 52)
 }
 
-/// An item's weight and, when it is a member of a bin, which bin, its index
-/// among the bin's members and its share: side by side, as an update and a
-/// draw read them all.
+/// An item as a member of a bin: which bin, its index among the bin's
+/// members and its weight's share, side by side, as an update and a draw
+/// read them all. The weight itself is not kept: a share and its bin give it.
 #[derive(Clone, Copy)]
 struct Item {
-    weight: f64,
     share: u64,
     /// [`OUT`] for an item in no bin.
     place: u32,
@@ -94,7 +93,7 @@ const OUT: u32 = u32::MAX;
 
 impl Default for Item {
     fn default() -> Item {
-        Item { weight: 0.0, share: 0, place: OUT, bin: 0 }
+        Item { share: 0, place: OUT, bin: 0 }
     }
 }
 
@@ -139,7 +138,6 @@ impl Composition {
         if place != OUT
             && let Some(new) = share(bin, w)
         {
-            self.items[i].weight = w;
             self.items[i].share = new;
             let k = (bin - self.low) as usize;
             let slot = &mut self.bins[k];
@@ -155,7 +153,6 @@ impl Composition {
         if self.items[i].place != OUT {
             self.leave(i);
         }
-        self.items[i].weight = w;
         if w > 0.0 {
             self.insert(i, w);
         }
@@ -182,7 +179,7 @@ impl Composition {
         let (bin, m) = split(w);
         let k = self.bin_index(bin);
         let slot = &mut self.bins[k];
-        self.items[i] = Item { weight: w, share: m << 1, place: slot.members.len() as u32, bin };
+        self.items[i] = Item { share: m << 1, place: slot.members.len() as u32, bin };
         slot.members.push(i as u32);
         slot.sum += u128::from(m << 1);
         self.values[k] = value(bin, slot.sum);
@@ -354,7 +351,7 @@ mod tests {
         c.set(0, 0.0); // out
         c.set(3, 2.0);
         assert_eq!(c.total(), 1e-9 + 2.0 + 1.5e6);
-        assert_eq!(c.items[0].weight, 0.0);
+        assert_eq!(c.items[0].share, 0);
         // A million changes of one weight leave the total exact.
         for j in 0..1_000_000 {
             c.set(3, 1.0 + f64::from(j) * 1e-7);
