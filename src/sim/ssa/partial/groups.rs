@@ -78,7 +78,7 @@ impl Groups {
     }
 
     /// The sum of a group's partials, the same for the same partials
-    /// whatever their history: summed afresh in slot order, or a
+    /// whatever their history: summed afresh ([`sum_in_lanes`]), or a
     /// composition's exact total.
     pub(in super::super) fn total(&self, group: usize) -> f64 {
         let span = self.spans[group];
