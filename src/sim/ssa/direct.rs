@@ -13,6 +13,7 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+mod jit;
 mod small;
 
 use super::form::{self, Form};
@@ -33,6 +34,9 @@ use crate::sim::kinetics::Kinetics;
 /// p = q with shift 1.
 pub(super) struct Table {
     terms: Option<Vec<Term>>,
+    /// The smallest networks' terms and changes as machine code, on a host
+    /// that has a code generator.
+    rates: Option<jit::Rates>,
     change_width: usize,
     changes: Vec<(u32, i32)>,
     dep_width: usize,
@@ -62,13 +66,18 @@ impl Table {
     pub(super) fn new<'d>(kin: &Kinetics, c: &[f64], dependents: impl Fn(usize) -> &'d [u32]) -> Table {
         let m = kin.reactions();
         let terms = terms(kin, c);
-        let (change_width, changes) = padded((0..m).map(|r| kin.changes(r).to_vec()).collect(), (0, 0));
+        let change_lists: Vec<Vec<(u32, i32)>> = (0..m).map(|r| kin.changes(r).to_vec()).collect();
+        let rates = terms
+            .as_ref()
+            .filter(|_| small::fits(kin))
+            .and_then(|terms| jit::Rates::compile(terms, kin.species as u32, &change_lists));
+        let (change_width, changes) = padded(change_lists, (0, 0));
         // A source's propensity never changes: with terms it is nobody's dependent.
         let varies =
             |j: &&u32| terms.as_ref().is_none_or(|terms| terms[**j as usize].p != kin.species as u32);
         let lists = (0..m).map(|r| dependents(r).iter().filter(varies).copied().collect()).collect();
         let (dep_width, deps) = padded(lists, 0);
-        Table { terms, change_width, changes, dep_width, deps }
+        Table { terms, rates, change_width, changes, dep_width, deps }
     }
 
     fn changes(&self, r: usize) -> &[(u32, i32)] {
@@ -127,11 +136,11 @@ impl Ssa<'_> {
         // The generator's state in a local the loop can keep in registers,
         // written back once: through `rng` it would be stored every draw.
         let mut local = rng.clone();
-        let small =
-            self.kin.reactions() <= RECOMPUTE_ALL_MAX_REACTIONS && self.kin.species <= small::MAX_SPECIES;
         let result =
             match &table.terms {
-                Some(terms) if small => self.direct_small(table, terms, n0, times, events, &mut local),
+                Some(terms) if small::fits(self.kin) => {
+                    self.direct_small(table, terms, n0, times, events, &mut local)
+                }
                 Some(terms) => self
                     .direct_with(table, n0, times, events, &mut local, |r, n, _| Ok(terms[r].propensity(n))),
                 None if self.kin.has_laws() => {
@@ -164,13 +173,12 @@ impl Ssa<'_> {
         let mut t = 0.0;
         if m <= RECOMPUTE_ALL_MAX_REACTIONS {
             // Every propensity afresh, into running sums searched without a branch.
-            let mut cumulative = vec![0.0; m];
+            let (mut a, mut cumulative) = (vec![0.0; m], vec![0.0; m]);
             loop {
-                let mut a0 = 0.0;
-                for (r, sum) in cumulative.iter_mut().enumerate() {
-                    a0 += propensity(r, &n, t)?;
-                    *sum = a0;
+                for (r, ar) in a.iter_mut().enumerate() {
+                    *ar = propensity(r, &n, t)?;
                 }
+                let a0 = running_sums(&a, &mut cumulative);
                 if a0 <= 0.0
                     || !step(&mut t, a0, &mut due, &mut out, rng, |out, t| {
                         out.advance(t, &n[..species]);
@@ -239,6 +247,33 @@ fn step(
         }
     }
     true
+}
+
+/// The running sums of the propensities are taken in blocks of this many
+/// reactions, each block's from 0 and then offset by the blocks before it:
+/// the blocks' sums are independent chains of additions, which the
+/// processor runs side by side, where one chain through every reaction is
+/// an addition's latency per reaction. Multistate (18 reactions), compiled
+/// to machine code: 23.5 M events/s in blocks of 4, 23.3 of 6, 21.0 in one
+/// chain, the three alternated in one run.
+pub(super) const SUM_BLOCK: usize = 4;
+
+/// The running sums of `a` into `sums` (as long), in blocks of
+/// [`SUM_BLOCK`]; their total, which is the last sum.
+#[inline(always)]
+fn running_sums(a: &[f64], sums: &mut [f64]) -> f64 {
+    let mut offset: Option<f64> = None;
+    for (block, sums) in a.chunks(SUM_BLOCK).zip(sums.chunks_mut(SUM_BLOCK)) {
+        let mut local = block[0];
+        for (j, sum) in sums.iter_mut().enumerate() {
+            if j > 0 {
+                local += block[j];
+            }
+            *sum = offset.map_or(local, |o| o + local);
+        }
+        offset = Some(offset.map_or(local, |o| o + local));
+    }
+    offset.unwrap_or(0.0)
 }
 
 /// The reaction whose slice of the cumulative propensities holds `target`
@@ -357,6 +392,57 @@ mod tests {
                 let b = without.run(&n0, &times, seed).unwrap();
                 assert!(a.events > 100, "too short a run to compare: {} events", a.events);
                 assert_eq!(a, b, "{species} species, seed {seed}");
+            }
+        }
+    }
+
+    /// A ring of 9 species, each binding the next and the pair falling
+    /// apart again (A_i + A_i+1 -> A_i+2 @ 0.01, A_i+2 -> A_i + A_i+1 @ 0.1):
+    /// 18 reactions, as many as multistate, in several blocks of sums.
+    fn ring_of_pairs() -> Kinetics {
+        let reactants: Vec<[(u32, u32); 2]> = (0..9).map(|i| [(i, 1), ((i + 1) % 9, 1)]).collect();
+        let single: Vec<[(u32, u32); 1]> = (0..9).map(|i| [((i + 2) % 9, 1)]).collect();
+        let bind: Vec<[(u32, i32); 3]> =
+            (0..9).map(|i| [(i, -1), ((i + 1) % 9, -1), ((i + 2) % 9, 1)]).collect();
+        let part: Vec<[(u32, i32); 3]> =
+            (0..9).map(|i| [(i, 1), ((i + 1) % 9, 1), ((i + 2) % 9, -1)]).collect();
+        let list: Vec<_> = (0..9)
+            .flat_map(|i| [(&reactants[i][..], &bind[i][..], 0.01), (&single[i][..], &part[i][..], 0.1)])
+            .collect();
+        test_kinetics(9, &list)
+    }
+
+    /// The network's machine code and the loop over its terms fire the same
+    /// reactions at the same times, bit for bit, and stop at the same count
+    /// limit: on a source, a dimer and an odd number of reactions
+    /// ([`every_shape`]), on 18 reactions, and on counts near 2^52.
+    #[test]
+    fn machine_code_and_the_table_loop_give_the_same_trajectory() {
+        let near_limit = test_kinetics(2, &[(&[(0, 1)], &[(0, 1), (1, 1)], 1.0)]);
+        let cases = [
+            (every_shape(), vec![5, 3, 0, 0]),
+            (ring_of_pairs(), vec![40; 9]),
+            (near_limit, vec![super::super::MAX_COUNT - 5, 0]),
+        ];
+        for (kin, n0) in cases {
+            let compiled = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+            let has_code = compiled.table.as_ref().expect("the direct method's").rates.is_some();
+            // Cranelift compiles for these hosts: the comparison must not pass by falling back.
+            assert!(
+                has_code || !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")),
+                "no machine code"
+            );
+            let mut table = Ssa::new(&kin, 1.0, SsaMethod::Direct);
+            table.table.as_mut().expect("the direct method's").rates = None;
+            let times: Vec<f64> = (0..=50).map(|i| f64::from(i) * 0.4).collect();
+            for seed in 0..5 {
+                match (compiled.run(&n0, &times, seed), table.run(&n0, &times, seed)) {
+                    (Ok(a), Ok(b)) => {
+                        assert!(a.events > 100, "too short a run to compare: {} events", a.events);
+                        assert_eq!(a, b, "seed {seed}");
+                    }
+                    (a, b) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "seed {seed}"),
+                }
             }
         }
     }

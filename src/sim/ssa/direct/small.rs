@@ -23,14 +23,22 @@
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, uniform};
-use super::{Table, Term, choose_branch_free, step};
+use super::super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, exponential, uniform};
+use super::RECOMPUTE_ALL_MAX_REACTIONS;
+use super::jit::NONE;
+use super::{Table, Term, choose_branch_free, running_sums};
+use crate::sim::kinetics::Kinetics;
 
 /// The length of the count array: every `u8` index is in range.
 const SLOTS: usize = 256;
 
 /// The most species the loop takes: the slot after them holds the constant 1.
 pub(super) const MAX_SPECIES: usize = SLOTS - 1;
+
+/// Whether `kin` is small enough for this loop (its reactions' shapes aside).
+pub(super) fn fits(kin: &Kinetics) -> bool {
+    kin.reactions() <= RECOMPUTE_ALL_MAX_REACTIONS && kin.species <= MAX_SPECIES
+}
 
 /// A [`Term`] over float counts: c · n[p] · max(n[q] − shift, 0).
 #[derive(Clone, Copy)]
@@ -77,16 +85,23 @@ impl Ssa<'_> {
 
     /// The loop with `R` reactions, the network's first and the rest of
     /// rate 0 on the constant slot: their running sums equal the total, which
-    /// the drawn target never exceeds, so they are never chosen.
+    /// the drawn target never exceeds, so they are never chosen. The network's
+    /// machine code fires and chooses when it has one, else its terms do:
+    /// the same sums and choices either way.
     fn direct_padded<const R: usize>(
         &self,
         table: &Table,
         terms: &[Term],
         n0: &[i64],
         times: &[f64],
-        mut events: u64,
+        events: u64,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Trajectory, Halt> {
+        if let Some(rates) = &table.rates {
+            return self.direct_loop(n0, times, events, rng, |n, reaction, u| {
+                rates.fire_then_choose(n, reaction, u)
+            });
+        }
         let species = n0.len();
         assert!(terms.len() <= R && species <= MAX_SPECIES, "the caller checks the sizes");
         let slot = |s: u32| u8::try_from(s).expect("the caller checks the sizes");
@@ -95,6 +110,47 @@ impl Ssa<'_> {
         for (float, term) in padded.iter_mut().zip(terms) {
             *float = FloatTerm { c: term.c, shift: term.shift as f64, p: slot(term.p), q: slot(term.q) };
         }
+        let (mut a, mut cumulative) = ([0.0; R], [0.0; R]);
+        self.direct_loop(n0, times, events, rng, |n, reaction, u| {
+            if *reaction != NONE {
+                for &(s, d) in table.changes(*reaction as usize) {
+                    let count = &mut n[usize::from(s as u8)];
+                    *count += f64::from(d);
+                    if *count > MAX_COUNT as f64 {
+                        return Err(s as usize);
+                    }
+                }
+            }
+            for (ar, term) in a.iter_mut().zip(&padded) {
+                *ar = term.propensity(n);
+            }
+            let a0 = running_sums(&a, &mut cumulative);
+            *reaction = choose_branch_free(&cumulative, u * a0) as u32;
+            Ok(a0)
+        })
+    }
+
+    /// The direct method on float counts. `fire_then_choose(n, reaction,
+    /// u)` fires `*reaction` (none at [`NONE`]), then puts the next one, at
+    /// fraction `u` of the total propensity, in `*reaction`: the total, or
+    /// the species whose count passed [`MAX_COUNT`]. So a chosen reaction
+    /// fires at the start of the next event, after the counts before it have
+    /// been recorded at the sample times its waiting time passed, and not at
+    /// all when the run ends there.
+    ///
+    /// Both random numbers of an event are drawn before its propensities,
+    /// the exponential first, so the stream is the other loops' for every
+    /// event that fires (at the very end, one or two numbers more are drawn).
+    #[inline(always)]
+    fn direct_loop(
+        &self,
+        n0: &[i64],
+        times: &[f64],
+        mut events: u64,
+        rng: &mut Xoshiro256PlusPlus,
+        mut fire_then_choose: impl FnMut(&mut [f64; SLOTS], &mut u32, f64) -> Result<f64, usize>,
+    ) -> Result<Trajectory, Halt> {
+        let species = n0.len();
         let mut n = [0.0; SLOTS];
         for (x, &count) in n.iter_mut().zip(n0) {
             *x = count as f64;
@@ -104,34 +160,36 @@ impl Ssa<'_> {
         let mut counts = n0.to_vec();
         let mut out = Sampler::new(times, species);
         let Some(mut due) = out.due() else { return Ok(out.finish(n0, events)) };
+        // The generator's state in a local the loop can keep in registers.
+        let mut local = rng.clone();
         let mut t = 0.0;
-        loop {
-            let mut cumulative = [0.0; R];
-            let mut a0 = 0.0;
-            for (term, sum) in padded.iter().zip(&mut cumulative) {
-                a0 += term.propensity(&n);
-                *sum = a0;
+        let mut reaction = NONE;
+        let stopped = loop {
+            let wait = exponential(&mut local);
+            let u = uniform(&mut local);
+            let a0 = match fire_then_choose(&mut n, &mut reaction, u) {
+                Ok(a0) => a0,
+                Err(species) => break Err(Halt::Count { species, time: t }),
+            };
+            if a0 <= 0.0 {
+                break Ok(());
             }
-            let record = |out: &mut Sampler<'_>, t| {
+            t += wait / a0;
+            if t > due {
                 read_counts(&n, &mut counts);
                 out.advance(t, &counts);
-            };
-            if a0 <= 0.0 || !step(&mut t, a0, &mut due, &mut out, rng, record) {
-                break;
-            }
-            let chosen = choose_branch_free(&cumulative, uniform(rng) * a0);
-            if events >= self.max_events {
-                return Err(Halt::Events { time: t });
-            }
-            events += 1;
-            for &(s, d) in table.changes(chosen) {
-                let count = &mut n[usize::from(s as u8)];
-                *count += f64::from(d);
-                if *count > MAX_COUNT as f64 {
-                    return Err(Halt::Count { species: s as usize, time: t });
+                match out.due() {
+                    Some(next) => due = next,
+                    None => break Ok(()),
                 }
             }
-        }
+            if events >= self.max_events {
+                break Err(Halt::Events { time: t });
+            }
+            events += 1;
+        };
+        *rng = local;
+        stopped?;
         read_counts(&n, &mut counts);
         Ok(out.finish(&counts, events))
     }
