@@ -5,10 +5,12 @@
 //! A loop over a table of terms spends most of an event on reading the
 //! table: which counts a term reads, its constant, its shape. Here each is
 //! in the code: a reaction's propensity is one or two multiplications by a
-//! constant, of counts read at fixed offsets; firing a reaction is a jump to
-//! its own additions; the running sums stay in registers and are compared
-//! with the target two at a time. Multistate (18 reactions): 485
-//! instructions an event in the table loop, about 200 here.
+//! constant, of counts read at fixed offsets, and the running sums stay in
+//! registers and are compared with the target two at a time. Firing reads
+//! the reaction's row of (count offset, change) pairs, padded to one width,
+//! from a table the code points at: a jump to code of the reaction's own was
+//! tried first, and that indirect jump, mispredicted on most events, cost
+//! multistate a quarter of its speed (24-25 M events/s against 32-33).
 //!
 //! The code computes what the table loop (`small.rs`) does, operation for
 //! operation, so the trajectories are the same bit for bit (a test checks):
@@ -28,7 +30,7 @@
 use std::sync::Mutex;
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, JumpTableData, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{AbiParam, BlockArg, InstBuilder, MemFlagsData, Value, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -36,9 +38,10 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Module, default_libcall_names};
 
 use super::super::MAX_COUNT;
+use super::small::SLOTS;
 use super::{SUM_BLOCK, Term};
 
-/// `pending`: no reaction to fire before the propensities.
+/// `*reaction`: no reaction to fire before the propensities.
 pub(super) const NONE: u32 = u32::MAX;
 
 /// The compiled function: fires reaction `*reaction` (none if it is out of
@@ -47,12 +50,24 @@ pub(super) const NONE: u32 = u32::MAX;
 /// total; or, when a count passes [`MAX_COUNT`], returns −(species + 1).
 type EventFn = unsafe extern "C" fn(counts: *mut f64, reaction: *mut u32, u: f64) -> f64;
 
+/// One change of a reaction's row: the count at byte `offset` changes by `delta`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Change {
+    offset: i64,
+    delta: f64,
+}
+
+/// Each byte of a [`Change`]: the code computes the addresses.
+const CHANGE_BYTES: i64 = std::mem::size_of::<Change>() as i64;
+
 /// A network's propensities and reactions as machine code.
 pub(in super::super) struct Rates {
     function: EventFn,
-    /// One past the highest count slot the code reads or writes: the bound
-    /// [`Rates::fire_then_choose`] checks.
-    slots: usize,
+    /// The rows the code reads, one per reaction and a last of no change
+    /// (for [`NONE`]); boxed, so that their address, which is in the code,
+    /// stays put. Read only through that address.
+    _rows: Box<[Change]>,
     /// Owns the code, which lives as long as it; a `Mutex` only so that
     /// `Rates` is `Sync` (the module is touched again only to free it).
     module: Mutex<Option<JITModule>>,
@@ -61,8 +76,11 @@ pub(in super::super) struct Rates {
 impl Rates {
     /// The code for `terms` (over counts with the constant 1 in slot `one`)
     /// and each reaction's `changes`; `None` on a host Cranelift does not
-    /// support.
+    /// support. Every slot is below [`SLOTS`] (the caller's `small::fits`).
     pub(super) fn compile(terms: &[Term], one: u32, changes: &[Vec<(u32, i32)>]) -> Option<Rates> {
+        let slots =
+            terms.iter().flat_map(|term| [term.p, term.q]).chain(changes.iter().flatten().map(|c| c.0));
+        assert!(slots.chain([one]).all(|s| (s as usize) < SLOTS), "a network of the small loop");
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").ok()?;
         flags.set("is_pic", "false").ok()?;
@@ -73,10 +91,12 @@ impl Rates {
         let signature = &mut context.func.signature;
         signature.params.extend([AbiParam::new(pointer), AbiParam::new(pointer), AbiParam::new(types::F64)]);
         signature.returns.push(AbiParam::new(types::F64));
+        let (rows, width) = rows(changes);
+        let layout = Layout { terms, one, rows: rows.as_ptr() as i64, width, reactions: changes.len() };
         let mut builder_context = FunctionBuilderContext::new();
         let target = module.target_config();
         Emitter { b: FunctionBuilder::new(&mut context.func, &mut builder_context), counts: Vec::new() }
-            .function(terms, one, changes, target);
+            .function(&layout, target);
         let id = module.declare_anonymous_function(&context.func.signature).ok()?;
         module.define_function(id, &mut context).ok()?;
         module.clear_context(&mut context);
@@ -86,14 +106,7 @@ impl Rates {
         // signature, in the host's default calling convention, which is
         // `extern "C"`'s.
         let function = unsafe { std::mem::transmute::<*const u8, EventFn>(code) };
-        let slots = terms
-            .iter()
-            .flat_map(|term| [term.p, term.q])
-            .chain(changes.iter().flatten().map(|&(s, _)| s))
-            .chain([one])
-            .max()
-            .map_or(0, |s| s as usize + 1);
-        Some(Rates { function, slots, module: Mutex::new(Some(module)) })
+        Some(Rates { function, _rows: rows, module: Mutex::new(Some(module)) })
     }
 
     /// Fires `*reaction` (one, or [`NONE`]), then chooses the next one at
@@ -102,17 +115,35 @@ impl Rates {
     #[inline(always)]
     pub(super) fn fire_then_choose(
         &self,
-        counts: &mut [f64],
+        counts: &mut [f64; SLOTS],
         reaction: &mut u32,
         u: f64,
     ) -> Result<f64, usize> {
-        assert!(counts.len() >= self.slots, "the code's bounds");
-        // SAFETY: the code reads and writes `counts` below `self.slots`
-        // (asserted above) and `*reaction`, and fires nothing for a
-        // reaction out of range.
+        // SAFETY: the code reads and writes `counts` below `SLOTS` (asserted
+        // when compiled), reads `self._rows`, which lives as long as the code,
+        // and fires nothing for a reaction out of range.
         let a0 = unsafe { (self.function)(counts.as_mut_ptr(), reaction, u) };
         if a0 < 0.0 { Err((-a0) as usize - 1) } else { Ok(a0) }
     }
+}
+
+/// Each reaction's changes as a row of [`Change`]s padded with changes of 0
+/// to the longest's width, and a last row of no change; and the width.
+fn rows(changes: &[Vec<(u32, i32)>]) -> (Box<[Change]>, usize) {
+    let changing = |list: &[(u32, i32)]| -> Vec<Change> {
+        list.iter()
+            .filter(|&&(_, d)| d != 0)
+            .map(|&(s, d)| Change { offset: i64::from(s) * 8, delta: f64::from(d) })
+            .collect()
+    };
+    let width = changes.iter().map(|list| changing(list).len()).max().unwrap_or(0);
+    let mut rows = Vec::with_capacity((changes.len() + 1) * width);
+    for list in changes.iter().map(Vec::as_slice).chain([&[][..]]) {
+        let row = changing(list);
+        rows.extend_from_slice(&row);
+        rows.extend(std::iter::repeat_n(Change { offset: 0, delta: 0.0 }, width - row.len()));
+    }
+    (rows.into_boxed_slice(), width)
 }
 
 impl Drop for Rates {
@@ -120,10 +151,22 @@ impl Drop for Rates {
         let module = self.module.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(module) = module {
             // SAFETY: `function` is the module's only code and is not
-            // running: `fire_then_sum` borrows `self`, which is being dropped.
+            // running: `fire_then_choose` borrows `self`, which is being
+            // dropped. The rows outlive the code: fields drop after `drop`.
             unsafe { module.free_memory() };
         }
     }
+}
+
+/// What the code is compiled from.
+struct Layout<'t> {
+    terms: &'t [Term],
+    /// The slot of the constant 1.
+    one: u32,
+    /// The address of the rows and their width.
+    rows: i64,
+    width: usize,
+    reactions: usize,
 }
 
 /// Writes the function's instructions.
@@ -134,61 +177,62 @@ struct Emitter<'f> {
 }
 
 impl Emitter<'_> {
-    fn function(
-        mut self,
-        terms: &[Term],
-        one: u32,
-        changes: &[Vec<(u32, i32)>],
-        target_config: TargetFrontendConfig,
-    ) {
+    fn function(mut self, layout: &Layout<'_>, target: TargetFrontendConfig) {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
-        let sums = self.b.create_block();
-        let fire: Vec<Block> = changes.iter().map(|_| self.b.create_block()).collect();
         self.b.switch_to_block(entry);
         let [counts, reaction, u] = self.b.block_params(entry).try_into().expect("three parameters");
         let pending = self.b.ins().load(types::I32, MemFlagsData::trusted(), reaction, 0);
-        let table: Vec<_> = fire.iter().map(|&block| self.b.func.dfg.block_call(block, &[])).collect();
-        let default = self.b.func.dfg.block_call(sums, &[]);
-        let table = self.b.create_jump_table(JumpTableData::new(default, &table));
-        self.b.ins().br_table(pending, table);
-        for (&block, changes) in fire.iter().zip(changes) {
-            self.b.switch_to_block(block);
-            self.fire(counts, changes);
-            self.b.ins().jump(sums, &[]);
-        }
-        self.b.switch_to_block(sums);
-        let propensities: Vec<Value> = terms.iter().map(|term| self.propensity(counts, term, one)).collect();
+        self.fire(counts, pending, layout);
+        let propensities: Vec<Value> =
+            layout.terms.iter().map(|term| self.propensity(counts, term, layout.one)).collect();
         let (cumulative, total) = self.running_sums(&propensities);
-        let target = self.b.ins().fmul(u, total);
+        let target_sum = self.b.ins().fmul(u, total);
         // The last sum is the total, never below the target.
-        let chosen = self.count_below(&cumulative[..cumulative.len().saturating_sub(1)], target);
+        let chosen = self.count_below(&cumulative[..cumulative.len().saturating_sub(1)], target_sum);
         self.b.ins().store(MemFlagsData::trusted(), chosen, reaction, 0);
         self.b.ins().return_(&[total]);
         self.b.seal_all_blocks();
-        self.b.finalize(target_config);
+        self.b.finalize(target);
     }
 
-    /// Adds a reaction's changes to the counts; a count that passes
-    /// [`MAX_COUNT`] returns −(species + 1) at once.
-    fn fire(&mut self, counts: Value, changes: &[(u32, i32)]) {
-        let limit = self.b.ins().f64const(MAX_COUNT as f64);
-        for &(s, d) in changes.iter().filter(|&&(_, d)| d != 0) {
-            let offset = slot_offset(s);
-            let count = self.b.ins().load(types::F64, MemFlagsData::trusted(), counts, offset);
-            let delta = self.b.ins().f64const(f64::from(d));
-            let count = self.b.ins().fadd(count, delta);
-            self.b.ins().store(MemFlagsData::trusted(), count, counts, offset);
-            if d > 0 {
-                let over = self.b.ins().fcmp(FloatCC::GreaterThan, count, limit);
-                let (overflow, next) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(over, overflow, &[], next, &[]);
-                self.b.switch_to_block(overflow);
-                let code = self.b.ins().f64const(-(f64::from(s) + 1.0));
-                self.b.ins().return_(&[code]);
-                self.b.switch_to_block(next);
-            }
+    /// Adds the changes of row `pending` (the last, of no change, for any
+    /// out of range) to the counts, without a branch on the reaction; a
+    /// count that passes [`MAX_COUNT`] returns −(species + 1) at once.
+    fn fire(&mut self, counts: Value, pending: Value, layout: &Layout<'_>) {
+        if layout.width == 0 {
+            return;
         }
+        let pending = self.b.ins().uextend(types::I64, pending);
+        let none = self.b.ins().iconst(types::I64, layout.reactions as i64);
+        let row = self.b.ins().umin(pending, none);
+        let row = self.b.ins().imul_imm_u(row, CHANGE_BYTES * layout.width as i64);
+        let row = self.b.ins().iadd_imm_u(row, layout.rows);
+        let limit = self.b.ins().f64const(MAX_COUNT as f64);
+        let overflow = self.b.create_block();
+        self.b.append_block_param(overflow, types::I64);
+        for w in 0..layout.width as i32 {
+            let at = w * CHANGE_BYTES as i32;
+            let offset = self.b.ins().load(types::I64, MemFlagsData::trusted(), row, at);
+            let delta = self.b.ins().load(types::F64, MemFlagsData::trusted(), row, at + 8);
+            let address = self.b.ins().iadd(counts, offset);
+            let count = self.b.ins().load(types::F64, MemFlagsData::trusted(), address, 0);
+            let count = self.b.ins().fadd(count, delta);
+            self.b.ins().store(MemFlagsData::trusted(), count, address, 0);
+            let over = self.b.ins().fcmp(FloatCC::GreaterThan, count, limit);
+            let next = self.b.create_block();
+            self.b.ins().brif(over, overflow, &[BlockArg::Value(offset)], next, &[]);
+            self.b.switch_to_block(next);
+        }
+        let next = self.b.current_block().expect("in a block");
+        self.b.switch_to_block(overflow);
+        let offset = self.b.block_params(overflow)[0];
+        let species = self.b.ins().ushr_imm_u(offset, 3);
+        let species = self.b.ins().iadd_imm_u(species, 1);
+        let species = self.b.ins().fcvt_from_uint(types::F64, species);
+        let code = self.b.ins().fneg(species);
+        self.b.ins().return_(&[code]);
+        self.b.switch_to_block(next);
     }
 
     /// c · n[p] · (n[q] − shift), with what is 1 or 0 left out.
