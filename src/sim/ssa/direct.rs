@@ -258,7 +258,7 @@ fn step(
 /// chain, the three alternated in one run.
 pub(super) const SUM_BLOCK: usize = 4;
 
-/// The running sums of `a` into `sums` (as long), in blocks of
+/// The running sums of `a` into `sums` (as long as `a`), in blocks of
 /// [`SUM_BLOCK`]; their total, which is the last sum.
 #[inline(always)]
 fn running_sums(a: &[f64], sums: &mut [f64]) -> f64 {

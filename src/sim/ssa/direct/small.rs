@@ -14,7 +14,7 @@
 //!   to one of a few sizes with reactions of rate 0).
 //! - Where Cranelift compiles for the host, the event is the network's own
 //!   machine code (`jit.rs`), which computes what this loop's table of
-//!   terms does, bit for bit, in about 200 instructions on multistate.
+//!   terms does, bit for bit, in 229 instructions an event on multistate.
 //!
 //! Variants that cut the instructions further ran slower, because LLVM then
 //! kept the running total in memory or packed pairs of sums into vectors:
