@@ -180,7 +180,7 @@ impl Ssa<'_> {
                 }
                 let a0 = running_sums(&a, &mut cumulative);
                 if a0 <= 0.0
-                    || !step(&mut t, a0, &mut due, &mut out, rng, |out, t| {
+                    || !step(&mut t, exponential(rng) / a0, &mut due, &mut out, |out, t| {
                         out.advance(t, &n[..species]);
                     })
                 {
@@ -194,7 +194,7 @@ impl Ssa<'_> {
             loop {
                 let a0 = sum(&a);
                 if a0 <= 0.0
-                    || !step(&mut t, a0, &mut due, &mut out, rng, |out, t| {
+                    || !step(&mut t, exponential(rng) / a0, &mut due, &mut out, |out, t| {
                         out.advance(t, &n[..species]);
                     })
                 {
@@ -224,7 +224,7 @@ impl Ssa<'_> {
 /// so the crossover lies between 24 and 32 reactions.
 pub const RECOMPUTE_ALL_MAX_REACTIONS: usize = 24;
 
-/// Advances the time `t` by the waiting time of total propensity `a0`,
+/// Advances the time `t` by `waiting` (the next event's waiting time),
 /// first recording the counts at every sample time passed (`due` is the
 /// next; `record` is given the time, and is called only then, so that a loop
 /// whose counts are not the sampler's converts them only then); false once
@@ -232,13 +232,12 @@ pub const RECOMPUTE_ALL_MAX_REACTIONS: usize = 24;
 #[inline(always)]
 fn step(
     t: &mut f64,
-    a0: f64,
+    waiting: f64,
     due: &mut f64,
     out: &mut Sampler<'_>,
-    rng: &mut Xoshiro256PlusPlus,
     record: impl FnOnce(&mut Sampler<'_>, f64),
 ) -> bool {
-    *t += exponential(rng) / a0;
+    *t += waiting;
     if *t > *due {
         record(out, *t);
         match out.due() {
@@ -271,7 +270,7 @@ fn running_sums(a: &[f64], sums: &mut [f64]) -> f64 {
             }
             *sum = offset.map_or(local, |o| o + local);
         }
-        offset = Some(offset.map_or(local, |o| o + local));
+        offset = sums.last().copied();
     }
     offset.unwrap_or(0.0)
 }

@@ -268,7 +268,7 @@ impl Emitter<'_> {
                 }
                 sums.push(self.offset(offset, local));
             }
-            offset = Some(self.offset(offset, local));
+            offset = sums.last().copied();
         }
         let total = offset.unwrap_or_else(|| self.b.ins().f64const(0.0));
         (sums, total)

@@ -29,7 +29,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::super::{Halt, MAX_COUNT, Sampler, Ssa, Trajectory, exponential, uniform};
 use super::RECOMPUTE_ALL_MAX_REACTIONS;
 use super::jit::NONE;
-use super::{Table, Term, choose_branch_free, running_sums};
+use super::{Table, Term, choose_branch_free, running_sums, step};
 use crate::sim::kinetics::Kinetics;
 
 /// The length of the count array: every `u8` index is in range.
@@ -174,17 +174,12 @@ impl Ssa<'_> {
                 Ok(a0) => a0,
                 Err(species) => break Err(Halt::Count { species, time: t }),
             };
-            if a0 <= 0.0 {
-                break Ok(());
-            }
-            t += wait / a0;
-            if t > due {
+            let record = |out: &mut Sampler<'_>, t| {
                 read_counts(&n, &mut counts);
                 out.advance(t, &counts);
-                match out.due() {
-                    Some(next) => due = next,
-                    None => break Ok(()),
-                }
+            };
+            if a0 <= 0.0 || !step(&mut t, wait / a0, &mut due, &mut out, record) {
+                break Ok(());
             }
             if events >= self.max_events {
                 break Err(Halt::Events { time: t });
