@@ -391,6 +391,29 @@ impl Expr {
     }
 }
 
+/// The nodes of a list the grammar built boxed, unboxed; `None` marks one
+/// that failed to parse (reported already). The grammar boxes every node
+/// larger than an expression: see its note on `Statement`.
+pub fn present<T>(nodes: Vec<Option<Box<T>>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(nodes.len());
+    out.extend(nodes.into_iter().flatten().map(|n| *n));
+    out
+}
+
+/// The nodes of a list the grammar built boxed, unboxed.
+pub fn unboxed<T>(nodes: Vec<Box<T>>) -> Vec<T> {
+    nodes.into_iter().map(|n| *n).collect()
+}
+
+/// [`unboxed`] of `nodes` followed by `last` (a list the grammar splits into
+/// its separated items and the last one).
+pub fn unboxed_with<T>(nodes: Vec<Box<T>>, last: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(nodes.len() + 1);
+    out.extend(nodes.into_iter().map(|n| *n));
+    out.push(last);
+    out
+}
+
 /// Builds a binary expression node (used by the grammar's actions).
 pub fn bin(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
     Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), span }
