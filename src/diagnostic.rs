@@ -243,7 +243,7 @@ pub fn render_json(db: &SourceDb, diagnostics: &[Diagnostic]) -> String {
                     let (line, column) = file.line_col(span.start as usize);
                     let (end_line, end_column) = file.line_col(span.end as usize);
                     serde_json::json!({
-                        "file": file.name,
+                        "file": &*file.name,
                         "line": line,
                         "column": column,
                         "end_line": end_line,

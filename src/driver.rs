@@ -3,6 +3,7 @@
 //! goes.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::backend::text::complex_text;
 use crate::crn::passes::molecularity::{DEFAULT_SEPARATION, MAX_MOLECULES};
@@ -409,7 +410,7 @@ pub fn lower_traced(
     let (mut network, mut diagnostics) = ir_passes(network, flags, &mut after)?;
     let mut crn = crn::lower(&network, db);
     // The reactions are the CRN's now; a large model's copy of them goes before the passes run.
-    network.reactions = Vec::new();
+    network.reactions = Arc::default();
     debug_assert_valid(LOWER, &crn);
     after(LOWER, Stage::Crn(&crn));
     for pass in &PASSES {

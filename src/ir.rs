@@ -17,6 +17,7 @@
 //! of `compartments`, whose sizes are positive.
 
 use std::fmt;
+use std::sync::Arc;
 
 pub mod learning;
 pub mod passes;
@@ -107,7 +108,10 @@ pub struct Network {
     /// Named parameters that some reaction uses directly as its rate constant,
     /// kept so that exports can name them.
     pub params: IndexMap<String, Param>,
-    pub reactions: Vec<Reaction>,
+    /// Shared, copied on write: the checked program keeps its networks (for
+    /// `--emit ir` and `crnc run`'s settings) while the passes work on a copy,
+    /// and a pass that leaves the reactions alone does not copy 100,000 of them.
+    pub reactions: Arc<Vec<Reaction>>,
     /// The `ode` equations, not yet lowered to reactions.
     pub ode: Ode,
     /// A Neural CRN's model and training, which the `learn` pass turns into
@@ -469,7 +473,7 @@ impl fmt::Display for Network {
         for p in self.params.values() {
             writeln!(f, "  param {} = {};", p.name, p.value)?;
         }
-        for r in &self.reactions {
+        for r in self.reactions.iter() {
             write!(f, "  ")?;
             if let Some(label) = &r.label {
                 write!(f, "{label}: ")?;

@@ -242,7 +242,7 @@ fn import_cycles(workspace: &Workspace, db: &SourceDb) -> Vec<Diagnostic> {
             if next == start || path.contains(&next) {
                 let closing = *graph.edge_weight(at, next).expect("edge exists");
                 path.push(next);
-                let names: Vec<&str> = path.iter().map(|&f| db.get(FileId(f)).name.as_str()).collect();
+                let names: Vec<&str> = path.iter().map(|&f| &*db.get(FileId(f)).name).collect();
                 out.push(
                     Diagnostic::error("E0203", "import cycle")
                         .with_primary(closing, "this import closes a cycle")

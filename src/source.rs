@@ -6,8 +6,10 @@
 //! a [`FileId`]; a [`Span`] is a byte range in one of them.
 
 use crate::hash::HashMap;
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceDb`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -46,7 +48,8 @@ const BYTE_ORDER_MARK: &str = "\u{FEFF}";
 /// One loaded text: the name shown in diagnostics and its contents.
 #[derive(Debug)]
 pub struct SourceFile {
-    pub name: String,
+    /// Shared with the [`Location`]s of the elements compiled from the file.
+    pub name: Arc<str>,
     /// The contents without a leading byte-order mark: every reader (the
     /// lexer, the .crn, .net and SBML readers) sees the text alone.
     pub text: String,
@@ -67,7 +70,7 @@ impl SourceFile {
         let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
         let ascii_lines =
             line_starts.iter().zip(ends).map(|(&a, b)| text.as_bytes()[a..b].is_ascii()).collect();
-        SourceFile { name, text, skipped, line_starts, ascii_lines }
+        SourceFile { name: name.into(), text, skipped, line_starts, ascii_lines }
     }
 
     /// 1-based line and column (in characters) of a byte offset. O(1) on an
@@ -199,12 +202,33 @@ impl SourceDb {
         }
     }
 
-    /// `name:line:col` of the start of a span, the prefix users paste into editors.
-    pub fn location(&self, span: Span) -> String {
+    /// Where a span starts, in the file a user should see.
+    pub fn location(&self, span: Span) -> Location {
         let span = self.original(span);
         let file = self.get(span.file);
         let (line, col) = file.line_col(span.start as usize);
-        format!("{}:{line}:{col}", file.name)
+        Location { file: Arc::clone(&file.name), line: clamp_u32(line), col: clamp_u32(col) }
+    }
+}
+
+/// `name:line:col`, the prefix users paste into editors. Kept as numbers and
+/// written out only when shown: every element of a compiled network has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+impl serde::Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -328,7 +352,7 @@ mod tests {
         assert_eq!(f.line_col(0), (1, 1));
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(3 + '∅'.len_utf8()), (2, 2));
-        assert_eq!(db.location(Span::new(id, 1, 2)), "a.crnl:1:2");
+        assert_eq!(db.location(Span::new(id, 1, 2)).to_string(), "a.crnl:1:2");
     }
 
     #[test]
@@ -355,7 +379,7 @@ mod tests {
         assert_eq!(db.original(Span::new(made, 26, 28)), Span::new(net, 10, 12), "the name in the rate");
         assert_eq!(db.original(Span::new(made, 14, 19)), Span::new(net, 3, 12), "the line");
         assert_eq!(db.original(Span::new(made, 24, 29)), Span::new(net, 3, 12), "past the word");
-        assert_eq!(db.location(Span::new(made, 0, 7)), "a.net:2:2", "before every piece");
+        assert_eq!(db.location(Span::new(made, 0, 7)).to_string(), "a.net:2:2", "before every piece");
         assert_eq!(db.original(Span::new(net, 1, 2)), Span::new(net, 1, 2));
     }
 

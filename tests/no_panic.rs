@@ -135,7 +135,7 @@ fn check_ir(n: &ir::Network) {
             assert!(n.species.contains_key(&v.name), "{}: equation reads undeclared `{}`", n.name, v.name);
         }
     }
-    for r in &n.reactions {
+    for r in n.reactions.iter() {
         for (name, k) in r.reactants.iter().chain(&r.products) {
             assert!(n.species.contains_key(name), "{}: reaction names undeclared `{name}`", n.name);
             assert!((1..=ir::MAX_COEFFICIENT).contains(k), "{}: coefficient {k} of `{name}`", n.name);

@@ -1,5 +1,7 @@
 //! Checking one network: settings, species, includes, reactions.
 
+use std::sync::Arc;
+
 use crate::hash::{HashMap, HashSet};
 
 use crate::backend::number;
@@ -266,7 +268,7 @@ impl Checker<'_> {
                 potentials: b.potentials,
                 learning_rules: b.learning_rules,
                 params: b.params,
-                reactions,
+                reactions: Arc::new(reactions),
                 ode: b.ode,
                 learning,
                 protocol: None,
@@ -691,7 +693,7 @@ impl Checker<'_> {
             b.params.insert(fresh.clone(), ir::Param { name: fresh, ..p.clone() });
         }
         b.ode.extend(&inner.ode, Some(id.span));
-        let mut reactions = inner.reactions;
+        let mut reactions = Arc::unwrap_or_clone(inner.reactions);
         for r in &mut reactions {
             // Includes recorded inside `inner` are nested within this one.
             r.brought_in_at.insert(0, id.span);

@@ -414,7 +414,7 @@ impl Reporter {
     /// The front end's files and every file read into `db` since (data
     /// files, initial parameters), as canonical paths.
     pub(crate) fn inputs_with(&self, db: &crnc::source::SourceDb) -> Vec<PathBuf> {
-        let read = db.files().filter_map(|f| std::fs::canonicalize(&f.name).ok());
+        let read = db.files().filter_map(|f| std::fs::canonicalize(&*f.name).ok());
         self.inputs.iter().cloned().chain(read).collect()
     }
 }

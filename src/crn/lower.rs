@@ -12,7 +12,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
         span: Some(span),
         brought_in_at: Vec::new(),
         location: Some(db.location(span)),
-        pass: "source".to_string(),
+        pass: "source",
     };
     let reaction_origin =
         |r: &ir::Reaction| Origin { brought_in_at: r.brought_in_at.clone(), ..origin(r.span) };
@@ -49,7 +49,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
         c.iter().map(|(n, k)| (ids[n.as_str()], *k)).collect()
     };
     let mut reactions = Vec::with_capacity(network.reactions.len());
-    for r in &network.reactions {
+    for r in network.reactions.iter() {
         let forward = Reaction {
             reactants: complex(&r.reactants),
             products: complex(&r.products),
@@ -94,7 +94,7 @@ pub fn lower(network: &ir::Network, db: &SourceDb) -> Crn {
         parameters,
         reactions,
         metadata: Metadata {
-            source: db.get(network.span.file).name.clone(),
+            source: db.get(network.span.file).name.to_string(),
             generator: format!("crnc {}", env!("CARGO_PKG_VERSION")),
         },
         groups: network.groups.clone(),

@@ -35,7 +35,7 @@ pub use lower::lower;
 pub use validate::{Violation, max_order_violations, validate};
 
 use crate::ir::{Quantity, RateLaw};
-use crate::source::Span;
+use crate::source::{Location, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct SpeciesId(pub u32);
@@ -172,10 +172,10 @@ pub struct Origin {
     /// only so far).
     #[serde(skip)]
     pub brought_in_at: Vec<Span>,
-    /// `file:line:col` of the span, for backends that print origins.
-    pub location: Option<String>,
+    /// Where the span starts, for backends that print origins.
+    pub location: Option<Location>,
     /// The pass that created the element (`source` for what the user wrote).
-    pub pass: String,
+    pub pass: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -5,6 +5,8 @@
 //!
 //! Species need no declaration; a species first seen in a reaction starts at 0.
 
+use std::sync::Arc;
+
 use crate::diagnostic::Diagnostic;
 use crate::hash::IndexMap;
 use crate::ir::{self, Quantity, RateLaw};
@@ -29,7 +31,7 @@ pub fn read(file: FileId, text: &str, default_name: &str) -> (Option<ir::Network
             potentials: Vec::new(),
             learning_rules: Vec::new(),
             params: IndexMap::default(),
-            reactions: Vec::new(),
+            reactions: Arc::default(),
             ode: Default::default(),
             learning: None,
             protocol: None,
@@ -163,7 +165,7 @@ impl Reader {
     fn convert_rates(&mut self) {
         let to_combinatoric = self.network.rate_law == RateLaw::Combinatoric;
         let mut out_of_range = Vec::new();
-        for r in &mut self.network.reactions {
+        for r in Arc::make_mut(&mut self.network.reactions) {
             let halves = [(Some(&mut r.forward), &r.reactants), (r.reverse.as_mut(), &r.products)];
             for (rate, complex) in halves {
                 let Some(rate) = rate else { continue };
@@ -204,7 +206,7 @@ impl Reader {
             let (_, mut species) = self.network.species.shift_remove_index(index).expect("index is in range");
             species.name = real.clone();
             self.network.species.shift_insert(index, real.clone(), species);
-            for r in &mut self.network.reactions {
+            for r in Arc::make_mut(&mut self.network.reactions) {
                 for (name, _) in r.reactants.iter_mut().chain(r.products.iter_mut()) {
                     if *name == plain {
                         name.clone_from(&real);
@@ -343,7 +345,7 @@ impl Reader {
             law: None,
             group: crate::crn::GroupId::MAIN,
         };
-        self.network.reactions.extend(reaction.without_zero_rates());
+        Arc::make_mut(&mut self.network.reactions).extend(reaction.without_zero_rates());
     }
 
     fn tokens<'s>(&mut self, offset: usize, text: &'s str) -> Option<Vec<(usize, T<'s>, usize)>> {

@@ -70,7 +70,7 @@ pub(crate) mod fixture {
         species: &[(&str, f64)],
         reactions: Vec<(Complex, Complex, f64, Option<Partner>)>,
     ) -> Crn {
-        let source = || Origin { pass: "source".into(), ..Origin::default() };
+        let source = || Origin { pass: "source", ..Origin::default() };
         Crn {
             name: "t".into(),
             rate_law,

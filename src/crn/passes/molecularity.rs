@@ -178,7 +178,7 @@ fn bound_readers<'a>(
             rate_param: None,
             partner: None,
             label: None,
-            origin: Origin { pass: NAME.to_string(), ..r.origin.clone() },
+            origin: Origin { pass: NAME, ..r.origin.clone() },
             ..r.clone()
         })
     })
@@ -192,7 +192,7 @@ fn rewritten(r: Reaction, reactants: Complex, products: Option<Complex>, gain: f
         products: products.unwrap_or(r.products),
         rate: r.rate * gain,
         rate_param: None,
-        origin: Origin { pass: NAME.to_string(), ..r.origin },
+        origin: Origin { pass: NAME, ..r.origin },
         ..r
     }
 }
@@ -316,7 +316,7 @@ impl Splitter {
         index: usize,
         out: &mut Vec<Unit>,
     ) -> (Complex, f64) {
-        let origin = Origin { pass: NAME.to_string(), ..r.origin.clone() };
+        let origin = Origin { pass: NAME, ..r.origin.clone() };
         let (&last, bound) = plan.molecules.split_last().expect("a split complex has 3 or more molecules");
         let step = |reactants: &Complex, products: &Complex, potentials: &Complex, rate| Reaction {
             reactants: with_potentials(reactants, potentials),

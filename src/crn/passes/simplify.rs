@@ -118,7 +118,7 @@ fn absorb(into: &mut Reaction, other: &mut Reaction) {
     into.rate += other.rate;
     into.rate_param = None;
     into.label = into.label.take().or(other.label.take());
-    into.origin.pass = NAME.to_string();
+    into.origin.pass = NAME;
 }
 
 /// W0007 for each species some reaction needs that stays at 0.

@@ -25,6 +25,8 @@
 //! the rail-local self-term of the Neural CRNs (`2Z -> Z`, domain.md §2.4),
 //! whose polynomial the user writes as `-k * z * abs(z)`.
 
+use std::sync::Arc;
+
 use crate::hash::{HashMap, HashSet};
 
 use indexmap::IndexSet;
@@ -125,14 +127,14 @@ pub fn run(mut network: Network, options: &Options) -> (Network, Vec<Diagnostic>
         Lowering { ode: &ode, held: &held, rate_law: network.rate_law, budget: options.max_expansion };
     for eq in &ode.equations {
         match lowering.equation(eq) {
-            Ok(reactions) => network.reactions.extend(reactions),
+            Ok(reactions) => Arc::make_mut(&mut network.reactions).extend(reactions),
             Err(d) => {
                 diags.push(d);
                 break;
             }
         }
     }
-    network.reactions.extend(annihilations);
+    Arc::make_mut(&mut network.reactions).extend(annihilations);
     (network, diags)
 }
 

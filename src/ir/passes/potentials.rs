@@ -16,6 +16,8 @@
 //! P has its constant multiplied by n!, so the potential still multiplies the
 //! propensity by [P]^n and not [P]^n/n!.
 
+use std::sync::Arc;
+
 use crate::crn::passes::Options;
 use crate::diagnostic::Diagnostic;
 use crate::ir::potentials::{LearningRule, Target};
@@ -26,7 +28,7 @@ pub const NAME: &str = "potentials";
 pub fn run(mut net: Network, _options: &Options) -> (Network, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for potential in &net.potentials {
-        for r in &mut net.reactions {
+        for r in Arc::make_mut(&mut net.reactions) {
             let made: i64 = potential.species.iter().map(|s| net_change(r, s)).sum();
             let named = r.reactants.iter().chain(&r.products).any(|(s, _)| *s == potential.name);
             if made == 0 || named {
@@ -57,7 +59,7 @@ pub fn run(mut net: Network, _options: &Options) -> (Network, Vec<Diagnostic>) {
         }
     }
     for rule in std::mem::take(&mut net.learning_rules) {
-        net.reactions.extend(learning_reactions(&rule, net.rate_law));
+        Arc::make_mut(&mut net.reactions).extend(learning_reactions(&rule, net.rate_law));
     }
     (net, diags)
 }
