@@ -83,7 +83,7 @@ pub fn ids(crn: &Crn) -> SbmlIds {
         if slot.is_none() {
             *slot = Some(match wanted[k] {
                 Some(label) => ns.fresh(label),
-                None => ns.fresh(&format!("R{}", k + 1)),
+                None => ns.unique(format!("R{}", k + 1)),
             });
         }
     }
@@ -346,14 +346,19 @@ impl<'a> Namespace<'a> {
 
     /// A new id derived from `name`.
     fn fresh(&mut self, name: &str) -> String {
-        let base = sanitize(name);
-        let id = match self.taken.contains(base.as_str()) {
-            false => base,
-            true => (1..)
-                .map(|n| format!("{base}_{n}"))
-                .find(|id| !self.taken.contains(id.as_str()))
-                .expect("the suffixes are unbounded"),
-        };
+        self.unique(if is_sid(name) { name.to_string() } else { sanitize(name) })
+    }
+
+    /// `base`, a valid SId, or the first `base_1`, `base_2`, ... nobody has
+    /// taken. One lookup in the common case: a large model has an id per reaction.
+    fn unique(&mut self, base: String) -> String {
+        if self.taken.insert(Cow::Owned(base.clone())) {
+            return base;
+        }
+        let id = (1..)
+            .map(|n| format!("{base}_{n}"))
+            .find(|id| !self.taken.contains(id.as_str()))
+            .expect("the suffixes are unbounded");
         self.taken.insert(Cow::Owned(id.clone()));
         id
     }
