@@ -248,6 +248,32 @@ mod tests {
     }
 
     #[test]
+    fn a_network_with_nothing_to_drop_or_merge_passes_through_but_pairs_go_side_by_side() {
+        let distinct = crn(vec![
+            (vec![(A, 1)], vec![(B, 1)], 1.0, Some(Partner::Reverse(1))),
+            (vec![(B, 1)], vec![(A, 1)], 2.0, Some(Partner::Forward(0))),
+            (vec![(A, 1), (B, 1)], vec![(C, 1)], 3.0, None),
+            // The pair's key differs from the single reaction's.
+            (vec![(C, 1)], vec![(A, 1), (B, 1)], 4.0, Some(Partner::Reverse(4))),
+            (vec![(A, 1), (B, 1)], vec![(C, 1)], 5.0, Some(Partner::Forward(3))),
+        ]);
+        assert!(!needs_regrouping(&distinct));
+        let (c, _) = simplified(distinct.clone());
+        assert_eq!(c, distinct);
+
+        // A pair written reverse half first is put forward first, as the slow path does.
+        let apart = crn(vec![
+            (vec![(B, 1)], vec![(A, 1)], 2.0, Some(Partner::Forward(2))),
+            (vec![(A, 1), (B, 1)], vec![(C, 1)], 3.0, None),
+            (vec![(A, 1)], vec![(B, 1)], 1.0, Some(Partner::Reverse(0))),
+        ]);
+        assert!(needs_regrouping(&apart));
+        let (c, _) = simplified(apart);
+        let got: Vec<_> = c.reactions.iter().map(|r| (r.rate, r.partner)).collect();
+        assert_eq!(got, [(1.0, Some(Partner::Reverse(1))), (2.0, Some(Partner::Forward(0))), (3.0, None)]);
+    }
+
+    #[test]
     fn a_needed_species_that_stays_at_zero_draws_w0007() {
         // B is needed and never made; C is made; A starts at 1.
         let (_, warnings) = simplified(crn(vec![
