@@ -73,21 +73,21 @@ impl SsaMethod {
 
 /// Above this many reactions `Auto` leaves the direct method, whose search
 /// and sum are linear in the reactions. Measured (`cargo bench --bench ssa`,
-/// 2 cores): on multistate (18 reactions) direct and rejection are level
-/// (15.3 and 15.6 M events/s), on multisite2 (288) rejection is 6x faster
-/// (6.5 against 1.1); the crossover lies between, and 48 keeps the direct
-/// method's exact, rejection-free draw where it costs nothing.
-pub const DIRECT_MAX_REACTIONS: usize = 48;
+/// 2 cores): direct against rejection on multistate (18 reactions) 34 and
+/// 16 M events/s, on ring24 (18) 31 and 22, on ring32 (24) 22 and 22, on
+/// ring48 (36) 16 and 21, on multisite2 (288) 2.5 and 11. Up to the
+/// crossover the direct method's exact, rejection-free draw costs nothing.
+pub const DIRECT_MAX_REACTIONS: usize = 24;
 
 /// `Auto` prefers the rejection-based method unless some species is a
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
-/// fceri_gamma2 (hubs in 2,000-3,600 reactions) the rejection method takes
-/// 0.04-0.05 M events/s against the partial-propensity method's 4.5-5.0 M,
-/// while below the hubs the rejection method still wins: egfr_net (at most
-/// 262) 8.4-8.9 against 2.5 M events/s, BCR 7.1 against 1.8, multisite2
-/// (288) 7.0-7.6 against 6.4. The partial method updates some thirty partials
-/// an event where the rejection method almost never updates anything.
+/// fceri_gamma2 (hubs in 2,000-3,600 reactions, at counts below 400) the
+/// rejection method takes 0.03 M events/s against the partial-propensity
+/// method's 5.5 M, while below the hubs the rejection method wins: egfr_net
+/// (at most 262) 16 against 3.9 M events/s, BCR 17 against 2.1, multisite2
+/// (288) 11 against 6.3. The partial method updates some thirty partials an
+/// event where the rejection method re-bounds one or two reactions.
 /// `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 

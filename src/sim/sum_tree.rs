@@ -1,6 +1,5 @@
 //! A complete binary tree of partial sums over non-negative weights, the
-//! sampling structure of the SSA's rejection and partial-propensity methods
-//! and of the hybrid couplings' plain jumps.
+//! sampling structure of the hybrid couplings' plain jumps.
 
 /// A complete binary tree of partial sums: drawing a leaf by weight and
 /// changing a weight are O(log M), and every sum is recomputed from its

@@ -209,6 +209,22 @@ impl Composition {
     /// Only items of positive weight are ever drawn; there must be one.
     /// Members of zero weight that the draw lands on leave their bin.
     pub(super) fn sample(&mut self, total: f64, rng: &mut Xoshiro256PlusPlus) -> usize {
+        self.draw(total, rng).0
+    }
+
+    /// [`Composition::sample`], and with the item a number uniform in
+    /// [0, its weight): the draw's own acceptance variate, which a second
+    /// test against a fraction of the weight can use instead of a new one.
+    #[inline]
+    pub(super) fn sample_with_rest(&mut self, total: f64, rng: &mut Xoshiro256PlusPlus) -> (usize, f64) {
+        let (item, u, k) = self.draw(total, rng);
+        (item, value(self.low + k as u32, u128::from(u)))
+    }
+
+    /// A draw: the item, its acceptance variate (uniform below its share)
+    /// and the index of its bin.
+    #[inline(always)]
+    fn draw(&mut self, total: f64, rng: &mut Xoshiro256PlusPlus) -> (usize, u64, usize) {
         let mut x = super::uniform(rng) * total;
         // From the heaviest exponent down: the top bins usually hold most of
         // the weight, so the search ends soonest. If rounding carries `x`
@@ -231,9 +247,11 @@ impl Composition {
                 self.leave(candidate);
                 continue;
             }
-            // Accepted with probability share / 2^54 = w / (the bin's bound 2^(bin - 1022)).
-            if rng.next_u64() >> 10 < share {
-                return candidate;
+            // Accepted with probability share / 2^54 = w / (the bin's bound
+            // 2^(bin - 1022)); then `u` is uniform below the share.
+            let u = rng.next_u64() >> 10;
+            if u < share {
+                return (candidate, u, k);
             }
         }
     }
@@ -404,6 +422,34 @@ mod tests {
         let total = c.total();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         assert_draws_follow(&weights, 400_000, || c.sample(total, &mut rng));
+    }
+
+    /// The rest that comes with a draw is uniform below the drawn weight:
+    /// below it always, and each quarter of it about equally often, for
+    /// an item alone at the top of its bin and one a whole exponent lower.
+    #[test]
+    fn a_draws_rest_is_uniform_below_the_drawn_weight() {
+        let weights = [3.5, 2.25, 0.3];
+        let mut c = Composition::new(weights.len());
+        c.set(0, 3.5);
+        c.set(1, 3.0);
+        c.set(1, 2.25); // fallen one exponent: stays in the bin of 3.5
+        c.set(2, 0.3);
+        let total = c.total();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut quarters = [[0u32; 4]; 3];
+        for _ in 0..200_000 {
+            let (i, rest) = c.sample_with_rest(total, &mut rng);
+            assert!((0.0..weights[i]).contains(&rest), "{rest} drawn with item {i}");
+            quarters[i][(4.0 * rest / weights[i]) as usize] += 1;
+        }
+        for (i, counts) in quarters.iter().enumerate() {
+            let draws: u32 = counts.iter().sum();
+            let expected = f64::from(draws) / 4.0;
+            for &n in counts {
+                assert!((f64::from(n) - expected).abs() < 5.0 * (expected * 0.75).sqrt(), "{i}: {counts:?}");
+            }
+        }
     }
 
     #[test]
