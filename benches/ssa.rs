@@ -21,7 +21,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{bench_dir, load, read};
@@ -139,10 +139,9 @@ const NETWORKS: [Network; 9] = [
     Network { name: "fceri_gamma2", source: Source::BioNetGen, horizon: None, macro_run: None },
 ];
 
-/// The network's source as a plain file the driver reads (`.net.gz` unpacked).
-fn source_file(network: &Network) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("crnc-ssa-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok()?;
+/// The network's source as a plain file in `dir` that the driver reads
+/// (`.net.gz` unpacked).
+fn source_file(network: &Network, dir: &Path) -> Option<PathBuf> {
     let (file, text) = match network.source {
         Source::Crnl(text) => (dir.join(format!("{}.crnl", network.name)), text.to_string()),
         Source::Ring(n) => (dir.join(format!("{}.crnl", network.name)), ring(n)),
@@ -219,10 +218,12 @@ fn main() {
     let fixed_horizon =
         std::env::var("CRNC_SSA_HORIZON").ok().map(|h| h.parse::<f64>().expect("CRNC_SSA_HORIZON: a time"));
     let with_rebop = std::env::var("CRNC_SSA_REBOP").map_or(true, |v| v != "off");
+    // Removed when dropped, at the end of the run.
+    let scratch = tempfile::Builder::new().prefix("crnc-ssa-bench-").tempdir().expect("a scratch directory");
     let mut rows = Vec::new();
     for network in NETWORKS.iter().filter(|n| networks.as_ref().is_none_or(|l| l.iter().any(|x| x == n.name)))
     {
-        let Some(file) = source_file(network) else {
+        let Some(file) = source_file(network, scratch.path()) else {
             eprintln!("{}: not found under {}", network.name, bench_dir().display());
             continue;
         };
