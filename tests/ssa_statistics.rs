@@ -176,7 +176,7 @@ fn dimerisation_matches_the_exact_master_equation() {
     let t = times(20.0, 10);
     for method in FORCED {
         let sim = Ssa::new(&kin, crn.volume, method);
-        let runs = ssa::ensemble(&sim, &n0, &t, 3, N).unwrap();
+        let runs = ssa::ensemble(&sim, &n0, &t, 100_003, N).unwrap();
         assert_moments(&runs, 2, &dimerisation_exact(&t), &format!("dimerisation {method:?}"));
     }
 }

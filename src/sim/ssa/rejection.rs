@@ -50,7 +50,7 @@ impl Ssa<'_> {
         let mut n = n0.to_vec();
         let mut out = Sampler::new(times, n.len());
         let (mut lo, mut hi): (Vec<i64>, Vec<i64>) = n.iter().map(|&x| interval(x)).unzip();
-        let mut candidates = Composition::new(m);
+        let mut candidates = Composition::strict(m);
         for r in 0..m {
             candidates.set(r, self.mass_action(r, &hi));
         }
