@@ -366,7 +366,6 @@ pub(super) fn flatten<T>(lists: Vec<Vec<T>>) -> (Vec<usize>, Vec<T>) {
 
 impl<'k> Ssa<'k> {
     pub fn new(kin: &'k Kinetics, omega: f64, method: SsaMethod) -> Ssa<'k> {
-        let (dep_start, deps) = kin.dependency_graph();
         let (consumer_start, consumers) = consumers(kin);
         let widest = consumer_start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
         let method = match method {
@@ -383,6 +382,14 @@ impl<'k> Ssa<'k> {
             SsaMethod::Auto if widest > REJECTION_MAX_CONSUMERS => SsaMethod::PartialPropensity,
             SsaMethod::Auto => SsaMethod::Rejection,
             m => m,
+        };
+        // Only these methods read the dependency graph. With hubs it is most
+        // of a problem's memory and set-up: 60 M entries on fceri_gamma2,
+        // whose Lyn and Syk changes each reach thousands of reactions.
+        let (dep_start, deps) = if matches!(method, SsaMethod::Direct | SsaMethod::NextReaction) {
+            kin.dependency_graph()
+        } else {
+            (Vec::new(), Vec::new())
         };
         let c = stochastic_constants(kin, omega);
         let pivots =
