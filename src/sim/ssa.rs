@@ -73,22 +73,25 @@ impl SsaMethod {
 
 /// Above this many reactions `Auto` leaves the direct method, whose search
 /// and sum are linear in the reactions. Measured (`cargo bench --bench ssa`,
-/// 2 cores): direct against rejection on multistate (18 reactions) 34 and
-/// 16 M events/s, on ring24 (18) 31 and 22, on ring32 (24) 22 and 22, on
-/// ring48 (36) 16 and 21, on multisite2 (288) 2.5 and 11. Up to the
-/// crossover the direct method's exact, rejection-free draw costs nothing.
+/// 2 cores), direct against rejection in M events/s: multistate (18
+/// reactions) 34 and 17, ring24 (18) 31 and 28, ring32 (24) 22 and 28,
+/// ring48 (36) 15 and 28, multisite2 (288) 2.4 and 11. The crossover lies
+/// lower for the rings' large counts than for small counts, which leave
+/// their intervals at most events (multistate); 24 keeps the direct
+/// method's exact, rejection-free draw up to where it loses by a fifth at
+/// most, not by half.
 pub const DIRECT_MAX_REACTIONS: usize = 24;
 
 /// `Auto` prefers the rejection-based method unless some species is a
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
 /// fceri_gamma2 (hubs in 2,000-3,600 reactions, at counts below 400) the
-/// rejection method takes 0.03 M events/s against the partial-propensity
-/// method's 5.5 M, while below the hubs the rejection method wins: egfr_net
-/// (at most 262) 16 against 3.9 M events/s, BCR 17 against 2.1, multisite2
-/// (288) 11 against 6.3. The partial method updates some thirty partials an
-/// event where the rejection method re-bounds one or two reactions.
-/// `cargo bench --bench ssa`, 2 shared cores.
+/// rejection method takes 0.16 M events/s against the partial-propensity
+/// method's 4.3-5.5 M, while below the hubs the rejection method wins:
+/// egfr_net (at most 262) 16 against 3.7 M events/s, BCR 22 against 1.9,
+/// multisite2 (288) 11 against 6.1. The partial method updates some thirty
+/// partials an event where the rejection method re-bounds one or two
+/// reactions. `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
 /// Events one trajectory may take unless `max_events` says otherwise: an
