@@ -8,8 +8,10 @@
 //! events, so each rebop system gets one extra species that every reaction
 //! produces and no reaction reads: its final count is the number of events.
 //! crnc runs each of its methods forced in turn and `auto`. The rings (24, 32
-//! and 48 reactions; rebop in its runtime form only) place the direct method's crossover between
-//! recomputing every propensity and recomputing dependents.
+//! and 48 reactions written, 18, 24 and 36 once the compiler merges the
+//! duplicates; rebop in its runtime form only) place the direct method's
+//! crossovers: recomputing every propensity against recomputing dependents,
+//! and the direct method against the rejection method.
 //!
 //! `cargo bench --bench ssa`
 //! `CRNC_SSA_NETWORKS=multistate,egfr_net` picks networks (default: all);

@@ -233,7 +233,7 @@ enum MethodArg {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SsaMethodArg {
-    /// Direct up to 48 reactions, else rejection-based, or partial-propensity with hub species
+    /// Direct up to 24 reactions, else rejection-based, or partial-propensity with hub species
     Auto,
     /// Gillespie's direct method: every propensity kept, a linear search per event
     Direct,

@@ -74,12 +74,12 @@ impl SsaMethod {
 /// Above this many reactions `Auto` leaves the direct method, whose search
 /// and sum are linear in the reactions. Measured (`cargo bench --bench ssa`,
 /// 2 cores), direct against rejection in M events/s: multistate (18
-/// reactions) 34 and 17, ring24 (18) 31 and 28, ring32 (24) 22 and 28,
-/// ring48 (36) 15 and 28, multisite2 (288) 2.4 and 11. The crossover lies
-/// lower for the rings' large counts than for small counts, which leave
-/// their intervals at most events (multistate); 24 keeps the direct
-/// method's exact, rejection-free draw up to where it loses by a fifth at
-/// most, not by half.
+/// reactions) 34 and 17, ring24 (18 after merging its duplicate reactions)
+/// 31 and 28, ring32 (24) 22 and 28, ring48 (36) 15 and 28, multisite2 (288)
+/// 2.4 and 11. The crossover lies lower for the rings' counts of a hundred
+/// than for small counts, which leave their intervals at most events
+/// (multistate): at 24 the direct method, exact and rejection-free, loses
+/// a fifth at most where the rejection method could lose half.
 pub const DIRECT_MAX_REACTIONS: usize = 24;
 
 /// `Auto` prefers the rejection-based method unless some species is a

@@ -219,9 +219,9 @@ impl Ssa<'_> {
 /// searching the kept propensities that way cost multistate (18 reactions) a
 /// third of its speed. Measured (`cargo bench --bench ssa`, 2 shared cores,
 /// the two loops alternated): recomputing all gives birth-death 48-51 M
-/// events/s against 42 and multistate 23.5 against 19.7; ring24 21-22.5
-/// against 17-19; at ring32 it is level at best (11-18 against 17.0-17.6),
-/// so the crossover lies between 24 and 32 reactions.
+/// events/s against 42 and multistate 23.5 against 19.7; ring24 (18
+/// reactions) 21-22.5 against 17-19; at ring32 (24) it is level at best
+/// (11-18 against 17.0-17.6), so the crossover lies at about 24 reactions.
 pub const RECOMPUTE_ALL_MAX_REACTIONS: usize = 24;
 
 /// Advances the time `t` by `waiting` (the next event's waiting time),
