@@ -5,19 +5,22 @@
 //! reactants, its pivot p: π (the partial propensity) is the rest of the
 //! product and does not read n_p unless p appears more than once. Reactions
 //! are grouped by pivot, and the group of p weighs n_p · Π_p with Π_p the sum
-//! of its partials, so a change of n_p costs one update of its group's
-//! weight however many reactions p pivots. The pivot is the reactant with
-//! the most reactions, the hub, so that the partials read only the sparse
-//! species, and an event recomputes only the partials of reactions in which
-//! a changed species is not the pivot (Ramaswamy, González-Segredo &
-//! Sbalzarini 2009 factor every bimolecular reaction the same way; choosing
-//! the hub as pivot is what keeps hubs cheap).
+//! of its partials (for a hub, a bound of it: below), so a change of n_p
+//! costs one update of its group's weight however many reactions p pivots.
+//! The pivot is the reactant with the most reactions, the hub, so that the
+//! partials read only the sparse species, and an event recomputes only the
+//! partials of reactions in which a changed species is not the pivot
+//! (Ramaswamy, González-Segredo & Sbalzarini 2009 factor every bimolecular
+//! reaction the same way; choosing the hub as pivot is what keeps hubs
+//! cheap).
 //!
 //! A draw picks a group by composition-rejection over the group weights
 //! ([`Composition`]), then a reaction from the group's partials ([`Groups`]:
-//! a scan of a small group, composition-rejection in a hub's): expected
-//! constant time at both levels, where a sum tree's walk down thousands of
-//! leaves costs a branch mispredicted at nearly every level.
+//! a scan of a small group, of block sums and then a block in a hub's). A
+//! hub's group weighs an upper bound of its partials' sum, so that the
+//! partials changing at nearly every event seldom move its weight; a draw
+//! from it may then find no reaction, a rejected trial that advances time
+//! and changes nothing (thinning, as in the rejection method).
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -149,14 +152,10 @@ impl Ssa<'_> {
             let value = self.partial(pivots, r, &n);
             groups.set(pivots.pivot[r] as usize, pivots.slot[r] as usize, value);
         }
-        // Π_p per group, kept beside the group so that a draw need not sum it.
-        let mut partial_sums: Vec<f64> = (0..=species).map(|p| groups.total(p)).collect();
         let mut top = Composition::new(species + 1);
-        for (p, &sum) in partial_sums.iter().enumerate() {
-            top.set(p, n[p] as f64 * sum);
+        for (p, &count) in n.iter().enumerate() {
+            top.set(p, count as f64 * groups.weight(p));
         }
-        let mut dirty: Vec<u32> = Vec::new();
-        let mut changes = vec![0u8; species + 1];
         let mut t = 0.0;
         loop {
             let total = top.total();
@@ -164,17 +163,19 @@ impl Ssa<'_> {
                 break;
             }
             let p = top.sample(total, rng);
-            let slot = groups.sample(p, partial_sums[p], rng);
-            let r = pivots.members[pivots.group_start[p] + slot] as usize;
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
                 break;
             }
+            // A hub group weighs a bound of its partials: drawing none is a
+            // rejected trial, which advances time and changes nothing.
+            let Some(slot) = groups.sample(p, rng) else { continue };
+            let r = pivots.members[pivots.group_start[p] + slot] as usize;
             self.fire(r, &mut n[..species], &mut events, t)?;
             for &(s, _) in self.kin.changes(r) {
                 let s = s as usize;
                 if pivots.group_len(s) > 0 {
-                    mark(&mut dirty, &mut changes, s, COUNT);
+                    top.set(s, n[s] as f64 * groups.weight(s));
                 }
                 for reader in pivots.readers_of(s) {
                     // c · n_s is what `partial` computes for such a reaction, bit for bit.
@@ -183,31 +184,13 @@ impl Ssa<'_> {
                     } else {
                         reader.c * n[reader.factor as usize] as f64
                     };
-                    groups.set(reader.group as usize, reader.slot as usize, value);
-                    mark(&mut dirty, &mut changes, reader.group as usize, PARTIALS);
+                    let g = reader.group as usize;
+                    if groups.set(g, reader.slot as usize, value) {
+                        top.set(g, n[g] as f64 * groups.weight(g));
+                    }
                 }
-            }
-            for p in dirty.drain(..) {
-                let p = p as usize;
-                if changes[p] & PARTIALS != 0 {
-                    partial_sums[p] = groups.total(p);
-                }
-                changes[p] = 0;
-                top.set(p, n[p] as f64 * partial_sums[p]);
             }
         }
         Ok(out.finish(&n[..species], events))
     }
-}
-
-/// What changed in a group since its weight was last set: its pivot's
-/// count, its partials (whose sum must then be taken afresh), or both.
-const COUNT: u8 = 1;
-const PARTIALS: u8 = 2;
-
-fn mark(dirty: &mut Vec<u32>, changes: &mut [u8], p: usize, change: u8) {
-    if changes[p] == 0 {
-        dirty.push(p as u32);
-    }
-    changes[p] |= change;
 }
