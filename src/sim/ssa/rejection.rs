@@ -79,9 +79,10 @@ impl Ssa<'_> {
                     break j;
                 }
             };
-            self.fire(chosen, &mut n, &mut events, t)?;
+            let changes = kin.changes(chosen);
+            self.apply(changes, &mut n, &mut events, t)?;
             let mut rebounded = false;
-            for &(s, _) in kin.changes(chosen) {
+            for &(s, _) in changes {
                 let s = s as usize;
                 if n[s] < lo[s] || n[s] > hi[s] {
                     (lo[s], hi[s]) = interval(n[s]);
