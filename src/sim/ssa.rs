@@ -87,9 +87,9 @@ pub const DIRECT_MAX_REACTIONS: usize = 24;
 /// fluctuation interval every one of its reactions is re-bounded, and on
 /// fceri_gamma2 (hubs in 2,000-3,600 reactions, at counts below 400) the
 /// rejection method takes 0.16 M events/s against the partial-propensity
-/// method's 4.3-5.5 M, while below the hubs the rejection method wins:
-/// egfr_net (at most 262) 16 against 3.7 M events/s, BCR 22 against 1.9,
-/// multisite2 (288) 11 against 6.1. The partial method updates some thirty
+/// method's 6.7 M, while below the hubs the rejection method wins:
+/// egfr_net (at most 262) 17-19 against 3.5 M events/s, BCR 24.5 against 2.5,
+/// multisite2 (288) 11.6 against 6.9. The partial method updates some thirty
 /// partials an event where the rejection method re-bounds one or two
 /// reactions. `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
