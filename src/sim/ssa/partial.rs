@@ -185,9 +185,8 @@ impl Ssa<'_> {
             self.apply(changes, &mut n[..species], &mut events, t)?;
             for &(s, _) in changes {
                 let s = s as usize;
-                if pivots.group_len(s) > 0 {
-                    top.set(s, n[s] as f64 * groups.weight(s));
-                }
+                // An empty group weighs 0 and stays out of the draw.
+                top.set(s, n[s] as f64 * groups.weight(s));
                 for reader in pivots.readers_of(s) {
                     // c · n_s is what `partial` computes for such a reaction, bit for bit.
                     let value = if reader.factor == NO_FACTOR {
