@@ -8,11 +8,12 @@
 //! A hub's group holds hundreds or thousands of reactions, and its partials
 //! change at most events (every complex that binds a hub is one of them),
 //! while draws land in it seldom (3 % of them on fceri_gamma2). So it is
-//! laid out for cheap changes: its partials in blocks of [`BLOCK`], each
-//! block's sum kept, and a draw scans the block sums, then one block. Its
-//! weight is an upper bound of its sum, which moves only when the sum
-//! leaves a band below it, so a change seldom touches the top level, and a
-//! draw from it draws nothing with probability 1 - sum / bound. The caller,
+//! laid out for cheap changes: its partials in blocks of [`BLOCK`], a change
+//! marks its block, and a draw sums the marked blocks afresh, then scans
+//! the block sums and one block. Its weight is an upper bound of its sum,
+//! which moves only when the sum leaves a band below it, so a change seldom
+//! touches the top level, and a draw from it draws nothing with
+//! probability 1 - sum / bound. The caller,
 //! drawing the group by its bound, counts that as a rejected trial of a
 //! thinning (Lewis & Shedler 1979): exact, at the cost of a few rejected
 //! trials in a thousand on fceri_gamma2. Composition-rejection, which this
@@ -55,8 +56,11 @@ pub(in super::super) struct Groups {
     /// Each group's partials, group after group, in slot order.
     partials: Vec<f64>,
     hubs: Vec<Hub>,
-    /// Each hub's block sums, hub after hub.
+    /// Each hub's block sums, hub after hub, each hub's from a multiple of
+    /// 64, and a bit for each, set when the block changed since its sum was
+    /// taken.
     block_sums: Vec<f64>,
+    stale: Vec<u64>,
     /// Per group, its weight per pivot molecule: a scanned group's sum, a
     /// hub's bound.
     weights: Vec<f64>,
@@ -98,7 +102,7 @@ impl Groups {
                     changes: 0,
                     sum: 0.0,
                 });
-                blocks_start += blocks;
+                blocks_start += blocks.next_multiple_of(64);
                 (blocks * BLOCK, (hubs.len() - 1) as u32)
             };
             spans.push(Span { start: start as u32, len: padded as u32, hub });
@@ -110,6 +114,7 @@ impl Groups {
             partials: vec![0.0; start],
             hubs,
             block_sums: vec![0.0; blocks_start],
+            stale: vec![0; blocks_start / 64],
         }
     }
 
@@ -138,18 +143,35 @@ impl Groups {
             return self.weights[group] != bound;
         }
         let hub = self.hubs[span.hub as usize];
-        let b = slot / BLOCK;
-        self.block_sums[hub.blocks_start as usize + b] = sum_in_lanes(self.block(span, b));
+        let block = hub.blocks_start as usize + slot / BLOCK;
+        self.stale[block / 64] |= 1 << (block % 64);
         let sum = hub.sum + (w - old);
-        let within = sum <= bound * (1.0 - MARGIN) && sum >= 0.5 * bound && hub.changes + 1 < RESYNC;
-        let (sum, changes) =
-            if within { (sum, hub.changes + 1) } else { (sum_in_lanes(self.block_sums(hub)), 0) };
-        let hub = &mut self.hubs[span.hub as usize];
-        (hub.sum, hub.changes) = (sum, changes);
-        if !within {
-            self.weights[group] = sum * HEADROOM;
+        if sum <= bound * (1.0 - MARGIN) && sum >= 0.5 * bound && hub.changes + 1 < RESYNC {
+            let hub = &mut self.hubs[span.hub as usize];
+            (hub.sum, hub.changes) = (sum, hub.changes + 1);
+            return false;
         }
+        self.refresh(span, hub);
+        let sum = sum_in_lanes(self.block_sums(hub));
+        let hub = &mut self.hubs[span.hub as usize];
+        (hub.sum, hub.changes) = (sum, 0);
+        self.weights[group] = sum * HEADROOM;
         self.weights[group] != bound
+    }
+
+    /// Takes afresh the sums of a hub's blocks changed since theirs were
+    /// taken: only at a draw from the hub or a new bound, as a few blocks
+    /// (the complexes that come and go fastest) take most of the changes.
+    fn refresh(&mut self, span: Span, hub: Hub) {
+        let first = hub.blocks_start as usize / 64;
+        for word in first..first + (hub.blocks as usize).div_ceil(64) {
+            let mut bits = std::mem::take(&mut self.stale[word]);
+            while bits != 0 {
+                let b = (word - first) * 64 + bits.trailing_zeros() as usize;
+                self.block_sums[hub.blocks_start as usize + b] = sum_in_lanes(self.block(span, b));
+                bits &= bits - 1;
+            }
+        }
     }
 
     /// A group's weight per pivot molecule: at least the sum of its
@@ -168,7 +190,9 @@ impl Groups {
         let (partials, offset) = if span.hub == SCANNED {
             (self.scanned(span), 0)
         } else {
-            let b = find(self.block_sums(self.hubs[span.hub as usize]), &mut x)?;
+            let hub = self.hubs[span.hub as usize];
+            self.refresh(span, hub);
+            let b = find(self.block_sums(hub), &mut x)?;
             (self.block(span, b), b * BLOCK)
         };
         // If rounding carries `x` past every partial, the last positive one is taken.
