@@ -222,18 +222,20 @@ fn one_seed_gives_identical_runs_on_one_and_two_threads() {
     let kin = Kinetics::new(&crn);
     let n0 = ssa::initial_counts(&crn).unwrap();
     let t = times(5.0, 5);
-    let sim = Ssa::new(&kin, crn.volume, SsaMethod::Auto);
-    let run_on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| ssa::ensemble(&sim, &n0, &t, 42, 64).unwrap())
-    };
-    let (one, two) = (run_on(1), run_on(2));
-    assert_eq!(one, two);
-    // Compared as text: NaN kurtosis (zero variance at t = 0) is not equal to itself.
-    assert_eq!(format!("{:?}", ssa::statistics(&one)), format!("{:?}", ssa::statistics(&two)));
-    assert_ne!(one[0], one[1], "different trajectories use different streams");
-    let other_seed = ssa::ensemble(&sim, &n0, &t, 43, 1).unwrap();
-    assert_eq!(other_seed[0], one[1], "trajectory i is seeded from seed + i");
+    for method in std::iter::once(SsaMethod::Auto).chain(FORCED) {
+        let sim = Ssa::new(&kin, crn.volume, method);
+        let run_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| ssa::ensemble(&sim, &n0, &t, 42, 64).unwrap())
+        };
+        let (one, two) = (run_on(1), run_on(2));
+        assert_eq!(one, two, "{method:?}");
+        // Compared as text: NaN kurtosis (zero variance at t = 0) is not equal to itself.
+        assert_eq!(format!("{:?}", ssa::statistics(&one)), format!("{:?}", ssa::statistics(&two)));
+        assert_ne!(one[0], one[1], "{method:?}: different trajectories use different streams");
+        let other_seed = ssa::ensemble(&sim, &n0, &t, 43, 1).unwrap();
+        assert_eq!(other_seed[0], one[1], "{method:?}: trajectory i is seeded from seed + i");
+    }
 }
 
 #[test]
