@@ -101,9 +101,16 @@ impl Pivots {
             slot.push(group_slot);
             group_lists[p as usize].push(r as u32);
         }
-        let changes = group_lists.iter().flatten().map(|&r| kin.changes(r as usize).to_vec()).collect();
-        let (group_start, _) = flatten(group_lists);
-        let (change_start, changes) = flatten(changes);
+        let mut group_start = vec![0];
+        let mut change_start = vec![0];
+        let mut changes = Vec::new();
+        for group in &group_lists {
+            for &r in group {
+                changes.extend_from_slice(kin.changes(r as usize));
+                change_start.push(changes.len());
+            }
+            group_start.push(change_start.len() - 1);
+        }
         let (reader_start, readers) = flatten(lists);
         Pivots { pivot, slot, group_start, change_start, changes, reader_start, readers }
     }
