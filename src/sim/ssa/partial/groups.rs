@@ -257,7 +257,8 @@ mod tests {
 
     /// A hub group's bound stays above its sum, and within the band
     /// that keeps its draws mostly accepted, through a long run of changes
-    /// that grow, shrink and empty it; it reports each change of bound.
+    /// that grow, shrink and empty it; it reports each change of bound, and
+    /// its draws read block sums as fresh as its partials.
     #[test]
     fn a_hub_groups_bound_follows_its_sum() {
         let len = SCAN_LIMIT * 4;
@@ -276,6 +277,14 @@ mod tests {
             let bound = groups.weight(0);
             assert!(sum <= bound * (1.0 + 1e-12), "step {step}: sum {sum} above bound {bound}");
             assert!(bound <= 2.0 * sum * (1.0 + 1e-9) + 1e-12, "step {step}: bound {bound} for {sum}");
+            // Draws between changes see every block's sum brought up to date.
+            if step % 7 == 0
+                && let Some(drawn) = groups.sample(0, &mut rng)
+            {
+                assert!(partials[drawn] > 0.0, "step {step}: drew slot {drawn} of partial 0");
+                let fresh: Vec<f64> = partials.chunks(BLOCK).map(sum_in_lanes).collect();
+                assert_eq!(groups.block_sums(groups.hubs[0]), &fresh[..], "step {step}");
+            }
         }
     }
 }
