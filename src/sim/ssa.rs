@@ -89,9 +89,9 @@ pub const DIRECT_MAX_REACTIONS: usize = 24;
 /// rejection method takes 0.16 M events/s against the partial-propensity
 /// method's 6.7 M, while below the hubs the rejection method wins:
 /// egfr_net (at most 262) 17-19 against 3.5 M events/s, BCR 24.5 against 2.5,
-/// multisite2 (288) 11.6 against 6.9. The partial method updates some thirty
-/// partials an event where the rejection method re-bounds one or two
-/// reactions. `cargo bench --bench ssa`, 2 shared cores.
+/// multisite2 (288) 11.6 against 6.9: there a trial and, now and then, a few
+/// re-bounded reactions cost less than the partial method's two-level draw
+/// and partial updates. `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
 
 /// Events one trajectory may take unless `max_events` says otherwise: an

@@ -7,8 +7,9 @@
 //! a linear search over the few bins, then a member of the bin uniformly,
 //! accepted with probability weight / (the bin's upper bound).
 //!
-//! Weights that move by a little often cross a power of two: the partials
-//! c·n of sparse species go 0 → c → 2c → c → 0. Two rules keep such changes
+//! Weights that move by a little often cross a power of two: at the
+//! partial-propensity method's top level a sparse species' group weighs
+//! n · W, which goes 0 → W → 2W → W → 0. Two rules keep such changes
 //! from moving the item between bins, which cost most of an update:
 //! - a member whose weight falls by one exponent stays in its bin (it
 //!   moves only when its weight leaves the bin's upper bound, or falls
