@@ -131,26 +131,40 @@ impl Groups {
         &self.block_sums[hub.blocks_start as usize..(hub.blocks_start + hub.blocks) as usize]
     }
 
-    /// Sets a partial; true if the group's weight changed with it.
-    #[inline]
+    /// Sets a partial; true if the group's weight changed with it. Inlined
+    /// for the common change, a hub's partial that leaves its bound in place.
+    #[inline(always)]
     pub(in super::super) fn set(&mut self, group: usize, slot: usize, w: f64) -> bool {
         let span = self.spans[group];
         debug_assert!(slot < span.len as usize);
         let old = std::mem::replace(&mut self.partials[span.start as usize + slot], w);
-        let bound = self.weights[group];
         if span.hub == SCANNED {
-            self.weights[group] = sum_in_lanes(self.scanned(span));
-            return self.weights[group] != bound;
+            return self.sum_afresh(group, span);
         }
-        let hub = self.hubs[span.hub as usize];
+        let bound = self.weights[group];
+        let hub = &mut self.hubs[span.hub as usize];
         let block = hub.blocks_start as usize + slot / BLOCK;
-        self.stale[block / 64] |= 1 << (block % 64);
         let sum = hub.sum + (w - old);
+        self.stale[block / 64] |= 1 << (block % 64);
         if sum <= bound * (1.0 - MARGIN) && sum >= 0.5 * bound && hub.changes + 1 < RESYNC {
-            let hub = &mut self.hubs[span.hub as usize];
             (hub.sum, hub.changes) = (sum, hub.changes + 1);
             return false;
         }
+        self.bound_afresh(group, span)
+    }
+
+    /// A scanned group's weight taken afresh; true if it changed.
+    #[inline(never)]
+    fn sum_afresh(&mut self, group: usize, span: Span) -> bool {
+        let sum = sum_in_lanes(self.scanned(span));
+        std::mem::replace(&mut self.weights[group], sum) != sum
+    }
+
+    /// A hub group's bound set afresh from its exact sum; true if it changed.
+    #[inline(never)]
+    fn bound_afresh(&mut self, group: usize, span: Span) -> bool {
+        let bound = self.weights[group];
+        let hub = self.hubs[span.hub as usize];
         self.refresh(span, hub);
         let sum = sum_in_lanes(self.block_sums(hub));
         let hub = &mut self.hubs[span.hub as usize];
