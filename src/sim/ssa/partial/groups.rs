@@ -66,9 +66,11 @@ pub(in super::super) struct Groups {
     weights: Vec<f64>,
 }
 
-/// A hub group's blocks and its running sum: the exact sum at its last
-/// bound, plus every change since. After `n` changes the running sum is off
-/// by at most about `n` roundings of numbers below the bound, so with
+/// A hub group's blocks, its running sum (the exact sum at its last bound,
+/// plus every change since) and the band the running sum may move in before
+/// the hub is bounded afresh, kept beside the sum so that a change reads
+/// neither the bound nor anything else. After `n` changes the running sum is
+/// off by at most about `n` roundings of numbers below the bound, so with
 /// [`RESYNC`] changes at most it stays far inside [`MARGIN`] of the bound.
 #[derive(Clone, Copy)]
 struct Hub {
@@ -76,6 +78,8 @@ struct Hub {
     blocks: u32,
     changes: u32,
     sum: f64,
+    low: f64,
+    high: f64,
 }
 
 /// A hub's bound is its exact sum times this; it is bounded again when the
@@ -101,6 +105,8 @@ impl Groups {
                     blocks: blocks as u32,
                     changes: 0,
                     sum: 0.0,
+                    low: 0.0,
+                    high: 0.0,
                 });
                 blocks_start += blocks.next_multiple_of(64);
                 (blocks * BLOCK, (hubs.len() - 1) as u32)
@@ -141,12 +147,11 @@ impl Groups {
         if span.hub == SCANNED {
             return self.sum_afresh(group, span);
         }
-        let bound = self.weights[group];
         let hub = &mut self.hubs[span.hub as usize];
         let block = hub.blocks_start as usize + slot / BLOCK;
         let sum = hub.sum + (w - old);
         self.stale[block / 64] |= 1 << (block % 64);
-        if sum <= bound * (1.0 - MARGIN) && sum >= 0.5 * bound && hub.changes + 1 < RESYNC {
+        if sum <= hub.high && sum >= hub.low && hub.changes + 1 < RESYNC {
             (hub.sum, hub.changes) = (sum, hub.changes + 1);
             return false;
         }
@@ -163,14 +168,13 @@ impl Groups {
     /// A hub group's bound set afresh from its exact sum; true if it changed.
     #[inline(never)]
     fn bound_afresh(&mut self, group: usize, span: Span) -> bool {
-        let bound = self.weights[group];
         let hub = self.hubs[span.hub as usize];
         self.refresh(span, hub);
         let sum = sum_in_lanes(self.block_sums(hub));
         let hub = &mut self.hubs[span.hub as usize];
-        (hub.sum, hub.changes) = (sum, 0);
-        self.weights[group] = sum * HEADROOM;
-        self.weights[group] != bound
+        let bound = sum * HEADROOM;
+        (hub.sum, hub.changes, hub.low, hub.high) = (sum, 0, 0.5 * bound, bound * (1.0 - MARGIN));
+        std::mem::replace(&mut self.weights[group], bound) != bound
     }
 
     /// Takes afresh the sums of a hub's blocks changed since theirs were
