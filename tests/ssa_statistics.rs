@@ -131,6 +131,22 @@ fn every_method_agrees_with_the_direct_method_on_a_hub() {
     assert_every_method_agrees_with_the_direct_method(&source, &times(3.0, 3), (7, 1 << 21));
 }
 
+/// A pivot that comes and goes: P pivots its three bindings (their
+/// partials read the partners' counts), and is absent four fifths of the
+/// time, in spells through which its partners grow. Partial propensities
+/// leave an absent pivot's group unsummed and must sum it as P returns, or
+/// P would bind at the partners' counts of its last visit.
+#[test]
+fn every_method_agrees_with_the_direct_method_where_a_pivot_comes_and_goes() {
+    assert_every_method_agrees_with_the_direct_method(
+        "network Returns { species amount P = 0, Y1 = 0, Y2 = 0, Y3 = 0, Z = 0; \
+         0 -> P @ 5; P -> 0 @ 20; 0 -> Y1 @ 1; 0 -> Y2 @ 2; 0 -> Y3 @ 0.5; \
+         P + Y1 -> Z @ 1; P + Y2 -> Z @ 0.5; P + Y3 -> Z @ 2; Z -> 0 @ 0.5; }",
+        &times(4.0, 4),
+        (11, 1 << 22),
+    );
+}
+
 /// No exact law for these: every method's means at each sample time after
 /// the first must agree with the direct method's within 4.5 standard
 /// errors of their difference, the direct method's ensemble and the others'

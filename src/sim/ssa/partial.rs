@@ -26,7 +26,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 mod groups;
 
-use groups::Groups;
+use groups::{Groups, Place};
 
 use super::composition::Composition;
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten};
@@ -38,7 +38,9 @@ pub(super) struct Pivots {
     /// reaction without reactants.
     pivot: Vec<u32>,
     /// Per reaction: its place in its pivot's group.
-    slot: Vec<u32>,
+    place: Vec<Place>,
+    /// Every group at zero, laid out: each trajectory starts from a copy.
+    empty: Groups,
     /// Pivot p's group holds the members `group_start[p]..group_start[p + 1]`
     /// in slot order.
     group_start: Vec<usize>,
@@ -56,12 +58,13 @@ pub(super) struct Pivots {
 /// A reaction whose partial reads a species' count, with all its update
 /// needs side by side: an event on fceri_gamma2 updates five partials on
 /// average and over a hundred in its first transient, and reading each
-/// through the reaction's index into several arrays cost a cache miss apiece.
+/// through the reaction's index into several arrays cost a cache miss apiece
+/// (so too its partial's [`Place`], rather than its group's span and slot).
 #[derive(Clone, Copy)]
 struct Reader {
     reaction: u32,
     group: u32,
-    slot: u32,
+    place: Place,
     /// The species whose count times `c` is the partial, for a pivot and one
     /// other distinct reactant (most reactions of a hub); [`NO_FACTOR`]
     /// otherwise.
@@ -78,28 +81,35 @@ impl Pivots {
         let mut pivot = Vec::with_capacity(kin.reactions());
         let mut slot = Vec::with_capacity(kin.reactions());
         let mut group_lists: Vec<Vec<u32>> = vec![Vec::new(); species + 1];
+        for r in 0..kin.reactions() {
+            // Ties go to the first reactant, so the grouping is reproducible.
+            let p = kin
+                .reactants(r)
+                .iter()
+                .map(|&(s, _)| s)
+                .reduce(|a, b| if fan_out(b) > fan_out(a) { b } else { a });
+            let p = p.unwrap_or(species as u32);
+            pivot.push(p);
+            slot.push(group_lists[p as usize].len());
+            group_lists[p as usize].push(r as u32);
+        }
+        let empty = Groups::new(group_lists.iter().map(Vec::len));
+        let place: Vec<Place> =
+            (0..kin.reactions()).map(|r| empty.place(pivot[r] as usize, slot[r])).collect();
         let mut lists: Vec<Vec<Reader>> = vec![Vec::new(); species];
         for (r, &c_r) in c.iter().enumerate() {
-            let reactants = kin.reactants(r);
-            // Ties go to the first reactant, so the grouping is reproducible.
-            let p =
-                reactants.iter().map(|&(s, _)| s).reduce(|a, b| if fan_out(b) > fan_out(a) { b } else { a });
-            let p = p.unwrap_or(species as u32);
-            let factor = match *reactants {
+            let p = pivot[r];
+            let factor = match *kin.reactants(r) {
                 [(a, 1), (b, 1)] if a == p && b != p => b,
                 [(a, 1), (b, 1)] if b == p && a != p => a,
                 _ => NO_FACTOR,
             };
-            let group_slot = group_lists[p as usize].len() as u32;
-            for &(s, alpha) in reactants {
+            for &(s, alpha) in kin.reactants(r) {
                 if s != p || alpha > 1 {
-                    let reader = Reader { reaction: r as u32, group: p, slot: group_slot, factor, c: c_r };
+                    let reader = Reader { reaction: r as u32, group: p, place: place[r], factor, c: c_r };
                     lists[s as usize].push(reader);
                 }
             }
-            pivot.push(p);
-            slot.push(group_slot);
-            group_lists[p as usize].push(r as u32);
         }
         let mut group_start = vec![0];
         let mut change_start = vec![0];
@@ -112,11 +122,7 @@ impl Pivots {
             group_start.push(change_start.len() - 1);
         }
         let (reader_start, readers) = flatten(lists);
-        Pivots { pivot, slot, group_start, change_start, changes, reader_start, readers }
-    }
-
-    fn group_len(&self, p: usize) -> usize {
-        self.group_start[p + 1] - self.group_start[p]
+        Pivots { pivot, place, empty, group_start, change_start, changes, reader_start, readers }
     }
 
     fn changes_of(&self, member: usize) -> &[(u32, i32)] {
@@ -165,10 +171,10 @@ impl Ssa<'_> {
         // The stand-in pivot of reactions without reactants, always 1.
         n.push(1);
         let mut out = Sampler::new(times, species);
-        let mut groups = Groups::new((0..=species).map(|p| pivots.group_len(p)));
+        let mut groups = pivots.empty.clone();
         for r in 0..self.kin.reactions() {
             let value = self.partial(pivots, r, &n);
-            groups.set(pivots.pivot[r] as usize, pivots.slot[r] as usize, value);
+            groups.set(pivots.pivot[r] as usize, pivots.place[r], value, true);
         }
         let mut top = Composition::new(species + 1);
         for (p, &count) in n.iter().enumerate() {
@@ -190,8 +196,12 @@ impl Ssa<'_> {
             let Some(slot) = groups.sample(p, rng) else { continue };
             let changes = pivots.changes_of(pivots.group_start[p] + slot);
             self.apply(changes, &mut n[..species], &mut events, t)?;
-            for &(s, _) in changes {
+            for &(s, d) in changes {
                 let s = s as usize;
+                // Its group's partials may have changed unsummed while it was away.
+                if n[s] == i64::from(d) {
+                    groups.pivot_returns(s);
+                }
                 // An empty group weighs 0 and stays out of the draw.
                 top.set(s, n[s] as f64 * groups.weight(s));
                 for reader in pivots.readers_of(s) {
@@ -202,7 +212,9 @@ impl Ssa<'_> {
                         reader.c * n[reader.factor as usize] as f64
                     };
                     let g = reader.group as usize;
-                    if groups.set(g, reader.slot as usize, value) {
+                    // The group of an absent pivot weighs 0 at the top level
+                    // whatever its partials: it is summed as the pivot returns.
+                    if groups.set(g, reader.place, value, n[g] > 0) {
                         top.set(g, n[g] as f64 * groups.weight(g));
                     }
                 }
