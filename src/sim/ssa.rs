@@ -86,10 +86,10 @@ pub const DIRECT_MAX_REACTIONS: usize = 24;
 /// reactant of more reactions than this: each time such a hub leaves its
 /// fluctuation interval every one of its reactions is re-bounded, and on
 /// fceri_gamma2 (hubs in 2,000-3,600 reactions, at counts below 400) the
-/// rejection method takes 0.15 M events/s against the partial-propensity
-/// method's 7.1 M, while below the hubs the rejection method wins:
-/// egfr_net (at most 262) 18 against 4.4 M events/s, BCR 25 against 4.7,
-/// multisite2 (288) 11.4 against 7.1: there a trial and, now and then, a few
+/// rejection method takes 0.16 M events/s against the partial-propensity
+/// method's 7.6 M, while below the hubs the rejection method wins:
+/// egfr_net (at most 262) 18 against 5.0 M events/s, BCR 25 against 5.5,
+/// multisite2 (288) 11.9 against 8.0: there a trial and, now and then, a few
 /// re-bounded reactions cost less than the partial method's two-level draw
 /// and partial updates. `cargo bench --bench ssa`, 2 shared cores.
 pub const REJECTION_MAX_CONSUMERS: usize = 1024;
