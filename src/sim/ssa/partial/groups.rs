@@ -167,10 +167,11 @@ impl Groups {
     /// changed with it. A scanned group whose pivot is absent (`present`
     /// false) keeps its weight as it was: it weighs nothing at the top level
     /// whatever its partials, so its sum waits for [`Groups::pivot_returns`].
-    /// On fceri_gamma2 two in five changes of scanned groups are of absent
-    /// pivots (and every change of a group of over 16 reactions), which cost
-    /// 5 % of the instructions. Inlined for the common change, a hub's
-    /// partial that leaves its bound in place.
+    /// On fceri_gamma2 nineteen in twenty changes of scanned groups are of
+    /// absent pivots, and their sums cost 4 % of the instructions, while
+    /// under one in ten thousand pivots returns to a group left unsummed.
+    /// Inlined for the common change, a hub's partial that leaves its bound
+    /// in place.
     #[inline(always)]
     pub(in super::super) fn set(&mut self, group: usize, place: Place, w: f64, present: bool) -> bool {
         let old = std::mem::replace(&mut self.partials[place.partial as usize], w);
