@@ -48,18 +48,17 @@ pub(super) struct Pivots {
     place: Vec<Place>,
     /// Every group at zero, laid out: each trajectory starts from a copy.
     empty: Groups,
-    /// Pivot p's group holds the members `group_start[p]..group_start[p + 1]`
-    /// in slot order.
-    group_start: Vec<usize>,
-    /// `changes[change_start[i]..change_start[i + 1]]`: the changes of
-    /// member i's reaction. In member order, not reaction order, so that a
-    /// drawn slot leads to its changes in one load rather than through its
-    /// reaction's index (a cache miss on fceri_gamma2's 50,000 reactions).
-    change_start: Vec<usize>,
-    changes: Vec<(u32, i32)>,
-    /// Per member, in member order: a bounded reaction's factor, read as a
-    /// hub's draw lands on it to test the stored partial against the true
-    /// one; [`NO_FACTOR`] for any other reaction.
+    /// Per partial (by its index among every group's, padding included):
+    /// its reaction's changes, inline for up to [`INLINE`] of them, so that
+    /// a drawn partial leads to its changes in one load, where a member's
+    /// index, its changes' start and the changes were three dependent
+    /// loads, cache misses on fceri_gamma2's 50,000 reactions.
+    rows: Vec<Row>,
+    /// The changes of reactions with more than [`INLINE`].
+    overflow: Vec<(u32, i32)>,
+    /// Per partial: a bounded reaction's factor, read as a hub's draw lands
+    /// on it to test the stored partial against the true one;
+    /// [`NO_FACTOR`] for any other reaction and for padding.
     bound: Vec<Bound>,
     /// Species -> the reactions whose partial reads its count (but for
     /// those in `bounded`).
@@ -80,7 +79,18 @@ struct Bounded {
     c: f64,
 }
 
-/// A bounded member's partial is c · n_species.
+/// Up to [`INLINE`] changes `(species, change)`, or `len` more from
+/// `changes[0].0` on in [`Pivots::overflow`]. One cache line holds two.
+#[derive(Clone, Copy, Default)]
+#[repr(align(32))]
+struct Row {
+    len: u32,
+    changes: [(u32, i32); INLINE],
+}
+
+const INLINE: usize = 3;
+
+/// A bounded reaction's partial is c · n_species.
 #[derive(Clone, Copy)]
 struct Bound {
     species: u32,
@@ -150,27 +160,30 @@ impl Pivots {
                 }
             }
         }
-        let mut group_start = vec![0];
-        let mut change_start = vec![0];
-        let mut changes = Vec::new();
-        for group in &group_lists {
-            for &r in group {
-                changes.extend_from_slice(kin.changes(r as usize));
-                change_start.push(changes.len());
+        let mut rows = vec![Row::default(); empty.len()];
+        let mut overflow = Vec::new();
+        let mut bound_at = vec![Bound { species: NO_FACTOR, c: 0.0 }; empty.len()];
+        for (r, at) in place.iter().map(|place| place.index()).enumerate() {
+            let changes = kin.changes(r);
+            let row = &mut rows[at];
+            row.len = changes.len() as u32;
+            if changes.len() <= INLINE {
+                row.changes[..changes.len()].copy_from_slice(changes);
+            } else {
+                row.changes[0].0 = overflow.len() as u32;
+                overflow.extend_from_slice(changes);
             }
-            group_start.push(change_start.len() - 1);
+            bound_at[at] = bound[r];
         }
-        let bound = group_lists.concat().into_iter().map(|r| bound[r as usize]).collect();
         let (reader_start, readers) = flatten(lists);
         let (bounded_start, bounded) = flatten(bounded_lists);
         Pivots {
             pivot,
             place,
             empty,
-            group_start,
-            change_start,
-            changes,
-            bound,
+            rows,
+            overflow,
+            bound: bound_at,
             reader_start,
             readers,
             bounded_start,
@@ -178,8 +191,15 @@ impl Pivots {
         }
     }
 
-    fn changes_of(&self, member: usize) -> &[(u32, i32)] {
-        &self.changes[self.change_start[member]..self.change_start[member + 1]]
+    fn changes_of(&self, at: usize) -> &[(u32, i32)] {
+        let row = &self.rows[at];
+        let len = row.len as usize;
+        if len <= INLINE {
+            &row.changes[..len]
+        } else {
+            let start = row.changes[0].0 as usize;
+            &self.overflow[start..start + len]
+        }
     }
 
     fn readers_of(&self, s: usize) -> &[Reader] {
@@ -262,10 +282,9 @@ impl Ssa<'_> {
             }
             // A hub group weighs a bound of its partials: drawing none is a
             // rejected trial, which advances time and changes nothing.
-            let Some(Drawn { slot, hub_rest }) = groups.sample(p, rng) else { continue };
-            let member = pivots.group_start[p] + slot;
+            let Some(Drawn { at, hub_rest }) = groups.sample(p, rng) else { continue };
             if let Some(rest) = hub_rest {
-                let Bound { species, c } = pivots.bound[member];
+                let Bound { species, c } = pivots.bound[at];
                 let s = species as usize;
                 // c · n_s is what `partial` computes, bit for bit.
                 if species != NO_FACTOR && rest > c * n[s] as f64 {
@@ -274,7 +293,7 @@ impl Ssa<'_> {
                     continue;
                 }
             }
-            let changes = pivots.changes_of(member);
+            let changes = pivots.changes_of(at);
             self.apply(changes, &mut n[..species], &mut events, t)?;
             for &(s, d) in changes {
                 let s = s as usize;

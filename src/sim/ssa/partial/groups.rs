@@ -150,6 +150,11 @@ impl Groups {
         }
     }
 
+    /// The number of partials of every group, padding included.
+    pub(in super::super) fn len(&self) -> usize {
+        self.partials.len()
+    }
+
     fn scanned(&self, span: Span) -> &[f64] {
         &self.partials[span.start as usize..(span.start + span.len) as usize]
     }
@@ -287,7 +292,7 @@ impl Groups {
         // If rounding carries `x` past every partial, the last positive one is taken.
         let slot = find(partials, &mut x).or_else(|| partials.iter().rposition(|&w| w > 0.0))?;
         let hub_rest = (span.hub != SCANNED).then(|| x.min(partials[slot]));
-        Some(Drawn { slot: offset + slot, hub_rest })
+        Some(Drawn { at: (span.start as usize) + offset + slot, hub_rest })
     }
 }
 
@@ -296,7 +301,8 @@ impl Groups {
 /// the reaction's accepts it with probability (the reaction's) / (bound) by
 /// testing `hub_rest <= ` the reaction's.
 pub(in super::super) struct Drawn {
-    pub(in super::super) slot: usize,
+    /// The slot's index among every group's partials ([`Place::index`]).
+    pub(in super::super) at: usize,
     pub(in super::super) hub_rest: Option<f64>,
 }
 
@@ -304,6 +310,12 @@ impl Place {
     /// Whether the slot is in a hub's group.
     pub(in super::super) fn in_hub(self) -> bool {
         self.hub != SCANNED
+    }
+
+    /// The slot's index among every group's partials, padding included:
+    /// below [`Groups::len`].
+    pub(in super::super) fn index(self) -> usize {
+        self.partial as usize
     }
 }
 
@@ -363,7 +375,8 @@ mod tests {
             // uniform in (0, partial], so a quarter of the draws in each quarter.
             let mut quarters = [0u32; 4];
             assert_draws_follow(&outcomes, 200_000, || match groups.sample(group, &mut rng) {
-                Some(Drawn { slot, hub_rest }) => {
+                Some(Drawn { at, hub_rest }) => {
+                    let slot = at - groups.spans[group].start as usize;
                     assert_eq!(hub_rest.is_some(), group > 0, "only a hub's draw has a rest");
                     if let Some(rest) = hub_rest {
                         let share = rest / partials[slot];
@@ -425,7 +438,7 @@ mod tests {
             assert!(bound <= 2.0 * sum * (1.0 + 1e-9) + 1e-12, "step {step}: bound {bound} for {sum}");
             // Draws between changes see every block's sum brought up to date.
             if step % 7 == 0
-                && let Some(Drawn { slot: drawn, .. }) = groups.sample(0, &mut rng)
+                && let Some(Drawn { at: drawn, .. }) = groups.sample(0, &mut rng)
             {
                 assert!(partials[drawn] > 0.0, "step {step}: drew slot {drawn} of partial 0");
                 let fresh: Vec<f64> = partials.chunks(BLOCK).map(sum_in_lanes).collect();
