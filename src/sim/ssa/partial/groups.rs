@@ -1,22 +1,22 @@
 //! The partials of every pivot's group, side by side in slot order, and
 //! each group's weight per pivot molecule.
 //!
-//! Most groups are small (on fceri_gamma2, 97 % of draws land in groups of
+//! Most groups are small (on fceri_gamma2, 93 % of draws land in groups of
 //! under 16 reactions): a draw scans the partials, and the weight is their
 //! sum, taken afresh at each change (a few additions).
 //!
-//! A hub's group holds hundreds or thousands of reactions, and its partials
-//! change at most events (every complex that binds a hub is one of them),
-//! while draws land in it seldom (3 % of them on fceri_gamma2). So it is
-//! laid out for cheap changes: its partials in blocks of [`BLOCK`], a change
+//! A hub's group holds hundreds or thousands of reactions, whose partials
+//! would change at most events (every complex that binds a hub is one of
+//! them) were most of them not bounds that move seldom (`partial.rs`), and
+//! which few draws reach (one in fourteen on fceri_gamma2). So it is laid
+//! out for cheap changes: its partials in blocks of [`BLOCK`], a change
 //! marks its block, and a draw sums the marked blocks (and their
 //! superblocks, of [`SUPER`] blocks) afresh, then scans the superblock
-//! sums, one superblock's block sums and one block. Its weight is an upper bound of its sum,
-//! which moves only when the sum leaves a band below it, so a change seldom
-//! touches the top level, and a draw from it draws nothing with
-//! probability 1 - sum / bound. The caller,
-//! drawing the group by its bound, counts that as a rejected trial of a
-//! thinning (Lewis & Shedler 1979): exact, at the cost of a few rejected
+//! sums, one superblock's block sums and one block. Its weight is an upper
+//! bound of its sum, which moves only when the sum leaves a band below it,
+//! so a change seldom touches the top level, and a draw from it draws
+//! nothing with probability 1 - sum / bound. The caller, drawing the group
+//! by its bound, counts that as a rejected trial of a thinning (Lewis & Shedler 1979): exact, at the cost of a few rejected
 //! trials in a thousand on fceri_gamma2. Composition-rejection, which this
 //! replaced, drew in constant time but cost 70 instructions a change, half
 //! again what the rest of the change did (callgrind).
@@ -297,9 +297,9 @@ impl Groups {
 }
 
 /// A drawn slot and, for a hub's, where the draw fell in its partial:
-/// uniform in (0, partial], so that a caller whose partial is a bound of
-/// the reaction's accepts it with probability (the reaction's) / (bound) by
-/// testing `hub_rest <= ` the reaction's.
+/// uniform in (0, partial], so that a caller whose stored partial bounds
+/// the reaction's accepts the draw with probability (the reaction's) / (the
+/// stored one) by accepting a `hub_rest` at most the reaction's.
 pub(in super::super) struct Drawn {
     /// The slot's index among every group's partials ([`Place::index`]).
     pub(in super::super) at: usize,
