@@ -79,8 +79,9 @@ struct Bounded {
     c: f64,
 }
 
-/// Up to [`INLINE`] changes `(species, change)`, or `len` more from
-/// `changes[0].0` on in [`Pivots::overflow`]. One cache line holds two.
+/// A reaction's `len` changes `(species, change)`: inline if at most
+/// [`INLINE`], else in [`Pivots::overflow`] from index `changes[0].0`. One
+/// cache line holds two rows.
 #[derive(Clone, Copy, Default)]
 #[repr(align(32))]
 struct Row {
@@ -140,7 +141,7 @@ impl Pivots {
             (0..kin.reactions()).map(|r| empty.place(pivot[r] as usize, slot[r])).collect();
         let mut lists: Vec<Vec<Reader>> = vec![Vec::new(); species];
         let mut bounded_lists: Vec<Vec<Bounded>> = vec![Vec::new(); species];
-        let mut bound = vec![Bound { species: NO_FACTOR, c: 0.0 }; kin.reactions()];
+        let mut bound = vec![Bound { species: NO_FACTOR, c: 0.0 }; empty.len()];
         for (r, &c_r) in c.iter().enumerate() {
             let p = pivot[r];
             let factor = match *kin.reactants(r) {
@@ -150,7 +151,7 @@ impl Pivots {
             };
             if factor != NO_FACTOR && place[r].in_hub() {
                 bounded_lists[factor as usize].push(Bounded { group: p, place: place[r], c: c_r });
-                bound[r] = Bound { species: factor, c: c_r };
+                bound[place[r].index()] = Bound { species: factor, c: c_r };
                 continue;
             }
             for &(s, alpha) in kin.reactants(r) {
@@ -162,7 +163,6 @@ impl Pivots {
         }
         let mut rows = vec![Row::default(); empty.len()];
         let mut overflow = Vec::new();
-        let mut bound_at = vec![Bound { species: NO_FACTOR, c: 0.0 }; empty.len()];
         for (r, at) in place.iter().map(|place| place.index()).enumerate() {
             let changes = kin.changes(r);
             let row = &mut rows[at];
@@ -173,22 +173,10 @@ impl Pivots {
                 row.changes[0].0 = overflow.len() as u32;
                 overflow.extend_from_slice(changes);
             }
-            bound_at[at] = bound[r];
         }
         let (reader_start, readers) = flatten(lists);
         let (bounded_start, bounded) = flatten(bounded_lists);
-        Pivots {
-            pivot,
-            place,
-            empty,
-            rows,
-            overflow,
-            bound: bound_at,
-            reader_start,
-            readers,
-            bounded_start,
-            bounded,
-        }
+        Pivots { pivot, place, empty, rows, overflow, bound, reader_start, readers, bounded_start, bounded }
     }
 
     fn changes_of(&self, at: usize) -> &[(u32, i32)] {
@@ -206,8 +194,17 @@ impl Pivots {
         &self.readers[self.reader_start[s]..self.reader_start[s + 1]]
     }
 
-    /// Sets the stored partial of every bounded reaction of `s` to c · n_s.
-    fn bound_partials_of(&self, s: usize, n: &[i64], groups: &mut Groups, top: &mut Composition) {
+    /// Sets `ceiling[s]` to n_s, and the stored partial of every bounded
+    /// reaction of `s` to c · n_s.
+    fn bound_partials_of(
+        &self,
+        s: usize,
+        n: &[i64],
+        ceiling: &mut [i64],
+        groups: &mut Groups,
+        top: &mut Composition,
+    ) {
+        ceiling[s] = n[s];
         for b in &self.bounded[self.bounded_start[s]..self.bounded_start[s + 1]] {
             let g = b.group as usize;
             if groups.set(g, b.place, b.c * n[s] as f64, true) {
@@ -288,8 +285,7 @@ impl Ssa<'_> {
                 let s = species as usize;
                 // c · n_s is what `partial` computes, bit for bit.
                 if species != NO_FACTOR && rest > c * n[s] as f64 {
-                    ceiling[s] = n[s];
-                    pivots.bound_partials_of(s, &n, &mut groups, &mut top);
+                    pivots.bound_partials_of(s, &n, &mut ceiling, &mut groups, &mut top);
                     continue;
                 }
             }
@@ -318,8 +314,7 @@ impl Ssa<'_> {
                     }
                 }
                 if n[s] > ceiling[s] {
-                    ceiling[s] = n[s];
-                    pivots.bound_partials_of(s, &n, &mut groups, &mut top);
+                    pivots.bound_partials_of(s, &n, &mut ceiling, &mut groups, &mut top);
                 }
             }
         }
