@@ -20,6 +20,7 @@ mod direct;
 mod form;
 mod partial;
 mod rejection;
+mod scan;
 
 use super::kinetics::Kinetics;
 use super::schedule::{self, Cut};

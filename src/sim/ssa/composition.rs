@@ -123,6 +123,8 @@ pub(super) struct Composition {
     /// Whether a member whose weight falls to zero stays in its bin until a
     /// draw lands on it (strict) rather than leaving at once (lenient).
     keeps_zeros: bool,
+    /// The number of items in bins.
+    weighted: usize,
 }
 
 /// One exponent bin: changing a member's weight within its bin, the most
@@ -146,6 +148,7 @@ impl Composition {
             top: 0,
             slack: 1,
             keeps_zeros: false,
+            weighted: 0,
         }
     }
 
@@ -160,6 +163,25 @@ impl Composition {
     /// fceri_gamma2 5 % faster.
     pub(super) fn strict(len: usize) -> Composition {
         Composition { slack: 0, keeps_zeros: true, ..Composition::new(len) }
+    }
+
+    /// The number of items, whatever their weights.
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The number of items in bins: those of positive weight, and in a
+    /// strict one those left at zero.
+    pub(super) fn weighted(&self) -> usize {
+        self.weighted
+    }
+
+    /// Each item in a bin, with its weight, bin by bin.
+    pub(super) fn members(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.bins.iter().flat_map(|bin| &bin.members).map(|&i| {
+            let Item { share, bin, .. } = self.items[i as usize];
+            (i as usize, value(bin, u128::from(share)))
+        })
     }
 
     /// The sum of the weights, from the bins' values in a fixed order (each
@@ -217,6 +239,7 @@ impl Composition {
         }
         let emptied = slot.members.is_empty();
         self.items[i].place = OUT;
+        self.weighted -= 1;
         if share > 0 {
             slot.sum -= u128::from(share);
             self.values[k] = value(bin, slot.sum);
@@ -235,6 +258,7 @@ impl Composition {
         let slot = &mut self.bins[k];
         self.items[i] = Item { share: m << 1, place: slot.members.len() as u32, bin };
         slot.members.push(i as u32);
+        self.weighted += 1;
         slot.sum += u128::from(m << 1);
         self.values[k] = value(bin, slot.sum);
         self.top = self.top.max(k);

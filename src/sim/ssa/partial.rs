@@ -14,9 +14,10 @@
 //! reaction the same way; choosing the hub as pivot is what keeps hubs
 //! cheap).
 //!
-//! A draw picks a group by composition-rejection over the group weights
-//! ([`Composition`]), then a reaction from the group's partials ([`Groups`]:
-//! a scan of a small group, of block sums and then a block in a hub's). A
+//! A draw picks a group in proportion to the group weights ([`Top`]: a
+//! scan of the few that weigh anything, or composition-rejection), then a
+//! reaction from the group's partials ([`Groups`]: a scan of a small
+//! group, of block sums and then a block in a hub's). A
 //! hub's group weighs an upper bound of its partials' sum, so that the
 //! partials changing at nearly every event seldom move its weight; a draw
 //! from it may then find no reaction, a rejected trial that advances time
@@ -32,10 +33,11 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 mod groups;
+mod top;
 
 use groups::{Drawn, Groups, Place};
+use top::Top;
 
-use super::composition::Composition;
 use super::{Halt, Sampler, Ssa, Trajectory, exponential, flatten};
 use crate::sim::kinetics::Kinetics;
 
@@ -190,6 +192,17 @@ impl Pivots {
         }
     }
 
+    /// Asks for the rows of a drawn group's first reactions, at least one
+    /// cache line of them (two rows a line) and the next: the group's scan
+    /// then runs while they come, where the drawn row's load was a cache
+    /// miss after it (rows are 1.6 MB on fceri_gamma2). 2-4 % more events
+    /// a second there (best of three, alternated).
+    #[inline(always)]
+    fn prefetch_rows(&self, first: usize) {
+        prefetch(self.rows.as_ptr().wrapping_add(first));
+        prefetch(self.rows.as_ptr().wrapping_add(first + 2));
+    }
+
     fn readers_of(&self, s: usize) -> &[Reader] {
         &self.readers[self.reader_start[s]..self.reader_start[s + 1]]
     }
@@ -202,7 +215,7 @@ impl Pivots {
         n: &[i64],
         ceiling: &mut [i64],
         groups: &mut Groups,
-        top: &mut Composition,
+        top: &mut Top,
     ) {
         ceiling[s] = n[s];
         for b in &self.bounded[self.bounded_start[s]..self.bounded_start[s + 1]] {
@@ -212,6 +225,19 @@ impl Pivots {
             }
         }
     }
+}
+
+/// Asks the cache for the line at `p`, a hint with no effect on results.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    // SAFETY: a prefetch neither reads nor writes memory as the program
+    // sees it, and never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 impl Ssa<'_> {
@@ -256,7 +282,7 @@ impl Ssa<'_> {
             let value = self.partial(pivots, r, &n);
             groups.set(pivots.pivot[r] as usize, pivots.place[r], value, true);
         }
-        let mut top = Composition::new(species + 1);
+        let mut top = Top::new(species + 1);
         for (p, &count) in n.iter().enumerate() {
             top.set(p, count as f64 * groups.weight(p));
         }
@@ -273,6 +299,7 @@ impl Ssa<'_> {
                 break;
             }
             let p = top.sample(total, rng);
+            pivots.prefetch_rows(groups.first(p));
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
                 break;
@@ -291,12 +318,10 @@ impl Ssa<'_> {
             }
             let changes = pivots.changes_of(at);
             self.apply(changes, &mut n[..species], &mut events, t)?;
-            for &(s, d) in changes {
+            for &(s, _) in changes {
                 let s = s as usize;
                 // Its group's partials may have changed unsummed while it was away.
-                if n[s] == i64::from(d) {
-                    groups.pivot_returns(s);
-                }
+                groups.pivot_returns(s);
                 // An empty group weighs 0 and stays out of the draw.
                 top.set(s, n[s] as f64 * groups.weight(s));
                 for reader in pivots.readers_of(s) {

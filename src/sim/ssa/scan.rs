@@ -1,0 +1,182 @@
+//! Items drawn in proportion to their weights by a scan of the positive
+//! ones, kept side by side: for a few dozen positive weights out of
+//! thousands of items, cheaper than composition-rejection's bins, as a
+//! change is one store and a draw has no rejection and no branch per item
+//! to mispredict.
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The weights are summed in chunks of this many.
+const LANES: usize = 4;
+
+const OUT: u32 = u32::MAX;
+
+/// Items 0..len with non-negative weights, drawn by a scan of the positive ones.
+pub(super) struct Scan {
+    /// Per item: its index among the positive weights, or [`OUT`].
+    slot: Vec<u32>,
+    /// The positive weights, then zeros up to the lengths of `sums`.
+    weights: Vec<f64>,
+    /// Per positive weight: its item.
+    items: Vec<u32>,
+    /// The running sums of `weights`, taken by [`Scan::total`] for a draw.
+    sums: Vec<f64>,
+}
+
+impl Scan {
+    pub(super) fn new(len: usize) -> Scan {
+        Scan { slot: vec![OUT; len], weights: Vec::new(), items: Vec::new(), sums: Vec::new() }
+    }
+
+    /// The number of items, whatever their weights.
+    pub(super) fn len(&self) -> usize {
+        self.slot.len()
+    }
+
+    /// The number of items of positive weight.
+    pub(super) fn weighted(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Each item of positive weight, with its weight.
+    pub(super) fn members(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.items.iter().zip(&self.weights).map(|(&i, &w)| (i as usize, w))
+    }
+
+    #[inline]
+    pub(super) fn set(&mut self, i: usize, w: f64) {
+        let at = self.slot[i];
+        if at != OUT {
+            if w > 0.0 {
+                self.weights[at as usize] = w;
+            } else {
+                self.remove(i, at as usize);
+            }
+        } else if w > 0.0 {
+            self.push(i, w);
+        }
+    }
+
+    /// Takes item `i`, at `at` among the positive weights, out: the last
+    /// one takes its place.
+    #[inline(never)]
+    fn remove(&mut self, i: usize, at: usize) {
+        let last = self.items.len() - 1;
+        let moved = self.items[last];
+        self.items[at] = moved;
+        self.weights[at] = self.weights[last];
+        self.slot[moved as usize] = at as u32;
+        self.items.pop();
+        self.weights[last] = 0.0;
+        self.slot[i] = OUT;
+    }
+
+    #[inline(never)]
+    fn push(&mut self, i: usize, w: f64) {
+        let at = self.items.len();
+        if at == self.weights.len() {
+            self.weights.resize(at + LANES, 0.0);
+            self.sums.resize(at + LANES, 0.0);
+        }
+        self.weights[at] = w;
+        self.items.push(i as u32);
+        self.slot[i] = at as u32;
+    }
+
+    /// The positive weights and the zeros after them to a multiple of [`LANES`].
+    fn scanned(&self) -> usize {
+        self.items.len().next_multiple_of(LANES)
+    }
+
+    /// The sum of the weights. It takes the running sums that the next
+    /// [`Scan::sample`] reads: four at a time, each chunk's from its own
+    /// sums, so that the chain of dependent additions is a quarter as long.
+    /// They never decrease, and a sum above the one before it follows a
+    /// positive weight.
+    #[inline]
+    pub(super) fn total(&mut self) -> f64 {
+        let len = self.scanned();
+        let (chunks, _) = self.weights[..len].as_chunks::<LANES>();
+        let (sums, _) = self.sums[..len].as_chunks_mut::<LANES>();
+        let mut base = 0.0;
+        for (&[a, b, c, d], out) in chunks.iter().zip(sums) {
+            let (ab, cd) = (a + b, c + d);
+            *out = [base + a, base + ab, base + (ab + c), base + (ab + cd)];
+            base = out[3];
+        }
+        base
+    }
+
+    /// An item drawn with probability weight / `total`, where `total` is
+    /// what [`Scan::total`] returned with no change since: the number of
+    /// running sums below a uniform point of (0, total], counted without a
+    /// branch per item. There must be an item of positive weight.
+    #[inline]
+    pub(super) fn sample(&self, total: f64, rng: &mut Xoshiro256PlusPlus) -> usize {
+        // Positive, so that the sum it lands on follows a positive weight;
+        // at most `total`, the last item's sum, so that it lands on one.
+        let x = (super::uniform(rng) * total).max(f64::MIN_POSITIVE);
+        let below = self.sums[..self.scanned()].iter().filter(|&&sum| sum < x).count();
+        self.items[below.min(self.items.len() - 1)] as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ssa::composition::assert_draws_follow;
+    use rand_xoshiro::rand_core::SeedableRng;
+
+    /// Weights that come and go, in an order that leaves gaps to fill and
+    /// moves the last one into them: the draws follow the weights at the
+    /// end, and items at zero are never drawn.
+    #[test]
+    fn draws_follow_weights_that_come_and_go() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut weights = vec![0.0; 11];
+        let mut scan = Scan::new(weights.len());
+        for (step, i) in (0..200).map(|k| (k, (k * 7) % 11)) {
+            // Every third change takes an item out.
+            let w = if step % 3 == 0 { 0.0 } else { 0.5 + i as f64 };
+            scan.set(i, w);
+            weights[i] = w;
+            assert_eq!(scan.weighted(), weights.iter().filter(|&&w| w > 0.0).count());
+        }
+        assert!(weights.contains(&0.0) && scan.weighted() > 4, "{weights:?}");
+        let total = scan.total();
+        assert_eq!(total, weights.iter().sum::<f64>(), "sums of halves are exact");
+        assert_draws_follow(&weights, 200_000, || scan.sample(total, &mut rng));
+    }
+
+    /// A weight a hundred orders of magnitude below the rest, and a
+    /// subnormal one, are drawn no more than their share (never, here), and
+    /// a draw never lands on the zeros after the last weight.
+    #[test]
+    fn tiny_weights_beside_large_ones_are_drawn_in_proportion() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+        let weights = [1e-300, 2.0, 5e-324, 3.0, 1e-100];
+        let mut scan = Scan::new(weights.len());
+        for (i, &w) in weights.iter().enumerate() {
+            scan.set(i, w);
+        }
+        let total = scan.total();
+        assert_draws_follow(&weights, 100_000, || scan.sample(total, &mut rng));
+        let mut only_tiny = Scan::new(1);
+        only_tiny.set(0, 5e-324);
+        let total = only_tiny.total();
+        assert!((0..100).all(|_| only_tiny.sample(total, &mut rng) == 0));
+    }
+
+    /// Members report each positive weight once, with its item.
+    #[test]
+    fn members_are_the_positive_weights() {
+        let mut scan = Scan::new(6);
+        for (i, w) in [(4, 2.0), (1, 3.0), (5, 1.0), (1, 0.0), (0, 7.0)] {
+            scan.set(i, w);
+        }
+        let mut members: Vec<_> = scan.members().collect();
+        members.sort_by_key(|&(i, _)| i);
+        assert_eq!(members, [(0, 7.0), (4, 2.0), (5, 1.0)]);
+        assert_eq!(scan.len(), 6);
+    }
+}
