@@ -24,6 +24,9 @@
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::super::composition::sum_in_lanes;
+// Scanned groups' partials are padded with zeros (never drawn) to a
+// multiple of the chunks that `land` sums.
+use super::super::scan::{LANES, land};
 use super::super::uniform;
 
 /// Groups of up to this many reactions are scanned whole; larger ones in
@@ -62,10 +65,6 @@ pub(in super::super) struct Place {
     hub: u32,
     block: u32,
 }
-
-/// Groups' partials are padded with zeros (never drawn) to a multiple of
-/// this, the lanes of [`sum_in_lanes`].
-const LANES: usize = 4;
 
 /// Every group's partials, by group and slot (a reaction's place in its
 /// pivot's group).
@@ -327,32 +326,6 @@ impl Place {
     pub(in super::super) fn index(self) -> usize {
         self.partial as usize
     }
-}
-
-/// The index of the weight that `x` lands in, the weights laid end to end,
-/// or `None` if `x` lies past them all: the number of running sums below
-/// `x`, taken without a branch per weight, as a scanned group's draw
-/// lands anywhere and skips zeros anywhere, two branches mispredicted at
-/// random (1.8 an event on fceri_gamma2, callgrind's branch simulation).
-/// Each chunk's running sums are the chunk's own added to the last
-/// chunk's, so that the chain of dependent additions is a quarter as long;
-/// they never decrease, and one above the one before it follows a positive
-/// weight.
-#[inline]
-fn land(weights: &[f64], x: f64) -> Option<usize> {
-    // Positive, so that the weight landed in is positive.
-    let x = x.max(f64::MIN_POSITIVE);
-    let (chunks, rest) = weights.as_chunks::<LANES>();
-    debug_assert!(rest.is_empty());
-    let mut base = 0.0;
-    let mut below = 0;
-    for &[a, b, c, d] in chunks {
-        let (ab, cd) = (a + b, c + d);
-        let sums = [base + a, base + ab, base + (ab + c), base + (ab + cd)];
-        below += sums.iter().filter(|&&sum| sum < x).count();
-        base = sums[3];
-    }
-    (below < weights.len()).then_some(below)
 }
 
 /// The index of the weight that `x` lands in, the weights laid end to end,

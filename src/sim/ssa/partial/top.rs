@@ -63,7 +63,7 @@ impl Top {
 
     /// The sum of the weights; the next draw must follow it with no change between.
     #[inline]
-    pub(in super::super) fn total(&mut self) -> f64 {
+    pub(in super::super) fn total(&self) -> f64 {
         match self {
             Top::Scan(scan) => scan.total(),
             Top::Bins(bins) => bins.total(),
