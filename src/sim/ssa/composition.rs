@@ -165,11 +165,6 @@ impl Composition {
         Composition { slack: 0, keeps_zeros: true, ..Composition::new(len) }
     }
 
-    /// The number of items, whatever their weights.
-    pub(super) fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// The number of items in bins: those of positive weight, and in a
     /// strict one those left at zero.
     pub(super) fn weighted(&self) -> usize {

@@ -282,7 +282,7 @@ impl Ssa<'_> {
             let value = self.partial(pivots, r, &n);
             groups.set(pivots.pivot[r] as usize, pivots.place[r], value, true);
         }
-        let mut top = Top::new(species + 1);
+        let mut top = Top::new((0..=species).map(|p| groups.span(p)).collect());
         for (p, &count) in n.iter().enumerate() {
             top.set(p, count as f64 * groups.weight(p));
         }
@@ -298,15 +298,15 @@ impl Ssa<'_> {
             if total <= 0.0 {
                 break;
             }
-            let p = top.sample(total, rng);
-            pivots.prefetch_rows(groups.first(p));
+            let (p, span) = top.sample(total, rng);
+            pivots.prefetch_rows(span.first());
             t += exponential(rng) / total;
             if !out.advance(t, &n[..species]) {
                 break;
             }
             // A hub group weighs a bound of its partials: drawing none is a
             // rejected trial, which advances time and changes nothing.
-            let Some(Drawn { at, hub_rest }) = groups.sample(p, rng) else { continue };
+            let Some(Drawn { at, hub_rest }) = groups.sample(p, span, rng) else { continue };
             if let Some(rest) = hub_rest {
                 let Bound { species, c } = pivots.bound[at];
                 let s = species as usize;

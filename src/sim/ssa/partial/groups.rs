@@ -49,8 +49,8 @@ const SUPER: usize = 16;
 
 /// A group's place among the partials and, for a hub, among the hubs (else
 /// [`SCANNED`]).
-#[derive(Clone, Copy)]
-struct Span {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in super::super) struct Span {
     start: u32,
     len: u32,
     hub: u32,
@@ -270,10 +270,9 @@ impl Groups {
         }
     }
 
-    /// The index of the first of a group's partials.
-    #[inline]
-    pub(in super::super) fn first(&self, group: usize) -> usize {
-        self.spans[group].start as usize
+    /// Where a group's partials lie: what [`Groups::sample`] reads first.
+    pub(in super::super) fn span(&self, group: usize) -> Span {
+        self.spans[group]
     }
 
     /// A group's weight per pivot molecule, while its pivot is present: at
@@ -283,11 +282,17 @@ impl Groups {
         self.weights[group]
     }
 
-    /// A slot of `group` drawn with probability partial / [`Groups::weight`],
-    /// or none with the rest of the probability (only from a hub's group);
-    /// only slots of positive partial are drawn.
-    pub(in super::super) fn sample(&mut self, group: usize, rng: &mut Xoshiro256PlusPlus) -> Option<Drawn> {
-        let span = self.spans[group];
+    /// A slot of `group`, whose span is `span`, drawn with probability
+    /// partial / [`Groups::weight`], or none with the rest of the
+    /// probability (only from a hub's group); only slots of positive partial
+    /// are drawn.
+    pub(in super::super) fn sample(
+        &mut self,
+        group: usize,
+        span: Span,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<Drawn> {
+        debug_assert_eq!(span, self.spans[group]);
         let mut x = uniform(rng) * self.weights[group];
         if span.hub == SCANNED {
             let partials = self.scanned(span);
@@ -314,6 +319,13 @@ pub(in super::super) struct Drawn {
     /// The slot's index among every group's partials ([`Place::index`]).
     pub(in super::super) at: usize,
     pub(in super::super) hub_rest: Option<f64>,
+}
+
+impl Span {
+    /// The index of the group's first partial.
+    pub(in super::super) fn first(self) -> usize {
+        self.start as usize
+    }
 }
 
 impl Place {
@@ -384,7 +396,8 @@ mod tests {
             // A hub's draw comes with where it fell in the slot's partial:
             // uniform in (0, partial], so a quarter of the draws in each quarter.
             let mut quarters = [0u32; 4];
-            assert_draws_follow(&outcomes, 200_000, || match groups.sample(group, &mut rng) {
+            let span = groups.span(group);
+            assert_draws_follow(&outcomes, 200_000, || match groups.sample(group, span, &mut rng) {
                 Some(Drawn { at, hub_rest }) => {
                     let slot = at - groups.spans[group].start as usize;
                     assert_eq!(hub_rest.is_some(), group > 0, "only a hub's draw has a rest");
@@ -448,7 +461,7 @@ mod tests {
             assert!(bound <= 2.0 * sum * (1.0 + 1e-9) + 1e-12, "step {step}: bound {bound} for {sum}");
             // Draws between changes see every block's sum brought up to date.
             if step % 7 == 0
-                && let Some(Drawn { at: drawn, .. }) = groups.sample(0, &mut rng)
+                && let Some(Drawn { at: drawn, .. }) = groups.sample(0, groups.span(0), &mut rng)
             {
                 assert!(partials[drawn] > 0.0, "step {step}: drew slot {drawn} of partial 0");
                 let fresh: Vec<f64> = partials.chunks(BLOCK).map(sum_in_lanes).collect();

@@ -19,22 +19,26 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::super::composition::Composition;
 use super::super::scan::Scan;
+use super::groups::Span;
 
 /// A scan of more groups than this moves to bins.
 const TO_BINS: usize = 96;
 /// Bins of fewer groups than this move to a scan.
 const TO_SCAN: usize = 32;
 
-/// The groups' weights, drawn in proportion.
+/// The groups' weights, drawn in proportion, each group with its span: a
+/// draw returns it from beside the weight in a scan, where looking it up by
+/// the drawn group was a load that waited for the group (a cache miss one
+/// draw in four on fceri_gamma2), on the path from one event to the next.
 pub(in super::super) enum Top {
-    Scan(Scan),
-    Bins(Composition),
+    Scan(Scan<Span>),
+    Bins(Composition, Vec<Span>),
 }
 
 impl Top {
-    /// Groups 0..len, every weight zero.
-    pub(in super::super) fn new(len: usize) -> Top {
-        Top::Scan(Scan::new(len))
+    /// Groups with these spans, every weight zero.
+    pub(in super::super) fn new(spans: Vec<Span>) -> Top {
+        Top::Scan(Scan::new(spans))
     }
 
     #[inline]
@@ -46,14 +50,14 @@ impl Top {
                     self.move_to_bins();
                 }
             }
-            Top::Bins(_) => self.set_in_bins(group, w),
+            Top::Bins(..) => self.set_in_bins(group, w),
         }
     }
 
     /// Out of line, so that the scan's changes, inlined, stay small.
     #[inline(never)]
     fn set_in_bins(&mut self, group: usize, w: f64) {
-        if let Top::Bins(bins) = self {
+        if let Top::Bins(bins, _) = self {
             bins.set(group, w);
             if bins.weighted() < TO_SCAN {
                 self.move_to_scan();
@@ -66,31 +70,32 @@ impl Top {
     pub(in super::super) fn total(&self) -> f64 {
         match self {
             Top::Scan(scan) => scan.total(),
-            Top::Bins(bins) => bins.total(),
+            Top::Bins(bins, _) => bins.total(),
         }
     }
 
     /// A group drawn with probability weight / `total`, `total` as
-    /// [`Top::total`] returned it.
+    /// [`Top::total`] returned it, and its span.
     #[inline]
-    pub(in super::super) fn sample(&mut self, total: f64, rng: &mut Xoshiro256PlusPlus) -> usize {
+    pub(in super::super) fn sample(&mut self, total: f64, rng: &mut Xoshiro256PlusPlus) -> (usize, Span) {
         match self {
             Top::Scan(scan) => scan.sample(total, rng),
-            Top::Bins(bins) => sample_bins(bins, total, rng),
+            Top::Bins(bins, spans) => sample_bins(bins, spans, total, rng),
         }
     }
 
     #[cold]
     fn move_to_bins(&mut self) {
         if let Top::Scan(scan) = self {
-            *self = Top::Bins(filled(Composition::new(scan.len()), scan.members(), Composition::set));
+            let bins = filled(Composition::new(scan.len()), scan.members(), Composition::set);
+            *self = Top::Bins(bins, scan.tags().to_vec());
         }
     }
 
     #[cold]
     fn move_to_scan(&mut self) {
-        if let Top::Bins(bins) = self {
-            *self = Top::Scan(filled(Scan::new(bins.len()), bins.members(), Scan::set));
+        if let Top::Bins(bins, spans) = self {
+            *self = Top::Scan(filled(Scan::new(std::mem::take(spans)), bins.members(), Scan::set));
         }
     }
 }
@@ -104,42 +109,56 @@ fn filled<T>(mut empty: T, members: impl Iterator<Item = (usize, f64)>, set: fn(
 }
 
 #[inline(never)]
-fn sample_bins(bins: &mut Composition, total: f64, rng: &mut Xoshiro256PlusPlus) -> usize {
-    bins.sample(total, rng)
+fn sample_bins(
+    bins: &mut Composition,
+    spans: &[Span],
+    total: f64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> (usize, Span) {
+    let group = bins.sample(total, rng);
+    (group, spans[group])
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::super::composition::assert_draws_follow;
+    use super::super::groups::Groups;
     use super::*;
     use rand_xoshiro::rand_core::SeedableRng;
 
-    fn draws_follow(top: &mut Top, weights: &[f64], rng: &mut Xoshiro256PlusPlus) {
+    fn draws_follow(top: &mut Top, weights: &[f64], spans: &[Span], rng: &mut Xoshiro256PlusPlus) {
         let total = top.total();
         let sum: f64 = weights.iter().sum();
         assert!((total - sum).abs() <= 1e-12 * sum, "{total} against {sum}");
-        assert_draws_follow(weights, 100_000, || top.sample(total, rng));
+        assert_draws_follow(weights, 100_000, || {
+            let (group, span) = top.sample(total, rng);
+            assert_eq!(span, spans[group]);
+            group
+        });
     }
 
     /// Groups coming by the hundred move the top level to bins, and going
-    /// move it back to a scan; either way the draws follow the weights.
+    /// move it back to a scan; either way the draws follow the weights,
+    /// each with its group's span.
     #[test]
     fn the_top_level_moves_to_bins_and_back_as_groups_come_and_go() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let len = 3 * TO_BINS;
         let mut weights = vec![0.0; len];
-        let mut top = Top::new(len);
+        let groups = Groups::new((0..len).map(|g| 1 + g % 7));
+        let spans: Vec<Span> = (0..len).map(|g| groups.span(g)).collect();
+        let mut top = Top::new(spans.clone());
         for (i, w) in weights.iter_mut().enumerate().take(TO_BINS + 1) {
             *w = 1.0 + (i % 5) as f64;
             top.set(i, *w);
             assert_eq!(matches!(top, Top::Scan(_)), i < TO_BINS, "after {} groups", i + 1);
         }
-        draws_follow(&mut top, &weights, &mut rng);
+        draws_follow(&mut top, &weights, &spans, &mut rng);
         for i in (TO_SCAN - 1..=TO_BINS).rev() {
             weights[i] = 0.0;
             top.set(i, 0.0);
-            assert_eq!(matches!(top, Top::Bins(_)), i >= TO_SCAN, "down to {i} groups");
+            assert_eq!(matches!(top, Top::Bins(..)), i >= TO_SCAN, "down to {i} groups");
         }
-        draws_follow(&mut top, &weights, &mut rng);
+        draws_follow(&mut top, &weights, &spans, &mut rng);
     }
 }
