@@ -25,7 +25,7 @@ pub(super) struct Scan<T> {
     slot: Vec<u32>,
     /// The positive weights, then zeros.
     weights: Vec<f64>,
-    /// Per positive weight: its item.
+    /// Per positive weight: its item, and the item's tag.
     entries: Vec<Entry<T>>,
 }
 
