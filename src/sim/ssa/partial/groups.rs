@@ -49,7 +49,7 @@ const SUPER: usize = 16;
 
 /// A group's place among the partials and, for a hub, among the hubs (else
 /// [`SCANNED`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(in super::super) struct Span {
     start: u32,
     len: u32,

@@ -11,9 +11,11 @@
 //! costs a few instructions per group and none of that: 9.9 M events/s
 //! against 8.5 there. On egfr_net, whose groups weigh something by the
 //! hundred, a scan alone ran at half the speed of the bins; so the top level
-//! moves to bins when a scan would pass [`TO_BINS`] groups and back below
-//! [`TO_SCAN`], rebuilt from its members each time, as seldom as the gap
-//! between the two lets it.
+//! moves to bins when the scan's slots are all taken ([`CAPACITY`]) and back
+//! below [`TO_SCAN`] groups, rebuilt from its members each time, as seldom
+//! as the gap between the two lets it.
+//!
+//! [`CAPACITY`]: super::super::scan::CAPACITY
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -21,10 +23,9 @@ use super::super::composition::Composition;
 use super::super::scan::Scan;
 use super::groups::Span;
 
-/// A scan of more groups than this moves to bins.
-const TO_BINS: usize = 96;
-/// Bins of fewer groups than this move to a scan.
-const TO_SCAN: usize = 32;
+/// Bins of fewer groups than this move to a scan; a scan moves to bins when
+/// all its [`CAPACITY`](super::super::scan::CAPACITY) slots are taken.
+const TO_SCAN: usize = 24;
 
 /// The groups' weights, drawn in proportion, each group with its span: a
 /// draw returns it from beside the weight in a scan, where looking it up by
@@ -46,7 +47,7 @@ impl Top {
         match self {
             Top::Scan(scan) => {
                 scan.set(group, w);
-                if scan.weighted() > TO_BINS {
+                if scan.full() {
                     self.move_to_bins();
                 }
             }
@@ -67,7 +68,7 @@ impl Top {
 
     /// The sum of the weights; the next draw must follow it with no change between.
     #[inline]
-    pub(in super::super) fn total(&self) -> f64 {
+    pub(in super::super) fn total(&mut self) -> f64 {
         match self {
             Top::Scan(scan) => scan.total(),
             Top::Bins(bins, _) => bins.total(),
@@ -122,6 +123,7 @@ fn sample_bins(
 #[cfg(test)]
 mod tests {
     use super::super::super::composition::assert_draws_follow;
+    use super::super::super::scan::CAPACITY;
     use super::super::groups::Groups;
     use super::*;
     use rand_xoshiro::rand_core::SeedableRng;
@@ -143,18 +145,18 @@ mod tests {
     #[test]
     fn the_top_level_moves_to_bins_and_back_as_groups_come_and_go() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
-        let len = 3 * TO_BINS;
+        let len = 3 * CAPACITY;
         let mut weights = vec![0.0; len];
         let groups = Groups::new((0..len).map(|g| 1 + g % 7));
         let spans: Vec<Span> = (0..len).map(|g| groups.span(g)).collect();
         let mut top = Top::new(spans.clone());
-        for (i, w) in weights.iter_mut().enumerate().take(TO_BINS + 1) {
+        for (i, w) in weights.iter_mut().enumerate().take(CAPACITY) {
             *w = 1.0 + (i % 5) as f64;
             top.set(i, *w);
-            assert_eq!(matches!(top, Top::Scan(_)), i < TO_BINS, "after {} groups", i + 1);
+            assert_eq!(matches!(top, Top::Scan(_)), i + 1 < CAPACITY, "after {} groups", i + 1);
         }
         draws_follow(&mut top, &weights, &spans, &mut rng);
-        for i in (TO_SCAN - 1..=TO_BINS).rev() {
+        for i in (TO_SCAN - 1..CAPACITY).rev() {
             weights[i] = 0.0;
             top.set(i, 0.0);
             assert_eq!(matches!(top, Top::Bins(..)), i >= TO_SCAN, "down to {i} groups");
