@@ -142,7 +142,7 @@ impl<T: Copy + Default> Scan<T> {
         let chunks = self.scanned() / LANES;
         let k = self.ends[1..=chunks].iter().map(|&end| usize::from(end < x)).sum::<usize>();
         let at = if k < chunks {
-            k * LANES + within(&self.weights.as_chunks().0[k], self.ends[k], x)
+            k * LANES + within(&self.weights.as_chunks().0[k], self.ends[k], x).0
         } else {
             CAPACITY - 1 - (!self.free).leading_zeros() as usize
         };
@@ -152,19 +152,21 @@ impl<T: Copy + Default> Scan<T> {
 }
 
 /// The index of the weight that `x` lands in, the weights (a multiple of
-/// [`LANES`] of them) laid end to end, or `None` if `x` lies past them all:
-/// the number of running sums below `x`. They are taken a chunk at a time,
+/// [`LANES`] of them) laid end to end, and where in it, `x` less the sum
+/// before it; or `None` if `x` lies past them all. The index is the number
+/// of running sums below `x`. They are taken a chunk at a time,
 /// each chunk's from its own sums so that the chain of dependent additions
 /// is a quarter as long, and counted without a branch in the chunk `x`
 /// lands in. They never decrease, and one above the one before it follows
 /// a positive weight, so the weight landed in is positive. A draw lands
 /// anywhere and skips zeros anywhere: testing weight after weight, two
 /// branches mispredicted at random, cost 1.8 mispredictions an event on
-/// fceri_gamma2 in its groups' draws (callgrind's branch simulation).
-/// Counting every chunk's sums without a branch, as [`Scan::sample`] does
-/// from sums taken before, ran no faster there for a group's draw.
+/// fceri_gamma2 in its groups' draws (callgrind's branch simulation), and
+/// in a hub's three scans 0.24 an event more than this does (the same
+/// speed). Counting every chunk's sums without a branch, as
+/// [`Scan::sample`] does from sums taken before, made a group's draw slower.
 #[inline]
-pub(super) fn land(weights: &[f64], x: f64) -> Option<usize> {
+pub(super) fn land(weights: &[f64], x: f64) -> Option<(usize, f64)> {
     // Positive, so that the weight landed in is.
     let x = x.max(f64::MIN_POSITIVE);
     let (chunks, rest) = weights.as_chunks::<LANES>();
@@ -174,19 +176,23 @@ pub(super) fn land(weights: &[f64], x: f64) -> Option<usize> {
         let &[a, b, c, d] = chunk;
         let end = base + ((a + b) + (c + d));
         if x <= end {
-            return Some(k * LANES + within(chunk, base, x));
+            let (i, rest) = within(chunk, base, x);
+            return Some((k * LANES + i, rest));
         }
         base = end;
     }
     None
 }
 
-/// The number of a chunk's running sums from `base` below `x`, but for its
-/// last: where in the chunk `x` lands, if it lands in the chunk.
+/// Where in a chunk whose running sums start from `base` the draw `x`
+/// lands, if it lands in the chunk: the number of its running sums below
+/// `x` but for its last, and `x` less the running sum before that weight.
 #[inline]
-fn within(&[a, b, c, _]: &[f64; LANES], base: f64, x: f64) -> usize {
+fn within(&[a, b, c, _]: &[f64; LANES], base: f64, x: f64) -> (usize, f64) {
     let ab = a + b;
-    usize::from(base + a < x) + usize::from(base + ab < x) + usize::from(base + (ab + c) < x)
+    let sums = [base, base + a, base + ab, base + (ab + c)];
+    let i = usize::from(sums[1] < x) + usize::from(sums[2] < x) + usize::from(sums[3] < x);
+    (i, x - sums[i])
 }
 
 #[cfg(test)]

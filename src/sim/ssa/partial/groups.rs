@@ -164,9 +164,10 @@ impl Groups {
         &self.partials[start..start + BLOCK]
     }
 
+    /// A hub's superblock sums, and zeros after them to a multiple of [`LANES`].
     fn super_sums(&self, hub: Hub) -> &[f64] {
         let first = hub.blocks_start as usize / SUPER;
-        &self.super_sums[first..first + (hub.blocks as usize).div_ceil(SUPER)]
+        &self.super_sums[first..first + (hub.blocks as usize).div_ceil(SUPER).next_multiple_of(LANES)]
     }
 
     /// The block sums of superblock `j` (its index among all hubs'), with
@@ -293,21 +294,23 @@ impl Groups {
         rng: &mut Xoshiro256PlusPlus,
     ) -> Option<Drawn> {
         debug_assert_eq!(span, self.spans[group]);
-        let mut x = uniform(rng) * self.weights[group];
+        let x = uniform(rng) * self.weights[group];
         if span.hub == SCANNED {
             let partials = self.scanned(span);
             // If rounding carries `x` past every partial, the last positive one is taken.
-            let slot = land(partials, x).or_else(|| partials.iter().rposition(|&w| w > 0.0))?;
+            let slot = land(partials, x).map(|(slot, _)| slot);
+            let slot = slot.or_else(|| partials.iter().rposition(|&w| w > 0.0))?;
             return Some(Drawn { at: span.start as usize + slot, hub_rest: None });
         }
         let hub = self.hubs[span.hub as usize];
         self.refresh(span, hub);
-        let j = find(self.super_sums(hub), &mut x)?;
+        let (j, x) = land(self.super_sums(hub), x)?;
         let first = hub.blocks_start as usize / SUPER;
-        let b = j * SUPER + find(self.blocks_of(first + j), &mut x)?;
-        let partials = self.block(span, b);
-        let slot = find(partials, &mut x).or_else(|| partials.iter().rposition(|&w| w > 0.0))?;
-        Some(Drawn { at: span.start as usize + b * BLOCK + slot, hub_rest: Some(x.min(partials[slot])) })
+        let (b, x) = land(self.blocks_of(first + j), x)?;
+        let partials = self.block(span, j * SUPER + b);
+        let (slot, x) = land(partials, x).or_else(|| Some((partials.iter().rposition(|&w| w > 0.0)?, x)))?;
+        let at = span.start as usize + (j * SUPER + b) * BLOCK + slot;
+        Some(Drawn { at, hub_rest: Some(x.min(partials[slot])) })
     }
 }
 
@@ -339,21 +342,6 @@ impl Place {
     pub(in super::super) fn index(self) -> usize {
         self.partial as usize
     }
-}
-
-/// The index of the weight that `x` lands in, the weights laid end to end,
-/// with `x` left as the offset into it; `None` if `x` lies past them all.
-#[inline]
-fn find(weights: &[f64], x: &mut f64) -> Option<usize> {
-    for (i, &w) in weights.iter().enumerate() {
-        if w > 0.0 {
-            if *x <= w {
-                return Some(i);
-            }
-            *x -= w;
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -468,7 +456,7 @@ mod tests {
                 let hub = groups.hubs[0];
                 let start = hub.blocks_start as usize;
                 assert_eq!(&groups.block_sums[start..start + fresh.len()], &fresh[..], "step {step}");
-                let supers: Vec<f64> = (0..fresh.len().div_ceil(SUPER))
+                let supers: Vec<f64> = (0..fresh.len().div_ceil(SUPER).next_multiple_of(LANES))
                     .map(|j| sum_in_lanes(groups.blocks_of(start / SUPER + j)))
                     .collect();
                 assert_eq!(groups.super_sums(hub), &supers[..], "step {step}");
