@@ -147,3 +147,25 @@ fn lowering_to_bimolecular_steps_keeps_detailed_balance_and_the_steady_state() {
     assert!(cycle.steps.iter().any(|&(r, _)| r == last), "{cycle:?}");
     assert!((cycle.log_product.abs() - 2f64.ln()).abs() < 1e-9, "{cycle:?}");
 }
+
+/// Balancing a reaction of a thousand molecules under the combinatoric
+/// convention (1000! overflows), or two species 2,000 k_B·T apart, would
+/// give an infinite rate constant: an error at the reaction, never a rate
+/// that the simulators meet.
+#[test]
+fn a_balanced_rate_past_the_float_range_is_an_error_at_the_reaction() {
+    for body in [
+        "rate_law = combinatoric; species amount B, C; 0 <-> 2 B + 1000 C;",
+        "species A, B; energy A = 2000; A <-> B @ 1;",
+    ] {
+        let src = format!("network N {{ {body} }}");
+        let fs = crnc::source::MemoryFs::new().with("m.crnl", &src);
+        let report = common::compile(&fs, std::path::Path::new("m.crnl"), None, None)
+            .expect_err("an infinite balanced rate is an error");
+        assert!(
+            report.contains("error[E0302]") && report.contains("balancing this reaction gives inf"),
+            "{report}"
+        );
+        assert_eq!(report.matches("error[").count(), 1, "{report}");
+    }
+}

@@ -154,7 +154,13 @@ impl<'w> Checker<'w> {
                         }
                     }
                     let k = ir::Rate { value: machine.rate, param: None };
-                    let (forward, reverse) = balanced(b, &reactants, &products, k);
+                    let (forward, reverse) = match balanced(b, &reactants, &products, k, span) {
+                        Ok(rates) => rates,
+                        Err(d) => {
+                            self.diags.push(d);
+                            continue;
+                        }
+                    };
                     reactions.push(ir::Reaction {
                         label: None,
                         reactants,

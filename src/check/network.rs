@@ -63,12 +63,16 @@ pub(super) enum Rates {
 /// the energies. The prefactor is in the plain convention: under
 /// `rate_law = combinatoric`, whose constants carry 1/∏α!, each direction's
 /// written constant is multiplied by the factorials of the side it consumes.
+/// Either constant past the float range (a complex of hundreds of molecules
+/// under the combinatoric convention, whose factorials overflow, or energies
+/// hundreds of k_B·T apart) is an error at `span`.
 pub(super) fn balanced(
     b: &Builder,
     reactants: &[(String, u32)],
     products: &[(String, u32)],
     k: ir::Rate,
-) -> (ir::Rate, ir::Rate) {
+    span: Span,
+) -> Result<(ir::Rate, ir::Rate), Diagnostic> {
     let energy = |side: &[(String, u32)]| -> f64 {
         side.iter().map(|(s, n)| f64::from(*n) * b.energies.get(s).map_or(0.0, |e| e.0)).sum()
     };
@@ -80,7 +84,13 @@ pub(super) fn balanced(
         let param = if scale == 1.0 { k.param.clone() } else { None };
         ir::Rate { value: k.value * scale, param }
     };
-    (direction(-1.0, reactants), direction(1.0, products))
+    let (forward, reverse) = (direction(-1.0, reactants), direction(1.0, products));
+    match [forward.value, reverse.value].into_iter().find(|v| !v.is_finite()) {
+        None => Ok((forward, reverse)),
+        Some(value) => Err(Diagnostic::error("E0302", "a rate constant balanced by the energies is not a finite number")
+            .with_primary(span, format!("balancing this reaction gives {}", number(value)))
+            .with_hint("give both rate constants, `@ forward, reverse`, or bring the energies or the complexes' sizes down")),
+    }
 }
 
 /// Progress of checking one network.
@@ -724,10 +734,13 @@ impl Checker<'_> {
         let (reactants, products, rates, law) = (reactants?, products?, rates?, law?);
         let (forward, reverse) = match rates {
             Rates::Given(forward, reverse) => (forward, reverse),
-            Rates::Balanced(k) => {
-                let (forward, reverse) = balanced(b, &reactants, &products, k);
-                (forward, Some(reverse))
-            }
+            Rates::Balanced(k) => match balanced(b, &reactants, &products, k, r.span) {
+                Ok((forward, reverse)) => (forward, Some(reverse)),
+                Err(d) => {
+                    self.diags.push(d);
+                    return None;
+                }
+            },
         };
         let reaction = ir::Reaction {
             label: r.label.as_ref().map(|l| l.name.clone()),
